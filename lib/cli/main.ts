@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: MIT
+// The drm-gpuvm command: one subcommand per file in this folder, dispatched by name.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+interface Subcommand {
+  summary: string;
+  load: () => Promise<{ run(argv: string[]): Promise<number> }>;
+}
+
+const subcommands: Record<string, Subcommand> = {
+};
+
+function usage(): string {
+  const lines = ['usage: drm-gpuvm <command> [options]', '', 'commands:'];
+  for (const [name, sub] of Object.entries(subcommands)) lines.push(`  ${name.padEnd(8)} ${sub.summary}`);
+  return lines.join('\n') + '\n';
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const sub = subcommands[name];
+  if (sub === undefined) {
+    process.stderr.write(`drm-gpuvm: unknown command '${name}'\n${usage()}`);
+    return 2;
+  }
+  const mod = await sub.load();
+  return mod.run(rest);
+}
+
+// Run only when this file is the program (npx links to it through node_modules/.bin, hence realpath).
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (err: unknown) => {
+      process.stderr.write(`drm-gpuvm: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+// Pools: 'forks' on purpose. vmThreads/vmForks give errors made in C++ another realm (instanceof Error
+// fails), and worker threads have a history of native-addon crashes (vitest PR #5047).
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    teardownTimeout: 5000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'native', include: ['test/native/**/*.test.ts'] } },
+      // Needs a real DRM device: runs inside `drm-gpuvm vm`, one file at a time (they share the device).
+      { extends: true, test: { name: 'vm', include: ['test/vm/**/*.test.ts'], fileParallelism: false } },
+    ],
+  },
+});
