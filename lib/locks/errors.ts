@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+// Every lock misuse is reported at once with a Node-shaped error: a stable `code` to branch on, and a
+// message that names the lock, the task and what to do instead.
+
+/** The codes a {@link LockError} carries. */
+export type LockErrorCode =
+  /** Wound-wait back-off: a younger acquire context lost to an older one (kernel -EDEADLK). */
+  | 'EDEADLK'
+  /** The same ww acquire context already holds this reservation (kernel -EALREADY). */
+  | 'EALREADY'
+  /** The calling task already holds this lock: waiting would never end. */
+  | 'ERR_LOCK_RECURSIVE'
+  /** A guard was released by a task that does not hold the lock. */
+  | 'ERR_LOCK_NOT_OWNER'
+  /** Something that requires the lock ran without it (lockdep_assert_held). */
+  | 'ERR_LOCK_NOT_HELD'
+  /** Two locks taken in both orders, or two reservations nested without a ww acquire context. */
+  | 'ERR_LOCK_ORDER'
+  /** A lock was taken outside any task (see runTask). */
+  | 'ERR_LOCK_NO_TASK'
+  /** A ww acquire context was misused: used by another task, or finished while still holding locks. */
+  | 'ERR_LOCK_CONTEXT';
+
+/** An error from the lock layer; `code` says which rule was broken. */
+export class LockError extends Error {
+  /** Which rule was broken. */
+  readonly code: LockErrorCode;
+  /** The lock concerned, by name, when there is one. */
+  readonly lockName: string | undefined;
+
+  constructor(code: LockErrorCode, message: string, lockName?: string) {
+    super(message);
+    this.name = 'LockError';
+    this.code = code;
+    this.lockName = lockName;
+  }
+}
+
+/** True when `err` is the wound-wait back-off signal: release everything and retry. */
+export function isDeadlockBackoff(err: unknown): err is LockError {
+  return err instanceof LockError && err.code === 'EDEADLK';
+}

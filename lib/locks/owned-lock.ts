@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+// What every lock here shares: it knows the task (and, for a reservation, the ww acquire context) holding
+// it, hands out guards as proof of holding, queues waiters, and refuses at once any wait that could not end.
+import { LockError } from './errors.js';
+import { LockGuard } from './guard.js';
+import { checkLockOrder, recordLockOrder } from './lock-order.js';
+import { countAcquisition } from './stats.js';
+import { currentTask, type LockTask } from './task.js';
+import type { WwAcquireContext } from './ww-context.js';
+
+/** Who holds a lock, as {@link OwnedLock.owner} reports it. */
+export interface LockOwner {
+  /** The holding task, `name#id`. */
+  task: string;
+  /** The ww acquire context it was taken with, `name@stamp`, or null. */
+  context: string | null;
+}
+
+/** A task queued on a lock. */
+export interface LockWaiter {
+  task: LockTask;
+  ctx: WwAcquireContext | null;
+  since: number;
+  resolve(guard: LockGuard<OwnedLock>): void;
+  reject(err: Error): void;
+}
+
+/** Base of {@link Mutex} and {@link ResvLock}: ownership, waiting, guards, the checks around them. */
+export abstract class OwnedLock {
+  /** For messages and dumps. */
+  readonly name: string;
+  /** The lock-order class (see lock-order.ts); locks of one class are interchangeable for ordering. */
+  readonly lockClass: string;
+  #holder: LockTask | null = null;
+  #holderCtx: WwAcquireContext | null = null;
+  #guard: LockGuard<OwnedLock> | null = null;
+  /** Queued tasks, in the order they will be granted the lock. */
+  protected readonly waiters: LockWaiter[] = [];
+
+  constructor(name: string, lockClass: string) {
+    this.name = name;
+    this.lockClass = lockClass;
+  }
+
+  /** Who holds the lock now, or null when it is free. */
+  get owner(): LockOwner | null {
+    if (this.#holder === null) return null;
+    return { task: this.#holder.label, context: this.#holderCtx?.label ?? null };
+  }
+
+  /** The holding task, or null. */
+  get holderTask(): LockTask | null {
+    return this.#holder;
+  }
+
+  /** The ww acquire context the lock is held with, or null. */
+  get holderContext(): WwAcquireContext | null {
+    return this.#holderCtx;
+  }
+
+  /** Tasks waiting, by label. */
+  get waitingTasks(): string[] {
+    return this.waiters.map((w) => w.task.label);
+  }
+
+  /** True when the calling task holds this lock. */
+  isHeld(): boolean {
+    return this.#holder !== null && this.#holder === currentTask();
+  }
+
+  /** Throws ERR_LOCK_NOT_HELD unless the calling task holds this lock (lockdep_assert_held). */
+  assertHeld(what = 'this operation'): void {
+    if (this.isHeld()) return;
+    const task = currentTask();
+    const holder = this.#holder === null ? 'nobody holds it' : `it is held by ${this.#holder.label}`;
+    throw new LockError('ERR_LOCK_NOT_HELD', `${what} requires ${this.name} held by the caller (${task?.label ?? 'no task'}), but ${holder}`, this.name);
+  }
+
+  /** The guard of the current holding, if `guard` is it. */
+  isCurrentGuard(guard: LockGuard<OwnedLock>): boolean {
+    return this.#guard === guard;
+  }
+
+  /** Grants the free lock to `task`; the caller has run every check. */
+  protected grant(task: LockTask, ctx: WwAcquireContext | null, waitedSince: number | null): LockGuard<OwnedLock> {
+    this.#holder = task;
+    this.#holderCtx = ctx;
+    recordLockOrder(task, this);
+    task.held.push(this);
+    task.updateActivity();
+    if (ctx !== null) ctx.acquired++;
+    countAcquisition(waitedSince);
+    const guard = new LockGuard<OwnedLock>(this);
+    this.#guard = guard;
+    return guard;
+  }
+
+  /** Refuses what no wait could fix: taking a lock the task holds, or breaking lock order. */
+  protected checkAcquire(task: LockTask, ctx: WwAcquireContext | null): void {
+    if (this.#holder === task) {
+      if (ctx !== null && this.#holderCtx === ctx) {
+        throw new LockError('EALREADY', `${this.name} is already held by ww acquire context ${ctx.label}`, this.name);
+      }
+      throw new LockError('ERR_LOCK_RECURSIVE', `${task.label} takes ${this.name}, which it already holds: this would wait forever`, this.name);
+    }
+    checkLockOrder(task, this, ctx);
+  }
+
+  /** Queues `task`; the promise settles with a guard when the lock is handed over, or with an error. */
+  protected enqueue(task: LockTask, ctx: WwAcquireContext | null, at: number): Promise<LockGuard<OwnedLock>> {
+    this.refuseWaitCycle(task);
+    return new Promise((resolve, reject) => {
+      const waiter: LockWaiter = { task, ctx, since: performance.now(), resolve, reject };
+      this.waiters.splice(at, 0, waiter);
+      task.waitingFor = this;
+      task.updateActivity();
+      if (ctx !== null) ctx.pending = { lock: this, waiter };
+    });
+  }
+
+  /** Takes `waiter` out of the queue and fails it with `err` (used by wound-wait). */
+  cancelWaiter(waiter: LockWaiter, err: Error): void {
+    const i = this.waiters.indexOf(waiter);
+    if (i < 0) return;
+    this.waiters.splice(i, 1);
+    this.clearWaiting(waiter);
+    waiter.reject(err);
+  }
+
+  private clearWaiting(waiter: LockWaiter): void {
+    waiter.task.waitingFor = null;
+    waiter.task.updateActivity();
+    if (waiter.ctx !== null) waiter.ctx.pending = null;
+  }
+
+  /** A wait that closes a cycle of tasks each waiting for the next would never end: refuse it. */
+  private refuseWaitCycle(task: LockTask): void {
+    const chain = [task.label];
+    for (let holder = this.#holder; holder !== null; holder = holder.waitingFor?.holderTask ?? null) {
+      chain.push(holder.label);
+      if (holder === task) {
+        throw new LockError('EDEADLK', `deadlock: ${task.label} would wait for ${this.name}, closing the cycle ${chain.join(' -> ')}`, this.name);
+      }
+      if (holder.waitingFor === null) return;
+    }
+  }
+
+  /** Internal, for {@link LockGuard.release}: checks the releasing task, then hands the lock on. */
+  release(guard: LockGuard<OwnedLock>): void {
+    if (this.#guard !== guard) {
+      throw new LockError('ERR_LOCK_NOT_HELD', `release of ${this.name} through a guard that no longer holds it`, this.name);
+    }
+    const task = currentTask();
+    const holder = this.#holder!;
+    if (task !== holder) {
+      throw new LockError('ERR_LOCK_NOT_OWNER', `${task?.label ?? 'code outside any task'} releases ${this.name}, which is held by ${holder.label}`, this.name);
+    }
+    holder.held.splice(holder.held.lastIndexOf(this), 1);
+    holder.updateActivity();
+    if (this.#holderCtx !== null) this.#holderCtx.acquired--;
+    this.#holder = null;
+    this.#holderCtx = null;
+    this.#guard = null;
+    const next = this.waiters.shift();
+    if (next === undefined) return;
+    this.clearWaiting(next);
+    next.resolve(this.grant(next.task, next.ctx, next.since));
+  }
+}
