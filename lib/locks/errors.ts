@@ -16,6 +16,8 @@ export type LockErrorCode =
   | 'ERR_LOCK_NOT_HELD'
   /** Two locks taken in both orders, or two reservations nested without a ww acquire context. */
   | 'ERR_LOCK_ORDER'
+  /** A synchronous-only lock found held across an await, or given an async section. */
+  | 'ERR_LOCK_BUSY'
   /** A lock was taken outside any task (see runTask). */
   | 'ERR_LOCK_NO_TASK'
   /** A ww acquire context was misused: used by another task, or finished while still holding locks. */

@@ -5,6 +5,7 @@ export { runTask, currentTask, LockTask } from './task.js';
 export { OwnedLock, type LockOwner } from './owned-lock.js';
 export { LockGuard } from './guard.js';
 export { Mutex } from './mutex.js';
+export { SyncLock } from './sync-lock.js';
 export { ResvLock, WwBackoffError, RESV_LOCK_CLASS } from './resv.js';
 export { WwAcquireContext } from './ww-context.js';
 export { DrmExec, type DrmExecOptions } from './exec.js';

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// A lock held only across synchronous code. JavaScript runs one task at a time until it awaits, so a
+// section that never awaits cannot be contended: taking the lock never waits, and a holder from another
+// task can only mean that someone held it across an await, which is refused. Recursion and lock order are
+// checked as for any lock. This is how the GEM gpuva lock and the extobj/evict list locks are modelled:
+// the kernel holds them for short sections that must not allocate or wait.
+import { LockError } from './errors.js';
+import type { LockGuard } from './guard.js';
+import { OwnedLock } from './owned-lock.js';
+import { currentTask, requireTask, runTask } from './task.js';
+
+/** A never-waiting lock for synchronous critical sections. */
+export class SyncLock extends OwnedLock {
+  /** `lockClass` defaults to `name`. */
+  constructor(name: string, lockClass: string = name) {
+    super(name, lockClass);
+  }
+
+  /** Takes the lock now; release the guard before the next await. */
+  lockSync(): LockGuard<SyncLock> {
+    const task = requireTask(`locking ${this.name}`);
+    this.checkAcquire(task, null);
+    const holder = this.holderTask;
+    if (holder !== null) {
+      throw new LockError('ERR_LOCK_BUSY', `${this.name} is held by ${holder.label} across an await; it guards synchronous sections only`, this.name);
+    }
+    return this.grant(task, null, null) as LockGuard<SyncLock>;
+  }
+
+  /**
+   * Runs the synchronous `section` holding the lock and releases it, also on a throw. Outside any task the
+   * section runs as a task of its own, since nothing else can run before it ends.
+   */
+  hold<T>(section: (guard: LockGuard<SyncLock>) => T): T {
+    if (currentTask() === null) return runTask(this.name, () => this.hold(section));
+    const guard = this.lockSync();
+    let result: T;
+    try {
+      result = section(guard);
+    } finally {
+      guard.release();
+    }
+    if (result instanceof Promise) {
+      throw new LockError('ERR_LOCK_BUSY', `${this.name}.hold() was given an async section: the lock was released at its first await`, this.name);
+    }
+    return result;
+  }
+}
