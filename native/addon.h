@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+// Per-environment state and the registration function of each concern.
+//
+// Threading model: every function here runs on the JS thread of the environment (main thread or a
+// worker_threads Worker) that called it; nothing runs on other threads. Each environment gets its own
+// AddonData through SetInstanceData, so two Workers never share a mapping table or a wait. State that
+// must outlive a JS call (mappings, pending waits) lives here and is torn down when the environment is.
+#ifndef DRM_GPUVM_NATIVE_ADDON_H_
+#define DRM_GPUVM_NATIVE_ADDON_H_
+
+#include <napi.h>
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+namespace drm_gpuvm {
+
+struct MappingRecord;
+struct FdWait;
+
+/** Live mmaps handed to JS, by start address: unmap() accepts only these. */
+using MappingTable = std::unordered_map<void*, std::shared_ptr<MappingRecord>>;
+
+/** One per Napi::Env. */
+struct AddonData {
+  AddonData();
+  ~AddonData();
+  /** Shared with each mapping's finalizer, which may outlive this struct at teardown. */
+  std::shared_ptr<MappingTable> mappings;
+  /** Pending async fd waits, by id. */
+  std::unordered_map<uint32_t, FdWait*> waits;
+  uint32_t next_wait_id = 1;
+};
+
+/** The AddonData of `env`. */
+AddonData& Data(Napi::Env env);
+
+void InitFd(Napi::Env env, Napi::Object exports);
+void InitDevice(Napi::Env env, Napi::Object exports);
+void InitGem(Napi::Env env, Napi::Object exports);
+void InitPrime(Napi::Env env, Napi::Object exports);
+void InitMapping(Napi::Env env, Napi::Object exports);
+void InitDmaBuf(Napi::Env env, Napi::Object exports);
+void InitSyncFile(Napi::Env env, Napi::Object exports);
+void InitFdWait(Napi::Env env, Napi::Object exports);
+void InitVgem(Napi::Env env, Napi::Object exports);
+void InitSyncobj(Napi::Env env, Napi::Object exports);
+void InitMemfd(Napi::Env env, Napi::Object exports);
+
+/** Releases every pending wait of `data` without calling back into JS (environment teardown). */
+void CloseAllWaits(AddonData& data);
+/** Unmaps every mapping of `data`; only for environment teardown, when no JS can run. */
+void ReleaseAllMappings(AddonData& data);
+
+}  // namespace drm_gpuvm
+
+#endif  // DRM_GPUVM_NATIVE_ADDON_H_

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+// Core DRM device queries: DRM_IOCTL_VERSION, GET_CAP, SET_CLIENT_CAP (include/uapi/drm/drm.h).
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "addon.h"
+#include "args.h"
+#include "drm_uapi.h"
+#include "ioctl.h"
+
+namespace drm_gpuvm {
+namespace {
+
+// version(fd) -> { major, minor, patchlevel, name, date, desc }. The strings are not NUL-terminated
+// and their lengths are unknown up front: ask once with empty buffers for the lengths, then fetch.
+Napi::Value Version(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "fd");
+  uapi::DrmVersion version{};
+  CheckedIoctl(env, fd, uapi::kIoctlVersion, &version, "DRM_IOCTL_VERSION");
+  std::vector<char> name(version.name_len), date(version.date_len), desc(version.desc_len);
+  version.name = name.data();
+  version.date = date.data();
+  version.desc = desc.data();
+  CheckedIoctl(env, fd, uapi::kIoctlVersion, &version, "DRM_IOCTL_VERSION");
+  // The kernel reports the full lengths again; a string can only be as long as its buffer.
+  auto text = [](const std::vector<char>& buffer, uint64_t reported) {
+    return std::string(buffer.data(), std::min<uint64_t>(buffer.size(), reported));
+  };
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("major", Napi::Number::New(env, version.version_major));
+  result.Set("minor", Napi::Number::New(env, version.version_minor));
+  result.Set("patchlevel", Napi::Number::New(env, version.version_patchlevel));
+  result.Set("name", Napi::String::New(env, text(name, version.name_len)));
+  result.Set("date", Napi::String::New(env, text(date, version.date_len)));
+  result.Set("desc", Napi::String::New(env, text(desc, version.desc_len)));
+  return result;
+}
+
+// getCap(fd, capability) -> bigint value.
+Napi::Value GetCap(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0, "fd");
+  uapi::DrmGetCap cap{};
+  cap.capability = ArgU64(info, 1, "capability");
+  CheckedIoctl(info.Env(), fd, uapi::kIoctlGetCap, &cap, "DRM_IOCTL_GET_CAP");
+  return Napi::BigInt::New(info.Env(), cap.value);
+}
+
+// setClientCap(fd, capability, value).
+Napi::Value SetClientCap(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0, "fd");
+  uapi::DrmSetClientCap cap{};
+  cap.capability = ArgU64(info, 1, "capability");
+  cap.value = ArgU64(info, 2, "value");
+  CheckedIoctl(info.Env(), fd, uapi::kIoctlSetClientCap, &cap, "DRM_IOCTL_SET_CLIENT_CAP");
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void InitDevice(Napi::Env env, Napi::Object exports) {
+  exports.Set("version", Napi::Function::New(env, Version, "version"));
+  exports.Set("getCap", Napi::Function::New(env, GetCap, "getCap"));
+  exports.Set("setClientCap", Napi::Function::New(env, SetClientCap, "setClientCap"));
+}
+
+}  // namespace drm_gpuvm

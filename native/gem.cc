@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+// GEM buffer objects: dumb create and map, GEM_CLOSE, FLINK/OPEN (include/uapi/drm/drm.h, drm_mode.h).
+#include "addon.h"
+#include "args.h"
+#include "drm_uapi.h"
+#include "ioctl.h"
+
+namespace drm_gpuvm {
+namespace {
+
+// createDumb(fd, width, height, bpp) -> { handle, pitch, size }.
+Napi::Value CreateDumb(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "fd");
+  uapi::DrmModeCreateDumb create{};
+  create.width = ArgU32(info, 1, "width");
+  create.height = ArgU32(info, 2, "height");
+  create.bpp = ArgU32(info, 3, "bpp");
+  CheckedIoctl(env, fd, uapi::kIoctlModeCreateDumb, &create, "DRM_IOCTL_MODE_CREATE_DUMB");
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("handle", Napi::Number::New(env, create.handle));
+  result.Set("pitch", Napi::Number::New(env, create.pitch));
+  result.Set("size", Napi::BigInt::New(env, create.size));
+  return result;
+}
+
+// mapDumb(fd, handle) -> bigint fake mmap offset on this fd.
+Napi::Value MapDumb(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0, "fd");
+  uapi::DrmModeMapDumb map{};
+  map.handle = ArgU32(info, 1, "handle");
+  CheckedIoctl(info.Env(), fd, uapi::kIoctlModeMapDumb, &map, "DRM_IOCTL_MODE_MAP_DUMB");
+  return Napi::BigInt::New(info.Env(), map.offset);
+}
+
+// gemClose(fd, handle).
+Napi::Value GemClose(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0, "fd");
+  uapi::DrmGemClose close{};
+  close.handle = ArgU32(info, 1, "handle");
+  CheckedIoctl(info.Env(), fd, uapi::kIoctlGemClose, &close, "DRM_IOCTL_GEM_CLOSE");
+  return info.Env().Undefined();
+}
+
+// gemFlink(fd, handle) -> global name.
+Napi::Value GemFlink(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0, "fd");
+  uapi::DrmGemFlink flink{};
+  flink.handle = ArgU32(info, 1, "handle");
+  CheckedIoctl(info.Env(), fd, uapi::kIoctlGemFlink, &flink, "DRM_IOCTL_GEM_FLINK");
+  return Napi::Number::New(info.Env(), flink.name);
+}
+
+// gemOpen(fd, name) -> { handle, size }.
+Napi::Value GemOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "fd");
+  uapi::DrmGemOpen open{};
+  open.name = ArgU32(info, 1, "name");
+  CheckedIoctl(env, fd, uapi::kIoctlGemOpen, &open, "DRM_IOCTL_GEM_OPEN");
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("handle", Napi::Number::New(env, open.handle));
+  result.Set("size", Napi::BigInt::New(env, open.size));
+  return result;
+}
+
+}  // namespace
+
+void InitGem(Napi::Env env, Napi::Object exports) {
+  exports.Set("createDumb", Napi::Function::New(env, CreateDumb, "createDumb"));
+  exports.Set("mapDumb", Napi::Function::New(env, MapDumb, "mapDumb"));
+  exports.Set("gemClose", Napi::Function::New(env, GemClose, "gemClose"));
+  exports.Set("gemFlink", Napi::Function::New(env, GemFlink, "gemFlink"));
+  exports.Set("gemOpen", Napi::Function::New(env, GemOpen, "gemOpen"));
+}
+
+}  // namespace drm_gpuvm

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+// sync_file: fence information and merging (include/uapi/linux/sync_file.h,
+// Documentation/driver-api/sync_file.rst).
+#include <linux/sync_file.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "addon.h"
+#include "args.h"
+#include "ioctl.h"
+
+namespace drm_gpuvm {
+namespace {
+
+std::string FixedString(const char* text, size_t capacity) { return std::string(text, strnlen(text, capacity)); }
+
+// syncFileInfo(fd) -> { name, status, fences: [{ timeline, driver, status, flags, timestampNs }] }.
+// Asked twice: num_fences = 0 returns the count, then the kernel fills an array of that size.
+Napi::Value SyncFileInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "fd");
+  sync_file_info file{};
+  CheckedIoctl(env, fd, SYNC_IOC_FILE_INFO, &file, "SYNC_IOC_FILE_INFO");
+  std::vector<sync_fence_info> fences(file.num_fences);
+  if (!fences.empty()) {
+    file.sync_fence_info = reinterpret_cast<uintptr_t>(fences.data());
+    CheckedIoctl(env, fd, SYNC_IOC_FILE_INFO, &file, "SYNC_IOC_FILE_INFO");
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("name", Napi::String::New(env, FixedString(file.name, sizeof(file.name))));
+  result.Set("status", Napi::Number::New(env, file.status));
+  Napi::Array list = Napi::Array::New(env, fences.size());
+  for (size_t i = 0; i < fences.size(); ++i) {
+    Napi::Object fence = Napi::Object::New(env);
+    fence.Set("timeline", Napi::String::New(env, FixedString(fences[i].obj_name, sizeof(fences[i].obj_name))));
+    fence.Set("driver", Napi::String::New(env, FixedString(fences[i].driver_name, sizeof(fences[i].driver_name))));
+    fence.Set("status", Napi::Number::New(env, fences[i].status));
+    fence.Set("flags", Napi::Number::New(env, fences[i].flags));
+    fence.Set("timestampNs", Napi::BigInt::New(env, static_cast<uint64_t>(fences[i].timestamp_ns)));
+    list.Set(static_cast<uint32_t>(i), fence);
+  }
+  result.Set("fences", list);
+  return result;
+}
+
+// syncFileMerge(fd, otherFd, name) -> a new sync_file fd that signals when both have.
+Napi::Value SyncFileMerge(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0, "fd");
+  sync_merge_data merge{};
+  merge.fd2 = ArgFd(info, 1, "otherFd");
+  std::string name = ArgString(info, 2, "name");
+  std::strncpy(merge.name, name.c_str(), sizeof(merge.name) - 1);
+  merge.fence = -1;
+  CheckedIoctl(info.Env(), fd, SYNC_IOC_MERGE, &merge, "SYNC_IOC_MERGE");
+  return Napi::Number::New(info.Env(), merge.fence);
+}
+
+}  // namespace
+
+void InitSyncFile(Napi::Env env, Napi::Object exports) {
+  exports.Set("syncFileInfo", Napi::Function::New(env, SyncFileInfo, "syncFileInfo"));
+  exports.Set("syncFileMerge", Napi::Function::New(env, SyncFileMerge, "syncFileMerge"));
+}
+
+}  // namespace drm_gpuvm
