@@ -1,0 +1,934 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vgpuvm: a test-only DRM render driver whose VM_BIND runs the kernel's own drm_gpuvm.
+ *
+ * There is no GPU behind it: a "VM" is only a struct drm_gpuvm, a bind only updates GPUVM's bookkeeping
+ * (VA tree, vm_bos, GEM gpuva lists), and every op GPUVM generates is recorded so user space can read it
+ * back with VM_QUERY and compare it with its own model. The driver follows the two locking schemes GPUVM
+ * offers (see vgpuvm_drm.h, DRM_VGPUVM_VM_CREATE_IMMEDIATE), so both are exercised by real code paths.
+ *
+ * Sources relied on: include/drm/drm_gpuvm.h and include/drm/drm_exec.h of the running kernel (their
+ * kernel-doc states the locking each call asserts), and the DRM GPUVM section of
+ * Documentation/gpu/drm-mm.rst.
+ */
+#include <linux/device/faux.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_exec.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_gpuvm.h>
+#include <drm/drm_ioctl.h>
+
+#include "vgpuvm_drm.h"
+
+/* Module-wide counts of live objects; STATS reports them so tests can check that everything was freed. */
+static atomic64_t live_vms, live_bos, live_vm_bos, live_vas;
+static atomic64_t next_bo_id;
+
+enum vgpuvm_bo_mode { VGPUVM_BO_UNBOUND, VGPUVM_BO_STAGED, VGPUVM_BO_IMMEDIATE };
+
+struct vgpuvm_bo {
+	struct drm_gem_shmem_object shmem;
+	u64 id;
+	/* enum vgpuvm_bo_mode, set once by the first bind (cmpxchg): all VMs of a GEM must share one mode. */
+	atomic_t mode;
+};
+
+struct vgpuvm_va {
+	struct drm_gpuva base;
+	/* Links VAs removed during a bind; they are freed once the bind has left its locked section. */
+	struct list_head removed_link;
+};
+
+struct vgpuvm_vm {
+	struct drm_gpuvm base;
+	/* Serialises binds, queries and destruction: GPUVM's tree has no lock of its own. */
+	struct mutex lock;
+	bool destroyed;
+	/* The ops of the last VM_BIND, grown before each bind op so the step callbacks never allocate. */
+	struct drm_vgpuvm_op *log;
+	u32 log_len;
+	u32 log_capacity;
+};
+
+struct vgpuvm_file {
+	struct xarray vms;
+};
+
+static struct faux_device *vgpuvm_faux;
+
+static const struct drm_gem_object_funcs vgpuvm_bo_funcs;
+
+static struct vgpuvm_bo *to_vgpuvm_bo(struct drm_gem_object *obj)
+{
+	return container_of(obj, struct vgpuvm_bo, shmem.base);
+}
+
+static struct vgpuvm_vm *to_vgpuvm_vm(struct drm_gpuvm *gpuvm)
+{
+	return container_of(gpuvm, struct vgpuvm_vm, base);
+}
+
+static struct vgpuvm_va *to_vgpuvm_va(struct drm_gpuva *va)
+{
+	return container_of(va, struct vgpuvm_va, base);
+}
+
+/* --- GEM objects ---------------------------------------------------------------------------------------- */
+
+static void vgpuvm_bo_free(struct drm_gem_object *obj)
+{
+	struct vgpuvm_bo *bo = to_vgpuvm_bo(obj);
+
+	drm_gem_shmem_release(&bo->shmem);
+	kfree(bo);
+	atomic64_dec(&live_bos);
+}
+
+static const struct drm_gem_object_funcs vgpuvm_bo_funcs = {
+	.free = vgpuvm_bo_free,
+	.print_info = drm_gem_shmem_object_print_info,
+	.pin = drm_gem_shmem_object_pin,
+	.unpin = drm_gem_shmem_object_unpin,
+	.get_sg_table = drm_gem_shmem_object_get_sg_table,
+	.vmap = drm_gem_shmem_object_vmap,
+	.vunmap = drm_gem_shmem_object_vunmap,
+	.mmap = drm_gem_shmem_object_mmap,
+	.vm_ops = &drm_gem_shmem_vm_ops,
+};
+
+/* A handle's object, with a reference, if it is one of ours (an import from another driver is not). */
+static struct vgpuvm_bo *vgpuvm_bo_lookup(struct drm_file *file, u32 handle)
+{
+	struct drm_gem_object *obj = drm_gem_object_lookup(file, handle);
+
+	if (!obj)
+		return NULL;
+	if (obj->funcs != &vgpuvm_bo_funcs) {
+		drm_gem_object_put(obj);
+		return NULL;
+	}
+	return to_vgpuvm_bo(obj);
+}
+
+static int vgpuvm_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_vgpuvm_bo_create *args = data;
+	struct vgpuvm_bo *bo;
+	u64 size;
+	int ret;
+
+	if (args->pad || args->size == 0 || args->size > MAX_LFS_FILESIZE - PAGE_SIZE)
+		return -EINVAL;
+	size = PAGE_ALIGN(args->size);
+
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
+		return -ENOMEM;
+	bo->shmem.base.funcs = &vgpuvm_bo_funcs;
+	ret = drm_gem_shmem_init(drm, &bo->shmem, size);
+	if (ret) {
+		kfree(bo);
+		return ret;
+	}
+	drm_gem_gpuva_init(&bo->shmem.base);
+	bo->id = atomic64_inc_return(&next_bo_id);
+	atomic_set(&bo->mode, VGPUVM_BO_UNBOUND);
+	atomic64_inc(&live_bos);
+
+	ret = drm_gem_handle_create(file, &bo->shmem.base, &args->handle);
+	/* The handle holds the object now; on failure this drops the last reference and frees it. */
+	drm_gem_object_put(&bo->shmem.base);
+	if (ret)
+		return ret;
+	args->size = size;
+	args->bo_id = bo->id;
+	return 0;
+}
+
+static int vgpuvm_ioctl_bo_info(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_vgpuvm_bo_info *args = data;
+	struct vgpuvm_bo *bo;
+	int ret;
+
+	if (args->pad)
+		return -EINVAL;
+	bo = vgpuvm_bo_lookup(file, args->handle);
+	if (!bo)
+		return -ENOENT;
+	ret = drm_gem_create_mmap_offset(&bo->shmem.base);
+	if (!ret) {
+		args->bo_id = bo->id;
+		args->size = bo->shmem.base.size;
+		args->mmap_offset = drm_vma_node_offset_addr(&bo->shmem.base.vma_node);
+	}
+	drm_gem_object_put(&bo->shmem.base);
+	return ret;
+}
+
+/* --- GPUVM callbacks: allocation and the split/merge steps ------------------------------------------------ */
+
+static void vgpuvm_vm_free(struct drm_gpuvm *gpuvm)
+{
+	struct vgpuvm_vm *vm = to_vgpuvm_vm(gpuvm);
+
+	mutex_destroy(&vm->lock);
+	kvfree(vm->log);
+	kfree(vm);
+	atomic64_dec(&live_vms);
+}
+
+static struct drm_gpuvm_bo *vgpuvm_vm_bo_alloc(void)
+{
+	struct drm_gpuvm_bo *vm_bo = kzalloc(sizeof(*vm_bo), GFP_KERNEL);
+
+	if (vm_bo)
+		atomic64_inc(&live_vm_bos);
+	return vm_bo;
+}
+
+static void vgpuvm_vm_bo_free(struct drm_gpuvm_bo *vm_bo)
+{
+	kfree(vm_bo);
+	atomic64_dec(&live_vm_bos);
+}
+
+static struct vgpuvm_va *vgpuvm_va_alloc(void)
+{
+	struct vgpuvm_va *va = kzalloc(sizeof(*va), GFP_KERNEL);
+
+	if (va) {
+		INIT_LIST_HEAD(&va->removed_link);
+		atomic64_inc(&live_vas);
+	}
+	return va;
+}
+
+static void vgpuvm_va_free(struct vgpuvm_va *va)
+{
+	kfree(va);
+	atomic64_dec(&live_vas);
+}
+
+/*
+ * What one bind op needs inside the split/merge walk, prepared before it: the mapping structures (a MAP
+ * uses one, and at most two remaps, the first and the last VA visited, add a prev and a next piece), the
+ * vm_bo of the mapped BO and the VA flags of the new mapping.
+ */
+struct vgpuvm_step_ctx {
+	struct vgpuvm_vm *vm;
+	bool immediate;
+	struct vgpuvm_va *spare[3];
+	struct drm_gpuvm_bo *vm_bo;
+	u32 map_flags;
+	struct list_head removed;
+};
+
+static struct vgpuvm_va *vgpuvm_take_spare(struct vgpuvm_step_ctx *ctx)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ctx->spare); i++) {
+		struct vgpuvm_va *va = ctx->spare[i];
+
+		if (va) {
+			ctx->spare[i] = NULL;
+			return va;
+		}
+	}
+	return NULL;
+}
+
+static u64 vgpuvm_obj_id(struct drm_gem_object *obj)
+{
+	return obj ? to_vgpuvm_bo(obj)->id : 0;
+}
+
+static void vgpuvm_record_va(struct drm_vgpuvm_va *out, const struct drm_gpuva *va)
+{
+	out->addr = va->va.addr;
+	out->range = va->va.range;
+	out->bo_offset = va->gem.offset;
+	out->bo_id = vgpuvm_obj_id(va->gem.obj);
+	out->flags = va->flags;
+}
+
+static void vgpuvm_record_piece(struct drm_vgpuvm_va *out, const struct drm_gpuva_op_map *piece, u32 flags)
+{
+	if (!piece)
+		return;
+	out->addr = piece->va.addr;
+	out->range = piece->va.range;
+	out->bo_offset = piece->gem.offset;
+	out->bo_id = vgpuvm_obj_id(piece->gem.obj);
+	out->flags = flags;
+}
+
+/* The next log slot; capacity was reserved before the walk (see vgpuvm_reserve_log). */
+static struct drm_vgpuvm_op *vgpuvm_log_slot(struct vgpuvm_vm *vm, u32 kind)
+{
+	struct drm_vgpuvm_op *rec;
+
+	if (WARN_ON_ONCE(vm->log_len >= vm->log_capacity))
+		return NULL;
+	rec = &vm->log[vm->log_len++];
+	memset(rec, 0, sizeof(*rec));
+	rec->kind = kind;
+	return rec;
+}
+
+/* Links a new mapping to its vm_bo under the lock the VM's mode names (the resv is held by drm_exec). */
+static void vgpuvm_link(struct vgpuvm_step_ctx *ctx, struct drm_gpuva *va, struct drm_gpuvm_bo *vm_bo)
+{
+	struct drm_gem_object *obj = va->gem.obj;
+
+	if (!obj)
+		return;
+	if (ctx->immediate) {
+		mutex_lock(&obj->gpuva.lock);
+		drm_gpuva_link(va, vm_bo);
+		mutex_unlock(&obj->gpuva.lock);
+	} else {
+		drm_gpuva_link(va, vm_bo);
+	}
+}
+
+/*
+ * Unlinks a removed mapping. Immediate mode uses the deferred variant, which takes the gpuva mutex itself
+ * and leaves the freeing of a last vm_bo to drm_gpuvm_bo_deferred_cleanup(); staged mode holds the resv.
+ */
+static void vgpuvm_unlink(struct vgpuvm_step_ctx *ctx, struct drm_gpuva *va)
+{
+	if (va->gem.obj) {
+		if (ctx->immediate)
+			drm_gpuva_unlink_defer(va);
+		else
+			drm_gpuva_unlink(va);
+	}
+	list_add_tail(&to_vgpuvm_va(va)->removed_link, &ctx->removed);
+}
+
+static int vgpuvm_step_map(struct drm_gpuva_op *op, void *priv)
+{
+	struct vgpuvm_step_ctx *ctx = priv;
+	struct drm_vgpuvm_op *rec = vgpuvm_log_slot(ctx->vm, DRM_VGPUVM_OP_MAP);
+	struct vgpuvm_va *va = vgpuvm_take_spare(ctx);
+
+	if (WARN_ON_ONCE(!va))
+		return -ENOMEM;
+	va->base.flags = ctx->map_flags;
+	drm_gpuva_map(&ctx->vm->base, &va->base, &op->map);
+	vgpuvm_link(ctx, &va->base, ctx->vm_bo);
+	if (rec)
+		vgpuvm_record_va(&rec->va, &va->base);
+	return 0;
+}
+
+static int vgpuvm_step_remap(struct drm_gpuva_op *op, void *priv)
+{
+	struct vgpuvm_step_ctx *ctx = priv;
+	struct drm_gpuva *old = op->remap.unmap->va;
+	struct drm_vgpuvm_op *rec = vgpuvm_log_slot(ctx->vm, DRM_VGPUVM_OP_REMAP);
+	struct vgpuvm_va *prev = NULL, *next = NULL;
+
+	if (rec) {
+		rec->keep = op->remap.unmap->keep;
+		vgpuvm_record_va(&rec->va, old);
+		vgpuvm_record_piece(&rec->prev, op->remap.prev, old->flags);
+		vgpuvm_record_piece(&rec->next, op->remap.next, old->flags);
+	}
+	if (op->remap.prev)
+		prev = vgpuvm_take_spare(ctx);
+	if (op->remap.next)
+		next = vgpuvm_take_spare(ctx);
+	if (WARN_ON_ONCE((op->remap.prev && !prev) || (op->remap.next && !next))) {
+		if (prev)
+			vgpuvm_va_free(prev);
+		if (next)
+			vgpuvm_va_free(next);
+		return -ENOMEM;
+	}
+
+	/* GPUVM does not carry VA flags into the pieces; a sparse mapping's pieces stay sparse. */
+	if (prev)
+		prev->base.flags = old->flags;
+	if (next)
+		next->base.flags = old->flags;
+	drm_gpuva_remap(prev ? &prev->base : NULL, next ? &next->base : NULL, &op->remap);
+	/* Link the pieces before unlinking the old VA so the shared vm_bo never drops to zero in between. */
+	if (prev)
+		vgpuvm_link(ctx, &prev->base, old->vm_bo);
+	if (next)
+		vgpuvm_link(ctx, &next->base, old->vm_bo);
+	vgpuvm_unlink(ctx, old);
+	return 0;
+}
+
+static int vgpuvm_step_unmap(struct drm_gpuva_op *op, void *priv)
+{
+	struct vgpuvm_step_ctx *ctx = priv;
+	struct drm_gpuva *old = op->unmap.va;
+	struct drm_vgpuvm_op *rec = vgpuvm_log_slot(ctx->vm, DRM_VGPUVM_OP_UNMAP);
+
+	if (rec) {
+		rec->keep = op->unmap.keep;
+		vgpuvm_record_va(&rec->va, old);
+	}
+	drm_gpuva_unmap(&op->unmap);
+	vgpuvm_unlink(ctx, old);
+	return 0;
+}
+
+static const struct drm_gpuvm_ops vgpuvm_gpuvm_ops = {
+	.vm_free = vgpuvm_vm_free,
+	.vm_bo_alloc = vgpuvm_vm_bo_alloc,
+	.vm_bo_free = vgpuvm_vm_bo_free,
+	.sm_step_map = vgpuvm_step_map,
+	.sm_step_remap = vgpuvm_step_remap,
+	.sm_step_unmap = vgpuvm_step_unmap,
+};
+
+/* --- VMs ----------------------------------------------------------------------------------------------------- */
+
+/* The VM with this id in this file, with a GPUVM reference, or NULL. */
+static struct vgpuvm_vm *vgpuvm_vm_lookup(struct vgpuvm_file *vfile, u32 id)
+{
+	struct vgpuvm_vm *vm;
+
+	xa_lock(&vfile->vms);
+	vm = xa_load(&vfile->vms, id);
+	if (vm)
+		drm_gpuvm_get(&vm->base);
+	xa_unlock(&vfile->vms);
+	return vm;
+}
+
+static int vgpuvm_ioctl_vm_create(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_vgpuvm_vm_create *args = data;
+	struct vgpuvm_file *vfile = file->driver_priv;
+	struct drm_gem_object *r_obj;
+	struct vgpuvm_vm *vm;
+	u64 end, reserve_end;
+	u32 id;
+	int ret;
+
+	if (args->flags & ~DRM_VGPUVM_VM_CREATE_IMMEDIATE)
+		return -EINVAL;
+	/* drm_gpuvm_init() WARNs on an overflowing space, and a reserved node must lie inside it. */
+	if (args->va_range == 0 || check_add_overflow(args->va_start, args->va_range, &end))
+		return -EINVAL;
+	if (args->reserve_range &&
+	    (check_add_overflow(args->reserve_start, args->reserve_range, &reserve_end) ||
+	     args->reserve_start < args->va_start || reserve_end > end))
+		return -EINVAL;
+	if (!args->reserve_range && args->reserve_start)
+		return -EINVAL;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
+	if (!vm)
+		return -ENOMEM;
+	r_obj = drm_gpuvm_resv_object_alloc(drm);
+	if (!r_obj) {
+		kfree(vm);
+		return -ENOMEM;
+	}
+	mutex_init(&vm->lock);
+	atomic64_inc(&live_vms);
+	drm_gpuvm_init(&vm->base, "vgpuvm",
+		       (args->flags & DRM_VGPUVM_VM_CREATE_IMMEDIATE) ? DRM_GPUVM_IMMEDIATE_MODE : 0,
+		       drm, r_obj, args->va_start, args->va_range,
+		       args->reserve_start, args->reserve_range, &vgpuvm_gpuvm_ops);
+	/* The VM holds its own reference to the resv object from here on. */
+	drm_gem_object_put(r_obj);
+
+	ret = xa_alloc(&vfile->vms, &id, vm, xa_limit_32b, GFP_KERNEL);
+	if (ret) {
+		drm_gpuvm_put(&vm->base);
+		return ret;
+	}
+	args->vm_id = id;
+	return 0;
+}
+
+/* --- VM_BIND --------------------------------------------------------------------------------------------------- */
+
+/* A checked bind op: the request plus the BO it maps, with a reference. */
+struct vgpuvm_checked_op {
+	struct drm_vgpuvm_bind_op req;
+	struct vgpuvm_bo *bo;
+};
+
+static int vgpuvm_check_op(struct vgpuvm_vm *vm, struct drm_file *file, struct vgpuvm_checked_op *op)
+{
+	const struct drm_vgpuvm_bind_op *req = &op->req;
+	bool immediate = drm_gpuvm_immediate_mode(&vm->base);
+	int want = immediate ? VGPUVM_BO_IMMEDIATE : VGPUVM_BO_STAGED;
+	u64 end;
+	int mode;
+
+	if (req->pad)
+		return -EINVAL;
+	if (req->op == DRM_VGPUVM_BIND_OP_UNMAP) {
+		if (req->flags || req->handle || req->bo_offset)
+			return -EINVAL;
+	} else if (req->op == DRM_VGPUVM_BIND_OP_MAP) {
+		if (req->flags & ~DRM_VGPUVM_BIND_SPARSE)
+			return -EINVAL;
+		if ((req->flags & DRM_VGPUVM_BIND_SPARSE) && (req->handle || req->bo_offset))
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	/* GPUVM checks neither a zero range nor (in drm_gpuva_map) a failed insert: refuse both up front. */
+	if (req->range == 0 || check_add_overflow(req->addr, req->range, &end))
+		return -EINVAL;
+	if (!drm_gpuvm_range_valid(&vm->base, req->addr, req->range))
+		return -EINVAL;
+	if (req->op != DRM_VGPUVM_BIND_OP_MAP || (req->flags & DRM_VGPUVM_BIND_SPARSE))
+		return 0;
+
+	op->bo = vgpuvm_bo_lookup(file, req->handle);
+	if (!op->bo)
+		return -ENOENT;
+	if (check_add_overflow(req->bo_offset, req->range, &end) || end > op->bo->shmem.base.size)
+		return -EINVAL;
+	mode = atomic_cmpxchg(&op->bo->mode, VGPUVM_BO_UNBOUND, want);
+	if (mode != VGPUVM_BO_UNBOUND && mode != want)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Makes room in the op log for one more bind op: GPUVM emits one op per existing VA the request overlaps,
+ * plus the MAP, so counting the overlapping VAs (the reserved node counts too, harmlessly) bounds it.
+ */
+static int vgpuvm_reserve_log(struct vgpuvm_vm *vm, u64 addr, u64 range)
+{
+	struct drm_gpuva *va;
+	u64 needed = 1;
+	struct drm_vgpuvm_op *log;
+
+	drm_gpuvm_for_each_va_range(va, &vm->base, addr, addr + range)
+		needed++;
+	needed += vm->log_len;
+	if (needed <= vm->log_capacity)
+		return 0;
+	if (needed > U32_MAX / 2)
+		return -ENOMEM;
+	needed = max_t(u64, needed, 2 * (u64)vm->log_capacity);
+	log = kvmalloc_array(needed, sizeof(*log), GFP_KERNEL);
+	if (!log)
+		return -ENOMEM;
+	if (vm->log_len)
+		memcpy(log, vm->log, vm->log_len * sizeof(*log));
+	kvfree(vm->log);
+	vm->log = log;
+	vm->log_capacity = needed;
+	return 0;
+}
+
+static void vgpuvm_ctx_release(struct vgpuvm_step_ctx *ctx)
+{
+	struct vgpuvm_va *va, *tmp;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ctx->spare); i++)
+		if (ctx->spare[i])
+			vgpuvm_va_free(ctx->spare[i]);
+	list_for_each_entry_safe(va, tmp, &ctx->removed, removed_link) {
+		list_del(&va->removed_link);
+		vgpuvm_va_free(va);
+	}
+}
+
+/* Staged mode: the resv of every GEM the op touches is held through drm_exec while GPUVM walks. */
+static int vgpuvm_run_staged(struct vgpuvm_step_ctx *ctx, const struct vgpuvm_checked_op *op,
+			     struct drm_gpuvm_map_req *map_req, bool interruptible)
+{
+	struct drm_gpuvm *gpuvm = &ctx->vm->base;
+	const struct drm_vgpuvm_bind_op *req = &op->req;
+	struct drm_exec exec;
+	int ret;
+
+	drm_exec_init(&exec, (interruptible ? DRM_EXEC_INTERRUPTIBLE_WAIT : 0) | DRM_EXEC_IGNORE_DUPLICATES, 0);
+	drm_exec_until_all_locked(&exec) {
+		if (map_req)
+			ret = drm_gpuvm_sm_map_exec_lock(gpuvm, &exec, 0, map_req);
+		else
+			ret = drm_gpuvm_sm_unmap_exec_lock(gpuvm, &exec, req->addr, req->range);
+		drm_exec_retry_on_contention(&exec);
+		if (ret)
+			goto out;
+	}
+	if (op->bo) {
+		ctx->vm_bo = drm_gpuvm_bo_obtain_locked(gpuvm, &op->bo->shmem.base);
+		if (IS_ERR(ctx->vm_bo)) {
+			ret = PTR_ERR(ctx->vm_bo);
+			ctx->vm_bo = NULL;
+			goto out;
+		}
+	}
+	if (map_req)
+		ret = drm_gpuvm_sm_map(gpuvm, ctx, map_req);
+	else
+		ret = drm_gpuvm_sm_unmap(gpuvm, ctx, req->addr, req->range);
+	if (ctx->vm_bo)
+		drm_gpuvm_bo_put(ctx->vm_bo);
+out:
+	drm_exec_fini(&exec);
+	return ret;
+}
+
+/*
+ * Immediate mode: everything is allocated before the walk (the vm_bo through obtain_prealloc), the walk
+ * takes only the GEMs' gpuva mutexes, and a vm_bo whose last mapping went away is freed afterwards by
+ * drm_gpuvm_bo_deferred_cleanup(), outside what would be a driver's fence-signalling path.
+ */
+static int vgpuvm_run_immediate(struct vgpuvm_step_ctx *ctx, const struct vgpuvm_checked_op *op,
+				struct drm_gpuvm_map_req *map_req)
+{
+	struct drm_gpuvm *gpuvm = &ctx->vm->base;
+	struct drm_gpuvm_bo *vm_bo;
+	int ret;
+
+	if (op->bo) {
+		vm_bo = drm_gpuvm_bo_create(gpuvm, &op->bo->shmem.base);
+		if (!vm_bo)
+			return -ENOMEM;
+		ctx->vm_bo = drm_gpuvm_bo_obtain_prealloc(vm_bo);
+	}
+	if (map_req)
+		ret = drm_gpuvm_sm_map(gpuvm, ctx, map_req);
+	else
+		ret = drm_gpuvm_sm_unmap(gpuvm, ctx, op->req.addr, op->req.range);
+	if (ctx->vm_bo)
+		drm_gpuvm_bo_put_deferred(ctx->vm_bo);
+	drm_gpuvm_bo_deferred_cleanup(gpuvm);
+	return ret;
+}
+
+/* Runs one checked op on a VM whose lock is held. On failure nothing changed. */
+static int vgpuvm_run_op(struct vgpuvm_vm *vm, const struct vgpuvm_checked_op *op, bool interruptible)
+{
+	const struct drm_vgpuvm_bind_op *req = &op->req;
+	bool is_map = req->op == DRM_VGPUVM_BIND_OP_MAP;
+	struct drm_gpuvm_map_req map_req = {};
+	struct vgpuvm_step_ctx ctx = {
+		.vm = vm,
+		.immediate = drm_gpuvm_immediate_mode(&vm->base),
+		.map_flags = (is_map && !op->bo) ? DRM_GPUVA_SPARSE : 0,
+	};
+	unsigned int i;
+	int ret;
+
+	INIT_LIST_HEAD(&ctx.removed);
+	ret = vgpuvm_reserve_log(vm, req->addr, req->range);
+	if (ret)
+		return ret;
+	for (i = 0; i < ARRAY_SIZE(ctx.spare); i++) {
+		ctx.spare[i] = vgpuvm_va_alloc();
+		if (!ctx.spare[i]) {
+			vgpuvm_ctx_release(&ctx);
+			return -ENOMEM;
+		}
+	}
+	if (is_map) {
+		map_req.map.va.addr = req->addr;
+		map_req.map.va.range = req->range;
+		map_req.map.gem.obj = op->bo ? &op->bo->shmem.base : NULL;
+		map_req.map.gem.offset = req->bo_offset;
+	}
+	if (ctx.immediate)
+		ret = vgpuvm_run_immediate(&ctx, op, is_map ? &map_req : NULL);
+	else
+		ret = vgpuvm_run_staged(&ctx, op, is_map ? &map_req : NULL, interruptible);
+	vgpuvm_ctx_release(&ctx);
+	return ret;
+}
+
+static void vgpuvm_put_checked(struct vgpuvm_checked_op *ops, u32 count)
+{
+	u32 i;
+
+	for (i = 0; i < count; i++)
+		if (ops[i].bo)
+			drm_gem_object_put(&ops[i].bo->shmem.base);
+}
+
+static int vgpuvm_ioctl_vm_bind(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_vgpuvm_vm_bind *args = data;
+	struct vgpuvm_checked_op *ops;
+	struct vgpuvm_vm *vm;
+	u32 i;
+	int ret = 0;
+
+	args->done = 0;
+	args->failed_op = ~0u;
+	if (args->pad || args->stride != sizeof(struct drm_vgpuvm_bind_op) ||
+	    args->count > DRM_VGPUVM_BIND_MAX_OPS)
+		return -EINVAL;
+	vm = vgpuvm_vm_lookup(file->driver_priv, args->vm_id);
+	if (!vm)
+		return -ENOENT;
+
+	ops = kvcalloc(max_t(u32, args->count, 1), sizeof(*ops), GFP_KERNEL);
+	if (!ops) {
+		ret = -ENOMEM;
+		goto put_vm;
+	}
+	for (i = 0; i < args->count; i++) {
+		if (copy_from_user(&ops[i].req, u64_to_user_ptr(args->ops + (u64)i * args->stride),
+				   sizeof(ops[i].req))) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = vgpuvm_check_op(vm, file, &ops[i]);
+		if (ret)
+			break;
+	}
+	if (ret) {
+		args->failed_op = i;
+		goto put_ops;
+	}
+
+	mutex_lock(&vm->lock);
+	if (vm->destroyed) {
+		ret = -ENOENT;
+	} else {
+		vm->log_len = 0;
+		for (i = 0; i < args->count; i++) {
+			ret = vgpuvm_run_op(vm, &ops[i], true);
+			if (ret)
+				break;
+			args->done = i + 1;
+		}
+	}
+	mutex_unlock(&vm->lock);
+put_ops:
+	vgpuvm_put_checked(ops, args->count);
+	kvfree(ops);
+put_vm:
+	drm_gpuvm_put(&vm->base);
+	return ret;
+}
+
+/* --- VM_QUERY, STATS ------------------------------------------------------------------------------------------- */
+
+static int vgpuvm_ioctl_vm_query(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_vgpuvm_vm_query *args = data;
+	void __user *out = u64_to_user_ptr(args->records);
+	struct drm_vgpuvm_va rec;
+	struct drm_gpuva *va;
+	struct vgpuvm_vm *vm;
+	u32 n = 0;
+	int ret = 0;
+
+	if (args->what != DRM_VGPUVM_QUERY_TREE && args->what != DRM_VGPUVM_QUERY_OPS)
+		return -EINVAL;
+	vm = vgpuvm_vm_lookup(file->driver_priv, args->vm_id);
+	if (!vm)
+		return -ENOENT;
+
+	mutex_lock(&vm->lock);
+	if (args->what == DRM_VGPUVM_QUERY_OPS) {
+		n = vm->log_len;
+		if (copy_to_user(out, vm->log, (size_t)min(n, args->capacity) * sizeof(*vm->log)))
+			ret = -EFAULT;
+	} else {
+		drm_gpuvm_for_each_va(va, &vm->base) {
+			if (va == &vm->base.kernel_alloc_node)
+				continue;
+			if (n < args->capacity) {
+				memset(&rec, 0, sizeof(rec));
+				vgpuvm_record_va(&rec, va);
+				if (copy_to_user(out + (size_t)n * sizeof(rec), &rec, sizeof(rec))) {
+					ret = -EFAULT;
+					break;
+				}
+			}
+			n++;
+		}
+	}
+	mutex_unlock(&vm->lock);
+	drm_gpuvm_put(&vm->base);
+	if (!ret)
+		args->count = n;
+	return ret;
+}
+
+static int vgpuvm_ioctl_stats(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_vgpuvm_stats *args = data;
+
+	args->vms = atomic64_read(&live_vms);
+	args->bos = atomic64_read(&live_bos);
+	args->vm_bos = atomic64_read(&live_vm_bos);
+	args->vas = atomic64_read(&live_vas);
+	return 0;
+}
+
+/* --- VM destruction -------------------------------------------------------------------------------------------- */
+
+/*
+ * Unmaps every mapping, one exact-range UNMAP each, and marks the VM destroyed so a bind that raced with
+ * the destruction fails with ENOENT. Waits are not interruptible: the file may be closing.
+ */
+static void vgpuvm_vm_teardown(struct vgpuvm_vm *vm)
+{
+	struct vgpuvm_checked_op op = { .req = { .op = DRM_VGPUVM_BIND_OP_UNMAP } };
+	struct drm_gpuva *va;
+
+	mutex_lock(&vm->lock);
+	vm->destroyed = true;
+	vm->log_len = 0;
+	for (;;) {
+		bool found = false;
+
+		drm_gpuvm_for_each_va(va, &vm->base) {
+			if (va != &vm->base.kernel_alloc_node) {
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+			break;
+		op.req.addr = va->va.addr;
+		op.req.range = va->va.range;
+		vm->log_len = 0;
+		if (vgpuvm_run_op(vm, &op, false)) {
+			/* Only an allocation failure gets here; the mappings then stay until the module unloads. */
+			pr_err("vgpuvm: out of memory while tearing down a VM; its mappings leak\n");
+			break;
+		}
+	}
+	mutex_unlock(&vm->lock);
+}
+
+static int vgpuvm_ioctl_vm_destroy(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_vgpuvm_vm_destroy *args = data;
+	struct vgpuvm_file *vfile = file->driver_priv;
+	struct vgpuvm_vm *vm;
+
+	if (args->pad)
+		return -EINVAL;
+	/* Whoever erases the id owns the file's reference. */
+	vm = xa_erase(&vfile->vms, args->vm_id);
+	if (!vm)
+		return -ENOENT;
+	vgpuvm_vm_teardown(vm);
+	drm_gpuvm_put(&vm->base);
+	return 0;
+}
+
+/* --- Files and the device ---------------------------------------------------------------------------------------- */
+
+static int vgpuvm_open(struct drm_device *drm, struct drm_file *file)
+{
+	struct vgpuvm_file *vfile = kzalloc(sizeof(*vfile), GFP_KERNEL);
+
+	if (!vfile)
+		return -ENOMEM;
+	xa_init_flags(&vfile->vms, XA_FLAGS_ALLOC1);
+	file->driver_priv = vfile;
+	return 0;
+}
+
+static void vgpuvm_postclose(struct drm_device *drm, struct drm_file *file)
+{
+	struct vgpuvm_file *vfile = file->driver_priv;
+	struct vgpuvm_vm *vm;
+	unsigned long id;
+
+	xa_for_each(&vfile->vms, id, vm) {
+		xa_erase(&vfile->vms, id);
+		vgpuvm_vm_teardown(vm);
+		drm_gpuvm_put(&vm->base);
+	}
+	xa_destroy(&vfile->vms);
+	kfree(vfile);
+}
+
+static const struct drm_ioctl_desc vgpuvm_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(VGPUVM_BO_CREATE, vgpuvm_ioctl_bo_create, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPUVM_BO_INFO, vgpuvm_ioctl_bo_info, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPUVM_VM_CREATE, vgpuvm_ioctl_vm_create, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPUVM_VM_DESTROY, vgpuvm_ioctl_vm_destroy, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPUVM_VM_BIND, vgpuvm_ioctl_vm_bind, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPUVM_VM_QUERY, vgpuvm_ioctl_vm_query, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPUVM_STATS, vgpuvm_ioctl_stats, DRM_RENDER_ALLOW),
+};
+
+DEFINE_DRM_GEM_FOPS(vgpuvm_fops);
+
+static const struct drm_driver vgpuvm_driver = {
+	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_GEM_GPUVA,
+	.open = vgpuvm_open,
+	.postclose = vgpuvm_postclose,
+	.ioctls = vgpuvm_ioctls,
+	.num_ioctls = ARRAY_SIZE(vgpuvm_ioctls),
+	.fops = &vgpuvm_fops,
+	.gem_prime_import = drm_gem_shmem_prime_import_no_map,
+	.name = DRM_VGPUVM_DRIVER_NAME,
+	.desc = "drm_gpuvm behind a VM_BIND ioctl, for tests",
+	.major = 1,
+	.minor = 0,
+};
+
+static int vgpuvm_probe(struct faux_device *faux)
+{
+	struct drm_device *drm;
+	int ret;
+
+	drm = drm_dev_alloc(&vgpuvm_driver, &faux->dev);
+	if (IS_ERR(drm))
+		return PTR_ERR(drm);
+	ret = drm_dev_register(drm, 0);
+	if (ret) {
+		drm_dev_put(drm);
+		return ret;
+	}
+	faux_device_set_drvdata(faux, drm);
+	return 0;
+}
+
+static void vgpuvm_remove(struct faux_device *faux)
+{
+	struct drm_device *drm = faux_device_get_drvdata(faux);
+
+	drm_dev_unregister(drm);
+	drm_dev_put(drm);
+}
+
+static const struct faux_device_ops vgpuvm_faux_ops = {
+	.probe = vgpuvm_probe,
+	.remove = vgpuvm_remove,
+};
+
+static int __init vgpuvm_init(void)
+{
+	vgpuvm_faux = faux_device_create(DRM_VGPUVM_DRIVER_NAME, NULL, &vgpuvm_faux_ops);
+	return vgpuvm_faux ? 0 : -ENODEV;
+}
+
+static void __exit vgpuvm_exit(void)
+{
+	faux_device_destroy(vgpuvm_faux);
+}
+
+module_init(vgpuvm_init);
+module_exit(vgpuvm_exit);
+
+MODULE_DESCRIPTION("Test DRM driver: drm_gpuvm behind a VM_BIND ioctl");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS("DRM_GPUVM");
