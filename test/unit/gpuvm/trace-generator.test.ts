@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { run as traceGen } from '../../../lib/cli/trace-gen.js';
 import { formatTraceCommand, generateTrace, type TraceGeneratorParams } from '../../../lib/gpuvm/trace-generator.js';
 import { IntervalModel } from '../../support/interval-model.js';
 import { replayWithReference } from '../../support/reference-trace.js';
@@ -85,5 +86,30 @@ describe('generateTrace', () => {
     [{ seed: 1, profile: 'steady', requests: 1, liveMappings: 0 }],
   ] as [TraceGeneratorParams][])('refuses %o with ERR_OUT_OF_RANGE before yielding anything', (params) => {
     expect(() => generateTrace(params).next()).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
+  });
+});
+
+describe('drm-gpuvm trace-gen', () => {
+  afterEach(() => { vi.restoreAllMocks(); });
+  const capture = (stream: NodeJS.WriteStream): string[] => {
+    const written: string[] = [];
+    vi.spyOn(stream, 'write').mockImplementation((data: string | Uint8Array) => { written.push(String(data)); return true; });
+    return written;
+  };
+
+  it('prints the same stream as generateTrace for the same options', async () => {
+    const out = capture(process.stdout);
+    expect(await traceGen(['--seed', '9', '--profile', 'steady', '--requests', '3000', '--live', '2000'])).toBe(0);
+    expect(out.join('')).toBe(text({ seed: 9, profile: 'steady', requests: 3000, liveMappings: 2000 }));
+  });
+
+  it.each([
+    [['--seed', 'x']], [['--seed', '4294967296']], [['--profile', 'other']], [['--live', '10']], [['--profile', 'steady']], [['--bogus']], [['extra']],
+  ])('refuses %o with exit status 2 and writes no stream', async (argv) => {
+    const out = capture(process.stdout);
+    const err = capture(process.stderr);
+    expect(await traceGen(argv)).toBe(2);
+    expect(out).toEqual([]);
+    expect(err.join('')).toMatch(/^drm-gpuvm trace-gen: .*\nusage: drm-gpuvm trace-gen/);
   });
 });
