@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+// A driver ioctl as plain data: the request number, the argument bytes, and the user arrays it points to.
+// Native code marshals it generically: it writes the address of each array into the pointer slots listed in
+// `pointers`, issues the ioctl after checking the driver name, and leaves outputs in the same bytes.
+import type { UapiStruct } from './uapi-struct.js';
+
+/** `_IOC` direction bits as the kernel's asm-generic/ioctl.h defines them. */
+export const IOC_WRITE = 1;
+/** `_IOC_READ`: the kernel writes the argument back. */
+export const IOC_READ = 2;
+/** The DRM ioctl type byte, `'d'`. */
+export const DRM_IOCTL_BASE = 0x64;
+/** First driver-private ioctl number; driver ids are relative to it. */
+export const DRM_COMMAND_BASE = 0x40;
+
+/** A driver-private ioctl: its C macro name, kernel number (`nr`), direction and argument struct. */
+export interface DriverIoctl {
+  readonly name: string;
+  readonly nr: number;
+  readonly dir: number;
+  readonly struct: UapiStruct;
+}
+
+/** The request number `_IOC(dir, 'd', nr, sizeof(struct))` (x86-64 and arm64 share this encoding). */
+export function ioctlRequest(ioctl: DriverIoctl): number {
+  return ((ioctl.dir << 30) | (ioctl.struct.size << 16) | (DRM_IOCTL_BASE << 8) | ioctl.nr) >>> 0;
+}
+
+/** Declares a driver-private ioctl from its id relative to DRM_COMMAND_BASE, as the uAPI headers do. */
+export function driverIoctl(name: string, id: number, dir: number, struct: UapiStruct): DriverIoctl {
+  return { name, nr: DRM_COMMAND_BASE + id, dir, struct };
+}
+
+/**
+ * A user pointer inside one of the call's buffers: native writes the address of `buffers[target]` as a u64 at
+ * `offset` in `buffers[buffer]`. Buffer 0 is the ioctl argument; the slot is zero in the encoded bytes.
+ */
+export interface PointerSlot {
+  readonly buffer: number;
+  readonly offset: number;
+  readonly target: number;
+}
+
+/** One ioctl, ready for native marshalling; `buffers[0]` is the argument and receives the kernel's outputs. */
+export interface IoctlCall {
+  /** The driver name DRM_IOCTL_VERSION must report before this private ioctl may be issued. */
+  readonly driver: string;
+  readonly ioctl: DriverIoctl;
+  /** `ioctlRequest(ioctl)`, precomputed for native. */
+  readonly request: number;
+  readonly buffers: readonly Uint8Array[];
+  readonly pointers: readonly PointerSlot[];
+}
+
+/**
+ * Builds an IoctlCall. `arrays` are extra buffers (index 1, 2, ... in order) and `pointers` say where each one
+ * is referenced; an empty array is not referenced at all (its pointer stays 0, as the kernel expects with a
+ * zero count).
+ */
+export function ioctlCall(driver: string, ioctl: DriverIoctl, arg: Uint8Array, arrays: readonly Uint8Array[] = [], pointers: readonly PointerSlot[] = []): IoctlCall {
+  if (arg.byteLength !== ioctl.struct.size) throw new Error(`${ioctl.name}: argument is ${arg.byteLength} bytes, the struct is ${ioctl.struct.size}`);
+  return { driver, ioctl, request: ioctlRequest(ioctl), buffers: [arg, ...arrays], pointers };
+}
