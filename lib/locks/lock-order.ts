@@ -25,12 +25,14 @@ function reaches(from: string, to: string): boolean {
 
 /**
  * Throws ERR_LOCK_ORDER if `task` taking `lock` (with `ctx`, for a reservation) would invert a recorded
- * order, or would nest two locks of one class outside a ww acquire context (which alone can order them).
+ * order, or would nest two locks of one class outside a ww acquire context or a held `nestLock` (the
+ * kernel's mutex_lock_nest_lock: an outer lock that serialises everyone who nests this class).
  */
-export function checkLockOrder(task: LockTask, lock: OwnedLock, ctx: WwAcquireContext | null): void {
+export function checkLockOrder(task: LockTask, lock: OwnedLock, ctx: WwAcquireContext | null, nestLock: OwnedLock | null = null): void {
   for (const held of task.held) {
     if (held.lockClass === lock.lockClass) {
       if (ctx !== null && held.holderContext === ctx) continue;
+      if (nestLock !== null && nestLock.holderTask === task) continue;
       throw new LockError('ERR_LOCK_ORDER',
         `${task.label} takes ${lock.name} while holding ${held.name}: two '${lock.lockClass}' locks nested without ` +
         `one ww acquire context have no defined order; lock both through the same WwAcquireContext (or DrmExec)`, lock.name);

@@ -96,14 +96,14 @@ export abstract class OwnedLock {
   }
 
   /** Refuses what no wait could fix: taking a lock the task holds, or breaking lock order. */
-  protected checkAcquire(task: LockTask, ctx: WwAcquireContext | null): void {
+  protected checkAcquire(task: LockTask, ctx: WwAcquireContext | null, nestLock: OwnedLock | null = null): void {
     if (this.#holder === task) {
       if (ctx !== null && this.#holderCtx === ctx) {
         throw new LockError('EALREADY', `${this.name} is already held by ww acquire context ${ctx.label}`, this.name);
       }
       throw new LockError('ERR_LOCK_RECURSIVE', `${task.label} takes ${this.name}, which it already holds: this would wait forever`, this.name);
     }
-    checkLockOrder(task, this, ctx);
+    checkLockOrder(task, this, ctx, nestLock);
   }
 
   /** Queues `task`; the promise settles with a guard when the lock is handed over, or with an error. */

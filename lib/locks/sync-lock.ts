@@ -16,10 +16,13 @@ export class SyncLock extends OwnedLock {
     super(name, lockClass);
   }
 
-  /** Takes the lock now; release the guard before the next await. */
-  lockSync(): LockGuard<SyncLock> {
+  /**
+   * Takes the lock now; release the guard before the next await. Several locks of this class may be held
+   * together while the task holds `nestLock`, the outer lock that orders them.
+   */
+  lockSync(nestLock: OwnedLock | null = null): LockGuard<SyncLock> {
     const task = requireTask(`locking ${this.name}`);
-    this.checkAcquire(task, null);
+    this.checkAcquire(task, null, nestLock);
     const holder = this.holderTask;
     if (holder !== null) {
       throw new LockError('ERR_LOCK_BUSY', `${this.name} is held by ${holder.label} across an await; it guards synchronous sections only`, this.name);

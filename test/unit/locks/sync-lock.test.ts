@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { currentTask, runTask, SyncLock } from '../../../lib/locks/index.js';
+import { currentTask, Mutex, runTask, SyncLock } from '../../../lib/locks/index.js';
 
 describe('SyncLock', () => {
   it('holds the lock exactly for the synchronous section', async () => {
@@ -44,6 +44,25 @@ describe('SyncLock', () => {
     await runTask('t', async () => {
       expect(() => l.hold(async () => 0)).toThrow(expect.objectContaining({ code: 'ERR_LOCK_BUSY' }));
       expect(l.owner).toBeNull();
+    });
+  });
+});
+
+describe('SyncLock nesting under a nest lock', () => {
+  it('allows two locks of one class together only while the outer lock is held', async () => {
+    const outer = new Mutex('vm.lock', 'sync-nest-outer');
+    const a = new SyncLock('gem1.gpuva', 'sync-nest-gpuva');
+    const b = new SyncLock('gem2.gpuva', 'sync-nest-gpuva');
+    await runTask('t', async () => {
+      const ga = a.lockSync();
+      expect(() => b.lockSync(outer)).toThrow(expect.objectContaining({ code: 'ERR_LOCK_ORDER' }));
+      ga.release();
+      using _o = await outer.lock();
+      const g1 = a.lockSync(outer);
+      const g2 = b.lockSync(outer);
+      expect(a.isHeld() && b.isHeld()).toBe(true);
+      g2.release();
+      g1.release();
     });
   });
 });
