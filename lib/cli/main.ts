@@ -10,6 +10,7 @@ interface Subcommand {
 }
 
 const subcommands: Record<string, Subcommand> = {
+  trace: { summary: 'replay a GPUVM trace (split/merge ops, dump, --time)', load: () => import('./trace.js') },
   'trace-gen': { summary: 'write a seeded GPUVM request stream in the trace format', load: () => import('./trace-gen.js') },
 };
 
