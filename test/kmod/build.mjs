@@ -79,8 +79,8 @@ export async function ensureSidChroot({ log = () => {} } = {}) {
     log(`vgpuvm: debootstrap --variant=minbase sid ${staging}`);
     await execute('debootstrap', ['--variant=minbase', 'sid', staging, MIRROR], log);
     await execute('chroot', [staging, 'apt-get', ...APT_OPTIONS, 'update'], log);
-    log('vgpuvm: installing gcc and make in the chroot');
-    await execute('chroot', [staging, 'apt-get', ...APT_OPTIONS, 'install', '-y', 'gcc', 'make'], log);
+    log('vgpuvm: installing gcc, make and libc6-dev in the chroot');
+    await execute('chroot', [staging, 'apt-get', ...APT_OPTIONS, 'install', '-y', 'gcc', 'make', 'libc6-dev'], log);
     await execute('touch', [join(staging, '.complete')], log);
     rmSync(chroot, { recursive: true, force: true });
     renameSync(staging, chroot);

@@ -561,7 +561,8 @@ static int vgpuvm_run_staged(struct vgpuvm_step_ctx *ctx, const struct vgpuvm_ch
 	drm_exec_init(&exec, (interruptible ? DRM_EXEC_INTERRUPTIBLE_WAIT : 0) | DRM_EXEC_IGNORE_DUPLICATES, 0);
 	drm_exec_until_all_locked(&exec) {
 		if (map_req)
-			ret = drm_gpuvm_sm_map_exec_lock(gpuvm, &exec, 0, map_req);
+			/* It reserves this many fence slots on the mapped BO, and reserving none is a WARN. */
+			ret = drm_gpuvm_sm_map_exec_lock(gpuvm, &exec, 1, map_req);
 		else
 			ret = drm_gpuvm_sm_unmap_exec_lock(gpuvm, &exec, req->addr, req->range);
 		drm_exec_retry_on_contention(&exec);

@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Bring-up test of the vgpuvm module, run inside the sid VM as a static program:
+ *   1. the split/merge cases of drm_gpuvm (the worked examples of shared/notes/gpuvm-semantics.md §2.4),
+ *      through VM_BIND, in both VM modes, comparing the ops VM_QUERY returns with the expected ones;
+ *   2. the rejected requests (zero range, overflow, outside the space, reserved node, BO bounds, bad fields,
+ *      unknown handle, bad pointers), each checked to change nothing;
+ *   3. a seeded fuzz of random (mostly valid, partly garbage) requests on several VMs sharing BOs;
+ *   4. that every VM, vm_bo, mapping and BO is freed once closed (the module's STATS counters).
+ * Prints one line per failure and a summary `vgpuvm-smoke: N passed, M failed`; exits 1 on any failure.
+ * Usage: smoke [RENDER_NODE] [FUZZ_REQUESTS] [SEED]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vgpuvm_drm.h"
+
+static int passed, failed;
+
+static void check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		passed++;
+		return;
+	}
+	failed++;
+	printf("FAIL: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+/* ioctl, retried on EINTR; returns 0 or the errno. */
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	int ret;
+
+	do
+		ret = ioctl(fd, req, arg);
+	while (ret == -1 && errno == EINTR);
+	return ret == -1 ? errno : 0;
+}
+
+static int open_vgpuvm(const char *path)
+{
+	char name[32] = { 0 };
+	struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		printf("vgpuvm-smoke: cannot open %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	if (xioctl(fd, DRM_IOCTL_VERSION, &v) || strcmp(name, DRM_VGPUVM_DRIVER_NAME)) {
+		printf("vgpuvm-smoke: %s is driver '%s', not vgpuvm\n", path, name);
+		exit(2);
+	}
+	return fd;
+}
+
+/* --- BOs: names A..D for the case tables ----------------------------------------------------------------- */
+
+#define NBOS 4
+static uint32_t bo_handle[NBOS];
+static uint64_t bo_id[NBOS];
+
+static void create_bos(int fd)
+{
+	for (int i = 0; i < NBOS; i++) {
+		struct drm_vgpuvm_bo_create c = { .size = 0x100000 };
+
+		check(xioctl(fd, DRM_IOCTL_VGPUVM_BO_CREATE, &c) == 0, "BO_CREATE %d", i);
+		bo_handle[i] = c.handle;
+		bo_id[i] = c.bo_id;
+	}
+}
+
+static const char *bo_name(uint64_t id)
+{
+	static char other[32];
+
+	if (id == 0)
+		return "sparse";
+	for (int i = 0; i < NBOS; i++)
+		if (bo_id[i] == id)
+			return (const char *[]){ "A", "B", "C", "D" }[i];
+	snprintf(other, sizeof(other), "bo%" PRIu64, id);
+	return other;
+}
+
+/* --- VM helpers ---------------------------------------------------------------------------------------------- */
+
+static uint32_t vm_create(int fd, uint64_t start, uint64_t range, uint64_t rstart, uint64_t rrange, uint32_t flags)
+{
+	struct drm_vgpuvm_vm_create c = {
+		.va_start = start, .va_range = range, .reserve_start = rstart, .reserve_range = rrange, .flags = flags,
+	};
+	int err = xioctl(fd, DRM_IOCTL_VGPUVM_VM_CREATE, &c);
+
+	check(err == 0, "VM_CREATE: %s", strerror(err));
+	return c.vm_id;
+}
+
+static void vm_destroy(int fd, uint32_t id)
+{
+	struct drm_vgpuvm_vm_destroy d = { .vm_id = id };
+
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_VM_DESTROY, &d) == 0, "VM_DESTROY");
+}
+
+static struct drm_vgpuvm_bind_op map_op(uint64_t addr, uint64_t range, int bo, uint64_t offset)
+{
+	struct drm_vgpuvm_bind_op op = { .op = DRM_VGPUVM_BIND_OP_MAP, .addr = addr, .range = range };
+
+	if (bo < 0) {
+		op.flags = DRM_VGPUVM_BIND_SPARSE;
+	} else {
+		op.handle = bo_handle[bo];
+		op.bo_offset = offset;
+	}
+	return op;
+}
+
+static struct drm_vgpuvm_bind_op unmap_op(uint64_t addr, uint64_t range)
+{
+	return (struct drm_vgpuvm_bind_op){ .op = DRM_VGPUVM_BIND_OP_UNMAP, .addr = addr, .range = range };
+}
+
+static int bind(int fd, uint32_t vm, const struct drm_vgpuvm_bind_op *ops, uint32_t count, uint32_t *failed_op)
+{
+	struct drm_vgpuvm_vm_bind b = {
+		.vm_id = vm, .count = count, .ops = (uintptr_t)ops, .stride = sizeof(*ops),
+	};
+	int err = xioctl(fd, DRM_IOCTL_VGPUVM_VM_BIND, &b);
+
+	if (failed_op)
+		*failed_op = b.failed_op;
+	return err;
+}
+
+static void format_va(char *out, size_t n, const struct drm_vgpuvm_va *va)
+{
+	snprintf(out, n, "[0x%" PRIx64 ",0x%" PRIx64 ") %s@0x%" PRIx64, (uint64_t)va->addr,
+		 (uint64_t)(va->addr + va->range), bo_name(va->bo_id), (uint64_t)va->bo_offset);
+}
+
+/* The ops of the last bind as one line, in the notation of gpuvm-semantics.md §2.4 (keep as T/F). */
+static void query_ops(int fd, uint32_t vm, char *out, size_t n)
+{
+	struct drm_vgpuvm_op recs[64];
+	struct drm_vgpuvm_vm_query q = {
+		.vm_id = vm, .what = DRM_VGPUVM_QUERY_OPS, .capacity = 64, .records = (uintptr_t)recs,
+	};
+	size_t len = 0;
+
+	out[0] = 0;
+	if (xioctl(fd, DRM_IOCTL_VGPUVM_VM_QUERY, &q)) {
+		snprintf(out, n, "query failed");
+		return;
+	}
+	for (uint32_t i = 0; i < q.count && i < 64; i++) {
+		char a[96], p[96] = "-", x[96] = "-";
+		const struct drm_vgpuvm_op *r = &recs[i];
+
+		format_va(a, sizeof(a), &r->va);
+		if (r->prev.range)
+			format_va(p, sizeof(p), &r->prev);
+		if (r->next.range)
+			format_va(x, sizeof(x), &r->next);
+		if (r->kind == DRM_VGPUVM_OP_MAP)
+			len += snprintf(out + len, n - len, "%sMAP(%s)", i ? "; " : "", a);
+		else if (r->kind == DRM_VGPUVM_OP_UNMAP)
+			len += snprintf(out + len, n - len, "%sUNMAP(%s,%c)", i ? "; " : "", a, r->keep ? 'T' : 'F');
+		else
+			len += snprintf(out + len, n - len, "%sREMAP(%s,%c; p=%s; n=%s)", i ? "; " : "", a,
+					r->keep ? 'T' : 'F', p, x);
+		if (len >= n)
+			break;
+	}
+}
+
+static void query_tree(int fd, uint32_t vm, char *out, size_t n)
+{
+	struct drm_vgpuvm_va recs[64];
+	struct drm_vgpuvm_vm_query q = {
+		.vm_id = vm, .what = DRM_VGPUVM_QUERY_TREE, .capacity = 64, .records = (uintptr_t)recs,
+	};
+	size_t len = 0;
+
+	out[0] = 0;
+	if (xioctl(fd, DRM_IOCTL_VGPUVM_VM_QUERY, &q)) {
+		snprintf(out, n, "query failed");
+		return;
+	}
+	for (uint32_t i = 0; i < q.count && i < 64 && len < n; i++) {
+		char a[96];
+
+		format_va(a, sizeof(a), &recs[i]);
+		len += snprintf(out + len, n - len, "%s%s", i ? " " : "", a);
+	}
+}
+
+/* --- 1. split/merge cases ------------------------------------------------------------------------------------- */
+
+enum { A, B, C, D, S = -1 };
+#define MAXSETUP 3
+
+struct sm_case {
+	const char *name;
+	struct drm_vgpuvm_bind_op setup[MAXSETUP];
+	struct drm_vgpuvm_bind_op request;
+	const char *expected;
+};
+
+#define M(a, r, bo, o) { .op = DRM_VGPUVM_BIND_OP_MAP, .addr = (a), .range = (r), .handle = (bo) + 1, .bo_offset = (o) }
+#define SP(a, r) { .op = DRM_VGPUVM_BIND_OP_MAP, .flags = DRM_VGPUVM_BIND_SPARSE, .addr = (a), .range = (r) }
+#define U(a, r) { .op = DRM_VGPUVM_BIND_OP_UNMAP, .addr = (a), .range = (r) }
+
+/* handle holds (BO index + 1) in the table; resolve() turns it into the real handle. Sparse offsets are the
+ * kernel's own (it extrapolates them like a BO's), so they appear as computed. */
+static const struct sm_case sm_cases[] = {
+	{ "M1", {}, M(0x1000, 0x2000, A, 0), "MAP([0x1000,0x3000) A@0x0)" },
+	{ "M2", { M(0, 0x1000, A, 0) }, M(0, 0x1000, A, 0), "UNMAP([0x0,0x1000) A@0x0,T); MAP([0x0,0x1000) A@0x0)" },
+	{ "M3", { M(0, 0x1000, A, 0) }, M(0, 0x1000, A, 0x2000), "UNMAP([0x0,0x1000) A@0x0,F); MAP([0x0,0x1000) A@0x2000)" },
+	{ "M4", { M(0, 0x1000, A, 0) }, M(0, 0x1000, B, 0), "UNMAP([0x0,0x1000) A@0x0,F); MAP([0x0,0x1000) B@0x0)" },
+	{ "M5", { M(0, 0x1000, A, 0) }, M(0, 0x2000, A, 0), "UNMAP([0x0,0x1000) A@0x0,T); MAP([0x0,0x2000) A@0x0)" },
+	{ "M6", { M(0, 0x2000, A, 0) }, M(0, 0x1000, B, 0),
+	  "REMAP([0x0,0x2000) A@0x0,F; p=-; n=[0x1000,0x2000) A@0x1000); MAP([0x0,0x1000) B@0x0)" },
+	{ "M7", { M(0, 0x2000, A, 0) }, M(0, 0x1000, A, 0),
+	  "REMAP([0x0,0x2000) A@0x0,T; p=-; n=[0x1000,0x2000) A@0x1000); MAP([0x0,0x1000) A@0x0)" },
+	{ "M8", { M(0, 0x2000, A, 0) }, M(0x1000, 0x1000, B, 0),
+	  "REMAP([0x0,0x2000) A@0x0,F; p=[0x0,0x1000) A@0x0; n=-); MAP([0x1000,0x2000) B@0x0)" },
+	{ "M9", { M(0, 0x2000, A, 0) }, M(0x1000, 0x1000, A, 0x1000),
+	  "REMAP([0x0,0x2000) A@0x0,T; p=[0x0,0x1000) A@0x0; n=-); MAP([0x1000,0x2000) A@0x1000)" },
+	{ "M10", { M(0, 0x2000, A, 0) }, M(0x1000, 0x2000, B, 0),
+	  "REMAP([0x0,0x2000) A@0x0,F; p=[0x0,0x1000) A@0x0; n=-); MAP([0x1000,0x3000) B@0x0)" },
+	{ "M11", { M(0, 0x3000, A, 0) }, M(0x1000, 0x1000, B, 0x5000),
+	  "REMAP([0x0,0x3000) A@0x0,F; p=[0x0,0x1000) A@0x0; n=[0x2000,0x3000) A@0x2000); MAP([0x1000,0x2000) B@0x5000)" },
+	{ "M12", { M(0, 0x3000, A, 0) }, M(0x1000, 0x1000, A, 0x1000),
+	  "REMAP([0x0,0x3000) A@0x0,T; p=[0x0,0x1000) A@0x0; n=[0x2000,0x3000) A@0x2000); MAP([0x1000,0x2000) A@0x1000)" },
+	{ "M13", { M(0x1000, 0x1000, A, 0x1000) }, M(0, 0x3000, A, 0),
+	  "UNMAP([0x1000,0x2000) A@0x1000,T); MAP([0x0,0x3000) A@0x0)" },
+	{ "M14", { M(0x1000, 0x2000, A, 0) }, M(0, 0x2000, B, 0),
+	  "REMAP([0x1000,0x3000) A@0x0,F; p=-; n=[0x2000,0x3000) A@0x1000); MAP([0x0,0x2000) B@0x0)" },
+	{ "M15", { M(0, 0x2000, A, 0), M(0x2000, 0x1000, B, 0), M(0x3000, 0x2000, C, 0) }, M(0x1000, 0x3000, D, 0),
+	  "REMAP([0x0,0x2000) A@0x0,F; p=[0x0,0x1000) A@0x0; n=-); UNMAP([0x2000,0x3000) B@0x0,F); "
+	  "REMAP([0x3000,0x5000) C@0x0,F; p=-; n=[0x4000,0x5000) C@0x1000); MAP([0x1000,0x4000) D@0x0)" },
+	{ "M16", { M(0, 0x1000, A, 0), M(0x1000, 0x1000, A, 0x1000) }, M(0, 0x2000, A, 0),
+	  "UNMAP([0x0,0x1000) A@0x0,T); UNMAP([0x1000,0x2000) A@0x1000,T); MAP([0x0,0x2000) A@0x0)" },
+	{ "M17", { M(0, 0x1000, A, 0), M(0x2000, 0x1000, A, 0x2000) }, M(0x1000, 0x1000, A, 0x1000),
+	  "MAP([0x1000,0x2000) A@0x1000)" },
+	{ "M18", { SP(0, 0x3000) }, SP(0x1000, 0x1000),
+	  "REMAP([0x0,0x3000) sparse@0x0,F; p=[0x0,0x1000) sparse@0x0; n=[0x2000,0x3000) sparse@0x2000); "
+	  "MAP([0x1000,0x2000) sparse@0x0)" },
+	{ "M19", { M(0, 0x2000, A, 0) }, SP(0, 0x2000), "UNMAP([0x0,0x2000) A@0x0,F); MAP([0x0,0x2000) sparse@0x0)" },
+	{ "M20", { SP(0, 0x2000) }, M(0, 0x2000, A, 0), "UNMAP([0x0,0x2000) sparse@0x0,F); MAP([0x0,0x2000) A@0x0)" },
+	{ "U1", { M(0, 0x3000, A, 0) }, U(0x1000, 0x1000),
+	  "REMAP([0x0,0x3000) A@0x0,F; p=[0x0,0x1000) A@0x0; n=[0x2000,0x3000) A@0x2000)" },
+	{ "U2", { M(0, 0x2000, A, 0), M(0x2000, 0x2000, B, 0x10) }, U(0x1000, 0x2000),
+	  "REMAP([0x0,0x2000) A@0x0,F; p=[0x0,0x1000) A@0x0; n=-); REMAP([0x2000,0x4000) B@0x10,F; p=-; n=[0x3000,0x4000) B@0x1010)" },
+	{ "U3", { M(0, 0x1000, A, 0) }, U(0, 0x1000), "UNMAP([0x0,0x1000) A@0x0,F)" },
+	{ "U4", { M(0, 0x1000, A, 0), M(0x2000, 0x1000, B, 0), M(0x3000, 0x1000, C, 0) }, U(0, 0x4000),
+	  "UNMAP([0x0,0x1000) A@0x0,F); UNMAP([0x2000,0x3000) B@0x0,F); UNMAP([0x3000,0x4000) C@0x0,F)" },
+	{ "U5", { M(0, 0x1000, A, 0) }, U(0x4000, 0x1000), "" },
+	{ "U6", { SP(0, 0x3000) }, U(0, 0x1000), "REMAP([0x0,0x3000) sparse@0x0,F; p=-; n=[0x1000,0x3000) sparse@0x1000)" },
+};
+
+static struct drm_vgpuvm_bind_op resolve(struct drm_vgpuvm_bind_op op)
+{
+	if (op.op == DRM_VGPUVM_BIND_OP_MAP && !(op.flags & DRM_VGPUVM_BIND_SPARSE))
+		op.handle = bo_handle[op.handle - 1];
+	return op;
+}
+
+static void run_sm_cases(int fd, uint32_t flags)
+{
+	const char *mode = flags ? "immediate" : "staged";
+
+	for (size_t i = 0; i < sizeof(sm_cases) / sizeof(sm_cases[0]); i++) {
+		const struct sm_case *c = &sm_cases[i];
+		uint32_t vm = vm_create(fd, 0, 0x100000, 0, 0, flags);
+		char got[1024];
+
+		for (int s = 0; s < MAXSETUP && c->setup[s].range; s++) {
+			struct drm_vgpuvm_bind_op op = resolve(c->setup[s]);
+
+			check(bind(fd, vm, &op, 1, NULL) == 0, "%s %s: setup bind %d", mode, c->name, s);
+		}
+		struct drm_vgpuvm_bind_op req = resolve(c->request);
+		check(bind(fd, vm, &req, 1, NULL) == 0, "%s %s: request", mode, c->name);
+		query_ops(fd, vm, got, sizeof(got));
+		check(strcmp(got, c->expected) == 0, "%s %s:\n  expected %s\n  got      %s", mode, c->name, c->expected, got);
+		vm_destroy(fd, vm);
+	}
+
+	/* M23: two requests in a row, the second against the tree the first left. */
+	uint32_t vm = vm_create(fd, 0, 0x100000, 0, 0, flags);
+	struct drm_vgpuvm_bind_op ops[] = {
+		map_op(0, 0x4000, A, 0), map_op(0x1000, 0x1000, A, 0x1000), map_op(0x2000, 0x1000, A, 0x2000),
+	};
+	char got[1024];
+
+	check(bind(fd, vm, ops, 2, NULL) == 0, "%s M23 first", mode);
+	check(bind(fd, vm, ops + 2, 1, NULL) == 0, "%s M23 second", mode);
+	query_ops(fd, vm, got, sizeof(got));
+	check(!strcmp(got, "REMAP([0x2000,0x4000) A@0x2000,T; p=-; n=[0x3000,0x4000) A@0x3000); MAP([0x2000,0x3000) A@0x2000)"),
+	      "%s M23: got %s", mode, got);
+	query_tree(fd, vm, got, sizeof(got));
+	check(!strcmp(got, "[0x0,0x1000) A@0x0 [0x1000,0x2000) A@0x1000 [0x2000,0x3000) A@0x2000 [0x3000,0x4000) A@0x3000"),
+	      "%s M23 tree: got %s", mode, got);
+
+	/* A multi-op bind records the ops of all its requests, in order. */
+	struct drm_vgpuvm_bind_op two[] = { map_op(0x10000, 0x1000, B, 0), unmap_op(0x10000, 0x1000) };
+	check(bind(fd, vm, two, 2, NULL) == 0, "%s two-op bind", mode);
+	query_ops(fd, vm, got, sizeof(got));
+	check(!strcmp(got, "MAP([0x10000,0x11000) B@0x0); UNMAP([0x10000,0x11000) B@0x0,F)"), "%s two-op ops: %s", mode, got);
+	vm_destroy(fd, vm);
+}
+
+/* --- 2. rejected requests --------------------------------------------------------------------------------------- */
+
+struct bad_case {
+	const char *name;
+	struct drm_vgpuvm_bind_op op;
+	int err;
+};
+
+static void run_bad_cases(int fd, uint32_t flags)
+{
+	const char *mode = flags ? "immediate" : "staged";
+	/* VM [0x0, 0x100000000) with the reserved node [0x0, 0x100000), as trace case 12. */
+	uint32_t vm = vm_create(fd, 0, 0x100000000ull, 0, 0x100000, flags);
+	struct drm_vgpuvm_bind_op base = map_op(0x200000, 0x1000, A, 0);
+	const struct bad_case cases[] = {
+		{ "touches the reserved node", map_op(0xff000, 0x2000, A, 0), EINVAL },
+		{ "unmap over the reserved node", unmap_op(0, 0x200000), EINVAL },
+		{ "beyond the VA space", map_op(0xfffff000, 0x2000, A, 0), EINVAL },
+		{ "zero range", map_op(0x200000, 0, A, 0), EINVAL },
+		{ "zero-range unmap", unmap_op(0x200000, 0), EINVAL },
+		{ "overflow", map_op(0xfffffffffffff000ull, 0x2000, S, 0), EINVAL },
+		{ "beyond the BO", map_op(0x200000, 0x2000, A, 0xff000), EINVAL },
+		{ "BO offset overflow", map_op(0x200000, 0x1000, A, 0xfffffffffffff000ull), EINVAL },
+		{ "unknown handle", { .op = 0, .handle = 999, .addr = 0x200000, .range = 0x1000 }, ENOENT },
+		{ "handle 0 without SPARSE", { .op = 0, .addr = 0x200000, .range = 0x1000 }, ENOENT },
+		{ "sparse with a handle", { .op = 0, .flags = 1, .handle = 1, .addr = 0x200000, .range = 0x1000 }, EINVAL },
+		{ "sparse with an offset", { .op = 0, .flags = 1, .bo_offset = 4096, .addr = 0x200000, .range = 0x1000 }, EINVAL },
+		{ "unknown op", { .op = 2, .addr = 0x200000, .range = 0x1000 }, EINVAL },
+		{ "unknown flag", { .op = 0, .flags = 2, .addr = 0x200000, .range = 0x1000 }, EINVAL },
+		{ "non-zero pad", { .op = 1, .pad = 1, .addr = 0x200000, .range = 0x1000 }, EINVAL },
+		{ "unmap with flags", { .op = 1, .flags = 1, .addr = 0x200000, .range = 0x1000 }, EINVAL },
+	};
+	char before[2048], after[2048];
+
+	check(bind(fd, vm, &base, 1, NULL) == 0, "%s: base mapping", mode);
+	query_tree(fd, vm, before, sizeof(before));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* The bad op comes second: the good first op must not be applied either. */
+		struct drm_vgpuvm_bind_op ops[2] = { map_op(0x300000, 0x1000, B, 0), cases[i].op };
+		uint32_t failed_op;
+		int err = bind(fd, vm, ops, 2, &failed_op);
+
+		check(err == cases[i].err, "%s %s: errno %d, expected %d", mode, cases[i].name, err, cases[i].err);
+		check(failed_op == 1, "%s %s: failed_op %u", mode, cases[i].name, failed_op);
+		query_tree(fd, vm, after, sizeof(after));
+		check(!strcmp(before, after), "%s %s: tree changed to %s", mode, cases[i].name, after);
+	}
+
+	struct drm_vgpuvm_vm_bind b = { .vm_id = vm, .count = 1, .ops = 8, .stride = sizeof(base) };
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_VM_BIND, &b) == EFAULT, "%s: bad ops pointer gives EFAULT", mode);
+	b.ops = (uintptr_t)&base;
+	b.stride = 8;
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_VM_BIND, &b) == EINVAL, "%s: bad stride gives EINVAL", mode);
+	b.stride = sizeof(base);
+	b.count = DRM_VGPUVM_BIND_MAX_OPS + 1;
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_VM_BIND, &b) == EINVAL, "%s: too many ops gives EINVAL", mode);
+	b.count = 1;
+	b.vm_id = 12345;
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_VM_BIND, &b) == ENOENT, "%s: unknown VM gives ENOENT", mode);
+
+	struct drm_vgpuvm_vm_query q = { .vm_id = vm, .what = DRM_VGPUVM_QUERY_TREE, .capacity = 4, .records = 8 };
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_VM_QUERY, &q) == EFAULT, "%s: bad query pointer gives EFAULT", mode);
+	q.what = 7;
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_VM_QUERY, &q) == EINVAL, "%s: unknown query gives EINVAL", mode);
+	q.what = DRM_VGPUVM_QUERY_TREE;
+	q.capacity = 0;
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_VM_QUERY, &q) == 0 && q.count == 1, "%s: a size-only query counts", mode);
+	vm_destroy(fd, vm);
+
+	struct drm_vgpuvm_vm_destroy d = { .vm_id = vm };
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_VM_DESTROY, &d) == ENOENT, "%s: destroying twice gives ENOENT", mode);
+}
+
+static void run_vm_create_checks(int fd)
+{
+	const struct { const char *name; struct drm_vgpuvm_vm_create c; int err; } cases[] = {
+		{ "zero range", { .va_start = 0, .va_range = 0 }, EINVAL },
+		{ "space overflows", { .va_start = 1, .va_range = UINT64_MAX }, EINVAL },
+		{ "reserve outside", { .va_start = 0x1000, .va_range = 0x1000, .reserve_start = 0, .reserve_range = 0x1000 }, EINVAL },
+		{ "reserve overflows", { .va_range = 0x1000, .reserve_start = UINT64_MAX, .reserve_range = 2 }, EINVAL },
+		{ "unknown flag", { .va_range = 0x1000, .flags = 2 }, EINVAL },
+		{ "the whole u64 space but one", { .va_start = 0, .va_range = UINT64_MAX }, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct drm_vgpuvm_vm_create c = cases[i].c;
+		int err = xioctl(fd, DRM_IOCTL_VGPUVM_VM_CREATE, &c);
+
+		check(err == cases[i].err, "VM_CREATE %s: errno %d, expected %d", cases[i].name, err, cases[i].err);
+		if (!err)
+			vm_destroy(fd, c.vm_id);
+	}
+}
+
+static void run_bo_checks(int fd)
+{
+	struct drm_vgpuvm_bo_create c = { .size = 5000 };
+	struct drm_vgpuvm_bo_info info = { 0 };
+
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_BO_CREATE, &c) == 0 && c.size == 8192, "BO_CREATE rounds to pages");
+	info.handle = c.handle;
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_BO_INFO, &info) == 0 && info.bo_id == c.bo_id && info.size == 8192,
+	      "BO_INFO reports id and size");
+	char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, info.mmap_offset);
+	check(p != MAP_FAILED, "mmap of a BO");
+	if (p != MAP_FAILED) {
+		p[4096] = 'x';
+		check(p[4096] == 'x', "BO memory is writable");
+		munmap(p, 8192);
+	}
+	struct drm_gem_close cl = { .handle = c.handle };
+	check(xioctl(fd, DRM_IOCTL_GEM_CLOSE, &cl) == 0, "GEM_CLOSE");
+	c = (struct drm_vgpuvm_bo_create){ .size = 0 };
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_BO_CREATE, &c) == EINVAL, "BO_CREATE of 0 bytes gives EINVAL");
+	c = (struct drm_vgpuvm_bo_create){ .size = UINT64_MAX };
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_BO_CREATE, &c) == EINVAL, "BO_CREATE of 2^64-1 bytes gives EINVAL");
+	info = (struct drm_vgpuvm_bo_info){ .handle = 777 };
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_BO_INFO, &info) == ENOENT, "BO_INFO of an unknown handle gives ENOENT");
+}
+
+/* A BO takes the mode of the first VM it is bound in (GPUVM needs all VMs of a GEM to agree). */
+static void run_mode_mixing(int fd)
+{
+	struct drm_vgpuvm_bo_create c = { .size = 4096 };
+	uint32_t staged = vm_create(fd, 0, 0x100000, 0, 0, 0);
+	uint32_t immediate = vm_create(fd, 0, 0x100000, 0, 0, DRM_VGPUVM_VM_CREATE_IMMEDIATE);
+
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_BO_CREATE, &c) == 0, "BO_CREATE for mode mixing");
+	struct drm_vgpuvm_bind_op op = { .op = 0, .handle = c.handle, .addr = 0, .range = 4096 };
+	check(bind(fd, staged, &op, 1, NULL) == 0, "a BO binds in a staged VM");
+	check(bind(fd, immediate, &op, 1, NULL) == EINVAL, "the same BO is refused by an immediate VM");
+	vm_destroy(fd, staged);
+	vm_destroy(fd, immediate);
+	struct drm_gem_close cl = { .handle = c.handle };
+	xioctl(fd, DRM_IOCTL_GEM_CLOSE, &cl);
+}
+
+/* --- 3. fuzz ------------------------------------------------------------------------------------------------------- */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	/* xorshift64*: small, seedable, good enough to pick requests. */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545F4914F6CDD1Dull;
+}
+
+static uint64_t pick_u64(void)
+{
+	switch (rnd() % 8) {
+	case 0: return 0;
+	case 1: return UINT64_MAX - rnd() % 0x3000;
+	case 2: return rnd();
+	default: return (rnd() % 64) * 0x1000;
+	}
+}
+
+static void run_fuzz(int fd, unsigned long requests)
+{
+	uint32_t vms[4];
+	unsigned long ok = 0, rejected = 0;
+
+	for (int i = 0; i < 4; i++)
+		vms[i] = vm_create(fd, 0, 0x40000, i == 3 ? 0x20000 : 0, i == 3 ? 0x4000 : 0,
+				   i % 2 ? DRM_VGPUVM_VM_CREATE_IMMEDIATE : 0);
+	for (unsigned long n = 0; n < requests; n++) {
+		struct drm_vgpuvm_bind_op ops[4];
+		uint32_t count = 1 + rnd() % 4;
+		unsigned int which = rnd() % 4;
+		uint32_t vm = vms[which];
+		int garbage = rnd() % 16 == 0;
+
+		for (uint32_t i = 0; i < count; i++) {
+			uint64_t addr = (rnd() % 64) * 0x1000, range = (1 + rnd() % 16) * 0x1000;
+			/* Immediate VMs (odd) and staged VMs (even) get disjoint BOs: 0,1 versus 2,3. */
+			int bo = (which % 2 ? 0 : 2) + (int)(rnd() % 2);
+
+			if (garbage) {
+				ops[i] = (struct drm_vgpuvm_bind_op){
+					.op = rnd() % 3, .flags = rnd() % 3, .handle = rnd() % 8, .pad = rnd() % 16 == 0,
+					.addr = pick_u64(), .range = pick_u64(), .bo_offset = pick_u64(),
+				};
+			} else if (rnd() % 3 == 0) {
+				ops[i] = unmap_op(addr, range);
+			} else if (rnd() % 4 == 0) {
+				ops[i] = map_op(addr, range, S, 0);
+			} else {
+				ops[i] = map_op(addr, range, bo, (rnd() % 8) * 0x1000);
+			}
+		}
+		if (bind(fd, vm, ops, count, NULL) == 0)
+			ok++;
+		else
+			rejected++;
+		if (rnd() % 64 == 0) {
+			char tree[4096];
+
+			query_tree(fd, vm, tree, sizeof(tree));
+		}
+	}
+	/* Random bytes as whole ioctl arguments. */
+	for (int n = 0; n < 2000; n++) {
+		unsigned char junk[64];
+		static const unsigned long nrs[] = {
+			DRM_IOCTL_VGPUVM_BO_CREATE, DRM_IOCTL_VGPUVM_BO_INFO, DRM_IOCTL_VGPUVM_VM_BIND,
+			DRM_IOCTL_VGPUVM_VM_QUERY, DRM_IOCTL_VGPUVM_VM_DESTROY,
+		};
+
+		for (size_t i = 0; i < sizeof(junk); i++)
+			junk[i] = rnd();
+		unsigned long nr = nrs[rnd() % 5];
+		if (nr == DRM_IOCTL_VGPUVM_BO_CREATE)
+			((struct drm_vgpuvm_bo_create *)junk)->size &= 0xffffff;
+		/* Never destroy the fuzzed VMs by accident: their ids are small. */
+		if (nr == DRM_IOCTL_VGPUVM_VM_DESTROY && ((struct drm_vgpuvm_vm_destroy *)junk)->vm_id < 64)
+			continue;
+		int err = xioctl(fd, nr, junk);
+		if (!err && nr == DRM_IOCTL_VGPUVM_BO_CREATE) {
+			struct drm_gem_close cl = { .handle = ((struct drm_vgpuvm_bo_create *)junk)->handle };
+			xioctl(fd, DRM_IOCTL_GEM_CLOSE, &cl);
+		}
+	}
+	printf("vgpuvm-smoke: fuzz: %lu binds applied, %lu rejected\n", ok, rejected);
+	check(ok > 0 && rejected > 0, "fuzz exercised both accepted and rejected binds");
+	for (int i = 0; i < 4; i++)
+		vm_destroy(fd, vms[i]);
+}
+
+/* --- 4. nothing leaks ----------------------------------------------------------------------------------------------- */
+
+static void check_stats(int fd, const char *when, uint64_t bos)
+{
+	struct drm_vgpuvm_stats s;
+
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_STATS, &s) == 0, "STATS");
+	check(s.vms == 0 && s.vm_bos == 0 && s.vas == 0 && s.bos == bos,
+	      "%s: live vms=%llu vm_bos=%llu vas=%llu bos=%llu (expected bos=%llu)", when,
+	      (unsigned long long)s.vms, (unsigned long long)s.vm_bos, (unsigned long long)s.vas,
+	      (unsigned long long)s.bos, (unsigned long long)bos);
+}
+
+int main(int argc, char **argv)
+{
+	const char *node = argc > 1 ? argv[1] : "/dev/dri/renderD128";
+	unsigned long requests = argc > 2 ? strtoul(argv[2], NULL, 0) : 20000;
+	uint64_t seed = argc > 3 ? strtoull(argv[3], NULL, 0) : 1;
+	int fd = open_vgpuvm(node);
+
+	rng_state = seed ? seed : 1;
+	check_stats(fd, "at start", 0);
+	create_bos(fd);
+	run_bo_checks(fd);
+	run_vm_create_checks(fd);
+	run_sm_cases(fd, 0);
+	run_bad_cases(fd, 0);
+	/* The case tables use BOs A..D in staged VMs; immediate VMs need BOs of their own. */
+	create_bos(fd);
+	run_sm_cases(fd, DRM_VGPUVM_VM_CREATE_IMMEDIATE);
+	run_bad_cases(fd, DRM_VGPUVM_VM_CREATE_IMMEDIATE);
+	run_mode_mixing(fd);
+	check_stats(fd, "after the case tables", 2 * NBOS);
+
+	/* The fuzz: BOs 0,1 for immediate VMs, 2,3 for staged ones (fresh, so no mode is set yet). */
+	create_bos(fd);
+	run_fuzz(fd, requests);
+	check_stats(fd, "after the fuzz", 3 * NBOS);
+
+	/* Leave VMs with mappings behind and close the file: postclose must free everything. */
+	for (int i = 0; i < 3; i++) {
+		uint32_t vm = vm_create(fd, 0, 0x100000, 0, 0, i % 2 ? DRM_VGPUVM_VM_CREATE_IMMEDIATE : 0);
+		struct drm_vgpuvm_bind_op op = map_op(0x1000 * i, 0x3000, i % 2 ? 0 : 2, 0);
+		check(bind(fd, vm, &op, 1, NULL) == 0, "bind before close");
+	}
+	close(fd);
+	fd = open_vgpuvm(node);
+	check_stats(fd, "after close", 0);
+	close(fd);
+
+	printf("vgpuvm-smoke: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
