@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+// ABI proof: every struct size, field offset and width, ioctl number and constant the kernel backends encode
+// is compiled from Debian sid's linux-libc-dev (the newest released uAPI headers) and compared with our
+// tables. Needs network access to Debian and gcc; if the headers cannot be fetched the suite says so and is
+// skipped, except under CI, where it fails.
+import { describe, expect, it } from 'vitest';
+import { AMDGPU_UAPI } from '../../lib/backends/amdgpu.js';
+import { MSM_UAPI } from '../../lib/backends/msm.js';
+import { NOUVEAU_UAPI } from '../../lib/backends/nouveau.js';
+import { PANTHOR_UAPI } from '../../lib/backends/panthor.js';
+import { defineStruct } from '../../lib/backends/uapi-struct.js';
+import { XE_UAPI } from '../../lib/backends/xe.js';
+import { sidUapiHeaders, type UapiHeaders } from '../abi/sid-uapi-headers.js';
+import { headerFacts, tableFacts } from '../abi/uapi-probe.js';
+
+const UAPIS = [XE_UAPI, NOUVEAU_UAPI, PANTHOR_UAPI, MSM_UAPI, AMDGPU_UAPI];
+
+let headers: UapiHeaders | undefined;
+let unavailable = '';
+try {
+  headers = sidUapiHeaders(process.cwd());
+} catch (err) {
+  unavailable = err instanceof Error ? err.message : String(err);
+  if (process.env.CI === undefined) {
+    process.stderr.write(`ABI CHECK NOT RUN: could not fetch Debian sid's linux-libc-dev: ${unavailable}\n`);
+  }
+}
+
+describe('uAPI headers', () => {
+  it.runIf(process.env.CI !== undefined)('are fetched in CI', () => {
+    expect(unavailable).toBe('');
+  });
+});
+
+describe.runIf(headers !== undefined)(`kernel backend layouts against sid linux-libc-dev ${headers?.version ?? ''}`, () => {
+  const fromHeaders = headers === undefined ? new Map<string, bigint>() : headerFacts(UAPIS, headers.include);
+
+  it('reports a table that disagrees with the header (the check can fail)', () => {
+    const wrong = {
+      ...MSM_UAPI,
+      structs: [defineStruct('struct drm_msm_vm_bind_op', 40, { iova: [8, 'u64'] })],
+      ioctls: [], constants: { MSM_PARAM_EN_VM_BIND: 0x15 },
+    };
+    const probed = headerFacts([wrong], headers!.include);
+    const mismatches = [...tableFacts([wrong])].filter(([key, value]) => probed.get(key) !== value).map(([key]) => key);
+    expect(mismatches).toEqual(['offset struct drm_msm_vm_bind_op.iova', 'const MSM_PARAM_EN_VM_BIND']);
+  });
+
+  for (const uapi of UAPIS) {
+    const ours = tableFacts([uapi]);
+    it(`${uapi.header}: ${ours.size} facts match`, () => {
+      const mismatches = [...ours].filter(([key, value]) => fromHeaders.get(key) !== value)
+        .map(([key, value]) => `${key}: ours ${value}, header ${fromHeaders.get(key)}`);
+      expect(mismatches).toEqual([]);
+    });
+  }
+});
