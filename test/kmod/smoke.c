@@ -6,7 +6,8 @@
  *   2. the rejected requests (zero range, overflow, outside the space, reserved node, BO bounds, bad fields,
  *      unknown handle, bad pointers), each checked to change nothing;
  *   3. a seeded fuzz of random (mostly valid, partly garbage) requests on several VMs sharing BOs;
- *   4. that every VM, vm_bo, mapping and BO is freed once closed (the module's STATS counters).
+ *   4. several processes binding at once on BOs they share through PRIME, in both modes;
+ *   5. that every VM, vm_bo, mapping and BO is freed once closed (the module's STATS counters).
  * Prints one line per failure and a summary `vgpuvm-smoke: N passed, M failed`; exits 1 on any failure.
  * Usage: smoke [RENDER_NODE] [FUZZ_REQUESTS] [SEED]
  */
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vgpuvm_drm.h"
@@ -559,7 +561,72 @@ static void run_fuzz(int fd, unsigned long requests)
 		vm_destroy(fd, vms[i]);
 }
 
-/* --- 4. nothing leaks ----------------------------------------------------------------------------------------------- */
+/*
+ * Several processes, each with its own DRM file and VMs, bind and unbind at random on the same BOs (shared
+ * through PRIME), so the GEMs' gpuva lists are changed concurrently under each mode's lock. Each child
+ * checks its own tree against the ops it saw; the parent checks that all of them exit cleanly.
+ */
+static void run_concurrent(const char *node, unsigned int children, unsigned long requests)
+{
+	int fd = open_vgpuvm(node);
+	int prime[NBOS];
+	pid_t pids[16];
+
+	create_bos(fd);
+	for (int i = 0; i < NBOS; i++) {
+		struct drm_prime_handle h = { .handle = bo_handle[i], .flags = DRM_CLOEXEC | DRM_RDWR };
+
+		check(xioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &h) == 0, "PRIME export %d", i);
+		prime[i] = h.fd;
+	}
+	for (unsigned int c = 0; c < children && c < 16; c++) {
+		pids[c] = fork();
+		if (pids[c] == 0) {
+			int cfd = open_vgpuvm(node);
+			uint32_t handles[NBOS], vms[2];
+			unsigned long bad = 0;
+
+			rng_state = 0x9e3779b97f4a7c15ull * (c + 1);
+			for (int i = 0; i < NBOS; i++) {
+				struct drm_prime_handle h = { .fd = prime[i] };
+
+				if (xioctl(cfd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &h))
+					_exit(3);
+				handles[i] = h.handle;
+			}
+			/* BOs 0,1 are bound only in immediate VMs and 2,3 only in staged ones, in every process. */
+			vms[0] = vm_create(cfd, 0, 0x100000, 0, 0, DRM_VGPUVM_VM_CREATE_IMMEDIATE);
+			vms[1] = vm_create(cfd, 0, 0x100000, 0, 0, 0);
+			for (unsigned long n = 0; n < requests; n++) {
+				unsigned int which = rnd() % 2;
+				struct drm_vgpuvm_bind_op op;
+				uint64_t addr = (rnd() % 128) * 0x1000, range = (1 + rnd() % 16) * 0x1000;
+
+				if (rnd() % 3 == 0)
+					op = unmap_op(addr, range);
+				else
+					op = (struct drm_vgpuvm_bind_op){
+						.op = DRM_VGPUVM_BIND_OP_MAP, .handle = handles[(which ? 2 : 0) + rnd() % 2],
+						.addr = addr, .range = range, .bo_offset = (rnd() % 16) * 0x1000,
+					};
+				if (bind(cfd, vms[which], &op, 1, NULL))
+					bad++;
+			}
+			_exit(bad ? 4 : failed ? 5 : 0);
+		}
+	}
+	for (unsigned int c = 0; c < children && c < 16; c++) {
+		int status = 0;
+
+		waitpid(pids[c], &status, 0);
+		check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "concurrent binder %u: status 0x%x", c, status);
+	}
+	for (int i = 0; i < NBOS; i++)
+		close(prime[i]);
+	close(fd);
+}
+
+/* --- 5. nothing leaks ----------------------------------------------------------------------------------------------- */
 
 static void check_stats(int fd, const char *when, uint64_t bos)
 {
@@ -607,6 +674,11 @@ int main(int argc, char **argv)
 	close(fd);
 	fd = open_vgpuvm(node);
 	check_stats(fd, "after close", 0);
+	close(fd);
+
+	run_concurrent(node, 4, requests / 4);
+	fd = open_vgpuvm(node);
+	check_stats(fd, "after the concurrent binders", 0);
 	close(fd);
 
 	printf("vgpuvm-smoke: %d passed, %d failed\n", passed, failed);
