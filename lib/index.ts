@@ -9,3 +9,4 @@ export { OpMap, OpUnmap, OpRemap, OpPrefetch, GpuVaOps, OpMapped, OpRemapped, Op
 export { GpuVmRequestError, GpuVmStateError, type GpuVmRequestReason, type GpuVmRequestCode, type GpuVmStateCode } from './gpuvm/errors.js';
 export { noLockHooks, type GpuVmLockHooks, type GpuVmLockSite } from './gpuvm/lock-hooks.js';
 export { parseTrace, replayTrace, formatOp, TraceReplayer, TraceSyntaxError, type TraceCommand, type TraceOpCounts } from './gpuvm/trace.js';
+export * from './drm/index.js';

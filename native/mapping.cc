@@ -140,6 +140,7 @@ void ReleaseAllMappings(AddonData& data) {
 }
 
 void InitMapping(Napi::Env env, Napi::Object exports) {
+  exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
   exports.Set("map", Napi::Function::New(env, Map, "map"));
   exports.Set("unmap", Napi::Function::New(env, Unmap, "unmap"));
   exports.Set("liveMappings", Napi::Function::New(env, LiveMappings, "liveMappings"));

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+// A dma-buf fd: the kernel's cross-device buffer handle (Documentation/driver-api/dma-buf.rst). It can be
+// mapped, bracketed for CPU access, and asked about its implicit fences: poll readable means no writer
+// is pending (safe to read), writable means nothing is pending (safe to write).
+//
+// The software device hands out memfds through the same class (kind 'memfd'): they map the same way
+// and have no fences, so they are always idle and the fence ioctls answer ENOTTY.
+import { native } from '../native.js';
+import { toU64, type U64Like } from '../u64.js';
+import { abortError, callNative, type CallSite, invalidArgValue, outOfRange, unsafeMapping, useAfterClose } from './errors.js';
+import { takeFd } from './fd.js';
+import { type WaitOptions, WaitSet } from './fd-wait.js';
+import { type Mapping, MappingSet } from './mapping.js';
+import { Resource } from './resource.js';
+import { SyncFile } from './sync-file.js';
+
+/** The CPU access a fence query or bracket is about. */
+export type Access = 'read' | 'write' | 'readwrite';
+
+/** Options of DmaBuf.map and Buffer.map: a byte range, page-aligned at the start. */
+export interface MapOptions {
+  /** Byte offset, a multiple of the page size. Default 0. */
+  offset?: U64Like;
+  /** Byte length. Default: to the end of the buffer. */
+  length?: U64Like;
+}
+
+/**
+ * Says whether this exporter maps dma-buf sub-ranges correctly: throws an ERR_DRM_UNSAFE_MAPPING error
+ * that says why not. See DrmDevice.checkSubrangeMapping.
+ */
+export type SubrangeCheck = () => void;
+
+/** Options of idle waits. */
+export interface IdleWaitOptions extends WaitOptions {
+  /** 'read' waits for writers only; 'write' and 'readwrite' for every fence. Default 'write'. */
+  access?: Access;
+}
+
+// DMA_BUF_SYNC_* (include/uapi/linux/dma-buf.h).
+const SYNC_READ = 1n;
+const SYNC_WRITE = 2n;
+const SYNC_END = 4n;
+
+function accessFlags(access: unknown): bigint {
+  if (access === 'read') return SYNC_READ;
+  if (access === 'write') return SYNC_WRITE;
+  if (access === 'readwrite') return SYNC_READ | SYNC_WRITE;
+  throw invalidArgValue('access', `must be 'read', 'write' or 'readwrite', received ${String(access)}`);
+}
+
+/** Checks and resolves a MapOptions range against a buffer of `size` bytes. */
+export function mapRange(options: MapOptions, size: bigint): { offset: bigint; length: bigint } {
+  if (typeof options !== 'object' || options === null) throw invalidArgValue('options', 'must be an object');
+  const offset = toU64(options.offset ?? 0, 'offset');
+  if (offset >= size) throw outOfRange(`The "offset" ${offset} must be below the buffer size ${size}`);
+  const length = options.length === undefined ? size - offset : toU64(options.length, 'length');
+  if (length === 0n || length > size - offset) {
+    throw outOfRange(`The "length" ${length} must be in [1, ${size - offset}] (buffer size ${size}, offset ${offset})`);
+  }
+  return { offset, length };
+}
+
+/** A dma-buf (or, from the software device, a memfd) fd. */
+export class DmaBuf extends Resource {
+  /** The fd, owned by this object. */
+  readonly fd: number;
+  /** Size in bytes. */
+  readonly size: bigint;
+  /** 'dma-buf' for DRM exports and imports, 'memfd' for the software device. */
+  readonly kind: 'dma-buf' | 'memfd';
+  readonly #site: CallSite;
+  readonly #subrangeCheck: SubrangeCheck | undefined;
+  readonly #mappings = new MappingSet();
+  readonly #waits = new WaitSet();
+
+  /** @internal Takes ownership of `fd`. Use DmaBuf.fromFd for an fd you keep. */
+  constructor(fd: number, size: bigint, kind: 'dma-buf' | 'memfd', site: CallSite, subrangeCheck?: SubrangeCheck) {
+    super(`DmaBuf fd ${fd}`, () => native().close(fd));
+    this.fd = fd;
+    this.size = size;
+    this.kind = kind;
+    this.#site = site;
+    this.#subrangeCheck = subrangeCheck;
+  }
+
+  /**
+   * Wraps a duplicate of `fd` (a dma-buf or a sealed memfd); the caller keeps its own fd. Sub-range maps
+   * of a dma-buf from an unknown exporter cannot be verified and are refused.
+   */
+  static fromFd(fd: number): DmaBuf {
+    const own = takeFd(fd, ['dma-buf', 'memfd'], 'fd');
+    const { kind, size } = native().fdKind(own);
+    return new DmaBuf(own, size, kind === 'memfd' ? 'memfd' : 'dma-buf', kind === 'memfd' ? { driver: 'software' } : {});
+  }
+
+  /** Maps a byte range for reading and writing. */
+  map(options: MapOptions = {}): Mapping {
+    this.assertOpen();
+    const { offset, length } = mapRange(options, this.size);
+    if (offset !== 0n && this.kind === 'dma-buf') {
+      if (this.#subrangeCheck === undefined) {
+        throw unsafeMapping('cannot verify that this dma-buf\'s exporter maps a non-zero offset correctly ' +
+          '(some kernels silently map page 0 instead); map from offset 0 and take a subarray');
+      }
+      this.#subrangeCheck();
+    }
+    return callNative(this.#site, () => this.#mappings.map(this.fd, offset, length, offset));
+  }
+
+  /** Starts CPU access (DMA_BUF_IOCTL_SYNC START): waits for the fences that `access` conflicts with. */
+  beginCpuAccess(access: Access = 'readwrite'): void {
+    this.assertOpen();
+    const flags = accessFlags(access);
+    callNative(this.#site, () => native().dmaBufSync(this.fd, flags));
+  }
+
+  /** Ends CPU access begun with the same `access` (DMA_BUF_IOCTL_SYNC END). */
+  endCpuAccess(access: Access = 'readwrite'): void {
+    this.assertOpen();
+    const flags = accessFlags(access) | SYNC_END;
+    callNative(this.#site, () => native().dmaBufSync(this.fd, flags));
+  }
+
+  /** A sync_file of the fences a CPU `access` would wait on now ('read': writers; else all). */
+  exportSyncFile(access: Access = 'write'): SyncFile {
+    this.assertOpen();
+    const flags = Number(accessFlags(access));
+    return new SyncFile(callNative(this.#site, () => native().exportSyncFile(this.fd, flags)));
+  }
+
+  /** Adds `syncFile`'s fences to this buffer as readers ('read') or writers ('write', 'readwrite'). */
+  importSyncFile(syncFile: SyncFile, access: Access = 'write'): void {
+    this.assertOpen();
+    if (!(syncFile instanceof SyncFile)) throw invalidArgValue('syncFile', 'must be a SyncFile');
+    if (syncFile.closed) throw invalidArgValue('syncFile', 'is closed');
+    const flags = Number(accessFlags(access));
+    callNative(this.#site, () => native().importSyncFile(this.fd, syncFile.fd, flags));
+  }
+
+  /** Whether a CPU `access` could start now without waiting on a fence (a zero-timeout poll). */
+  isIdle(access: Access = 'write'): boolean {
+    this.assertOpen();
+    accessFlags(access);
+    const ready = callNative(this.#site, () => native().pollNow(this.fd));
+    return access === 'read' ? ready.readable : ready.writable;
+  }
+
+  /** Waits until a CPU `access` could start: resolves true, or false on timeout. */
+  waitIdle(options: IdleWaitOptions = {}): PromiseLike<boolean> {
+    this.assertOpen();
+    accessFlags(options.access ?? 'write');
+    // poll(2): a regular file is always ready, and epoll refuses it; a memfd has no fences to wait for.
+    if (this.kind === 'memfd') return options.signal?.aborted === true ? Promise.reject(abortError(options.signal)) : Promise.resolve(true);
+    return this.#waits.start(this.fd, (options.access ?? 'write') !== 'read', options, this.#site.path ?? `dma-buf fd ${this.fd}`);
+  }
+
+  /** Live mappings of this fd (each one unmapped by close()). */
+  get mappingCount(): number {
+    return this.#mappings.size;
+  }
+
+  protected release(): void {
+    this.#waits.cancelAll(useAfterClose('DmaBuf (closed while waiting)'));
+    this.#mappings.unmapAll();
+    native().close(this.fd);
+  }
+}

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+// An open DRM node (/dev/dri/cardN or renderDN): queries, GEM buffers, PRIME. See drm(7) and
+// include/uapi/drm/drm.h. vgem allocates only on the card node; the render node imports (PRIME).
+import { readlinkSync } from 'node:fs';
+import { basename } from 'node:path';
+import { native } from '../native.js';
+import type { NativeVersion } from '../native-types.js';
+import { toU64, toUnsigned, type U64Like } from '../u64.js';
+import type { Device } from './device.js';
+import { DmaBuf } from './dma-buf.js';
+import { callNative, type CallSite, invalidArgType, invalidArgValue, outOfRange, unsafeMapping, useAfterClose } from './errors.js';
+import { GemBuffer } from './gem-buffer.js';
+import { Resource } from './resource.js';
+
+/** The driver's identity from DRM_IOCTL_VERSION. */
+export type DriverVersion = NativeVersion;
+
+/** 'card' (primary node: modesetting, dumb buffers), 'render' (rendering only). */
+export type NodeType = 'card' | 'render';
+
+/** Arguments of DrmDevice.createDumb (MODE_CREATE_DUMB). */
+export interface DumbOptions {
+  width: number;
+  height: number;
+  /** Bits per pixel. */
+  bpp: number;
+}
+
+const U32_MAX = 0xffffffffn;
+
+// The node type from sysfs (/sys/dev/char/226:MINOR links to .../drm/<name>), else from the minor's
+// classic range; a minor is never trusted alone on kernels that hand out more than 64 per type.
+function nodeTypeOf(minor: number): NodeType {
+  try {
+    const name = basename(readlinkSync(`/sys/dev/char/226:${minor}`));
+    if (name.startsWith('renderD')) return 'render';
+    if (name.startsWith('card')) return 'card';
+  } catch {
+    // No sysfs entry (a container without /sys): the classic minor ranges below still hold.
+  }
+  return minor >= 128 && minor < 192 ? 'render' : 'card';
+}
+
+/** An open DRM card or render node. */
+export class DrmDevice extends Resource implements Device {
+  readonly kind = 'drm' as const;
+  readonly path: string;
+  /** The node's fd (O_RDWR | O_CLOEXEC), owned by this object. */
+  readonly fd: number;
+  readonly nodeType: NodeType;
+  /** DRM_IOCTL_VERSION of the driver. */
+  readonly version: DriverVersion;
+  readonly driver: string;
+  /** GemBuffers alive per GEM handle: the handle is closed with the last one. */
+  readonly #handleUsers = new Map<number, number>();
+  #subrangeProbe: { ok: true } | { ok: false; why: string } | undefined;
+
+  private constructor(path: string, fd: number) {
+    super(`DrmDevice ${path}`, () => native().close(fd));
+    this.path = path;
+    this.fd = fd;
+    const site = { path };
+    const kind = callNative(site, () => native().fdKind(fd));
+    if (kind.kind !== 'drm' || kind.minor === undefined) {
+      native().close(fd);
+      throw invalidArgValue('path', `must be a DRM device node, but ${path} is not`);
+    }
+    this.nodeType = nodeTypeOf(kind.minor);
+    try {
+      this.version = callNative(site, () => native().version(fd));
+    } catch (error) {
+      native().close(fd);
+      throw error;
+    }
+    this.driver = this.version.name;
+  }
+
+  /** Opens a DRM node read-write. Errors say what to do (permissions, missing node). */
+  static open(path: string): DrmDevice {
+    if (typeof path !== 'string') throw invalidArgType('path', 'a string', path);
+    const fd = callNative({ path }, () => native().open(path, true));
+    return new DrmDevice(path, fd);
+  }
+
+  /** @internal Where errors from this device's calls happen. */
+  get callSite(): CallSite {
+    return { path: this.path, nodeType: this.nodeType, driver: this.driver };
+  }
+
+  /** @internal Throws ERR_USE_AFTER_CLOSE once the device is closed. */
+  assertUsable(): void {
+    this.assertOpen();
+  }
+
+  /** DRM_IOCTL_GET_CAP: a capability's value (see DrmCap). */
+  getCap(capability: U64Like): bigint {
+    this.assertOpen();
+    const cap = toU64(capability, 'capability');
+    return callNative(this.callSite, () => native().getCap(this.fd, cap));
+  }
+
+  /** DRM_IOCTL_SET_CLIENT_CAP (see DrmClientCap); card nodes of KMS drivers only. */
+  setClientCap(capability: U64Like, value: U64Like): void {
+    this.assertOpen();
+    const cap = toU64(capability, 'capability');
+    const v = toU64(value, 'value');
+    callNative(this.callSite, () => native().setClientCap(this.fd, cap, v));
+  }
+
+  /** MODE_CREATE_DUMB: a zeroed buffer of width x height pixels of bpp bits (card nodes only). */
+  createDumb(options: DumbOptions): GemBuffer {
+    this.assertOpen();
+    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+    const width = Number(toUnsigned(options.width, 'width', U32_MAX));
+    const height = Number(toUnsigned(options.height, 'height', U32_MAX));
+    const bpp = Number(toUnsigned(options.bpp, 'bpp', U32_MAX));
+    const created = callNative(this.callSite, () => native().createDumb(this.fd, width, height, bpp));
+    return this.#adopt(created.handle, created.size, created.pitch);
+  }
+
+  /** A zeroed buffer of at least `size` bytes: a dumb buffer of 4096-byte rows (card nodes only). */
+  createBuffer(size: U64Like): GemBuffer {
+    this.assertOpen();
+    const bytes = toU64(size, 'size');
+    if (bytes === 0n) throw outOfRange('The "size" must be at least 1 byte');
+    const rows = (bytes + 4095n) / 4096n;
+    if (rows > U32_MAX) throw outOfRange(`The "size" ${bytes} is too large for a dumb buffer`);
+    return this.createDumb({ width: 1024, height: Number(rows), bpp: 32 });
+  }
+
+  /** PRIME_FD_TO_HANDLE: this device's handle for `dmaBuf` (the same handle for the same buffer). */
+  importDmaBuf(dmaBuf: DmaBuf): GemBuffer {
+    this.assertOpen();
+    if (!(dmaBuf instanceof DmaBuf)) throw invalidArgType('dmaBuf', 'a DmaBuf', dmaBuf);
+    if (dmaBuf.closed) throw useAfterClose('DmaBuf');
+    const handle = callNative(this.callSite, () => native().primeFdToHandle(this.fd, dmaBuf.fd));
+    return this.#adopt(handle, dmaBuf.size, 0);
+  }
+
+  /** GEM_OPEN of a global name from GemBuffer.flink (card nodes only). */
+  openFlink(name: number): GemBuffer {
+    this.assertOpen();
+    const n = Number(toUnsigned(name, 'name', U32_MAX));
+    const opened = callNative(this.callSite, () => native().gemOpen(this.fd, n));
+    return this.#adopt(opened.handle, opened.size, 0);
+  }
+
+  /** @internal PRIME_HANDLE_TO_FD for a GemBuffer of this device. */
+  exportHandle(handle: number, size: bigint, writable: boolean): DmaBuf {
+    this.assertOpen();
+    const fd = callNative(this.callSite, () => native().primeHandleToFd(this.fd, handle, writable));
+    return new DmaBuf(fd, size, 'dma-buf', this.callSite, () => this.checkSubrangeMapping());
+  }
+
+  /**
+   * Throws ERR_DRM_UNSAFE_MAPPING unless this driver maps a dma-buf at a non-zero offset correctly. Checked
+   * once per device: a 2-page buffer gets different bytes in each page, and page 1 is mapped alone. On
+   * vgem (Linux 6.1 and 7.2) such a map silently shows page 0: the shmem helper's fault handler ignores the
+   * mapping's page offset. Wrong memory is never handed out; the error says to map from offset 0.
+   */
+  checkSubrangeMapping(): void {
+    this.#subrangeProbe ??= this.#probeSubrangeMapping();
+    if (!this.#subrangeProbe.ok) throw unsafeMapping(this.#subrangeProbe.why);
+  }
+
+  #probeSubrangeMapping(): { ok: true } | { ok: false; why: string } {
+    this.assertOpen();
+    const page = BigInt(native().pageSize);
+    let probe: GemBuffer;
+    try {
+      probe = this.createBuffer(2n * page);
+    } catch (error) {
+      return { ok: false, why: `mapping a dma-buf at a non-zero offset cannot be verified on ${this.path} (${this.driver}): ` +
+        `the probe buffer could not be created (${(error as Error).message}); map from offset 0 and take a subarray` };
+    }
+    try {
+      using dmaBuf = probe.exportDmaBuf();
+      const whole = native().map(dmaBuf.fd, 0n, 2n * page);
+      const tail = native().map(dmaBuf.fd, page, page);
+      try {
+        new Uint8Array(whole, 0, Number(page)).fill(0xa5);
+        new Uint8Array(whole, Number(page), Number(page)).fill(0x5a);
+        const seen = new Uint8Array(tail)[0];
+        if (seen === 0x5a) return { ok: true };
+        return { ok: false, why: `the ${this.driver} driver of this kernel maps a dma-buf at a non-zero offset ` +
+          `from the wrong page (a probe mapped page 1 and read page ${seen === 0xa5 ? 0 : '?'}): the kernel ignores ` +
+          'the page offset when it faults dma-buf pages in; map from offset 0 and take a subarray' };
+      } finally {
+        native().unmap(tail);
+        native().unmap(whole);
+      }
+    } finally {
+      probe.close();
+    }
+  }
+
+  #adopt(handle: number, size: bigint, pitch: number): GemBuffer {
+    this.#handleUsers.set(handle, (this.#handleUsers.get(handle) ?? 0) + 1);
+    const users = this.#handleUsers;
+    const fd = this.fd;
+    let released = false;
+    // Refers to the table and the fd, never to the GemBuffer, so it can also run as its finalizer.
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      const left = (users.get(handle) ?? 1) - 1;
+      if (left > 0) {
+        users.set(handle, left);
+        return;
+      }
+      users.delete(handle);
+      // Closing the device fd has already released every handle in the kernel.
+      if (!this.closed) native().gemClose(fd, handle);
+    };
+    return new GemBuffer(this, handle, size, pitch, release);
+  }
+
+  protected release(): void {
+    this.#handleUsers.clear();
+    native().close(this.fd);
+  }
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// An asynchronous wait for an fd (dma-buf or sync_file) to become ready, polled by libuv on this
+// thread's own loop (native/fd_wait.cc). The wait keeps the process alive only once something awaits
+// it: then() is what references the loop handles, so a wait that nobody awaits never holds Node open.
+import { native } from '../native.js';
+import { abortError, DrmError, outOfRange, useAfterClose } from './errors.js';
+
+/** Options of an idle wait. */
+export interface WaitOptions {
+  /** Give up after this many milliseconds and resolve false. Default: wait without limit. */
+  timeoutMs?: number;
+  /** Abort the wait: the promise rejects with an AbortError (code ABORT_ERR). */
+  signal?: AbortSignal;
+}
+
+const READY = 0;
+const TIMED_OUT = 1;
+
+/** A pending wait: await it for true (ready) or false (timed out). */
+export class FdWait implements PromiseLike<boolean> {
+  readonly #promise: Promise<boolean>;
+  #id: number | undefined;
+  #cancelReason: Error | undefined;
+
+  /** @internal Made by DmaBuf.waitIdle and SyncFile.wait. */
+  constructor(fd: number, writable: boolean, options: WaitOptions, path: string, onSettled: (wait: FdWait) => void) {
+    const timeoutMs = options.timeoutMs ?? -1;
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs > 0xffffffff) {
+      throw outOfRange('The "timeoutMs" option must be a number of milliseconds below 2^32');
+    }
+    const signal = options.signal;
+    if (signal?.aborted === true) {
+      this.#promise = Promise.reject(abortError(signal));
+    } else {
+      this.#promise = new Promise<boolean>((resolve, reject) => {
+        const onAbort = (): void => this.cancel(abortError(signal as AbortSignal));
+        this.#id = native().waitStart(fd, writable, timeoutMs < 0 ? -1 : Math.ceil(timeoutMs), (result) => {
+          this.#id = undefined;
+          signal?.removeEventListener('abort', onAbort);
+          onSettled(this);
+          if (result === READY) resolve(true);
+          else if (result === TIMED_OUT) resolve(false);
+          else if (result < 0) reject(new DrmError(-result, 'poll', { path }));
+          else reject(this.#cancelReason ?? useAfterClose('wait'));
+        });
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+    // Nobody may ever await this wait; its rejection must not become an unhandled one.
+    this.#promise.catch(() => undefined);
+  }
+
+  /** Whether the wait is still pending. */
+  get pending(): boolean {
+    return this.#id !== undefined;
+  }
+
+  /** Ends a pending wait: the promise rejects with `reason`. */
+  cancel(reason: Error): void {
+    if (this.#id === undefined) return;
+    this.#cancelReason = reason;
+    native().waitCancel(this.#id);
+  }
+
+  /** Awaiting the wait keeps the process alive until it ends. */
+  then<T = boolean, E = never>(
+    onFulfilled?: ((value: boolean) => T | PromiseLike<T>) | null,
+    onRejected?: ((reason: unknown) => E | PromiseLike<E>) | null,
+  ): Promise<T | E> {
+    if (this.#id !== undefined) native().waitRef(this.#id, true);
+    return this.#promise.then(onFulfilled, onRejected);
+  }
+}
+
+/** The pending waits of one owner, cancelled when it closes. */
+export class WaitSet {
+  readonly #pending = new Set<FdWait>();
+
+  /** Starts a wait on `fd` (readable, or writable when `writable`) and tracks it while pending. */
+  start(fd: number, writable: boolean, options: WaitOptions, path: string): FdWait {
+    const wait = new FdWait(fd, writable, options, path, (w) => this.#pending.delete(w));
+    if (wait.pending) this.#pending.add(wait);
+    return wait;
+  }
+
+  /** Ends every pending wait with `reason`. */
+  cancelAll(reason: Error): void {
+    for (const wait of [...this.#pending]) wait.cancel(reason);
+  }
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+// A sync_file: an fd holding a snapshot of one or more fences (Documentation/driver-api/sync_file.rst).
+// It polls readable once every fence has signalled.
+import { native } from '../native.js';
+import type { NativeFenceInfo } from '../native-types.js';
+import { callNative, invalidArgValue, useAfterClose } from './errors.js';
+import { type FdWait, type WaitOptions, WaitSet } from './fd-wait.js';
+import { Resource } from './resource.js';
+import { takeFd } from './fd.js';
+
+/** Status of a sync_file or one of its fences. */
+export type FenceStatus = 'active' | 'signaled' | 'error';
+
+/** One fence in a sync_file. */
+export interface FenceInfo {
+  /** The timeline's name (vgem: 'unbound'). */
+  timeline: string;
+  /** The driver that made the fence ('vgem'). */
+  driver: string;
+  status: FenceStatus;
+  /** The negative errno of a failed fence, else 0. */
+  error: number;
+  /** When the fence signalled (CLOCK_MONOTONIC ns), 0n while active. */
+  timestampNs: bigint;
+}
+
+/** SYNC_IOC_FILE_INFO, decoded. */
+export interface SyncFileInfo {
+  name: string;
+  status: FenceStatus;
+  fences: FenceInfo[];
+}
+
+function statusOf(value: number): FenceStatus {
+  return value > 0 ? 'signaled' : value === 0 ? 'active' : 'error';
+}
+
+function fenceInfo(fence: NativeFenceInfo): FenceInfo {
+  return {
+    timeline: fence.timeline,
+    driver: fence.driver,
+    status: statusOf(fence.status),
+    error: fence.status < 0 ? fence.status : 0,
+    timestampNs: fence.timestampNs,
+  };
+}
+
+/** A sync_file fd. */
+export class SyncFile extends Resource {
+  /** The sync_file fd, owned by this object. */
+  readonly fd: number;
+  readonly #waits = new WaitSet();
+
+  /** @internal Takes ownership of `fd`. Use SyncFile.fromFd for an fd you keep. */
+  constructor(fd: number) {
+    super(`SyncFile fd ${fd}`, () => native().close(fd));
+    this.fd = fd;
+  }
+
+  /** Wraps a duplicate of `fd`, which must be a sync_file; the caller keeps its own fd. */
+  static fromFd(fd: number): SyncFile {
+    return new SyncFile(takeFd(fd, 'sync-file', 'fd'));
+  }
+
+  /** The fences and their status. */
+  info(): SyncFileInfo {
+    this.assertOpen();
+    const info = callNative({}, () => native().syncFileInfo(this.fd));
+    return { name: info.name, status: statusOf(info.status), fences: info.fences.map(fenceInfo) };
+  }
+
+  /** Whether every fence has signalled (a zero-timeout poll). */
+  isSignaled(): boolean {
+    this.assertOpen();
+    return callNative({}, () => native().pollNow(this.fd)).readable;
+  }
+
+  /** Waits until every fence has signalled: resolves true, or false on timeout. */
+  wait(options: WaitOptions = {}): FdWait {
+    this.assertOpen();
+    return this.#waits.start(this.fd, false, options, `sync_file fd ${this.fd}`);
+  }
+
+  /** A new sync_file that signals once both this one and `other` have. */
+  merge(other: SyncFile, name = 'merged'): SyncFile {
+    this.assertOpen();
+    if (!(other instanceof SyncFile)) throw invalidArgValue('other', 'must be a SyncFile');
+    if (other.closed) throw invalidArgValue('other', 'is closed');
+    return new SyncFile(callNative({}, () => native().syncFileMerge(this.fd, other.fd, name)));
+  }
+
+  protected release(): void {
+    this.#waits.cancelAll(useAfterClose('SyncFile (closed while waiting)'));
+    native().close(this.fd);
+  }
+}
