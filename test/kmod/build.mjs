@@ -19,6 +19,9 @@ export const KMOD_SOURCE_DIR = dirname(fileURLToPath(import.meta.url));
 /** The files whose contents define the module; the cache key hashes them. */
 export const KMOD_SOURCES = ['Kbuild', 'vgpuvm.c', 'vgpuvm_drm.h'];
 
+/** The files of the bring-up test program (smoke.c), a static binary that runs inside the VM. */
+export const SMOKE_SOURCES = ['smoke.c', 'vgpuvm_drm.h'];
+
 /** Modules to load before vgpuvm.ko in the sid kernel, in order (drm itself comes with the runner's set). */
 export const VGPUVM_DEPENDENCIES = ['drm_exec', 'drm_shmem_helper', 'drm_gpuvm'];
 
@@ -33,7 +36,9 @@ const APT_OPTIONS = ['-o', 'Acquire::Check-Valid-Until=false', '-o', 'APT::Insta
  * @returns {string}
  */
 export function vgpuvmCacheDir() {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  // As the VM runner does: a relative XDG_CACHE_HOME is ignored (XDG Base Directory spec).
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg !== undefined && xdg.startsWith('/') ? xdg : join(homedir(), '.cache');
   return join(base, 'drm-gpuvm', 'vgpuvm');
 }
 
@@ -123,12 +128,13 @@ async function ensureHeaders(chroot, kernelVersion, log) {
 }
 
 /**
- * The cache key of the module sources: a hash of the files in KMOD_SOURCES.
+ * A cache key: a hash of the named files of this folder.
+ * @param {string[]} names
  * @returns {string}
  */
-export function kmodSourceHash() {
+export function sourceHash(names) {
   const hash = createHash('sha256');
-  for (const name of KMOD_SOURCES) {
+  for (const name of names) {
     hash.update(name).update('\0').update(readFileSync(join(KMOD_SOURCE_DIR, name))).update('\0');
   }
   return hash.digest('hex').slice(0, 16);
@@ -143,7 +149,7 @@ export function kmodSourceHash() {
 export async function buildVgpuvm({ kernelVersion, log = () => {} } = {}) {
   const chroot = await ensureSidChroot({ log });
   const version = kernelVersion ?? await sidKernelVersion(chroot, { log });
-  const outDir = join(vgpuvmCacheDir(), 'modules', version, kmodSourceHash());
+  const outDir = join(vgpuvmCacheDir(), 'modules', version, sourceHash(KMOD_SOURCES));
   const module = join(outDir, 'vgpuvm.ko');
   if (existsSync(module)) return { module, kernelVersion: version, dependencies: VGPUVM_DEPENDENCIES };
 
@@ -168,10 +174,47 @@ export async function buildVgpuvm({ kernelVersion, log = () => {} } = {}) {
   return { module, kernelVersion: version, dependencies: VGPUVM_DEPENDENCIES };
 }
 
-// `node test/kmod/build.mjs [KERNEL_VERSION]`: build (or find) the module and print its path.
+/**
+ * Where the smoke test binary of the current sources is cached (it may not be built yet).
+ * @returns {string}
+ */
+export function smokePath() {
+  return join(vgpuvmCacheDir(), 'smoke', sourceHash(SMOKE_SOURCES), 'smoke');
+}
+
+/**
+ * Builds the smoke test program as a static binary with the chroot's gcc and libc (the host may lack the
+ * kernel's uapi headers), or returns the cached build of the same sources.
+ * @param {{ log?: (line: string) => void }} [options]
+ * @returns {Promise<string>} the binary's host path
+ */
+export async function buildSmoke({ log = () => {} } = {}) {
+  const binary = smokePath();
+  if (existsSync(binary)) return binary;
+  const chroot = await ensureSidChroot({ log });
+  mkdirSync(join(chroot, 'build'), { recursive: true });
+  const work = mkdtempSync(join(chroot, 'build', 'smoke-'));
+  try {
+    for (const name of SMOKE_SOURCES) cpSync(join(KMOD_SOURCE_DIR, name), join(work, name));
+    const inside = work.slice(chroot.length);
+    await execute('chroot', [chroot, 'gcc', '-static', '-O2', '-Wall', '-Wextra', '-Wno-missing-field-initializers', '-Werror',
+      `-I${inside}`, '-o', `${inside}/smoke`, `${inside}/smoke.c`], log);
+    mkdirSync(dirname(dirname(binary)), { recursive: true });
+    const staging = mkdtempSync(`${dirname(binary)}.tmp-`);
+    cpSync(join(work, 'smoke'), join(staging, 'smoke'));
+    rmSync(dirname(binary), { recursive: true, force: true });
+    renameSync(staging, dirname(binary));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return binary;
+}
+
+// `node test/kmod/build.mjs [KERNEL_VERSION]`: build (or find) the module and the smoke binary; print both paths.
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  buildVgpuvm({ kernelVersion: process.argv[2], log: (line) => process.stderr.write(`${line}\n`) }).then(
-    (built) => { process.stdout.write(`${built.module}\n`); },
+  const log = (line) => process.stderr.write(`${line}\n`);
+  buildVgpuvm({ kernelVersion: process.argv[2], log }).then(
+    async (built) => { process.stdout.write(`${built.module}\n${await buildSmoke({ log })}\n`); },
     (err) => { process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`); process.exitCode = 1; },
   );
 }
