@@ -10,3 +10,4 @@ export { GpuVmRequestError, GpuVmStateError, type GpuVmRequestReason, type GpuVm
 export { noLockHooks, type GpuVmLockHooks, type GpuVmLockSite } from './gpuvm/lock-hooks.js';
 export { parseTrace, replayTrace, formatOp, TraceReplayer, TraceSyntaxError, type TraceCommand, type TraceOpCounts } from './gpuvm/trace.js';
 export * from './drm/index.js';
+export { VaHeap, VaHeapError, type VaHeapAllocOptions, type VaHeapDirection, type VaHole, type VaHeapErrorCode } from './gpuvm/va-heap.js';

@@ -13,6 +13,7 @@
 //   memory                         one node per hole
 // Treap priorities come from a fixed-seed generator: the same calls build the same tree on every run.
 import { toU64, U64_LIMIT, type U64Like } from '../u64.js';
+import type { GpuVm } from './gpuvm.js';
 
 /** Which end of the window an allocation is taken from. */
 export type VaHeapDirection = 'bottom-up' | 'top-down';
@@ -51,18 +52,6 @@ export class VaHeapError extends Error {
   }
 }
 
-/** The VA space a heap can be built from: its bounds, its reserved node and its mappings in address order. */
-export interface VaSpaceView {
-  /** First address of the VA space. */
-  readonly start: bigint;
-  /** Length of the VA space. */
-  readonly range: bigint;
-  /** The kernel-reserved node, when there is one. */
-  readonly reserved?: { readonly addr: bigint; readonly range: bigint } | undefined;
-  /** Every mapping, in ascending address order, without overlaps. */
-  mappings(): Iterable<{ readonly addr: bigint; readonly range: bigint }>;
-}
-
 interface HoleNode {
   start: bigint;
   end: bigint;
@@ -98,34 +87,22 @@ export class VaHeap {
   }
 
   /**
-   * A heap whose free ranges are the gaps of `vm`: the VA space minus its mappings and its reserved node.
-   * Mappings that lie partly outside the VA space are clipped to it.
+   * A heap whose free ranges are the gaps of `vm` now: its VA space minus its mappings and its reserved
+   * node. Later changes to `vm` are not tracked; free what an unmap released, allocAt what a map took.
    */
-  static fromVaSpace(vm: VaSpaceView): VaHeap {
+  static fromGpuVm(vm: GpuVm): VaHeap {
     const heap = new VaHeap(vm.start, vm.range);
-    const used: Array<{ addr: bigint; end: bigint }> = [];
-    for (const va of vm.mappings()) used.push({ addr: va.addr, end: va.addr + va.range });
-    if (vm.reserved !== undefined && vm.reserved.range !== 0n) {
-      const r = { addr: vm.reserved.addr, end: vm.reserved.addr + vm.reserved.range };
-      let at = used.findIndex((u) => u.addr >= r.addr);
-      if (at < 0) at = used.length;
-      used.splice(at, 0, r);
-    }
-    // Rebuild the holes in one pass instead of carving each mapping out: O(n log n) either way, but the
-    // pass also tolerates a reserved node that touches a mapping.
+    // Rebuilt in one pass over the sorted VAs (the reserved node is one of them, as in the kernel's
+    // drm_gpuvm_for_each_va) rather than carving each VA out of the full heap.
     heap.#root = null;
     heap.#holeCount = 0;
     heap.#freeSize = 0n;
-    const vmEnd = heap.start + heap.size;
     let cursor = heap.start;
-    for (const u of used) {
-      const addr = u.addr < heap.start ? heap.start : u.addr;
-      const end = u.end > vmEnd ? vmEnd : u.end;
-      if (addr > cursor) heap.#insert(cursor, addr < vmEnd ? addr : vmEnd);
-      if (end > cursor) cursor = end;
-      if (cursor >= vmEnd) break;
+    for (const va of vm.vas()) {
+      if (va.addr > cursor) heap.#insert(cursor, va.addr);
+      cursor = va.addr + va.range;
     }
-    if (cursor < vmEnd) heap.#insert(cursor, vmEnd);
+    if (cursor < heap.start + heap.size) heap.#insert(cursor, heap.start + heap.size);
     return heap;
   }
 

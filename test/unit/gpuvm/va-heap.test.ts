@@ -2,6 +2,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VaHeap, VaHeapError, type VaHeapAllocOptions } from '../../../lib/gpuvm/va-heap.js';
+import { GemObject } from '../../../lib/gpuvm/gem.js';
+import { GpuVm } from '../../../lib/gpuvm/gpuvm.js';
 import { U64_MAX } from '../../../lib/u64.js';
 
 const holesOf = (heap: VaHeap) => [...heap.holes()].map((h) => [h.start, h.start + h.size]);
@@ -149,29 +151,41 @@ describe('VaHeap: free', () => {
   });
 });
 
-describe('VaHeap.fromVaSpace', () => {
+describe('VaHeap.fromGpuVm', () => {
+  // A GpuVm with `mappings` applied through the core's own map path.
+  const vmWith = (start: bigint, range: bigint, reserve: [bigint, bigint] | null, mappings: Array<[bigint, bigint]>) => {
+    const vm = new GpuVm({ start, range, reserveOffset: reserve?.[0], reserveRange: reserve?.[1] });
+    const bo = new GemObject(0x100000, 'bo');
+    for (const [addr, size] of mappings) vm.apply(vm.smMapOps({ addr, range: size, obj: bo, offset: 0 }));
+    return vm;
+  };
   it('frees the gaps between mappings, minus the reserved node', () => {
-    const heap = VaHeap.fromVaSpace({
-      start: 0n, range: 0x100000n,
-      reserved: { addr: 0x0n, range: 0x10000n },
-      mappings: () => [{ addr: 0x20000n, range: 0x10000n }, { addr: 0x30000n, range: 0x8000n }, { addr: 0x80000n, range: 0x80000n }],
-    });
-    expect(holesOf(heap)).toEqual([[0x10000n, 0x20000n], [0x38000n, 0x80000n]]);
+    const vm = vmWith(0n, 0x100000n, [0x0n, 0x10000n], [[0x20000n, 0x10000n], [0x30000n, 0x8000n], [0x80000n, 0x80000n]]);
+    expect(holesOf(VaHeap.fromGpuVm(vm))).toEqual([[0x10000n, 0x20000n], [0x38000n, 0x80000n]]);
   });
-  it('places a reserved node in the middle among the mappings', () => {
-    const heap = VaHeap.fromVaSpace({
-      start: 0x1000n, range: 0xf000n,
-      reserved: { addr: 0x8000n, range: 0x1000n },
-      mappings: () => [{ addr: 0x2000n, range: 0x1000n }, { addr: 0xa000n, range: 0x1000n }],
-    });
-    expect(holesOf(heap)).toEqual([[0x1000n, 0x2000n], [0x3000n, 0x8000n], [0x9000n, 0xa000n], [0xb000n, 0x10000n]]);
+  it('keeps out a reserved node in the middle of the VA space', () => {
+    const vm = vmWith(0x1000n, 0xf000n, [0x8000n, 0x1000n], [[0x2000n, 0x1000n], [0xa000n, 0x1000n]]);
+    expect(holesOf(VaHeap.fromGpuVm(vm))).toEqual([[0x1000n, 0x2000n], [0x3000n, 0x8000n], [0x9000n, 0xa000n], [0xb000n, 0x10000n]]);
   });
-  it('gives back an empty heap for a full VM, and allocations fail', () => {
-    const heap = VaHeap.fromVaSpace({ start: 0n, range: 0x2000n, mappings: () => [{ addr: 0n, range: 0x2000n }] });
+  it('reaches the last address of a VM that ends at 2^64-1', () => {
+    const vm = vmWith(0n, U64_MAX, null, [[0x1000n, 0x1000n]]);
+    expect(holesOf(VaHeap.fromGpuVm(vm))).toEqual([[0n, 0x1000n], [0x2000n, U64_MAX]]);
+  });
+  it('gives an empty heap for a full VM; freeing what an unmap released makes room again', () => {
+    const vm = vmWith(0n, 0x2000n, null, [[0n, 0x2000n]]);
+    const heap = VaHeap.fromGpuVm(vm);
     expect(heap.holeCount).toBe(0);
     expect(heap.alloc(1, 1)).toBeNull();
+    vm.apply(vm.smUnmapOps(0x1000, 0x1000));
     heap.free(0x1000, 0x1000);
-    expect(holesOf(heap)).toEqual([[0x1000n, 0x2000n]]);
+    expect(holesOf(heap)).toEqual(holesOf(VaHeap.fromGpuVm(vm)));
+  });
+  it('hands out addresses the VM accepts', () => {
+    const vm = vmWith(0n, 0x100000n, [0x0n, 0x1000n], [[0x10000n, 0x20000n]]);
+    const heap = VaHeap.fromGpuVm(vm);
+    const addr = heap.alloc(0x20000, 0x10000, { direction: 'bottom-up' })!;
+    expect(addr).toBe(0x30000n);
+    expect(vm.rangeValid(addr, 0x20000n) && vm.intervalEmpty(addr, 0x20000n)).toBe(true);
   });
 });
 
