@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: MIT
+/** The hex SHA-256 of binding.gyp and native/*.{cc,h} under `root`, as baked into the addon at build time. */
+export function nativeSourceDigest(root: string): string;
