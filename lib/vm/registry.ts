@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+// From a model GpuVm back to the transactional Vm that owns it, for calls that start at a BO and reach
+// every VM it is mapped in (drm_gpuvm_bo_gem_evict).
+import type { GpuVm } from '../gpuvm/gpuvm.js';
+import type { VmBo } from '../gpuvm/vm-bo.js';
+
+/** What a BO-side call needs from each VM of the BO. */
+export interface PairEvictor {
+  /** drm_gpuvm_bo_evict for one pair of this VM. */
+  evictPair(vmBo: VmBo, evict: boolean): void;
+}
+
+const owners = new WeakMap<GpuVm, PairEvictor>();
+
+/** Records the owner of `gpuvm`; called once by the Vm that creates it. */
+export function registerVm(gpuvm: GpuVm, owner: PairEvictor): void {
+  owners.set(gpuvm, owner);
+}
+
+/** The owner of `gpuvm`. */
+export function ownerOf(gpuvm: GpuVm): PairEvictor {
+  const owner = owners.get(gpuvm);
+  if (owner === undefined) throw new TypeError(`GPU VM '${gpuvm.name}' is not managed by a Vm`);
+  return owner;
+}

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+// The VM's extobj and evict lists (vm->extobj, vm->evict). Two protections, as in the kernel: an internal
+// lock of the list's own (the kernel's spinlocks; here a SyncLock), or, with `resvProtected`, the VM's
+// reservation, which every caller must then hold. The lists hold no references; a pair leaves them when it
+// is freed. Zombies may linger until deferred cleanup, so every iteration skips them.
+import type { VmBo } from '../gpuvm/vm-bo.js';
+import type { ResvLock } from '../locks/resv.js';
+import { SyncLock } from '../locks/sync-lock.js';
+
+/** One of the VM's pair lists. */
+export class VmBoList {
+  /** For messages. */
+  readonly name: string;
+  readonly #items = new Set<VmBo>();
+  readonly #lock: SyncLock | null;
+  readonly #vmResv: ResvLock | null;
+
+  /** `vmResv` given: protected by it (RESV_PROTECTED); else by an internal lock of class `lockClass`. */
+  constructor(name: string, lockClass: string, vmResv: ResvLock | null) {
+    this.name = name;
+    this.#vmResv = vmResv;
+    this.#lock = vmResv === null ? new SyncLock(`${name}.lock`, lockClass) : null;
+  }
+
+  /** Runs `section` under the list's protection: takes the internal lock, or asserts the VM resv. */
+  #guarded<T>(what: string, section: () => T): T {
+    if (this.#lock !== null) return this.#lock.hold(section);
+    this.#vmResv!.assertHeld(`${what} (${this.name} is protected by the VM's reservation)`);
+    return section();
+  }
+
+  /** Adds `vmBo` unless present; true if added. */
+  add(vmBo: VmBo): boolean {
+    return this.#guarded(`adding to ${this.name}`, () => {
+      if (this.#items.has(vmBo)) return false;
+      this.#items.add(vmBo);
+      return true;
+    });
+  }
+
+  /**
+   * Removes `vmBo` if present; true if removed. A pair that was never listed (a spare freed by
+   * obtainPrealloc) is not looked for under the lock: the kernel frees those without touching any list.
+   */
+  remove(vmBo: VmBo): boolean {
+    if (!this.#items.has(vmBo)) return false;
+    return this.#guarded(`removing from ${this.name}`, () => this.#items.delete(vmBo));
+  }
+
+  /** True if `vmBo` is on the list, zombie or not. */
+  has(vmBo: VmBo): boolean {
+    return this.#guarded(`looking up ${this.name}`, () => this.#items.has(vmBo));
+  }
+
+  /**
+   * The live entries in list order, zombies skipped (drm_gpuvm_bo_is_zombie). A snapshot, like the kernel's
+   * pop-into-a-local-list walk: entries added or removed meanwhile do not disturb the caller's loop.
+   */
+  entries(): VmBo[] {
+    return this.#guarded(`iterating ${this.name}`, () => [...this.#items].filter((vmBo) => !vmBo.zombie));
+  }
+
+  /** Every entry including zombies, without locking: for invariant checks only. */
+  rawEntries(): VmBo[] {
+    return [...this.#items];
+  }
+}

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: MIT
+// The GPU VM users call: every request is a transaction around the pure model (lib/gpuvm). A request takes
+// the VM's request lock, generates its ops, locks the reservation of every BO they touch (drm_exec, with
+// wound-wait back-off), commits the ops through the backend, and only then applies them to the tree. A
+// rejected commit leaves the tree, the pairs and the refcounts exactly as they were.
+//
+// Lock order, checked at run time by lib/locks:
+//   vm.lock (requests) -> dma_resv (the VM's and the BOs', one ww context) -> gem.gpuva -> extobj/evict list
+// The VM's request lock serialises requests on one VM, overlapping or not; requests on different VMs run
+// concurrently and meet only on shared BOs' reservations.
+import { GpuVmStateError } from '../gpuvm/errors.js';
+import type { GemObject } from '../gpuvm/gem.js';
+import { GpuVm } from '../gpuvm/gpuvm.js';
+import type { GpuVa } from '../gpuvm/gpuva.js';
+import type { GpuVmLockHooks } from '../gpuvm/lock-hooks.js';
+import { GpuVaOps } from '../gpuvm/ops.js';
+import type { VmBo } from '../gpuvm/vm-bo.js';
+import type { GpuVmBackend } from '../backends/backend.js';
+import { TrackOnlyBackend } from '../backends/track-only.js';
+import { LockError } from '../locks/errors.js';
+import { DrmExec } from '../locks/exec.js';
+import type { LockGuard } from '../locks/guard.js';
+import { Mutex } from '../locks/mutex.js';
+import { ResvLock } from '../locks/resv.js';
+import type { SyncLock } from '../locks/sync-lock.js';
+import { currentTask, runTask } from '../locks/task.js';
+import { toU64, type U64Like } from '../u64.js';
+import { Bo, boOf } from './bo.js';
+import { VmError } from './errors.js';
+import { policyIsImmediate, type VmBoPolicy } from './policy.js';
+import { registerVm, type PairEvictor } from './registry.js';
+import { VmBoList } from './vm-bo-list.js';
+import { VmBoRef, type VmBoRefOwner } from './vm-bo-ref.js';
+
+/** How to create a {@link Vm}. */
+export interface VmOptions {
+  /** For messages and lock names. */
+  name?: string;
+  /** Who may drop the last reference to a pair, and under which lock. */
+  policy: VmBoPolicy;
+  /** First address of the VA space (u64). */
+  start: U64Like;
+  /** Size of the VA space (u64). */
+  range: U64Like;
+  /** Kernel-reserved node start (u64). */
+  reserveOffset?: U64Like;
+  /** Kernel-reserved node size (u64); 0 or absent for none. */
+  reserveRange?: U64Like;
+  /** DRM_GPUVM_RESV_PROTECTED: the extobj and evict lists are guarded by the VM's reservation. */
+  resvProtected?: boolean;
+  /** Where committed ops go; defaults to a {@link TrackOnlyBackend}. */
+  backend?: GpuVmBackend;
+  /** ops->vm_bo_validate: makes an evicted pair's BO resident again; without it validate() is EOPNOTSUPP. */
+  validate?: (vmBo: VmBo, exec: DrmExec) => void | Promise<void>;
+}
+
+/** A map request: `[addr, addr+range)` of `bo` at `offset`; no bo means a sparse mapping. */
+export interface VmMapRequest {
+  addr: U64Like;
+  range: U64Like;
+  bo?: Bo | null;
+  offset?: U64Like;
+}
+
+/** Options of {@link Vm.execLock}. */
+export interface ExecLockOptions {
+  /** More BOs to lock (drm_gpuvm_exec_lock_array). */
+  objects?: readonly Bo[];
+  /** Locks more inside the retry loop (vm_exec->extra.fn). */
+  extra?: (exec: DrmExec) => Promise<void>;
+}
+
+function inTask<T>(name: string, fn: () => T): T {
+  return currentTask() === null ? runTask(name, fn) : fn();
+}
+
+function argType(name: string, expected: string): TypeError {
+  const err = new TypeError(`The "${name}" argument must be ${expected}`);
+  (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_TYPE';
+  return err;
+}
+
+/** An asynchronous, transactional GPU VM over the GPUVM model, with a VmBo lifetime policy. */
+export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
+  /** Name given at creation. */
+  readonly name: string;
+  /** The VmBo lifetime policy. */
+  readonly policy: VmBoPolicy;
+  /** DRM_GPUVM_RESV_PROTECTED. */
+  readonly resvProtected: boolean;
+  /** The pure model. Read it freely; change it only through this Vm. */
+  readonly gpuvm: GpuVm;
+  /** The VM's common reservation (r_obj's resv), shared by its private BOs. */
+  readonly resv: ResvLock;
+  /** Serialises this VM's requests. */
+  readonly lock: Mutex;
+  /** Where committed ops go. */
+  readonly backend: GpuVmBackend;
+  /** vm->extobj: pairs whose BO has its own reservation. */
+  readonly extobjList: VmBoList;
+  /** vm->evict: pairs to validate before the next submission. */
+  readonly evictList: VmBoList;
+  readonly #immediate: boolean;
+  readonly #validate: VmOptions['validate'];
+  readonly #pairs = new Set<VmBo>();
+  readonly #refs = new Map<VmBo, number>();
+  readonly #evicted = new Set<VmBo>();
+  readonly #gpuvaGuards: LockGuard<SyncLock>[] = [];
+  #closed = false;
+
+  constructor(options: VmOptions) {
+    if (typeof options !== 'object' || options === null) throw argType('options', 'an object');
+    if (!['resv', 'gpuva-lock', 'deferred'].includes(options.policy)) throw argType('policy', `'resv', 'gpuva-lock' or 'deferred'`);
+    if (options.validate !== undefined && typeof options.validate !== 'function') throw argType('validate', 'a function');
+    this.name = options.name ?? 'vm';
+    this.policy = options.policy;
+    this.resvProtected = options.resvProtected === true;
+    this.#immediate = policyIsImmediate(this.policy);
+    this.#validate = options.validate;
+    this.resv = new ResvLock(`${this.name}.resv`);
+    this.lock = new Mutex(`${this.name}.lock`, 'gpuvm.vm');
+    this.backend = options.backend ?? new TrackOnlyBackend();
+    const listResv = this.resvProtected ? this.resv : null;
+    this.extobjList = new VmBoList(`${this.name}.extobj`, 'gpuvm.extobj', listResv);
+    this.evictList = new VmBoList(`${this.name}.evict`, 'gpuvm.evict', listResv);
+    this.gpuvm = new GpuVm({
+      name: this.name,
+      start: options.start,
+      range: options.range,
+      reserveOffset: options.reserveOffset,
+      reserveRange: options.reserveRange,
+      immediateMode: this.#immediate,
+      lockHooks: this.#lockHooks(),
+      vmBoFree: (vmBo) => this.#forgetPair(vmBo),
+    });
+    registerVm(this.gpuvm, this);
+  }
+
+  // ---- lock hooks: where drm_gpuvm asserts or takes a lock, this policy answers ----------------------
+
+  #lockHooks(): GpuVmLockHooks {
+    return {
+      assertGpuvaLockHeld: (_vm, obj, site) => {
+        const bo = boOf(obj);
+        if (this.#immediate) bo.gpuvaLock.assertHeld(site);
+        else bo.resv.assertHeld(site);
+        // bo_destroy edits the VM's lists; with RESV_PROTECTED that needs the VM's reservation too.
+        if (site === 'drm_gpuvm_bo_put' && this.resvProtected) this.resv.assertHeld(`${site} (RESV_PROTECTED: freeing a pair edits the VM's lists)`);
+      },
+      lockGpuva: (_vm, obj) => {
+        this.#gpuvaGuards.push(boOf(obj).gpuvaLock.lockSync());
+      },
+      unlockGpuva: () => {
+        this.#gpuvaGuards.pop()!.release();
+      },
+      // No dma-fence signalling section is modelled, so there is no context in which sleeping is forbidden.
+      mightSleep: () => {},
+    };
+  }
+
+  #forgetPair(vmBo: VmBo): void {
+    this.extobjList.remove(vmBo);
+    this.evictList.remove(vmBo);
+    this.#evicted.delete(vmBo);
+    this.#pairs.delete(vmBo);
+  }
+
+  // ---- references ----------------------------------------------------------------------------------
+
+  /**
+   * A counted reference to the pair of `bo` in this VM, created if needed. `resv` policy:
+   * drm_gpuvm_bo_obtain_locked, which needs the BO's reservation (pass its guard; the reference's drop at
+   * scope exit then uses it). Other policies: drm_gpuvm_bo_obtain_prealloc, which allocates the spare
+   * first and takes the gpuva lock itself.
+   */
+  obtain(bo: Bo, guard?: LockGuard<ResvLock>): VmBoRef {
+    if (!(bo instanceof Bo)) throw argType('bo', 'a Bo');
+    this.#checkOpen();
+    return new VmBoRef(this, this.#obtainPair(bo, guard ?? null), guard ?? null);
+  }
+
+  // One counted reference, recorded in #refs until it is dropped.
+  #obtainPair(bo: Bo, guard: LockGuard<ResvLock> | null): VmBo {
+    bo.claimMode(this.#immediate, this.name);
+    let vmBo: VmBo;
+    if (this.#immediate) {
+      const spare = this.gpuvm.createVmBo(bo.gem);
+      vmBo = inTask(`${this.name}.obtain`, () => this.gpuvm.obtainPrealloc(spare));
+    } else {
+      guard?.assertHolds(bo.resv, 'drm_gpuvm_bo_obtain_locked');
+      vmBo = this.gpuvm.obtain(bo.gem);
+    }
+    this.#pairs.add(vmBo);
+    this.#refs.set(vmBo, (this.#refs.get(vmBo) ?? 0) + 1);
+    return vmBo;
+  }
+
+  /** @internal {@link VmBoRef.put}: drops one reference by this VM's policy. */
+  releaseRef(ref: VmBoRef, guard: LockGuard<ResvLock> | null): void {
+    const vmBo = ref.vmBo;
+    const bo = boOf(vmBo.obj);
+    if (this.policy === 'resv') {
+      const proof = guard ?? ref.guard;
+      if (vmBo.refcount === 1) {
+        if (proof === null) {
+          throw new LockError('ERR_LOCK_NOT_HELD', `the last reference to the pair of BO '${bo.name}' in VM '${this.name}' can only be ` +
+            `dropped holding ${bo.resv.name} (resv policy): put(guard), or obtain(bo, guard) so that the drop uses it`, bo.resv.name);
+        }
+        proof.assertHolds(bo.resv, `the final put of the pair of BO '${bo.name}'`);
+      }
+      inTask(`${this.name}.put`, () => vmBo.put());
+    } else if (this.policy === 'gpuva-lock') {
+      inTask(`${this.name}.put`, () => bo.gpuvaLock.hold(() => vmBo.put()));
+    } else {
+      inTask(`${this.name}.put`, () => vmBo.putDeferred());
+    }
+    this.#dropRefCount(vmBo);
+  }
+
+  #dropRefCount(vmBo: VmBo): void {
+    const n = this.#refs.get(vmBo)! - 1;
+    if (n === 0) this.#refs.delete(vmBo);
+    else this.#refs.set(vmBo, n);
+  }
+
+  /** References this VM's callers (and requests in flight) hold on `vmBo`, beyond those of its mappings. */
+  refsHeld(vmBo: VmBo): number {
+    return this.#refs.get(vmBo) ?? 0;
+  }
+
+  /** Every pair of this VM that is not freed yet: listed ones and zombies. */
+  pairs(): VmBo[] {
+    return [...this.#pairs];
+  }
+
+  /** True when `vmBo` is marked evicted (vm_bo->evicted). */
+  isEvicted(vmBo: VmBo): boolean {
+    return this.#evicted.has(vmBo);
+  }
+
+  /** drm_gpuvm_is_extobj: the BO has a reservation of its own rather than the VM's. */
+  isExtobj(bo: Bo): boolean {
+    return bo.resv !== this.resv;
+  }
+
+  // ---- requests ------------------------------------------------------------------------------------
+
+  /** Maps `[addr, addr+range)` of `bo` at `offset` (sparse without bo), splitting or replacing what was there. */
+  async map(req: VmMapRequest): Promise<void> {
+    if (typeof req !== 'object' || req === null) throw argType('req', 'a map request object');
+    const bo = req.bo ?? null;
+    if (bo !== null && !(bo instanceof Bo)) throw argType('bo', 'a Bo or null');
+    const mapReq = { addr: req.addr, range: req.range, obj: bo?.gem ?? null, offset: req.offset };
+    return this.#request('map', () => this.gpuvm.smMapOps(mapReq));
+  }
+
+  /** Unmaps `[addr, addr+range)`, splitting mappings that straddle its ends. */
+  async unmap(addr: U64Like, range: U64Like): Promise<void> {
+    return this.#request('unmap', () => this.gpuvm.smUnmapOps(addr, range));
+  }
+
+  /**
+   * Commits an op list generated from `vm.gpuvm` (staged use): the same transaction as map/unmap. A list
+   * generated against an older tree is refused before anything is locked or committed (ERR_GPUVM_STALE_OPS).
+   */
+  async commit(ops: GpuVaOps): Promise<void> {
+    if (!(ops instanceof GpuVaOps)) throw argType('ops', 'a GpuVaOps list');
+    return this.#request('commit', () => {
+      if (ops.vm !== this.gpuvm) throw new GpuVmStateError('ERR_GPUVM_WRONG_VM', `commit: the ops were generated for VM '${ops.vm.name}'`);
+      if (ops.generation !== this.gpuvm.generation) {
+        throw new GpuVmStateError('ERR_GPUVM_STALE_OPS', `commit: the tree of VM '${this.name}' changed since these ops were generated (or they were committed already)`);
+      }
+      return ops;
+    });
+  }
+
+  async #request(kind: string, makeOps: () => GpuVaOps): Promise<void> {
+    this.#checkOpen();
+    return inTask(`${this.name}.${kind}`, async () => {
+      using _request = await this.lock.lock();
+      this.#checkOpen();
+      const ops = makeOps();
+      const mapped = this.#mappedBos(ops);
+      for (const bo of mapped) bo.claimMode(this.#immediate, this.name);
+      using exec = new DrmExec({ ignoreDuplicates: true, name: `${this.name}.${kind}` });
+      await exec.untilAllLocked(async (e) => {
+        await this.prepareVm(e);
+        await this.#lockOpObjects(e, ops);
+      });
+      // Immediate mode may not allocate under the gpuva lock: the pairs the MAP ops need exist beforehand.
+      const spares = this.#immediate ? mapped.map((bo) => this.#obtainPair(bo, null)) : [];
+      try {
+        await this.backend.commit(this.gpuvm, ops);
+      } catch (err) {
+        // A pair this request created is freed at once (put under the gpuva lock), leaving no zombie behind.
+        for (const vmBo of spares) {
+          boOf(vmBo.obj).gpuvaLock.hold(() => vmBo.put());
+          this.#dropRefCount(vmBo);
+        }
+        throw err;
+      }
+      this.#applyCommitted(ops, mapped, spares);
+    });
+  }
+
+  #mappedBos(ops: GpuVaOps): Bo[] {
+    const bos = new Set<Bo>();
+    for (const op of ops) if (op.type === 'map' && op.obj !== null) bos.add(boOf(op.obj));
+    return [...bos];
+  }
+
+  // Synchronous from here to the end: nothing else runs until the tree, pairs and lists agree again.
+  #applyCommitted(ops: GpuVaOps, mapped: Bo[], spares: VmBo[]): void {
+    const gems = new Set<GemObject>();
+    for (const op of ops) {
+      if (op.type === 'map' && op.obj !== null) gems.add(op.obj);
+      else if (op.type === 'remap' && op.unmap.va.vmBo !== null) gems.add(op.unmap.va.vmBo.obj);
+      else if (op.type === 'unmap' && op.va.vmBo !== null) gems.add(op.va.vmBo.obj);
+    }
+    const guards = this.#immediate ? [...gems].map((gem) => boOf(gem).gpuvaLock.lockSync(this.lock)) : [];
+    try {
+      this.gpuvm.apply(ops);
+      for (const bo of mapped) {
+        const vmBo = bo.gem.gpuvaList.get(this.gpuvm)!;
+        this.#pairs.add(vmBo);
+        if (this.isExtobj(bo)) this.extobjList.add(vmBo);
+      }
+      for (const vmBo of spares) {
+        vmBo.put(); // the new mapping holds a reference now, so this is never the last
+        this.#dropRefCount(vmBo);
+      }
+    } finally {
+      for (const guard of guards.reverse()) guard.release();
+    }
+    // The gpuva-lock policy frees at once: pairs that lost their last mapping go now, under the request's locks.
+    if (this.policy === 'gpuva-lock') this.gpuvm.deferredCleanup();
+  }
+
+  async #lockOpObjects(exec: DrmExec, ops: GpuVaOps): Promise<void> {
+    const seen = new Set<GemObject>();
+    for (const op of ops) {
+      const gem = op.type === 'map' ? op.obj : op.type === 'remap' ? op.unmap.va.obj : op.type === 'unmap' ? op.va.obj : null;
+      if (gem === null || seen.has(gem)) continue;
+      seen.add(gem);
+      await exec.lock(boOf(gem).resv);
+    }
+  }
+
+  // ---- deferred cleanup ----------------------------------------------------------------------------
+
+  /**
+   * drm_gpuvm_bo_deferred_cleanup: frees the zombies left by deferred puts and returns how many. With
+   * RESV_PROTECTED it takes the VM's reservation itself (the caller must not hold it).
+   */
+  async deferredCleanup(): Promise<number> {
+    return inTask(`${this.name}.deferredCleanup`, async () => {
+      if (this.gpuvm.deferredCount === 0) return 0;
+      if (!this.resvProtected) return this.gpuvm.deferredCleanup();
+      using _resv = await this.resv.lock();
+      return this.gpuvm.deferredCleanup();
+    });
+  }
+
+  // ---- eviction and validation ----------------------------------------------------------------------
+
+  /** @internal drm_gpuvm_bo_evict for one pair; reached through {@link Bo.evict}, which holds the BO's resv. */
+  evictPair(vmBo: VmBo, evict: boolean): void {
+    const bo = boOf(vmBo.obj);
+    bo.resv.assertHeld('drm_gpuvm_bo_evict');
+    if (evict) this.#evicted.add(vmBo);
+    else this.#evicted.delete(vmBo);
+    // An extobj's list update waits for prepareObjects, which runs with the VM's reservation held.
+    if (this.isExtobj(bo) && this.resvProtected) return;
+    if (evict) this.evictList.add(vmBo);
+    else this.evictList.remove(vmBo);
+  }
+
+  /** drm_gpuvm_prepare_vm: locks the VM's reservation in `exec`. */
+  async prepareVm(exec: DrmExec): Promise<void> {
+    await exec.lock(this.resv);
+  }
+
+  /**
+   * drm_gpuvm_prepare_objects: locks the reservation of every extobj in `exec`. With RESV_PROTECTED the
+   * VM's reservation must already be held (prepareVm first), and evicted extobjs join the evict list.
+   */
+  async prepareObjects(exec: DrmExec): Promise<void> {
+    const extobjs = this.extobjList.entries();
+    for (const vmBo of extobjs) await exec.lock(boOf(vmBo.obj).resv);
+    if (this.resvProtected) for (const vmBo of extobjs) if (this.#evicted.has(vmBo)) this.evictList.add(vmBo);
+  }
+
+  /** drm_gpuvm_prepare_range: locks the BO of every mapping overlapping `[addr, addr+range)` (sparse ones have none). */
+  async prepareRange(exec: DrmExec, addr: U64Like, range: U64Like): Promise<void> {
+    const start = toU64(addr, 'addr');
+    const end = start + toU64(range, 'range');
+    const gems = new Set<GemObject>();
+    for (const va of this.gpuvm.vasInRange(start, end)) if (va.obj !== null) gems.add(va.obj);
+    for (const gem of gems) await exec.lock(boOf(gem).resv);
+  }
+
+  /**
+   * drm_gpuvm_exec_lock (+ _array with `objects`): a DrmExec holding the VM's reservation, every extobj's,
+   * `objects`' and whatever `extra` locks. Dispose it to unlock. Call it inside a task (runTask).
+   */
+  async execLock(options: ExecLockOptions = {}): Promise<DrmExec> {
+    return this.#lockedExec('exec_lock', async (e) => {
+      await this.prepareVm(e);
+      await this.prepareObjects(e);
+      for (const bo of options.objects ?? []) await e.lock(bo.resv);
+      await options.extra?.(e);
+    });
+  }
+
+  /** drm_gpuvm_exec_lock_array. */
+  async execLockArray(objects: readonly Bo[]): Promise<DrmExec> {
+    return this.execLock({ objects });
+  }
+
+  /** drm_gpuvm_exec_lock_range: only the BOs mapped in the range (not the VM's reservation, as in the kernel). */
+  async execLockRange(addr: U64Like, range: U64Like): Promise<DrmExec> {
+    return this.#lockedExec('exec_lock_range', (e) => this.prepareRange(e, addr, range));
+  }
+
+  async #lockedExec(what: string, step: (exec: DrmExec) => Promise<void>): Promise<DrmExec> {
+    this.#checkOpen();
+    const exec = new DrmExec({ ignoreDuplicates: true, name: `${this.name}.${what}` });
+    try {
+      await exec.untilAllLocked(step);
+    } catch (err) {
+      exec[Symbol.dispose]();
+      throw err;
+    }
+    return exec;
+  }
+
+  /**
+   * drm_gpuvm_validate: runs the validate callback for every pair on the evict list and takes it off the
+   * list. Each pair's BO reservation must be held (execLock); with RESV_PROTECTED the VM's too. Stops at
+   * the first error, leaving that pair and the rest on the list.
+   */
+  async validate(exec: DrmExec): Promise<void> {
+    const validate = this.#validate;
+    if (validate === undefined) throw new VmError('EOPNOTSUPP', `VM '${this.name}' was created without a validate callback`);
+    for (const vmBo of this.evictList.entries()) {
+      boOf(vmBo.obj).resv.assertHeld('drm_gpuvm_validate');
+      await validate(vmBo, exec);
+      if (vmBo.state === 'freed') continue;
+      this.#evicted.delete(vmBo);
+      this.evictList.remove(vmBo);
+    }
+  }
+
+  /**
+   * drm_gpuvm_sm_map_exec_lock: locks, in `exec`, the BO of the request and of every mapping the request
+   * would remap or unmap, before anything changes.
+   */
+  async smMapExecLock(exec: DrmExec, req: VmMapRequest): Promise<void> {
+    const bo = req.bo ?? null;
+    if (bo !== null && !(bo instanceof Bo)) throw argType('bo', 'a Bo or null');
+    await this.#lockOpObjects(exec, this.gpuvm.smMapOps({ addr: req.addr, range: req.range, obj: bo?.gem ?? null, offset: req.offset }));
+  }
+
+  /** drm_gpuvm_sm_unmap_exec_lock: the same for an unmap request. */
+  async smUnmapExecLock(exec: DrmExec, addr: U64Like, range: U64Like): Promise<void> {
+    await this.#lockOpObjects(exec, this.gpuvm.smUnmapOps(addr, range));
+  }
+
+  // ---- lifetime ------------------------------------------------------------------------------------
+
+  /** The mappings, in address order (the kernel-reserved node left out). */
+  mappings(): GpuVa[] {
+    return [...this.gpuvm.vas()].filter((va) => va !== this.gpuvm.kernelAllocNode);
+  }
+
+  /**
+   * drm_gpuvm_put of the last reference: refused (EBUSY, nothing changed) while mappings, pairs, references
+   * or zombies remain, which the kernel only WARNs about. Closing twice is a no-op.
+   */
+  close(): void {
+    if (this.#closed) return;
+    const mappings = this.mappings().length;
+    const zombies = this.gpuvm.deferredCount;
+    const pairs = this.#pairs.size - zombies;
+    let refs = 0;
+    for (const n of this.#refs.values()) refs += n;
+    if (mappings + this.#pairs.size > 0) {
+      throw new VmError('EBUSY', `VM '${this.name}' still has ${mappings} mapping(s), ${pairs} pair(s) (${refs} reference(s) held) ` +
+        `and ${zombies} zombie(s): unmap, put every reference and run deferredCleanup() before closing`);
+    }
+    this.#closed = true;
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new VmError('ERR_VM_CLOSED', `VM '${this.name}' is closed`);
+  }
+}
