@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// `drm-gpuvm info [--json]`: every DRM node with its type, driver, version, capabilities and sibling.
+import { describeDevice, listDevices } from '../drm/discovery.js';
+import type { DrmNodeDescription } from '../drm/discovery.js';
+
+const usage = 'usage: drm-gpuvm info [--json]\n';
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+function describeText(node: DrmNodeDescription): string {
+  const lines = [`${node.path}  ${node.type} node, minor ${node.minor}`];
+  if (node.sibling !== undefined) lines.push(`  sibling: ${node.sibling}`);
+  if (node.sysfsDriver !== undefined) lines.push(`  sysfs driver: ${node.sysfsDriver}`);
+  if (node.version !== undefined) {
+    const v = node.version;
+    lines.push(`  driver: ${v.name} ${v.major}.${v.minor}.${v.patchlevel} (${v.desc}${v.date !== '' && v.date !== '0' ? `, ${v.date}` : ''})`);
+  }
+  if (node.caps !== undefined) {
+    const caps = Object.entries(node.caps).map(([name, value]) => `${name}=${value}`);
+    lines.push(`  caps: ${caps.length > 0 ? caps.join(' ') : 'none reported'}`);
+  }
+  if (node.error !== undefined) lines.push(`  cannot open: ${node.error}`);
+  return lines.join('\n');
+}
+
+/** Runs `drm-gpuvm info`. */
+export async function run(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const unknown = argv.filter((arg) => arg !== '--json');
+  if (unknown.length > 0) {
+    process.stderr.write(`drm-gpuvm info: unknown argument '${unknown[0]}'\n${usage}`);
+    return 2;
+  }
+  const nodes = listDevices().map(describeDevice);
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ nodes }, jsonReplacer, 2)}\n`);
+    return 0;
+  }
+  if (nodes.length === 0) {
+    process.stdout.write('No DRM devices: /sys/class/drm lists no card or render nodes on this machine.\n' +
+      '(`drm-gpuvm demo` falls back to the memfd-backed software device.)\n');
+    return 0;
+  }
+  process.stdout.write(`${nodes.map(describeText).join('\n\n')}\n`);
+  return 0;
+}
