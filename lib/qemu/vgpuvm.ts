@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The vgpuvm test module for the VM runner: builds it (and its smoke test binary) for the exact kernel the
+// The vgpuvm test module for the VM runner: builds it (and the programs that drive it) for the exact kernel the
 // runner boots, with test/kmod/build.mjs, and names the modules to load in the guest, in order.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,15 +12,17 @@ interface KmodBuild {
     kernelVersion: string;
     dependencies: string[];
   }>;
-  buildSmoke(options: { log?: (line: string) => void }): Promise<string>;
+  buildTool(name: 'smoke' | 'replay', options: { log?: (line: string) => void }): Promise<string>;
 }
 
 /** The vgpuvm module built for one kernel, and what to load for it. */
 export interface VgpuvmBuild {
   /** Host path of vgpuvm.ko. */
   module: string;
-  /** Host path of the static smoke test binary (test/kmod/smoke.c). */
+  /** Host path of the static bring-up test binary (test/kmod/smoke.c). */
   smoke: string;
+  /** Host path of the static trace replayer (test/kmod/replay.c). */
+  replay: string;
   /** In-tree modules to load first, then the .ko path: the runner's `extraModules`. */
   modules: string[];
 }
@@ -32,7 +34,7 @@ const BUILD_SCRIPT = fileURLToPath(new URL('../../test/kmod/build.mjs', import.m
 /**
  * Builds (or finds in the cache) vgpuvm.ko for `kernelRelease` (`uname -r` of the kernel the VM boots, a
  * Debian sid kernel: the build installs that release's linux-headers package from sid) and the smoke
- * binary. The first build makes a sid chroot (about a minute, needs root and network).
+ * and replay binaries. The first build makes a sid chroot (about a minute, needs root and network).
  */
 export async function buildVgpuvmFor(kernelRelease: string, log: (line: string) => void): Promise<VgpuvmBuild> {
   if (!existsSync(BUILD_SCRIPT)) {
@@ -41,8 +43,9 @@ export async function buildVgpuvmFor(kernelRelease: string, log: (line: string) 
   const kmod = (await import(pathToFileURL(BUILD_SCRIPT).href)) as KmodBuild;
   try {
     const built = await kmod.buildVgpuvm({ kernelVersion: kernelRelease, log });
-    const smoke = await kmod.buildSmoke({ log });
-    return { module: built.module, smoke, modules: [...built.dependencies, built.module] };
+    const smoke = await kmod.buildTool('smoke', { log });
+    const replay = await kmod.buildTool('replay', { log });
+    return { module: built.module, smoke, replay, modules: [...built.dependencies, built.module] };
   } catch (err) {
     throw new VmError('ERR_VM_MODULE', `cannot build vgpuvm for Linux ${kernelRelease}: ${(err as Error).message}`, { cause: err });
   }

@@ -19,8 +19,14 @@ export const KMOD_SOURCE_DIR = dirname(fileURLToPath(import.meta.url));
 /** The files whose contents define the module; the cache key hashes them. */
 export const KMOD_SOURCES = ['Kbuild', 'vgpuvm.c', 'vgpuvm_drm.h'];
 
-/** The files of the bring-up test program (smoke.c), a static binary that runs inside the VM. */
-export const SMOKE_SOURCES = ['smoke.c', 'vgpuvm_drm.h'];
+/**
+ * The user-space programs that drive the module inside the VM, by name, with their sources: `smoke` (the
+ * bring-up test) and `replay` (replays a GPUVM trace through VM_BIND). Both are static binaries.
+ */
+export const TOOL_SOURCES = {
+  smoke: ['smoke.c', 'vgpuvm_drm.h'],
+  replay: ['replay.c', 'vgpuvm_drm.h'],
+};
 
 /** Modules to load before vgpuvm.ko in the sid kernel, in order (drm itself comes with the runner's set). */
 export const VGPUVM_DEPENDENCIES = ['drm_exec', 'drm_shmem_helper', 'drm_gpuvm'];
@@ -175,33 +181,35 @@ export async function buildVgpuvm({ kernelVersion, log = () => {} } = {}) {
 }
 
 /**
- * Where the smoke test binary of the current sources is cached (it may not be built yet).
+ * Where a tool built from the current sources is cached (it may not be built yet).
+ * @param {'smoke' | 'replay'} name
  * @returns {string}
  */
-export function smokePath() {
-  return join(vgpuvmCacheDir(), 'smoke', sourceHash(SMOKE_SOURCES), 'smoke');
+export function toolPath(name) {
+  return join(vgpuvmCacheDir(), 'tools', sourceHash(TOOL_SOURCES[name]), name);
 }
 
 /**
- * Builds the smoke test program as a static binary with the chroot's gcc and libc (the host may lack the
- * kernel's uapi headers), or returns the cached build of the same sources.
+ * Builds a tool as a static binary with the chroot's gcc and libc (the host may lack the kernel's uapi
+ * headers), or returns the cached build of the same sources.
+ * @param {'smoke' | 'replay'} name
  * @param {{ log?: (line: string) => void }} [options]
  * @returns {Promise<string>} the binary's host path
  */
-export async function buildSmoke({ log = () => {} } = {}) {
-  const binary = smokePath();
+export async function buildTool(name, { log = () => {} } = {}) {
+  const binary = toolPath(name);
   if (existsSync(binary)) return binary;
   const chroot = await ensureSidChroot({ log });
   mkdirSync(join(chroot, 'build'), { recursive: true });
-  const work = mkdtempSync(join(chroot, 'build', 'smoke-'));
+  const work = mkdtempSync(join(chroot, 'build', `${name}-`));
   try {
-    for (const name of SMOKE_SOURCES) cpSync(join(KMOD_SOURCE_DIR, name), join(work, name));
+    for (const file of TOOL_SOURCES[name]) cpSync(join(KMOD_SOURCE_DIR, file), join(work, file));
     const inside = work.slice(chroot.length);
     await execute('chroot', [chroot, 'gcc', '-static', '-O2', '-Wall', '-Wextra', '-Wno-missing-field-initializers', '-Werror',
-      `-I${inside}`, '-o', `${inside}/smoke`, `${inside}/smoke.c`], log);
+      `-I${inside}`, '-o', `${inside}/${name}`, `${inside}/${name}.c`], log);
     mkdirSync(dirname(dirname(binary)), { recursive: true });
     const staging = mkdtempSync(`${dirname(binary)}.tmp-`);
-    cpSync(join(work, 'smoke'), join(staging, 'smoke'));
+    cpSync(join(work, name), join(staging, name));
     rmSync(dirname(binary), { recursive: true, force: true });
     renameSync(staging, dirname(binary));
   } finally {
@@ -210,11 +218,15 @@ export async function buildSmoke({ log = () => {} } = {}) {
   return binary;
 }
 
-// `node test/kmod/build.mjs [KERNEL_VERSION]`: build (or find) the module and the smoke binary; print both paths.
+// `node test/kmod/build.mjs [KERNEL_VERSION]`: build (or find) the module and the tools; print their paths.
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const log = (line) => process.stderr.write(`${line}\n`);
   buildVgpuvm({ kernelVersion: process.argv[2], log }).then(
-    async (built) => { process.stdout.write(`${built.module}\n${await buildSmoke({ log })}\n`); },
+    async (built) => {
+      const tools = [];
+      for (const name of Object.keys(TOOL_SOURCES)) tools.push(await buildTool(name, { log }));
+      process.stdout.write(`${[built.module, ...tools].join('\n')}\n`);
+    },
     (err) => { process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`); process.exitCode = 1; },
   );
 }
