@@ -1,0 +1,230 @@
+import { describe, expect, it } from 'vitest';
+import type { GpuVmBackend } from '../../../lib/backends/backend.js';
+import { TrackOnlyBackend } from '../../../lib/backends/track-only.js';
+import type { GpuVm } from '../../../lib/gpuvm/gpuvm.js';
+import type { GpuVaOps } from '../../../lib/gpuvm/ops.js';
+import { DrmExec, runTask } from '../../../lib/locks/index.js';
+import { Bo, Vm, vmInvariantViolations, VM_BO_POLICIES, type VmBoPolicy, type VmMapRequest } from '../../../lib/vm/index.js';
+import { snapshot } from './snapshot.js';
+
+/** Records like the track-only backend, but rejects the k-th commit (1-based). */
+class FailingBackend implements GpuVmBackend {
+  readonly name = 'failing';
+  readonly inner = new TrackOnlyBackend();
+  calls = 0;
+  constructor(private readonly failAt: number) {}
+  async commit(vm: GpuVm, ops: GpuVaOps): Promise<void> {
+    if (++this.calls === this.failAt) throw Object.assign(new Error(`injected failure of commit ${this.calls}`), { code: 'EIO' });
+    await this.inner.commit(vm, ops);
+  }
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe.each(VM_BO_POLICIES)('requests under the %s policy', (policy) => {
+  const newVm = (extra: Partial<ConstructorParameters<typeof Vm>[0]> = {}) => new Vm({ policy, start: 0, range: 0x100000, ...extra });
+
+  it('a map splits what it overlaps and links every piece to its BO pair', async () => {
+    const vm = newVm();
+    const a = new Bo(0x10000, { name: 'a' });
+    const b = new Bo(0x10000, { name: 'b' });
+    await vm.map({ addr: 0x0, range: 0x4000, bo: a });
+    await vm.map({ addr: 0x1000, range: 0x1000, bo: b, offset: 0x2000 });
+    expect(vm.mappings().map((v) => [v.addr, v.range, v.obj?.name, v.offset])).toEqual([
+      [0x0n, 0x1000n, 'a', 0x0n], [0x1000n, 0x1000n, 'b', 0x2000n], [0x2000n, 0x2000n, 'a', 0x2000n],
+    ]);
+    expect(vm.pairs().map((p) => [p.obj.name, p.refcount])).toEqual([['a', 2], ['b', 1]]);
+    expect(vmInvariantViolations(vm)).toEqual([]);
+  });
+
+  it('an invalid request is refused before anything is locked or committed', async () => {
+    const vm = newVm();
+    const a = new Bo(0x1000, { name: 'a' });
+    const before = snapshot(vm);
+    await expect(vm.map({ addr: 0, range: 0x2000, bo: a })).rejects.toMatchObject({ code: 'ERR_GPUVM_BO_BOUNDS' });
+    await expect(vm.unmap(0, 0)).rejects.toMatchObject({ code: 'ERR_GPUVM_ZERO_RANGE' });
+    await expect(vm.map({ addr: -1, range: 1 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(snapshot(vm)).toEqual(before);
+    expect((vm.backend as TrackOnlyBackend).commits).toBe(0);
+  });
+
+  const script: Array<['map', VmMapRequest & { boName: 'a' | 'b' | null }] | ['unmap', [number, number]]> = [
+    ['map', { addr: 0x0, range: 0x8000, boName: 'a' }],
+    ['map', { addr: 0x2000, range: 0x2000, boName: 'b' }],
+    ['map', { addr: 0x9000, range: 0x1000, boName: null }],
+    ['unmap', [0x3000, 0x2000]],
+    ['map', { addr: 0x0, range: 0x1000, boName: 'a' }],
+    ['unmap', [0x0, 0x3000]],
+    ['map', { addr: 0x6000, range: 0x4000, boName: 'b', offset: 0x1000 }],
+    ['unmap', [0x0, 0x100000]],
+  ];
+
+  it.each(script.map((_, i) => i + 1))('a failure of commit %i leaves tree, pairs, refcounts and lists exactly as before', async (k) => {
+    const backend = new FailingBackend(k);
+    const vm = newVm({ backend });
+    const bos = { a: new Bo(0x10000, { name: 'a' }), b: new Bo(0x10000, { name: 'b' }) };
+    // A reference held across the run, so refcounts include references, not only mappings.
+    const held = await runTask('holder', async () => {
+      using g = await bos.a.resv.lock();
+      return vm.obtain(bos.a, policy === 'resv' ? g : undefined);
+    });
+    for (const [i, [kind, arg]] of script.entries()) {
+      const before = snapshot(vm);
+      const run = kind === 'map' ? vm.map({ ...arg, bo: arg.boName === null ? null : bos[arg.boName] }) : vm.unmap(...arg);
+      if (i + 1 === k) {
+        await expect(run).rejects.toMatchObject({ code: 'EIO' });
+        expect(snapshot(vm)).toEqual(before);
+      } else {
+        await run;
+      }
+      expect(vmInvariantViolations(vm)).toEqual([]);
+    }
+    await vm.unmap(0, 0x100000); // again, in case the failed commit was the script's last unmap
+    expect(backend.inner.spans()).toEqual([]);
+    await runTask('holder', async () => {
+      using g = await bos.a.resv.lock();
+      held.put(g);
+    });
+    await vm.deferredCleanup();
+    expect(vm.pairs()).toEqual([]);
+    vm.close();
+  });
+
+  it('overlapping concurrent requests are serialised: the second commits after the first applied', async () => {
+    const events: string[] = [];
+    const inner = new TrackOnlyBackend();
+    const backend: GpuVmBackend = {
+      name: 'slow',
+      async commit(vm, ops) {
+        events.push(`commit ${ops.length} ops at gen ${vm.generation}`);
+        await tick();
+        await inner.commit(vm, ops);
+      },
+    };
+    const vm = newVm({ backend });
+    const a = new Bo(0x10000, { name: 'a' });
+    const b = new Bo(0x10000, { name: 'b' });
+    await Promise.all([vm.map({ addr: 0, range: 0x4000, bo: a }), vm.map({ addr: 0x2000, range: 0x4000, bo: b })]);
+    expect(events).toEqual(['commit 1 ops at gen 0', 'commit 2 ops at gen 1']);
+    expect(vmInvariantViolations(vm)).toEqual([]);
+  });
+
+  it('requests on two VMs sharing a BO interleave, meeting only on the BO reservation', async () => {
+    const events: string[] = [];
+    const slow = (tag: string): GpuVmBackend => {
+      const inner = new TrackOnlyBackend();
+      return { name: tag, async commit(vm, ops) { events.push(`${tag} start`); await tick(); await tick(); await inner.commit(vm, ops); events.push(`${tag} end`); } };
+    };
+    const vm1 = new Vm({ policy, name: 'vm1', start: 0, range: 0x100000, backend: slow('vm1') });
+    const vm2 = new Vm({ policy, name: 'vm2', start: 0, range: 0x100000, backend: slow('vm2') });
+    const shared = new Bo(0x10000, { name: 'shared' });
+    const own1 = new Bo(0x10000, { name: 'own1' });
+    const own2 = new Bo(0x10000, { name: 'own2' });
+    await Promise.all([vm1.map({ addr: 0, range: 0x1000, bo: own1 }), vm2.map({ addr: 0, range: 0x1000, bo: own2 })]);
+    expect(events.slice(0, 2)).toEqual(['vm1 start', 'vm2 start']);
+    events.length = 0;
+    await Promise.all([vm1.map({ addr: 0x1000, range: 0x1000, bo: shared }), vm2.map({ addr: 0x1000, range: 0x1000, bo: shared })]);
+    expect(events).toEqual(['vm1 start', 'vm1 end', 'vm2 start', 'vm2 end']);
+  });
+
+  it('an extobj joins the extobj list when mapped; a VM-private BO does not', async () => {
+    const vm = newVm();
+    const ext = new Bo(0x1000, { name: 'ext' });
+    const priv = new Bo(0x1000, { name: 'priv', resv: vm.resv });
+    await vm.map({ addr: 0, range: 0x1000, bo: ext });
+    await vm.map({ addr: 0x1000, range: 0x1000, bo: priv });
+    await runTask('t', async () => {
+      expect(vm.extobjList.entries().map((p) => p.obj.name)).toEqual(['ext']);
+    });
+  });
+
+  it('evict puts pairs on the evict list; validate in an execLock makes them valid again', async () => {
+    const validated: string[] = [];
+    const vm = newVm({ validate: (vmBo) => { validated.push(vmBo.obj.name); } });
+    const ext = new Bo(0x1000, { name: 'ext' });
+    await vm.map({ addr: 0, range: 0x1000, bo: ext });
+    await runTask('ttm', async () => {
+      using g = await ext.resv.lock();
+      ext.evict(g);
+    });
+    await runTask('submit', async () => {
+      using exec = await vm.execLock();
+      expect(exec.objects).toEqual([vm.resv, ext.resv]);
+      expect(vm.evictList.entries().map((p) => p.obj.name)).toEqual(['ext']);
+      await vm.validate(exec);
+      expect(vm.evictList.entries()).toEqual([]);
+    });
+    expect(validated).toEqual(['ext']);
+    expect(vmInvariantViolations(vm)).toEqual([]);
+  });
+
+  it('with RESV_PROTECTED an extobj eviction only marks the pair; prepareObjects moves it to the evict list', async () => {
+    const vm = newVm({ resvProtected: true, validate: () => {} });
+    const ext = new Bo(0x1000, { name: 'ext' });
+    await vm.map({ addr: 0, range: 0x1000, bo: ext });
+    await runTask('ttm', async () => {
+      using g = await ext.resv.lock();
+      ext.evict(g);
+    });
+    expect(vm.evictList.rawEntries()).toEqual([]);
+    await runTask('submit', async () => {
+      using exec = await vm.execLock();
+      expect(vm.evictList.entries().map((p) => p.obj.name)).toEqual(['ext']);
+      await vm.validate(exec);
+      expect(vm.evictList.entries()).toEqual([]);
+    });
+  });
+
+  it('validate without a callback is EOPNOTSUPP', async () => {
+    const vm = newVm();
+    await runTask('submit', async () => {
+      using exec = await vm.execLock();
+      await expect(vm.validate(exec)).rejects.toMatchObject({ code: 'EOPNOTSUPP' });
+    });
+  });
+
+  it('execLockRange locks the BOs mapped in the range only; execLockArray adds the given BOs', async () => {
+    const vm = newVm();
+    const a = new Bo(0x1000, { name: 'a' });
+    const b = new Bo(0x1000, { name: 'b' });
+    const c = new Bo(0x1000, { name: 'c' });
+    await vm.map({ addr: 0, range: 0x1000, bo: a });
+    await vm.map({ addr: 0x1000, range: 0x1000, bo: b });
+    await runTask('t', async () => {
+      {
+        using exec = await vm.execLockRange(0x1000, 0x1000);
+        expect(exec.objects).toEqual([b.resv]);
+      }
+      using exec = await vm.execLockArray([c]);
+      expect(exec.objects).toEqual([vm.resv, a.resv, b.resv, c.resv]);
+    });
+  });
+
+  it('smMapExecLock locks the request BO and every BO the request would remap or unmap', async () => {
+    const vm = newVm();
+    const a = new Bo(0x10000, { name: 'a' });
+    const b = new Bo(0x10000, { name: 'b' });
+    const c = new Bo(0x10000, { name: 'c' });
+    const d = new Bo(0x10000, { name: 'd' });
+    await vm.map({ addr: 0, range: 0x2000, bo: a });
+    await vm.map({ addr: 0x2000, range: 0x2000, bo: b });
+    await vm.map({ addr: 0x8000, range: 0x1000, bo: d });
+    await runTask('t', async () => {
+      using exec = new DrmExec({ ignoreDuplicates: true });
+      await exec.untilAllLocked((e) => vm.smMapExecLock(e, { addr: 0x1000, range: 0x2000, bo: c }));
+      expect(exec.objects).toEqual([a.resv, b.resv, c.resv]);
+    });
+  });
+});
+
+describe('policy independence', () => {
+  it.each<VmBoPolicy>(['resv', 'gpuva-lock', 'deferred'])('one BO cannot serve VMs of different modes (%s first)', async (first) => {
+    const other: VmBoPolicy = first === 'resv' ? 'deferred' : 'resv';
+    const vm1 = new Vm({ policy: first, start: 0, range: 0x10000 });
+    const vm2 = new Vm({ policy: other, start: 0, range: 0x10000 });
+    const bo = new Bo(0x1000, { name: 'bo' });
+    await vm1.map({ addr: 0, range: 0x1000, bo });
+    await expect(vm2.map({ addr: 0, range: 0x1000, bo })).rejects.toMatchObject({ code: 'ERR_VM_BO_MODE' });
+    expect(vm2.mappings()).toEqual([]);
+  });
+});
