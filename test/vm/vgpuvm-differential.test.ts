@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+// The kernel's own drm_gpuvm (through the vgpuvm module's VM_BIND) against our TypeScript model: the same
+// trace goes through both, and the kernel's ops and mappings, printed in the trace format by replay.c, must
+// equal the model's output line for line, after every request. Seeded streams from the trace generator
+// (overlaps, same-BO keep=1 cases, sparse maps, reserved nodes, u64-edge errors) plus the twelve spec cases,
+// in both of GPUVM's locking modes.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatTraceCommand, generateTrace } from '../../lib/gpuvm/trace-generator.js';
+import { replayTrace } from '../../lib/gpuvm/trace.js';
+import { findVgpuvm, reportNotRun } from './vgpuvm-device.js';
+
+const setup = findVgpuvm();
+reportNotRun('vgpuvm differential', setup);
+
+/** Seeds 1..SEEDS with REQUESTS requests each: 20,000 kernel requests per mode. */
+const SEEDS = 10;
+const REQUESTS = 2000;
+const SPEC_CASES = new URL('../../../shared/spec/gpuvm-trace-cases/', import.meta.url);
+const MODES = [
+  { name: 'staged', args: [] as string[] },
+  { name: 'immediate', args: ['--immediate'] },
+];
+
+const work = mkdtempSync(join(tmpdir(), 'vgpuvm-differential-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** The kernel's output for a trace, through replay.c. */
+function kernelReplay(trace: string, modeArgs: string[]): string {
+  if (!setup.ready) throw new Error('unreachable: suite skipped');
+  const file = join(work, 'trace');
+  writeFileSync(file, trace);
+  const result = spawnSync(setup.tool('replay'), [...modeArgs, '--node', setup.node, file], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (result.status !== 0) throw new Error(`replay exited ${result.status}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/**
+ * Where two outputs first differ, with the request that produced the differing block, or undefined when
+ * they are equal. Blocks end with `end`, one per request or dump, in trace order.
+ */
+function firstDifference(trace: string, model: string, kernel: string): string | undefined {
+  if (model === kernel) return undefined;
+  const m = model.split('\n');
+  const k = kernel.split('\n');
+  let line = 0;
+  while (line < m.length && m[line] === k[line]) line++;
+  const block = m.slice(0, line).filter((l) => l === 'end').length;
+  const requests = trace.split('\n').filter((l) => /^(map|unmap|dump)\b/.test(l));
+  return `request #${block + 1} (${requests[block] ?? '?'}): line ${line + 1}\n  model:  ${m[line] ?? '<end of output>'}\n  kernel: ${k[line] ?? '<end of output>'}`;
+}
+
+function mixedTrace(seed: number): string {
+  const lines: string[] = [];
+  for (const command of generateTrace({ seed, profile: 'mixed', requests: REQUESTS })) lines.push(formatTraceCommand(command));
+  return `${lines.join('\n')}\n`;
+}
+
+describe.skipIf(!setup.ready)('vgpuvm: kernel drm_gpuvm equals the TypeScript model', () => {
+  for (const mode of MODES) {
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      it(`${mode.name}: mixed stream, seed ${seed}, ${REQUESTS} requests`, () => {
+        const trace = mixedTrace(seed);
+        expect(firstDifference(trace, replayTrace(trace), kernelReplay(trace, mode.args))).toBeUndefined();
+      }, 300_000);
+    }
+
+    it(`${mode.name}: the twelve spec cases`, () => {
+      const cases = readdirSync(SPEC_CASES).filter((name) => name.endsWith('.trace')).sort();
+      expect(cases).toHaveLength(12);
+      for (const name of cases) {
+        const trace = readFileSync(new URL(name, SPEC_CASES), 'utf8');
+        const expected = readFileSync(new URL(name.replace(/\.trace$/, '.out'), SPEC_CASES), 'utf8');
+        expect(firstDifference(trace, expected, kernelReplay(trace, mode.args)), name).toBeUndefined();
+      }
+    }, 120_000);
+  }
+});

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+// The vgpuvm module's own checks (test/kmod/smoke.c): split/merge tables in both modes, rejected requests
+// that must change nothing, a seeded fuzz of the ioctls, concurrent binders in several processes on shared
+// BOs, and every VM, vm_bo, mapping and BO freed at the end; then the kernel log must hold no WARN, BUG
+// or oops.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { findVgpuvm, reportNotRun } from './vgpuvm-device.js';
+
+const setup = findVgpuvm();
+reportNotRun('vgpuvm smoke', setup);
+
+/** Fuzz requests; the concurrent phase runs a quarter of them in each of four processes. */
+const FUZZ_REQUESTS = 20000;
+// What the kernel prints when something went wrong in it (WARN_ON, BUG_ON, a fault, a refcount or list bug).
+const KERNEL_TROUBLE = /WARNING:|BUG:|Oops|general protection|Call Trace|refcount_t:|list_(add|del) corruption/;
+
+describe.skipIf(!setup.ready)('vgpuvm module', () => {
+  it.each([1, 2, 3])('passes its smoke test with fuzz seed %i', (seed) => {
+    if (!setup.ready) return;
+    const result = spawnSync(setup.tool('smoke'), [setup.node, String(FUZZ_REQUESTS), String(seed)], { encoding: 'utf8' });
+    expect(result.stdout).toMatch(/vgpuvm-smoke: \d+ passed, 0 failed/);
+    expect(result.status).toBe(0);
+  }, 600_000);
+
+  it('leaves no WARN, BUG or oops in the kernel log', () => {
+    const dmesg = spawnSync('dmesg', [], { encoding: 'utf8' });
+    expect(dmesg.status).toBe(0);
+    expect(dmesg.stdout.split('\n').filter((line) => KERNEL_TROUBLE.test(line))).toEqual([]);
+  });
+});
