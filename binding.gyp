@@ -7,6 +7,7 @@
         "native/args.cc",
         "native/device.cc",
         "native/dma_buf.cc",
+        "native/driver_bind.cc",
         "native/driver_check.cc",
         "native/errors.cc",
         "native/fd.cc",

@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "addon.h"
+#include "driver_bind.h"
 
 namespace drm_gpuvm {
 
@@ -33,6 +34,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   InitVgem(env, exports);
   InitSyncobj(env, exports);
   InitMemfd(env, exports);
+  InitDriverBind(env, exports);
   return exports;
 }
 
