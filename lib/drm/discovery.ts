@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DrmCap } from './caps.js';
 import { DrmDevice, type DriverVersion, type NodeType } from './drm-device.js';
+import { invalidArgType } from './errors.js';
 
 /** A DRM node as sysfs lists it. */
 export interface DrmNode {
@@ -73,6 +74,8 @@ function siblingOf(entry: string, name: string, devRoot: string): string | undef
  * /dev/dri), card nodes first, then by number. An empty list where there is no DRM.
  */
 export function listDevices(sysfsRoot = '/sys/class/drm', devRoot = '/dev/dri'): DrmNode[] {
+  if (typeof sysfsRoot !== 'string') throw invalidArgType('sysfsRoot', 'a string', sysfsRoot);
+  if (typeof devRoot !== 'string') throw invalidArgType('devRoot', 'a string', devRoot);
   let names: string[];
   try {
     names = readdirSync(sysfsRoot);
@@ -100,6 +103,9 @@ export function listDevices(sysfsRoot = '/sys/class/drm', devRoot = '/dev/dri'):
 
 /** Opens `node` to read its driver version and capabilities; failures are reported in `error`. */
 export function describeDevice(node: DrmNode): DrmNodeDescription {
+  if (typeof node !== 'object' || node === null || typeof node.path !== 'string') {
+    throw invalidArgType('node', 'a DrmNode from listDevices()', node);
+  }
   let device: DrmDevice;
   try {
     device = DrmDevice.open(node.path);

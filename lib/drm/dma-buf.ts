@@ -9,7 +9,7 @@ import { native } from '../native.js';
 import { toU64, type U64Like } from '../u64.js';
 import { abortError, callNative, type CallSite, invalidArgValue, outOfRange, unsafeMapping, useAfterClose } from './errors.js';
 import { takeFd } from './fd.js';
-import { type WaitOptions, WaitSet } from './fd-wait.js';
+import { checkWaitOptions, type WaitOptions, WaitSet } from './fd-wait.js';
 import { type Mapping, MappingSet } from './mapping.js';
 import { Resource } from './resource.js';
 import { SyncFile } from './sync-file.js';
@@ -149,6 +149,7 @@ export class DmaBuf extends Resource {
   /** Waits until a CPU `access` could start: resolves true, or false on timeout. */
   waitIdle(options: IdleWaitOptions = {}): PromiseLike<boolean> {
     this.assertOpen();
+    checkWaitOptions(options);
     accessFlags(options.access ?? 'write');
     // poll(2): a regular file is always ready, and epoll refuses it; a memfd has no fences to wait for.
     if (this.kind === 'memfd') return options.signal?.aborted === true ? Promise.reject(abortError(options.signal)) : Promise.resolve(true);

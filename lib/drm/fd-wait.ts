@@ -3,7 +3,7 @@
 // thread's own loop (native/fd_wait.cc). The wait keeps the process alive only once something awaits
 // it: then() is what references the loop handles, so a wait that nobody awaits never holds Node open.
 import { native } from '../native.js';
-import { abortError, DrmError, outOfRange, useAfterClose } from './errors.js';
+import { abortError, DrmError, invalidArgType, outOfRange, useAfterClose } from './errors.js';
 
 /** Options of an idle wait. */
 export interface WaitOptions {
@@ -11,6 +11,20 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Abort the wait: the promise rejects with an AbortError (code ABORT_ERR). */
   signal?: AbortSignal;
+}
+
+/** Checks `options` and returns the timeout in ms, or -1 for none. */
+export function checkWaitOptions(options: WaitOptions): number {
+  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+  const timeoutMs = options.timeoutMs ?? -1;
+  if (typeof timeoutMs !== 'number') throw invalidArgType('timeoutMs', 'a number', timeoutMs);
+  if (Number.isNaN(timeoutMs) || timeoutMs > 0xffffffff) {
+    throw outOfRange('The "timeoutMs" option must be a number of milliseconds below 2^32');
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw invalidArgType('signal', 'an AbortSignal', options.signal);
+  }
+  return timeoutMs;
 }
 
 const READY = 0;
@@ -24,10 +38,7 @@ export class FdWait implements PromiseLike<boolean> {
 
   /** @internal Made by DmaBuf.waitIdle and SyncFile.wait. */
   constructor(fd: number, writable: boolean, options: WaitOptions, path: string, onSettled: (wait: FdWait) => void) {
-    const timeoutMs = options.timeoutMs ?? -1;
-    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs > 0xffffffff) {
-      throw outOfRange('The "timeoutMs" option must be a number of milliseconds below 2^32');
-    }
+    const timeoutMs = checkWaitOptions(options);
     const signal = options.signal;
     if (signal?.aborted === true) {
       this.#promise = Promise.reject(abortError(signal));
