@@ -13,6 +13,7 @@ const subcommands: Record<string, Subcommand> = {
   trace: { summary: 'replay a GPUVM trace (split/merge ops, dump, --time)', load: () => import('./trace.js') },
   info: { summary: 'list DRM nodes: type, driver, version, caps, card/render sibling (--json)', load: () => import('./info.js') },
   demo: { summary: 'tour buffers, mmap, dma-buf and fences on the first DRM node (else the software device)', load: () => import('./demo.js') },
+  vm: { summary: 'run a command against a real vgem device in a QEMU VM (bookworm or sid kernel)', load: () => import('./vm.js') },
   'trace-gen': { summary: 'write a seeded GPUVM request stream in the trace format', load: () => import('./trace-gen.js') },
 };
 

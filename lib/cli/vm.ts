@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+// `drm-gpuvm vm`: run a command against a real vgem device in a QEMU VM (see lib/qemu/).
+import { cacheRoot, cacheStatus, formatCacheStatus } from '../qemu/cache.js';
+import { VmError } from '../qemu/errors.js';
+import { runInVm } from '../qemu/run-vm.js';
+import { parseVmArgs, VM_USAGE } from '../qemu/vm-args.js';
+
+/** Entry point of the `vm` subcommand; resolves with the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  try {
+    const invocation = parseVmArgs(argv);
+    if (invocation.action === 'help') {
+      process.stdout.write(VM_USAGE);
+      return 0;
+    }
+    if (invocation.action === 'status') {
+      const status = cacheStatus(cacheRoot());
+      process.stdout.write(invocation.json ? JSON.stringify(status, null, 2) + '\n' : formatCacheStatus(status));
+      return 0;
+    }
+    // Ctrl-C or a TERM from a CI runner kills the VM before we exit.
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const result = await runInVm({
+      command: invocation.command,
+      kernel: invocation.kernel,
+      memMiB: invocation.memMiB,
+      timeoutS: invocation.timeoutS,
+      keep: invocation.keep,
+      signal: abort.signal,
+    });
+    if (result.runDir !== undefined) process.stderr.write(`drm-gpuvm vm: run directory kept: ${result.runDir}\n`);
+    return result.exitCode;
+  } catch (err) {
+    if (!(err instanceof VmError)) throw err;
+    process.stderr.write(`drm-gpuvm vm: ${err.message}\n`);
+    if (err.consoleTail !== undefined && err.consoleTail !== '') {
+      process.stderr.write(`--- last lines of the guest console ---\n${err.consoleTail}\n---\n`);
+    }
+    return err.exitCode;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}

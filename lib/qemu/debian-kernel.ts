@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// Fetches the current kernel of a Debian suite into the cache: the linux-image-amd64 meta package names the
+// versioned image package; from 7.x on that package is itself a meta package over linux-binary-* (the
+// vmlinuz) and linux-modules-*. Resolved when the suite is first used, never hard-coded.
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { debFields, extractDeb, parseDepends, PrivateApt, suiteSources } from './apt.js';
+import { buildDirAtomically, kernelDir, readKernelRecord, type KernelRecord } from './cache.js';
+import { VmError } from './errors.js';
+import { APT_TOOLS, requireTools } from './host-tools.js';
+import { locateKernel, type KernelFiles } from './kernel-layout.js';
+import type { DebianSuite } from './vm-args.js';
+
+/** A kernel ready to boot, with what `--status` and the run's messages say about it. */
+export interface PreparedKernel extends KernelFiles {
+  label: string;
+}
+
+/** Returns the suite's cached kernel, downloading and unpacking it first if it is not cached yet. */
+export async function debianKernel(suite: DebianSuite, cacheRoot: string, log: (line: string) => void): Promise<PreparedKernel> {
+  const dir = kernelDir(cacheRoot, suite);
+  let record = readKernelRecord(dir);
+  if (record === undefined) {
+    requireTools(APT_TOOLS, log);
+    log(`drm-gpuvm vm: first use of the ${suite} kernel: downloading it from Debian into ${dir}`);
+    const started = Date.now();
+    await buildDirAtomically(dir, async (temp) => fetchInto(suite, temp, log));
+    record = readKernelRecord(dir);
+    if (record === undefined) throw new VmError('ERR_VM_KERNEL', `the ${suite} kernel was fetched but ${dir}/kernel.json is unreadable`);
+    log(`drm-gpuvm vm: cached Linux ${record.release} (Debian ${record.packageVersion}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  return {
+    vmlinuz: join(dir, 'vmlinuz'),
+    modulesDir: join(dir, 'modules', record.release),
+    release: record.release,
+    label: `${suite} (Linux ${record.release}, Debian ${record.packageVersion})`,
+  };
+}
+
+function fetchInto(suite: DebianSuite, temp: string, log: (line: string) => void): void {
+  const apt = new PrivateApt(join(temp, 'apt'), suiteSources(suite));
+  const debs = join(temp, 'debs');
+  log(`drm-gpuvm vm:   apt-get update (Debian ${suite})`);
+  apt.update();
+
+  const [meta] = apt.download(['linux-image-amd64'], debs);
+  if (meta === undefined) throw new VmError('ERR_VM_KERNEL', `apt-get download linux-image-amd64 (${suite}) gave no package`);
+  const imageName = dependencyMatching(meta, /^linux-image-\d/);
+  const packages = [imageName];
+  const [image] = apt.download([imageName], debs);
+  if (image === undefined) throw new VmError('ERR_VM_KERNEL', `apt-get download ${imageName} gave no package`);
+  const parts = dependenciesMatching(image, /^linux-(binary|modules)-\d/);
+  packages.push(...parts);
+  log(`drm-gpuvm vm:   downloading ${packages.join(', ')}`);
+  const files = [image, ...(parts.length > 0 ? apt.download(parts, debs) : [])];
+
+  const root = join(temp, 'root');
+  log(`drm-gpuvm vm:   unpacking`);
+  for (const deb of files) extractDeb(deb, root);
+  const kernel = locateKernel(root);
+  renameSync(kernel.vmlinuz, join(temp, 'vmlinuz'));
+  // Kept as modules/RELEASE so that the directory name still says which kernel the tree belongs to.
+  mkdirSync(join(temp, 'modules'));
+  renameSync(kernel.modulesDir, join(temp, 'modules', kernel.release));
+  const record: KernelRecord = {
+    suite,
+    release: kernel.release,
+    packageVersion: debFields(image, 'Version')['Version'] ?? 'unknown',
+    packages: files.map((deb) => {
+      const f = debFields(deb, 'Package', 'Version');
+      return `${f['Package']}=${f['Version']}`;
+    }),
+    fetchedAt: new Date().toISOString(),
+  };
+  rmSync(root, { recursive: true, force: true });
+  rmSync(debs, { recursive: true, force: true });
+  rmSync(join(temp, 'apt'), { recursive: true, force: true });
+  writeFileSync(join(temp, 'kernel.json'), JSON.stringify(record, null, 2) + '\n');
+}
+
+function dependenciesMatching(deb: string, pattern: RegExp): string[] {
+  const depends = debFields(deb, 'Depends')['Depends'] ?? '';
+  return parseDepends(depends).flatMap((alts) => alts.filter((n) => pattern.test(n)));
+}
+
+function dependencyMatching(deb: string, pattern: RegExp): string {
+  const [name] = dependenciesMatching(deb, pattern);
+  if (name === undefined) throw new VmError('ERR_VM_KERNEL', `${deb}: no dependency matching ${pattern} in its Depends field`);
+  return name;
+}

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+// One error type for everything the VM runner refuses or fails at, so callers can branch on `code`.
+
+/** Why a VM run could not start or did not finish normally. */
+export type VmErrorCode =
+  | 'ERR_VM_USAGE'            // bad command-line arguments or options
+  | 'ERR_VM_MISSING_PACKAGE'  // a host tool is missing and could not be installed
+  | 'ERR_VM_KERNEL'           // the kernel could not be fetched or its layout is not understood
+  | 'ERR_VM_MODULE'           // a kernel module is missing or failed to load in the guest
+  | 'ERR_VM_BOOT'             // the guest stopped before it could run the command
+  | 'ERR_VM_PANIC'            // the guest kernel panicked
+  | 'ERR_VM_COMMAND_NOT_FOUND'
+  | 'ERR_VM_TIMEOUT'
+  | 'ERR_VM_ABORTED';
+
+/** An error of the VM runner; `exitCode` is what the `vm` command exits with for it. */
+export class VmError extends Error {
+  readonly code: VmErrorCode;
+  readonly exitCode: number;
+  /** The last lines of the guest console, when they help explain the failure. */
+  readonly consoleTail: string | undefined;
+
+  constructor(code: VmErrorCode, message: string, options: { exitCode?: number; consoleTail?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'VmError';
+    this.code = code;
+    this.exitCode = options.exitCode ?? defaultExitCode(code);
+    this.consoleTail = options.consoleTail;
+  }
+}
+
+// 124 and 127 follow timeout(1) and the shell; 125 is "the runner itself failed", as with timeout(1).
+function defaultExitCode(code: VmErrorCode): number {
+  switch (code) {
+    case 'ERR_VM_USAGE': return 2;
+    case 'ERR_VM_TIMEOUT': return 124;
+    case 'ERR_VM_COMMAND_NOT_FOUND': return 127;
+    case 'ERR_VM_ABORTED': return 130;
+    default: return 125;
+  }
+}
