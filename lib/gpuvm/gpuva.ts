@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-// One GPU VA mapping, the kernel's struct drm_gpuva. The object is also its own node in the VM's
-// address-ordered tree and in its VmBo's list (intrusive links, no wrapper objects), which keeps a live
-// mapping to one object plus its u64 values.
+// One GPU VA mapping, the kernel's struct drm_gpuva. It carries its own links (to its tree leaf and in its
+// VmBo's list), so a live mapping costs one object plus its u64 values and a slot in a leaf.
 import { toU64, type U64Like } from '../u64.js';
 import { GpuVmStateError, invalidArgType } from './errors.js';
 import { GemObject } from './gem.js';
 import type { GpuVm } from './gpuvm.js';
+import type { VaLeaf } from './va-tree.js';
 import { VmBo } from './vm-bo.js';
 
 /** DRM_GPUVA_INVALIDATED: the backing GEM was invalidated (drivers set it; GPUVM never reads it). */
@@ -34,8 +34,6 @@ export interface GpuVaInit {
  * Create one with `new GpuVa(init)` and insert it, or let the op helpers create it.
  */
 export class GpuVa {
-  /** The VM whose tree holds this VA, or null while it is not inserted. */
-  vm: GpuVm | null = null;
   /** The VmBo this VA is linked to (drm_gpuva_link), or null. */
   vmBo: VmBo | null = null;
   /** Backing GEM; null for a sparse mapping. */
@@ -48,14 +46,8 @@ export class GpuVa {
   range: bigint;
   /** GPUVA_INVALIDATED, GPUVA_SPARSE and user bits; GPUVM never changes them. */
   flags: number;
-  /** @internal red-black tree links, keyed by addr. */
-  rbLeft: GpuVa | null = null;
-  /** @internal */
-  rbRight: GpuVa | null = null;
-  /** @internal */
-  rbParent: GpuVa | null = null;
-  /** @internal */
-  rbRed = false;
+  /** @internal the tree leaf holding this VA; null while it is in no tree. */
+  leaf: VaLeaf | null = null;
   /** @internal the VmBo's list of VAs (`vm_bo->list.gpuva`). */
   boPrev: GpuVa | null = null;
   /** @internal */
@@ -88,9 +80,14 @@ export class GpuVa {
     return this.addr + this.range;
   }
 
+  /** The VM whose tree holds this VA, or null while it is in no tree. */
+  get vm(): GpuVm | null {
+    return this.leaf === null ? null : this.leaf.vm;
+  }
+
   /** True while the VA is in a VM's tree. */
   get inserted(): boolean {
-    return this.vm !== null;
+    return this.leaf !== null;
   }
 
   /** drm_gpuva_invalidated(). */

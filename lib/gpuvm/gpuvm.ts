@@ -85,7 +85,7 @@ export class GpuVm {
   /** The kernel-reserved node (kernel_alloc_node), a VA in the tree without a GEM; null if none. */
   readonly kernelAllocNode: GpuVa | null;
   /** @internal the address-ordered tree (the kernel's rb.tree and rb.list). */
-  readonly vaTree = new VaTree();
+  readonly vaTree: VaTree = new VaTree(this);
   /** @internal bumped by every insert and remove, so op lists can tell they went stale. */
   generation = 0;
   /** @internal the kernel's bo_defer: zombies waiting for deferredCleanup. */
@@ -373,17 +373,16 @@ export class GpuVm {
     if (op.next !== null) this.checkSpare(next, 'next');
     if (op.prev !== null && op.next !== null && prev === next) throw new GpuVmStateError('ERR_GPUVM_VA_STATE', 'applyRemap: prev and next must be distinct VAs');
     checkRemapPieces(op);
-    const pred = this.vaTree.prev(old);
     this.removeNode(old);
     let prevVa: GpuVa | null = null;
     let nextVa: GpuVa | null = null;
     if (op.prev !== null) {
       prevVa = initFromOp(prev, op.prev);
-      this.insertNode(prevVa, pred);
+      this.insertNode(prevVa);
     }
     if (op.next !== null) {
       nextVa = initFromOp(next, op.next);
-      this.insertNode(nextVa, prevVa ?? pred);
+      this.insertNode(nextVa);
     }
     return new OpRemapped(opTokenKey, op, old, prevVa, nextVa);
   }
@@ -439,19 +438,17 @@ export class GpuVm {
         inserted.push(va);
       } else if (op.type === 'remap') {
         const old = op.unmap.va;
-        const pred = this.vaTree.prev(old);
         this.removeNode(old);
         removed.push(old);
-        let prev: GpuVa | null = null;
         if (op.prev !== null) {
-          prev = initFromOp(new GpuVa(), op.prev);
-          this.insertNode(prev, pred);
+          const prev = initFromOp(new GpuVa(), op.prev);
+          this.insertNode(prev);
           this.linkPiece(prev, old);
           inserted.push(prev);
         }
         if (op.next !== null) {
           const next = initFromOp(new GpuVa(), op.next);
-          this.insertNode(next, prev ?? pred);
+          this.insertNode(next);
           this.linkPiece(next, old);
           inserted.push(next);
         }
@@ -560,16 +557,14 @@ export class GpuVm {
   }
 
   /** @internal */
-  insertNode(va: GpuVa, pred?: GpuVa | null): void {
-    va.vm = this;
-    this.vaTree.insert(va, pred);
+  insertNode(va: GpuVa): void {
+    this.vaTree.insert(va);
     this.generation++;
   }
 
   /** @internal */
   removeNode(va: GpuVa): void {
     this.vaTree.remove(va);
-    va.vm = null;
     this.generation++;
   }
 
