@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+import { describe, expect, it } from 'vitest';
+import { formatAddress, formatSize } from '../../../lib/render/format.js';
+
+describe('formatAddress', () => {
+  it.each([
+    [0n, '0x0'], [0xfffn, '0xfff'], [0x1000n, '0x1000'], [0x10000n, '0x1_0000'],
+    [0x1_0000_0000n, '0x1_0000_0000'], [2n ** 64n - 1n, '0xffff_ffff_ffff_ffff'], [2n ** 64n, '0x1_0000_0000_0000_0000'],
+  ])('%s reads as %s', (value, text) => {
+    expect(formatAddress(value)).toBe(text);
+  });
+});
+
+describe('formatSize', () => {
+  it.each([
+    [0n, 1, '0 B'], [4095n, 1, '4095 B'], [0x1000n, 1, '4 KiB'], [0x101000n, 1, '1028 KiB'],
+    [128n << 20n, 1, '128 MiB'], [2n ** 64n, 1, '16 EiB'],
+    [(255n << 40n) + (9n << 39n), 1, '\u2248259.5 TiB'], [2n ** 64n - 1n, 1, '\u224816.0 EiB'],
+    [(255n << 40n) + (9n << 39n), 0, '\u2248260 TiB'], [0x1000n, 0, '4 KiB'],
+  ])('%s bytes with %i decimals reads as %s', (bytes, decimals, text) => {
+    expect(formatSize(bytes, decimals as 0 | 1)).toBe(text);
+  });
+});
