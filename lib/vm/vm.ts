@@ -192,6 +192,10 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     }
     this.#pairs.add(vmBo);
     this.#refs.set(vmBo, (this.#refs.get(vmBo) ?? 0) + 1);
+    // drm_gpuvm_bo_extobj_add as soon as the lock allows: an extobj pair that can be evicted must also be
+    // locked by prepareObjects. Under RESV_PROTECTED that waits for the next map, which holds the VM's
+    // reservation; until then an eviction only marks the pair, so it never reaches the evict list unlocked.
+    if (!this.resvProtected && this.isExtobj(bo)) this.extobjList.add(vmBo);
     return vmBo;
   }
 
