@@ -11,3 +11,7 @@ export { noLockHooks, type GpuVmLockHooks, type GpuVmLockSite } from './gpuvm/lo
 export { parseTrace, replayTrace, formatOp, TraceReplayer, TraceSyntaxError, type TraceCommand, type TraceOpCounts } from './gpuvm/trace.js';
 export * from './drm/index.js';
 export { VaHeap, VaHeapError, type VaHeapAllocOptions, type VaHeapDirection, type VaHole, type VaHeapErrorCode } from './gpuvm/va-heap.js';
+export * from './locks/index.js';
+export * from './vm/index.js';
+export { type GpuVmBackend } from './backends/backend.js';
+export { TrackOnlyBackend, TrackOnlyDivergenceError, type TrackedSpan } from './backends/track-only.js';
