@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The vgpuvm test module for the VM runner: builds it (and the programs that drive it) for the exact kernel the
 // runner boots, with test/kmod/build.mjs, and names the modules to load in the guest, in order.
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { VmError } from './errors.js';
 
@@ -12,8 +13,12 @@ interface KmodBuild {
     kernelVersion: string;
     dependencies: string[];
   }>;
-  buildTool(name: 'smoke' | 'replay', options: { log?: (line: string) => void }): Promise<string>;
+  buildTool(name: VgpuvmTool, options: { log?: (line: string) => void }): Promise<string>;
+  toolPath(name: VgpuvmTool): string;
 }
+
+/** The programs built beside the module: the bring-up test and the trace replayer. */
+export type VgpuvmTool = 'smoke' | 'replay';
 
 /** The vgpuvm module built for one kernel, and what to load for it. */
 export interface VgpuvmBuild {
@@ -31,16 +36,20 @@ export interface VgpuvmBuild {
 // lib/qemu/ and dist/qemu/ are both two levels below the package root.
 const BUILD_SCRIPT = fileURLToPath(new URL('../../test/kmod/build.mjs', import.meta.url));
 
+async function loadBuildScript(): Promise<KmodBuild> {
+  if (!existsSync(BUILD_SCRIPT)) {
+    throw new VmError('ERR_VM_MODULE', `vgpuvm needs the repository's test/kmod/ (not in the published package): ${BUILD_SCRIPT} is missing`);
+  }
+  return (await import(pathToFileURL(BUILD_SCRIPT).href)) as KmodBuild;
+}
+
 /**
  * Builds (or finds in the cache) vgpuvm.ko for `kernelRelease` (`uname -r` of the kernel the VM boots, a
  * Debian sid kernel: the build installs that release's linux-headers package from sid) and the smoke
  * and replay binaries. The first build makes a sid chroot (about a minute, needs root and network).
  */
 export async function buildVgpuvmFor(kernelRelease: string, log: (line: string) => void): Promise<VgpuvmBuild> {
-  if (!existsSync(BUILD_SCRIPT)) {
-    throw new VmError('ERR_VM_MODULE', `vgpuvm needs the repository's test/kmod/ (not in the published package): ${BUILD_SCRIPT} is missing`);
-  }
-  const kmod = (await import(pathToFileURL(BUILD_SCRIPT).href)) as KmodBuild;
+  const kmod = await loadBuildScript();
   try {
     const built = await kmod.buildVgpuvm({ kernelVersion: kernelRelease, log });
     const smoke = await kmod.buildTool('smoke', { log });
@@ -49,4 +58,41 @@ export async function buildVgpuvmFor(kernelRelease: string, log: (line: string) 
   } catch (err) {
     throw new VmError('ERR_VM_MODULE', `cannot build vgpuvm for Linux ${kernelRelease}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** Where the vgpuvm device and its programs are (inside the VM), or why they cannot be used here. */
+export type VgpuvmSetup =
+  | { ready: true; node: string; tool: (name: VgpuvmTool) => string }
+  | { ready: false; reason: string };
+
+/**
+ * Finds the vgpuvm render node, by asking each render node's driver name (DRM_IOCTL_VERSION, through
+ * `replay --probe`), and the programs built for the current sources. Inside `drm-gpuvm vm --kernel sid
+ * --with-vgpuvm` both are there: the runner builds the programs on the host, whose cache the guest sees.
+ */
+export async function findVgpuvm(): Promise<VgpuvmSetup> {
+  let kmod: KmodBuild;
+  try {
+    kmod = await loadBuildScript();
+  } catch (err) {
+    return { ready: false, reason: (err as Error).message };
+  }
+  const replay = kmod.toolPath('replay');
+  if (!existsSync(replay)) {
+    return { ready: false, reason: `the vgpuvm programs are not built (${replay}): run node test/kmod/build.mjs, or drm-gpuvm vm --with-vgpuvm` };
+  }
+  let nodes: string[] = [];
+  try {
+    nodes = readdirSync('/dev/dri').filter((name) => name.startsWith('renderD')).sort().map((name) => `/dev/dri/${name}`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const node = nodes.find((path) => spawnSync(replay, ['--probe', path]).status === 0);
+  if (node === undefined) return { ready: false, reason: 'no vgpuvm render node: run inside drm-gpuvm vm --kernel sid --with-vgpuvm' };
+  const tool = (name: VgpuvmTool): string => {
+    const path = kmod.toolPath(name);
+    if (!existsSync(path)) throw new VmError('ERR_VM_MODULE', `the vgpuvm program '${name}' is not built (${path})`);
+    return path;
+  };
+  return { ready: true, node, tool };
 }

@@ -57,6 +57,7 @@ export function parseVmArgs(argv: readonly string[], cwd: string = process.cwd()
     if (arg === '--') {
       const command = argv.slice(i + 1);
       if (status) throw usage('--status takes no command');
+      if (json) throw usage('--json applies only to --status');
       if (command.length === 0) throw usage('no command after --');
       return { action: 'run', kernel, memMiB, timeoutS, keep, command };
     }

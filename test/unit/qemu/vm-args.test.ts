@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MEM_MIB, DEFAULT_TIMEOUT_S, parseVmArgs } from '../../../lib/qemu/vm-args.js';
+
+const usageError = (text: string) => expect.objectContaining({ code: 'ERR_VM_USAGE', exitCode: 2, message: expect.stringContaining(text) });
+
+describe('drm-gpuvm vm arguments', () => {
+  it('defaults to the bookworm kernel, default memory and timeout, no keep', () => {
+    expect(parseVmArgs(['--', 'true'], '/w')).toEqual({
+      action: 'run', kernel: { kind: 'debian', suite: 'bookworm' }, memMiB: DEFAULT_MEM_MIB, timeoutS: DEFAULT_TIMEOUT_S, keep: false, command: ['true'],
+    });
+  });
+
+  it('passes everything after -- to the command untouched, options included', () => {
+    expect(parseVmArgs(['--', 'node', '--kernel', 'x', '--', '-e'], '/w')).toMatchObject({ command: ['node', '--kernel', 'x', '--', '-e'] });
+  });
+
+  it.each([
+    [['--kernel', 'sid'], { kind: 'debian', suite: 'sid' }],
+    [['--kernel=bookworm'], { kind: 'debian', suite: 'bookworm' }],
+    [['--kernel', './k'], { kind: 'path', path: '/w/k' }],
+    [['--kernel', '/abs/k'], { kind: 'path', path: '/abs/k' }],
+  ])('reads --kernel %j', (args, kernel) => {
+    expect(parseVmArgs([...args, '--', 'true'], '/w')).toMatchObject({ kernel });
+  });
+
+  it('reads --mem, --timeout (0 = no limit) and --keep', () => {
+    expect(parseVmArgs(['--mem', '512', '--timeout=0', '--keep', '--', 'true'], '/w')).toMatchObject({ memMiB: 512, timeoutS: 0, keep: true });
+  });
+
+  it.each([
+    [['--mem', '12x', '--', 'true'], '--mem needs a whole number'],
+    [['--mem', '-1', '--', 'true'], '--mem needs a whole number'],
+    [['--mem', '128', '--', 'true'], '--mem must be between 256'],
+    [['--timeout', '1.5', '--', 'true'], '--timeout needs a whole number'],
+    [['--kernel', '--', 'true'], '--kernel needs a value'],
+    [['--kernel='], '--kernel needs bookworm, sid or a path'],
+    [['--keep=yes', '--', 'true'], '--keep takes no value'],
+    [['--bogus', '--', 'true'], "unknown option '--bogus'"],
+    [['true'], "unexpected 'true': put the command after --"],
+    [['--'], 'no command after --'],
+    [[], 'no command'],
+    [['--json', '--', 'true'], '--json applies only to --status'],
+  ])('refuses %j', (args, text) => {
+    expect(() => parseVmArgs(args, '/w')).toThrow(usageError(text));
+  });
+
+  it('reads --status and --status --json', () => {
+    expect(parseVmArgs(['--status'])).toEqual({ action: 'status', json: false });
+    expect(parseVmArgs(['--json', '--status'])).toEqual({ action: 'status', json: true });
+  });
+
+  it('refuses run options and a command with --status', () => {
+    expect(() => parseVmArgs(['--status', '--kernel', 'sid'])).toThrow(usageError('--kernel does not apply to --status'));
+    expect(() => parseVmArgs(['--status', '--', 'true'])).toThrow(usageError('--status takes no command'));
+  });
+
+  it('answers --help with the usage', () => {
+    expect(parseVmArgs(['--help'])).toEqual({ action: 'help' });
+    expect(parseVmArgs(['-h', '--bogus'])).toEqual({ action: 'help' });
+  });
+});
