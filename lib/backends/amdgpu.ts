@@ -97,6 +97,28 @@ export function amdgpuGemVa(vm: AmdgpuVm, ops: Iterable<GpuvmOp>, syncs?: BindSy
   return requests.map((req) => ioctlCall(DRIVER, DRM_IOCTL_AMDGPU_GEM_VA, encodeStruct(AMDGPU_GEM_VA, gemVa(req, mapFlags))));
 }
 
+/**
+ * The one DRM_IOCTL_AMDGPU_GEM_VA that commits the op list of ONE request (one sm_map or sm_unmap result,
+ * such as a lib/gpuvm GpuVaOps), or null when the list is empty. A map request is MAP or REPLACE; an unmap
+ * request is a single CLEAR from the first removed address to the last: every VA overlapping that span
+ * overlaps the request, so the walk visited it and everything in the span goes, as CLEAR does.
+ */
+export function amdgpuGemVaRequest(vm: AmdgpuVm, ops: Iterable<GpuvmOp>): IoctlCall | null {
+  const list = [...ops];
+  const calls = amdgpuGemVa(vm, list);
+  const requests = bindRequestsFromOps(DRIVER, list, vm);
+  const first = requests[0];
+  const last = requests[requests.length - 1];
+  if (first === undefined || last === undefined) return null;
+  if (requests.some((r) => r.kind === 'map')) {
+    if (requests.length !== 1) throw new BindRefusedError(DRIVER, 'ERR_BIND_UNSUPPORTED', 'this op list holds more than one request; commit them one at a time');
+    return calls[0] ?? null;
+  }
+  const start = first.addr;
+  const end = last.addr + last.range;
+  return ioctlCall(DRIVER, DRM_IOCTL_AMDGPU_GEM_VA, encodeStruct(AMDGPU_GEM_VA, { operation: AMDGPU.AMDGPU_VA_OP_CLEAR, va_address: start, map_size: end - start }));
+}
+
 function gemVa(req: BindRequest, mapFlags: number): StructValues {
   if (req.kind === 'map') {
     const operation = req.overOccupied ? AMDGPU.AMDGPU_VA_OP_REPLACE : AMDGPU.AMDGPU_VA_OP_MAP;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { AMDGPU, amdgpuGemCreate, amdgpuGemVa, type AmdgpuVm } from '../../../lib/backends/amdgpu.js';
+import { AMDGPU, amdgpuGemCreate, amdgpuGemVa, amdgpuGemVaRequest, type AmdgpuVm } from '../../../lib/backends/amdgpu.js';
 import { A, B, bytes, handleOf, map, remap, unmap, va, type At } from './layout-bytes.js';
 
 const vm: AmdgpuVm = { rules: { pageSize: 0x1000n, vaStart: 0x80_0000n, vaEnd: 1n << 47n }, handleOf };
@@ -70,5 +70,28 @@ describe('amdgpu GEM_VA translation', () => {
 
   it('refuses a VA below the reserved bottom', () => {
     expect(() => amdgpuGemVa(vm, [map(0x1000, 0x1000, A)])).toThrow(expect.objectContaining({ code: 'ERR_BIND_RANGE' }));
+  });
+});
+
+describe('amdgpuGemVaRequest (one request, one ioctl)', () => {
+  it('an unmap request over several VAs is one CLEAR from the first removed address to the last', () => {
+    const call = amdgpuGemVaRequest(vm, [
+      remap(va(BASE, 0x2000, A), va(BASE, 0x1000, A), null), unmap(va(BASE + 0x3000, 0x1000, B)), unmap(va(BASE + 0x4000, 0x2000, A, 0x1000)),
+    ]);
+    expect(call?.buffers).toEqual([gemVa({ operation: 3, va: BASE + 0x1000, size: 0x5000 })]);
+  });
+
+  it('a map request over occupied space is one REPLACE', () => {
+    const call = amdgpuGemVaRequest(vm, [unmap(va(BASE, 0x1000, B)), map(BASE, 0x2000, A)]);
+    expect(call?.buffers).toEqual([gemVa({ handle: 1, operation: 4, flags: RWX, va: BASE, size: 0x2000 })]);
+  });
+
+  it('an empty op list needs no ioctl', () => {
+    expect(amdgpuGemVaRequest(vm, [])).toBeNull();
+  });
+
+  it('refuses a list holding two map requests', () => {
+    expect(() => amdgpuGemVaRequest(vm, [map(BASE, 0x1000, A), map(BASE + 0x1000, 0x1000, B)]))
+      .toThrow(expect.objectContaining({ code: 'ERR_BIND_UNSUPPORTED' }));
   });
 });
