@@ -134,7 +134,12 @@ Napi::Value WaitStart(const Napi::CallbackInfo& info) {
     Release(wait.release());
     throw SyscallError(env, -status, "epoll_ctl");
   }
-  if (timeout_ms >= 0) uv_timer_start(&wait->timer, OnTimer, static_cast<uint64_t>(timeout_ms), 0);
+  if (timeout_ms >= 0) {
+    // The loop's clock is cached at the start of each iteration; without a refresh the timeout would
+    // count from then and could end early.
+    uv_update_time(loop);
+    uv_timer_start(&wait->timer, OnTimer, static_cast<uint64_t>(timeout_ms), 0);
+  }
   wait->callback = Napi::Persistent(callback);
   wait->context = std::make_unique<Napi::AsyncContext>(env, "drm-gpuvm:fd-wait");
   uint32_t id = wait->id;
