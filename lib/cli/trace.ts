@@ -4,14 +4,17 @@
 import { readFileSync } from 'node:fs';
 import { parseTrace, TraceReplayer, TraceSyntaxError, type TraceCommand } from '../gpuvm/trace.js';
 
-const USAGE = 'usage: drm-gpuvm trace [--time] [FILE]\n';
+const USAGE = 'usage: drm-gpuvm trace [--time | --kernel] [FILE]\n' +
+  '  --kernel  replay through the kernel\'s drm_gpuvm (the vgpuvm test module; inside drm-gpuvm vm --kernel sid --with-vgpuvm)\n';
 
 /** Runs the subcommand; returns the exit status (0, or 2 for bad usage or a malformed trace). */
 export async function run(argv: string[]): Promise<number> {
   let time = false;
+  let kernel = false;
   let file: string | undefined;
   for (const arg of argv) {
     if (arg === '--time') time = true;
+    else if (arg === '--kernel') kernel = true;
     else if (arg === '--help' || arg === '-h') {
       process.stdout.write(USAGE);
       return 0;
@@ -24,6 +27,7 @@ export async function run(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  if (kernel) return time ? usageError('--kernel and --time') : (await import('./trace-kernel.js')).runKernelTrace(file);
   const name = file === undefined || file === '-' ? 'stdin' : file;
   let text: string;
   try {
@@ -80,4 +84,9 @@ function write(text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     process.stdout.write(text, (err) => (err ? reject(err) : resolve()));
   });
+}
+
+function usageError(what: string): number {
+  process.stderr.write(`drm-gpuvm trace: ${what} do not go together\n${USAGE}`);
+  return 2;
 }

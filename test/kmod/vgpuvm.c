@@ -714,6 +714,9 @@ static int vgpuvm_ioctl_vm_bind(struct drm_device *drm, void *data, struct drm_f
 		}
 	}
 	mutex_unlock(&vm->lock);
+	/* A restarted ioctl would run the applied ops again: once any op ran, report the signal instead. */
+	if (ret == -ERESTARTSYS && args->done)
+		ret = -EINTR;
 put_ops:
 	vgpuvm_put_checked(ops, args->count);
 	kvfree(ops);
