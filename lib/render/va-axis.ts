@@ -59,6 +59,8 @@ export interface Axis {
 const COLLAPSE_FACTOR = 3n;
 /** Most occupied spans drawn schematically. */
 const SCHEMATIC_MAX_ITEMS = 64;
+/** Most pieces a schematic axis has: the spans and a free range before, between and after them. */
+export const SCHEMATIC_MAX_PIECES = 2 * SCHEMATIC_MAX_ITEMS + 1;
 
 /**
  * Lays out the axis of [vmStart, vmEnd) with occupied `items` (sorted, non-overlapping, inside the VM).
@@ -87,9 +89,9 @@ export function layoutAxis(vmStart: bigint, vmEnd: bigint, items: readonly AxisI
   return { form: 'linear', segments: linear(vmStart, vmEnd, items.length > 0 ? gaps : [], layout) };
 }
 
-/** Widths: the minimum plus a share by weight; free ranges weigh half what a mapping of their length does. */
+/** Widths: the minimum (larger for mappings, which carry labels) plus a share by log2 of the length. */
 function schematic(pieces: ReadonlyArray<{ item: boolean; start: bigint; end: bigint }>, layout: AxisLayout, itemMin: number): AxisSegment[] {
-  const weights = pieces.map((p) => (p.item ? 2 : 1) * (p.end - p.start).toString(2).length);
+  const weights = pieces.map((p) => (p.end - p.start).toString(2).length);
   const total = weights.reduce((a, b) => a + b, 0);
   const mins = pieces.map((p) => (p.item ? itemMin : layout.minSegmentWidth));
   const spare = layout.pixels - mins.reduce((a, b) => a + b, 0);

@@ -6,7 +6,7 @@
 // at most `vaMapElementBound()` SVG elements whether the VA space holds ten mappings or a million.
 import { BREAK_COLOUR, FREE_COLOUR, OTHER_BOS_COLOUR, boColour } from './palette.js';
 import { formatAddress, formatSize } from './format.js';
-import { addressOf, layoutAxis, pixelOf, type Axis, type AxisLayout, type AxisSegment } from './va-axis.js';
+import { addressOf, layoutAxis, pixelOf, SCHEMATIC_MAX_PIECES, type Axis, type AxisLayout, type AxisSegment } from './va-axis.js';
 import { aggregateColumns, itemSpan, WIDE_ITEM_COLUMNS, type ColumnItem, type ItemSpan } from './va-columns.js';
 
 /** One mapping to draw. */
@@ -56,7 +56,8 @@ const MARGIN = 16;
 const HEADER = 56;
 const TOP_BAND = 18;
 const BAR = 44;
-const ROW = TOP_BAND + BAR + 30;
+/** Under the bar: tick marks and two lanes of address labels. */
+const ROW = TOP_BAND + BAR + 40;
 const BREAK_WIDTH = 22;
 const MIN_SEGMENT = 8;
 const MAX_ROWS = 4;
@@ -126,7 +127,8 @@ export function vaMapElementBound(options: VaMapOptions = {}): number {
   const breaks = 4 * portions;
   const ticks = 2 * (Math.ceil(g.pixels / minTickSpacing(1)) + portions + 1);
   const legend = 3 * (MAX_LEGEND_BOS + 6);
-  return fixed + runs + separators + labels + breaks + ticks + legend;
+  const freeSizes = SCHEMATIC_MAX_PIECES;
+  return fixed + runs + separators + labels + breaks + ticks + legend + freeSizes;
 }
 
 /** Smallest distance between two address ticks whose labels have `digits` hex digits. */
@@ -221,6 +223,8 @@ export function renderVaMapSvg(input: VaMapInput, options: VaMapOptions = {}): s
   drawSeparators(out, items, spans, g);
   drawBreaks(out, segments, g);
   drawLabels(out, items, spans, g, axis.form === 'schematic');
+  const itemStarts = new Set(items.map((item) => item.start));
+  if (axis.form === 'schematic') drawFreeSizes(out, axis.segments, itemStarts, g);
   if (reserved !== undefined) {
     const at = items.findIndex((item) => item.cls === CLASS_RESERVED);
     drawReservedMarker(out, spans[at]!, reserved, g);
@@ -229,7 +233,7 @@ export function renderVaMapSvg(input: VaMapInput, options: VaMapOptions = {}): s
     const barY = HEADER + row * ROW + TOP_BAND;
     out.push(`<rect x="${MARGIN}" y="${barY}" width="${g.rowWidth}" height="${BAR}" fill="none" stroke="#9a9a9a"/>`);
   }
-  drawTicks(out, axis, new Set(items.map((item) => item.start)), vmEnd, g);
+  drawTicks(out, axis, itemStarts, vmEnd, g);
   drawLegend(out, legendEntries, legendTop, legendColumns);
   out.push('</svg>\n');
   return out.join('\n');
@@ -331,7 +335,7 @@ function drawBreaks(out: string[], segments: readonly AxisSegment[], g: Geometry
     if (seg.kind !== 'break') continue;
     const size = formatSize(seg.end - seg.start);
     // Written up a 44 px bar: no decimals, so it fits.
-    const short = formatSize(seg.end - seg.start, 0);
+    const short = formatSize(seg.end - seg.start, true);
     for (const [row, x, w] of rowParts(seg.px0, seg.px1, g)) {
       const barY = HEADER + row * ROW + TOP_BAND;
       out.push(`<rect class="break" x="${x}" y="${barY}" width="${w}" height="${BAR}" fill="${BREAK_COLOUR}">` +
@@ -374,6 +378,20 @@ function drawLabels(out: string[], items: ReadonlyArray<ColumnItem & { mapping: 
   });
 }
 
+/** On a schematic axis widths do not show sizes: write each free range's size inside it, where it fits. */
+function drawFreeSizes(out: string[], segments: readonly AxisSegment[], itemStarts: ReadonlySet<bigint>, g: Geometry): void {
+  for (const seg of segments) {
+    if (itemStarts.has(seg.start)) continue;
+    const size = formatSize(seg.end - seg.start);
+    let best: [number, number, number] | null = null;
+    for (const part of rowParts(seg.px0, seg.px1, g)) if (best === null || part[2] > best[2]) best = part;
+    const [row, x, w] = best!;
+    if (w < size.length * CHAR_10 + 4) continue;
+    const barY = HEADER + row * ROW + TOP_BAND;
+    out.push(`<text x="${x + w / 2}" y="${barY + 26}" font-size="10" font-family="${MONO}" text-anchor="middle" fill="#7a7a7a">${size}</text>`);
+  }
+}
+
 /** A bracket above the reserved node, labelled, so it shows however narrow it is. */
 function drawReservedMarker(out: string[], span: ItemSpan, reserved: { addr: bigint; range: bigint }, g: Geometry): void {
   let first = true;
@@ -390,9 +408,11 @@ function drawReservedMarker(out: string[], span: ItemSpan, reserved: { addr: big
 }
 
 /**
- * Hex ticks under each row. Labels are placed by priority, skipping any that would overlap one already
- * placed: first where mappings start (on a linear axis: where each piece starts) and where a row starts,
- * then the end of the VA space, then the rest (free ranges' starts, or power-of-two steps on a linear axis).
+ * Hex ticks under each row. Labels are placed by priority, in the first of two lanes where they overlap no
+ * label already placed, else left out: first where mappings start (on a linear axis: where each piece
+ * starts) and where a row starts, then the end of the VA space, then the rest (free ranges' starts, or
+ * power-of-two steps on a linear axis; these use the first lane only, to keep the second for crowded
+ * mapping starts).
  */
 function drawTicks(out: string[], axis: Axis, itemStarts: ReadonlySet<bigint>, vmEnd: bigint, g: Geometry): void {
   const spacing = minTickSpacing((vmEnd - 1n).toString(16).length);
@@ -420,7 +440,7 @@ function drawTicks(out: string[], axis: Axis, itemStarts: ReadonlySet<bigint>, v
   }
   ticks.push({ px: g.pixels, addr: vmEnd, align: 'end', priority: 1 });
 
-  const taken: Array<Array<[number, number]>> = Array.from({ length: g.rows }, () => []);
+  const taken: Array<Array<[number, number]>> = Array.from({ length: 2 * g.rows }, () => []);
   const labels: string[] = [];
   for (const priority of [0, 1, 2]) {
     for (const t of ticks) {
@@ -434,9 +454,11 @@ function drawTicks(out: string[], axis: Axis, itemStarts: ReadonlySet<bigint>, v
       let left = t.align === 'start' ? x : t.align === 'end' ? x - labelWidth : x - labelWidth / 2;
       left = Math.max(MARGIN, Math.min(left, MARGIN + g.rowWidth - labelWidth));
       const right = left + labelWidth;
-      if (taken[row]!.some(([a, b]) => left < b + 8 && a < right + 8)) continue;
-      taken[row]!.push([left, right]);
-      labels.push(`<text x="${left.toFixed(1)}" y="${y + 16}" font-size="10" font-family="${MONO}" fill="#333">${label}</text>`);
+      const lanes = t.priority === 2 ? [0] : [0, 1];
+      const lane = lanes.find((l) => !taken[2 * row + l]!.some(([a, b]) => left < b + 8 && a < right + 8));
+      if (lane === undefined) continue;
+      taken[2 * row + lane]!.push([left, right]);
+      labels.push(`<text x="${left.toFixed(1)}" y="${y + 16 + 13 * lane}" font-size="10" font-family="${MONO}" fill="#333">${label}</text>`);
     }
   }
   out.push(...labels);

@@ -15,9 +15,9 @@ describe('formatSize', () => {
   it.each([
     [0n, 1, '0 B'], [4095n, 1, '4095 B'], [0x1000n, 1, '4 KiB'], [0x101000n, 1, '1028 KiB'],
     [128n << 20n, 1, '128 MiB'], [2n ** 64n, 1, '16 EiB'],
-    [(255n << 40n) + (9n << 39n), 1, '\u2248259.5 TiB'], [2n ** 64n - 1n, 1, '\u224816.0 EiB'],
-    [(255n << 40n) + (9n << 39n), 0, '\u2248260 TiB'], [0x1000n, 0, '4 KiB'],
-  ])('%s bytes with %i decimals reads as %s', (bytes, decimals, text) => {
-    expect(formatSize(bytes, decimals as 0 | 1)).toBe(text);
+    [0xbfc0000n, 1, '191.75 MiB'], [(255n << 40n) + (9n << 39n), 1, '259.5 TiB'], [(1n << 40n) + 1n, 1, '\u22481.0 TiB'], [2n ** 64n - 1n, 1, '\u224816.0 EiB'],
+    [(255n << 40n) + (9n << 38n), 0, '\u2248257 TiB'], [0x1000n, 0, '4 KiB'], [0xbfc0000n, 0, '\u2248192 MiB'],
+  ])('%s bytes (short: %i) reads as %s', (bytes, short, text) => {
+    expect(formatSize(bytes, short === 0)).toBe(text);
   });
 });
