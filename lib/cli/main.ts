@@ -15,6 +15,7 @@ const subcommands: Record<string, Subcommand> = {
   demo: { summary: 'tour buffers, mmap, dma-buf and fences on the first DRM node (else the software device)', load: () => import('./demo.js') },
   vm: { summary: 'run a command against a real vgem device in a QEMU VM (bookworm or sid kernel)', load: () => import('./vm.js') },
   'trace-gen': { summary: 'write a seeded GPUVM request stream in the trace format', load: () => import('./trace-gen.js') },
+  map: { summary: 'draw the VA space of a trace or dump as SVG (--svg)', load: () => import('./map.js') },
   stress: { summary: 'concurrent map/unmap/obtain/put/evict under a VmBo lifetime policy, one-line report', load: () => import('./stress.js') },
 };
 
