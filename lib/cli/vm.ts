@@ -4,17 +4,20 @@ import { cacheRoot, cacheStatus, formatCacheStatus } from '../qemu/cache.js';
 import { VmError } from '../qemu/errors.js';
 import { runInVm } from '../qemu/run-vm.js';
 import { parseVmArgs, VM_USAGE } from '../qemu/vm-args.js';
+import { takeWithVgpuvm, VGPUVM_USAGE, vgpuvmModulesFor } from '../qemu/vgpuvm.js';
 
 /** Entry point of the `vm` subcommand; resolves with the exit code. */
 export async function run(argv: string[]): Promise<number> {
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   try {
-    const invocation = parseVmArgs(argv);
+    const { withVgpuvm, rest } = takeWithVgpuvm(argv);
+    const invocation = parseVmArgs(rest);
     if (invocation.action === 'help') {
-      process.stdout.write(VM_USAGE);
+      process.stdout.write(VM_USAGE + VGPUVM_USAGE);
       return 0;
     }
+    if (withVgpuvm && invocation.action === 'status') throw new VmError('ERR_VM_USAGE', '--with-vgpuvm does not apply to --status');
     if (invocation.action === 'status') {
       const status = cacheStatus(cacheRoot());
       process.stdout.write(invocation.json ? JSON.stringify(status, null, 2) + '\n' : formatCacheStatus(status));
@@ -23,7 +26,9 @@ export async function run(argv: string[]): Promise<number> {
     // Ctrl-C or a TERM from a CI runner kills the VM before we exit.
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    const extraModules = withVgpuvm ? await vgpuvmModulesFor(invocation.kernel, cacheRoot(), (line) => void process.stderr.write(`${line}\n`)) : undefined;
     const result = await runInVm({
+      extraModules,
       command: invocation.command,
       kernel: invocation.kernel,
       memMiB: invocation.memMiB,

@@ -4,7 +4,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { prepareKernel } from './boot-files.js';
 import { VmError } from './errors.js';
+import type { KernelChoice } from './vm-args.js';
 
 /** What test/kmod/build.mjs exports (it is plain JavaScript, so its shape is declared here). */
 interface KmodBuild {
@@ -95,4 +97,31 @@ export async function findVgpuvm(): Promise<VgpuvmSetup> {
     return path;
   };
   return { ready: true, node, tool };
+}
+
+/** The `drm-gpuvm vm` option this module adds, for its usage text. */
+export const VGPUVM_USAGE = `  --with-vgpuvm also load vgpuvm, a test DRM driver running the kernel's drm_gpuvm behind VM_BIND
+                (needs --kernel sid; the first use builds it in a sid chroot, about two minutes)
+`;
+
+/**
+ * Takes `--with-vgpuvm` out of the `drm-gpuvm vm` arguments (only before `--`, where the command begins),
+ * and says whether it was there.
+ */
+export function takeWithVgpuvm(argv: readonly string[]): { withVgpuvm: boolean; rest: string[] } {
+  const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
+  const rest = argv.filter((arg, i) => i >= end || arg !== '--with-vgpuvm');
+  return { withVgpuvm: rest.length !== argv.length, rest };
+}
+
+/**
+ * The runner's `extraModules` for `--with-vgpuvm`: builds vgpuvm (and its programs) for the sid kernel the
+ * runner boots. Only Debian sid's kernel: the build needs that exact release's headers package.
+ */
+export async function vgpuvmModulesFor(kernel: KernelChoice, cacheRoot: string, log: (line: string) => void): Promise<string[]> {
+  if (kernel.kind !== 'debian' || kernel.suite !== 'sid') {
+    throw new VmError('ERR_VM_USAGE', '--with-vgpuvm needs --kernel sid (vgpuvm is built against Debian sid\'s kernel headers, and needs CONFIG_DRM_GPUVM)');
+  }
+  const prepared = await prepareKernel(kernel, cacheRoot, log);
+  return (await buildVgpuvmFor(prepared.release, log)).modules;
 }
