@@ -265,9 +265,9 @@ export class GpuVm {
    */
   smMapOps(req: MapRequest): GpuVaOps {
     const checked = this.checkMapRequest(req);
-    const ops: GpuVaOp[] = [];
-    splitMergeMap(this, checked, listSink(ops), false);
-    return new GpuVaOps(this, this.generation, ops);
+    const sink = new OpListSink();
+    splitMergeMap(this, checked, sink, false);
+    return new GpuVaOps(this, this.generation, sink.ops);
   }
 
   /** drm_gpuvm_sm_unmap_ops_create: the ops that clear `[addr, addr+range)`; keep is always false. */
@@ -275,9 +275,9 @@ export class GpuVm {
     const a = toU64(addr, 'addr');
     const r = toU64(range, 'range');
     this.checkRequestRange(a, r, 'unmap');
-    const ops: GpuVaOp[] = [];
-    splitMergeUnmap(this, a, r, listSink(ops));
-    return new GpuVaOps(this, this.generation, ops);
+    const sink = new OpListSink();
+    splitMergeUnmap(this, a, r, sink);
+    return new GpuVaOps(this, this.generation, sink.ops);
   }
 
   /**
@@ -288,9 +288,9 @@ export class GpuVm {
     const a = toU64(addr, 'addr');
     const r = toU64(range, 'range');
     this.checkRequestRange(a, r, 'madvise');
-    const ops: GpuVaOp[] = [];
-    splitMergeMap(this, { addr: a, range: r, obj: null, offset: 0n }, listSink(ops), true);
-    return new GpuVaOps(this, this.generation, ops);
+    const sink = new OpListSink();
+    splitMergeMap(this, { addr: a, range: r, obj: null, offset: 0n }, sink, true);
+    return new GpuVaOps(this, this.generation, sink.ops);
   }
 
   /**
@@ -713,12 +713,21 @@ function toU64Or2p64(value: unknown, name: string): bigint {
   return value === U64_LIMIT ? U64_LIMIT : toU64(value, name);
 }
 
-function listSink(ops: GpuVaOp[]): SplitMergeSink {
-  return {
-    map: (op) => { ops.push(op); },
-    remap: (op) => { ops.push(op); },
-    unmap: (op) => { ops.push(op); },
-  };
+// Collects ops into a list; one object per request, methods shared on the prototype.
+class OpListSink implements SplitMergeSink {
+  readonly ops: GpuVaOp[] = [];
+
+  map(op: OpMap): void {
+    this.ops.push(op);
+  }
+
+  remap(op: OpRemap): void {
+    this.ops.push(op);
+  }
+
+  unmap(op: OpUnmap): void {
+    this.ops.push(op);
+  }
 }
 
 function checkSteps(steps: unknown, names: readonly string[]): void {
