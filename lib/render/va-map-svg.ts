@@ -140,8 +140,7 @@ function minTickSpacing(digits: number): number {
 export function renderVaMapSvg(input: VaMapInput, options: VaMapOptions = {}): string {
   const width = checkedWidth(options);
   const vmStart = input.start;
-  const vmEnd = input.start + input.range;
-  validate(input, vmEnd);
+  const vmEnd = validate(input);
 
   // Classes: legend BOs by mapped bytes (largest first), then the rest share one colour.
   const boStats = new Map<string, { count: number; bytes: bigint }>();
@@ -239,8 +238,21 @@ export function renderVaMapSvg(input: VaMapInput, options: VaMapOptions = {}): s
   return out.join('\n');
 }
 
-function validate(input: VaMapInput, vmEnd: bigint): void {
-  if (input.range <= 0n || input.start < 0n || vmEnd > 1n << 64n) {
+/** Checks the input's rules (types included, for callers without TypeScript) and returns the VM's end. */
+function validate(input: VaMapInput): bigint {
+  const isU64 = (v: unknown) => typeof v === 'bigint' && v >= 0n && v < 1n << 64n;
+  if (typeof input !== 'object' || input === null || !isU64(input.start) || !isU64(input.range) || !Array.isArray(input.mappings) ||
+    (input.reserved !== undefined && (!isU64(input.reserved.addr) || !isU64(input.reserved.range))) ||
+    (input.title !== undefined && typeof input.title !== 'string')) {
+    throw new VaMapInputError('The input must have bigint start and range (u64), a mappings array, and optionally a reserved {addr, range} and a string title');
+  }
+  input.mappings.forEach((m, i) => {
+    if (typeof m !== 'object' || m === null || !isU64(m.addr) || !isU64(m.range) || !isU64(m.offset) || (m.bo !== null && typeof m.bo !== 'string')) {
+      throw new VaMapInputError(`Mapping ${i} must have bigint addr, range and offset (u64) and a string or null bo`);
+    }
+  });
+  const vmEnd = input.start + input.range;
+  if (input.range === 0n || vmEnd > 1n << 64n) {
     throw new VaMapInputError(`The VA space [${formatAddress(input.start)}, +${formatAddress(input.range)}) must be non-empty and end at or below 2^64`);
   }
   const inside = (addr: bigint, range: bigint) => range > 0n && addr >= input.start && addr + range <= vmEnd;
@@ -261,6 +273,7 @@ function validate(input: VaMapInput, vmEnd: bigint): void {
     }
     previousEnd = m.addr + m.range;
   });
+  return vmEnd;
 }
 
 function subtitle(input: VaMapInput, bos: number, sparse: number, reserved: VaMapInput['reserved'], form: Axis['form'], breaks: number, narrow: number): string {

@@ -146,6 +146,10 @@ describe('renderVaMapSvg: refused input', () => {
     ['overlapping mappings', { start: 0n, range: 0x10000n, mappings: [map(0x1000n, 0x2000n, 'a'), map(0x2000n, 0x1000n, 'a')] }],
     ['a mapping over the reserved node', { start: 0n, range: 0x10000n, reserved: { addr: 0n, range: 0x2000n }, mappings: [map(0x1000n, 0x2000n, 'a')] }],
     ['a reserved node outside the VA space', { start: 0n, range: 0x10000n, reserved: { addr: 0x10000n, range: 0x1000n }, mappings: [] }],
+    ['numbers instead of bigints', { start: 0, range: 0x10000, mappings: [] } as unknown as VaMapInput],
+    ['a mapping without an offset', { start: 0n, range: 0x10000n, mappings: [{ addr: 0n, range: 0x1000n, bo: 'a' }] } as unknown as VaMapInput],
+    ['a BO name that is not a string', { start: 0n, range: 0x10000n, mappings: [map(0n, 0x1000n, 7 as unknown as string)] }],
+    ['no mappings array', { start: 0n, range: 0x10000n } as unknown as VaMapInput],
   ])('%s: VaMapInputError', (_name, input) => {
     expect(() => renderVaMapSvg(input)).toThrow(VaMapInputError);
   });
