@@ -11,7 +11,8 @@ import { BindRefusedError } from './bind-refused-error.js';
 import { bindRequestsFromOps, checkRequest, type BindRequest, type VaRules } from './bind-requests.js';
 import { normalizeSyncs, type BindSyncs } from './bind-syncs.js';
 import type { DriverUapi } from './driver-uapi.js';
-import type { GemHandles, GpuvmOp } from './gpuvm-op.js';
+import type { GpuVaOp } from '../gpuvm/ops.js';
+import type { GemHandles } from './gem-handles.js';
 import { driverIoctl, ioctlCall, IOC_READ, IOC_WRITE, type IoctlCall } from './ioctl-call.js';
 import { defineStruct, encodeStruct, type StructValues } from './uapi-struct.js';
 
@@ -85,7 +86,7 @@ export interface AmdgpuVm extends GemHandles {
  * Translates an op list into DRM_IOCTL_AMDGPU_GEM_VA calls, one per request, in order. They are separate
  * ioctls: if one fails, the ones before it have taken effect.
  */
-export function amdgpuGemVa(vm: AmdgpuVm, ops: Iterable<GpuvmOp>, syncs?: BindSyncs): IoctlCall[] {
+export function amdgpuGemVa(vm: AmdgpuVm, ops: Iterable<GpuVaOp>, syncs?: BindSyncs): IoctlCall[] {
   const requests = bindRequestsFromOps(DRIVER, ops, vm);
   requests.forEach((req, i) => checkRequest(DRIVER, vm.rules, req, i));
   const { waits, signals } = normalizeSyncs(DRIVER, syncs);
@@ -103,7 +104,7 @@ export function amdgpuGemVa(vm: AmdgpuVm, ops: Iterable<GpuvmOp>, syncs?: BindSy
  * request is a single CLEAR from the first removed address to the last: every VA overlapping that span
  * overlaps the request, so the walk visited it and everything in the span goes, as CLEAR does.
  */
-export function amdgpuGemVaRequest(vm: AmdgpuVm, ops: Iterable<GpuvmOp>): IoctlCall | null {
+export function amdgpuGemVaRequest(vm: AmdgpuVm, ops: Iterable<GpuVaOp>): IoctlCall | null {
   const list = [...ops];
   const calls = amdgpuGemVa(vm, list);
   const requests = bindRequestsFromOps(DRIVER, list, vm);

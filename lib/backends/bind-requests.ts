@@ -16,7 +16,9 @@
 // other REMAP or UNMAP becomes an unmap request of the range it removes. Sending the unmaps of a map request
 // explicitly would give the same tree but open a window in which the range is unmapped, and lose `keep`.
 import { BindRefusedError } from './bind-refused-error.js';
-import type { GemHandles, GpuvmOp, MapOp, RemapOp, UnmapOp } from './gpuvm-op.js';
+import type { GemObject } from '../gpuvm/gem.js';
+import { remapToUnmapRange, type GpuVaOp, type OpMap, type OpRemap, type OpUnmap } from '../gpuvm/ops.js';
+import type { GemHandles } from './gem-handles.js';
 import { toUnsigned } from '../u64.js';
 
 /**
@@ -46,27 +48,24 @@ export interface UnmapRequest {
 /** What a bind ioctl is asked to do, in order. */
 export type BindRequest = MapRequest | UnmapRequest;
 
-type Removal = UnmapOp | RemapOp;
+type Removal = OpUnmap | OpRemap;
 
-/** The `[start, end)` a REMAP or UNMAP takes away (drm_gpuva_op_remap_to_unmap_range for a remap). */
-export function removedRange(op: Removal): { start: bigint; end: bigint } {
+/** The `[start, end)` a REMAP or UNMAP takes away. */
+function removedRange(op: Removal): { start: bigint; end: bigint } {
   if (op.type === 'unmap') return { start: op.va.addr, end: op.va.addr + op.va.range };
-  const { unmap, prev, next } = op;
-  return {
-    start: prev === null ? unmap.va.addr : prev.addr + prev.range,
-    end: next === null ? unmap.va.addr + unmap.va.range : next.addr,
-  };
+  const { start, range } = remapToUnmapRange(op);
+  return { start, end: start + range };
 }
 
 /**
  * Turns an op list (one or more sm_map / sm_unmap results, in order) into the bind requests that regenerate
  * it, with GEM objects resolved to their handles. PREFETCH ops are refused: no backend here sends them.
  */
-export function bindRequestsFromOps(driver: string, ops: Iterable<GpuvmOp>, gem: GemHandles): BindRequest[] {
+export function bindRequestsFromOps(driver: string, ops: Iterable<GpuVaOp>, gem: GemHandles): BindRequest[] {
   const requests: BindRequest[] = [];
   let pending: Removal[] = [];
-  const handle = (obj: object | null): number | null => (obj === null ? null : Number(toUnsigned(gem.handleOf(obj), 'handle', 0xffffffffn)));
-  const flush = (map: MapOp | null): void => {
+  const handle = (obj: GemObject | null): number | null => (obj === null ? null : Number(toUnsigned(gem.handleOf(obj), 'handle', 0xffffffffn)));
+  const flush = (map: OpMap | null): void => {
     let implied = 0;
     for (const removal of pending) {
       const r = removedRange(removal);
@@ -87,7 +86,7 @@ export function bindRequestsFromOps(driver: string, ops: Iterable<GpuvmOp>, gem:
   return requests;
 }
 
-function unmapRequest(op: Removal, handle: (obj: object | null) => number | null): UnmapRequest {
+function unmapRequest(op: Removal, handle: (obj: GemObject | null) => number | null): UnmapRequest {
   const r = removedRange(op);
   const base = { kind: 'unmap', addr: r.start, range: r.end - r.start } as const;
   return op.type === 'unmap' ? { ...base, wholeHandle: handle(op.va.obj) } : base;

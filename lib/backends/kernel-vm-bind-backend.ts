@@ -4,14 +4,13 @@
 // throws before any ioctl, and a failed ioctl leaves the kernel's VM as it was. Where binds complete
 // asynchronously (xe, msm), the bind signals a syncobj of this backend and commit resolves when it has.
 import type { GpuVm } from '../gpuvm/gpuvm.js';
-import type { GpuVaOps } from '../gpuvm/ops.js';
+import type { GpuVaOp, GpuVaOps } from '../gpuvm/ops.js';
 import type { DrmDevice } from '../drm/drm-device.js';
 import { Syncobj } from '../drm/syncobj.js';
 import { amdgpuGemVaRequest, type AmdgpuVm } from './amdgpu.js';
 import type { GpuVmBackend } from './backend.js';
 import { BindRefusedError } from './bind-refused-error.js';
 import type { SyncobjPoint } from './bind-syncs.js';
-import type { GpuvmOp } from './gpuvm-op.js';
 import type { IoctlCall } from './ioctl-call.js';
 import { issueIoctlCall } from './issue-ioctl-call.js';
 import { msmVmBind, type MsmVm } from './msm.js';
@@ -26,7 +25,7 @@ export interface KernelBinder {
   /** Whether the bind ioctl returns before the page tables are updated (an out-syncobj tells when). */
   readonly completesAsync: boolean;
   /** The ioctls for `ops`, signalling `done` when given; refuses with BindRefusedError before any ioctl. */
-  calls(ops: Iterable<GpuvmOp>, done: SyncobjPoint | null): IoctlCall[];
+  calls(ops: Iterable<GpuVaOp>, done: SyncobjPoint | null): IoctlCall[];
 }
 
 /** The binder for an xe VM: asynchronous binds on the VM's bind queue. */

@@ -7,7 +7,8 @@ import { BindRefusedError } from './bind-refused-error.js';
 import { bindRequestsFromOps, checkRequest, type BindRequest, type VaRules } from './bind-requests.js';
 import { normalizeSyncs, type BindSyncs, type SyncobjPoint } from './bind-syncs.js';
 import type { DriverUapi } from './driver-uapi.js';
-import type { GemHandles, GpuvmOp } from './gpuvm-op.js';
+import type { GpuVaOp } from '../gpuvm/ops.js';
+import type { GemHandles } from './gem-handles.js';
 import { driverIoctl, ioctlCall, IOC_READ, IOC_WRITE, type IoctlCall, type PointerSlot } from './ioctl-call.js';
 import { refuseSyncsWithoutBinds } from './refuse-syncs-without-binds.js';
 import { toUnsigned } from '../u64.js';
@@ -103,7 +104,7 @@ export interface MsmVm extends GemHandles {
 }
 
 /** Translates an op list into one DRM_IOCTL_MSM_VM_BIND, or none when the list is empty. */
-export function msmVmBind(vm: MsmVm, ops: Iterable<GpuvmOp>, syncs?: BindSyncs): IoctlCall[] {
+export function msmVmBind(vm: MsmVm, ops: Iterable<GpuVaOp>, syncs?: BindSyncs): IoctlCall[] {
   const requests = bindRequestsFromOps(DRIVER, ops, vm);
   requests.forEach((req, i) => {
     checkRequest(DRIVER, vm.rules, req, i);

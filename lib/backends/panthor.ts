@@ -6,7 +6,8 @@
 import { bindRequestsFromOps, checkRequest, type BindRequest, type VaRules } from './bind-requests.js';
 import { normalizeSyncs, type BindSyncs, type SyncobjPoint } from './bind-syncs.js';
 import type { DriverUapi } from './driver-uapi.js';
-import type { GemHandles, GpuvmOp } from './gpuvm-op.js';
+import type { GpuVaOp } from '../gpuvm/ops.js';
+import type { GemHandles } from './gem-handles.js';
 import { driverIoctl, ioctlCall, IOC_READ, IOC_WRITE, type IoctlCall, type PointerSlot } from './ioctl-call.js';
 import { refuseSyncsWithoutBinds } from './refuse-syncs-without-binds.js';
 import { defineStruct, encodeArray, encodeStruct, type StructValues } from './uapi-struct.js';
@@ -95,7 +96,7 @@ export interface PanthorVm extends GemHandles {
 }
 
 /** Translates an op list into one DRM_IOCTL_PANTHOR_VM_BIND, or none when the list is empty. */
-export function panthorVmBind(vm: PanthorVm, ops: Iterable<GpuvmOp>, syncs?: BindSyncs): IoctlCall[] {
+export function panthorVmBind(vm: PanthorVm, ops: Iterable<GpuVaOp>, syncs?: BindSyncs): IoctlCall[] {
   const requests = bindRequestsFromOps(DRIVER, ops, vm);
   requests.forEach((req, i) => checkRequest(DRIVER, vm.rules, req, i));
   const { waits, signals } = normalizeSyncs(DRIVER, syncs);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { bindRequestsFromOps, checkRequest, removedRange, type BindRequest } from '../../../lib/backends/bind-requests.js';
+import { bindRequestsFromOps, checkRequest, type BindRequest } from '../../../lib/backends/bind-requests.js';
 import { BindRefusedError } from '../../../lib/backends/bind-refused-error.js';
-import type { GpuvmOp } from '../../../lib/backends/gpuvm-op.js';
+import { OpPrefetch, type GpuVaOp } from '../../../lib/gpuvm/ops.js';
 import { A, B, C, D, handleOf, map, remap, unmap, va } from './layout-bytes.js';
 
 const gem = { handleOf };
@@ -15,7 +15,7 @@ const u = (addr: number, range: number, wholeHandle?: number | null): BindReques
 
 // Op lists are the worked examples of gpuvm-semantics.md §2.4 (M = sm_map, U = sm_unmap).
 const V1 = va(0, 0x2000, A);
-const cases: [string, GpuvmOp[], BindRequest[]][] = [
+const cases: [string, GpuVaOp[], BindRequest[]][] = [
   ['M1 map on empty space is one map request over free space', [map(0x1000, 0x2000, A)], [m(0x1000, 0x2000, 1, 0, false)]],
   ['M2 identical re-map (UNMAP keep, MAP) is one map request over occupied space',
     [unmap(va(0, 0x1000, A), true), map(0, 0x1000, A)], [m(0, 0x1000, 1, 0, true)]],
@@ -47,22 +47,11 @@ describe('bindRequestsFromOps', () => {
   });
 
   it('refuses a PREFETCH op', () => {
-    expect(() => bindRequestsFromOps('xe', [{ type: 'prefetch' }], gem)).toThrow(expect.objectContaining({ code: 'ERR_BIND_UNSUPPORTED', driver: 'xe' }));
+    expect(() => bindRequestsFromOps('xe', [new OpPrefetch(va(0, 0x1000, A))], gem)).toThrow(expect.objectContaining({ code: 'ERR_BIND_UNSUPPORTED', driver: 'xe' }));
   });
 
   it('refuses a handle that is not a u32', () => {
     expect(() => bindRequestsFromOps('xe', [map(0, 0x1000, A)], { handleOf: () => -1 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-  });
-});
-
-describe('removedRange', () => {
-  it.each([
-    ['U1 remap with both pieces', remap(va(0, 0x3000, A), va(0, 0x1000, A), va(0x2000, 0x1000, A, 0x2000)), 0x1000n, 0x2000n],
-    ['M6 remap with next only', remap(V1, null, va(0x1000, 0x1000, A, 0x1000)), 0n, 0x1000n],
-    ['U2/V2 remap with next only', remap(va(0x2000, 0x2000, B), null, va(0x3000, 0x1000, B, 0x1000)), 0x2000n, 0x3000n],
-    ['unmap of a whole VA', unmap(va(0x5000, 0x3000, C)), 0x5000n, 0x8000n],
-  ] as const)('%s', (_name, op, start, end) => {
-    expect(removedRange(op)).toEqual({ start, end });
   });
 });
 

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Expected ioctl bytes for the translation tables, written with offsets taken from the uAPI headers by hand,
-// independent of the layout tables in lib/backends (the ABI test checks those against the headers).
+// independent of the layout tables in lib/backends (the ABI test checks those against the headers), and
+// GPUVM ops built from lib/gpuvm's own classes.
+import { GemObject } from '../../../lib/gpuvm/gem.js';
+import { GpuVa } from '../../../lib/gpuvm/gpuva.js';
+import { OpMap, OpRemap, OpUnmap } from '../../../lib/gpuvm/ops.js';
 
 /** A field written at a literal byte offset: [offset, width in bytes, value]. */
 export type At = readonly [offset: number, width: 2 | 4 | 8, value: bigint | number];
@@ -25,35 +29,36 @@ export function array(size: number, elements: readonly (readonly At[])[]): Uint8
 }
 
 /** GEM objects for the tables and the handle each has on the DRM file. */
-export const A = { name: 'A' };
-export const B = { name: 'B' };
-export const C = { name: 'C' };
-export const D = { name: 'D' };
-const HANDLES = new Map<object, number>([[A, 1], [B, 2], [C, 3], [D, 4]]);
+export const A = new GemObject(1n << 40n, 'A');
+export const B = new GemObject(1n << 40n, 'B');
+export const C = new GemObject(1n << 40n, 'C');
+export const D = new GemObject(1n << 40n, 'D');
+const HANDLES = new Map<GemObject, number>([[A, 1], [B, 2], [C, 3], [D, 4]]);
 
 /** handleOf for the objects above. */
-export function handleOf(obj: object): number {
+export function handleOf(obj: GemObject): number {
   const h = HANDLES.get(obj);
   if (h === undefined) throw new Error('unknown object');
   return h;
 }
 
 /** A VA `[addr, addr+range)` of obj at offset. */
-export function va(addr: number, range: number, obj: object | null, offset = 0): { addr: bigint; range: bigint; obj: object | null; offset: bigint } {
-  return { addr: BigInt(addr), range: BigInt(range), obj, offset: BigInt(offset) };
+export function va(addr: number, range: number, obj: GemObject | null, offset = 0): GpuVa {
+  return new GpuVa({ addr, range, obj, offset });
 }
 
-/** MAP(va). */
-export function map(addr: number, range: number, obj: object | null, offset = 0) {
-  return { type: 'map' as const, ...va(addr, range, obj, offset) };
+/** MAP(`[addr, addr+range)` obj@offset), also a remap piece. */
+export function map(addr: number, range: number, obj: GemObject | null, offset = 0): OpMap {
+  return new OpMap(BigInt(addr), BigInt(range), obj, BigInt(offset));
 }
 
 /** UNMAP(v, keep). */
-export function unmap(v: ReturnType<typeof va>, keep = false) {
-  return { type: 'unmap' as const, va: v, keep };
+export function unmap(v: GpuVa, keep = false): OpUnmap {
+  return new OpUnmap(v, keep);
 }
 
-/** REMAP(v, keep; prev; next). */
-export function remap(v: ReturnType<typeof va>, prev: ReturnType<typeof va> | null, next: ReturnType<typeof va> | null, keep = false) {
-  return { type: 'remap' as const, unmap: { va: v, keep }, prev, next };
+/** REMAP(v, keep; prev; next), with the pieces given as VAs. */
+export function remap(v: GpuVa, prev: GpuVa | null, next: GpuVa | null, keep = false): OpRemap {
+  const piece = (p: GpuVa | null) => (p === null ? null : new OpMap(p.addr, p.range, p.obj, p.offset));
+  return new OpRemap(piece(prev), piece(next), new OpUnmap(v, keep));
 }

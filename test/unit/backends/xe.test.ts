@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
 import { readField } from '../../../lib/backends/uapi-struct.js';
+import { OpPrefetch } from '../../../lib/gpuvm/ops.js';
 import { XE, XE_VM_CREATE, xeGemCreate, xeVmBind, xeVmCreate, xeVmDestroy, type XeVm } from '../../../lib/backends/xe.js';
 import { A, array, B, bytes, C, handleOf, map, remap, unmap, va, type At } from './layout-bytes.js';
 
@@ -92,7 +93,7 @@ describe('xe VM_BIND translation', () => {
   it.each([
     ['an address off the 64 KiB minimum alignment', { ...vm, rules: { ...vm.rules, pageSize: 0x10000n } }, [map(0x1000, 0x10000, A)], 'ERR_BIND_ALIGNMENT'],
     ['a range past VA_BITS', vm, [map(0xffff_ffff_f000, 0x2000, A)], 'ERR_BIND_RANGE'],
-    ['a PREFETCH op', vm, [{ type: 'prefetch' as const }], 'ERR_BIND_UNSUPPORTED'],
+    ['a PREFETCH op', vm, [new OpPrefetch(va(0, 0x1000, A))], 'ERR_BIND_UNSUPPORTED'],
   ])('refuses %s before any ioctl', (_name, target, ops, code) => {
     expect(() => xeVmBind(target, ops)).toThrow(expect.objectContaining({ code, driver: 'xe' }));
   });
