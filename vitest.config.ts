@@ -9,6 +9,8 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'native', include: ['test/native/**/*.test.ts'] } },
+      // Boots QEMU VMs from the host (the `drm-gpuvm vm` runner end to end); one file at a time.
+      { extends: true, test: { name: 'qemu', include: ['test/qemu/**/*.test.ts'], fileParallelism: false } },
       // Needs a real DRM device: runs inside `drm-gpuvm vm`, one file at a time (they share the device).
       { extends: true, test: { name: 'vm', include: ['test/vm/**/*.test.ts'], fileParallelism: false } },
     ],

@@ -13,6 +13,13 @@ export const MODULE_LISTS = {
   extra: 'etc/drm-gpuvm/30-extra.modules',
 } as const;
 
+/**
+ * Where the command finds the modules the guest loaded (name.ko, uncompressed), e.g. to unload and reload
+ * vgem with busybox rmmod / insmod. /tmp is a tmpfs inside the guest, so this never touches the host.
+ */
+export const GUEST_MODULES_DIR = '/tmp/drm-gpuvm-vm/modules';
+const GUEST_MODULES_DIR_IN_HOST = `/host${GUEST_MODULES_DIR}`;
+
 /** Prefix of the lines /init writes to the console when it fails before the run directory is mounted. */
 export const CONSOLE_FAILURE_MARKER = 'drm-gpuvm-vm-failure:';
 
@@ -72,6 +79,7 @@ mkdir -p /host/dev/pts /host/dev/shm
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm
 mount -t tmpfs -o mode=1777 tmpfs /host/tmp
+mkdir -p ${GUEST_MODULES_DIR_IN_HOST} && mount --bind /lib/modules ${GUEST_MODULES_DIR_IN_HOST}
 mkdir -p "/host$vm_cwd" 2>/dev/null
 mount -t 9p -o ${NINEP} ${SHARE_TAGS.cwd} "/host$vm_cwd" || fail boot "cannot mount the working directory $vm_cwd over 9p"
 

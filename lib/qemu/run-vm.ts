@@ -8,6 +8,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { baseInitramfs, extraModulesLayer, prepareKernel } from './boot-files.js';
 import { cacheRoot as defaultCacheRoot } from './cache.js';
+import type { PreparedKernel } from './debian-kernel.js';
 import { VmError } from './errors.js';
 import { CONSOLE_FAILURE_MARKER, renderRunSpec } from './guest-init.js';
 import { BUSYBOX_TOOL, QEMU_TOOL, requireTools, SETPRIV_TOOL } from './host-tools.js';
@@ -32,9 +33,10 @@ export interface VmRunOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /**
    * More modules to load after vgem: in-tree names (with their dependencies) or paths of .ko files of
-   * the user's own, loaded in the order given.
+   * the user's own, loaded in the order given. A function is called with the kernel about to boot (to
+   * build a module for exactly that release, say) and returns the list.
    */
-  extraModules?: readonly string[];
+  extraModules?: readonly string[] | ((kernel: PreparedKernel) => Promise<readonly string[]>);
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
   /** Progress lines (first use, downloads); default: the stderr stream. */
@@ -87,10 +89,11 @@ export async function runInVm(options: VmRunOptions): Promise<VmRunResult> {
   const runDir = mkdtempSync(join(tmpdir(), 'drm-gpuvm-vm-'));
   const keep = options.keep === true;
   try {
+    const extraModules = typeof options.extraModules === 'function' ? await options.extraModules(kernel) : (options.extraModules ?? []);
     let initrd = base.path;
-    if ((options.extraModules ?? []).length > 0) {
+    if (extraModules.length > 0) {
       initrd = join(runDir, 'initramfs.cpio');
-      writeFileSync(initrd, Buffer.concat([readFileSync(base.path), extraModulesLayer(kernel, base, options.extraModules!)]));
+      writeFileSync(initrd, Buffer.concat([readFileSync(base.path), extraModulesLayer(kernel, base, extraModules)]));
     }
     writeFileSync(
       join(runDir, 'spec.sh'),

@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: MIT
+// `npm test`: the host suites (vitest projects unit, native, qemu), then the vm suite inside `drm-gpuvm vm`
+// on each Debian kernel, one vitest run per kernel (node starts slowly under TCG). Results come from
+// vitest's JSON reporter, written to .vm-results/ in the working directory (shared read-write with the
+// guest). The last line is always `N passed, N failed, N skipped`, summed over everything; the exit
+// status is non-zero when a test failed or a suite could not run. A vm suite that ran no test failed.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const resultsDir = join(root, '.vm-results');
+const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
+const cli = join(root, 'dist', 'cli', 'main.js');
+const HOST_PROJECTS = ['unit', 'native', 'qemu'];
+const KERNELS = ['bookworm', 'sid'];
+// Per kernel: boot, node start-up under TCG and the whole vm suite. CI's hard limit is 90 minutes.
+const VM_SUITE_TIMEOUT_S = 1800;
+
+/** One line of the final table. */
+const rows = [];
+
+function main() {
+  process.chdir(root);
+  mkdirSync(resultsDir, { recursive: true });
+  buildDistIfNeeded();
+  const projects = configuredProjects();
+  for (const project of HOST_PROJECTS) {
+    if (!projects.includes(project)) continue;
+    runSuite(`${project} (host)`, project, [process.execPath, vitest, 'run', '--project', project, '--passWithNoTests', ...reporterArgs(project)], {
+      zeroTestsFail: false,
+    });
+  }
+  for (const kernel of KERNELS) {
+    const name = `vm-${kernel}`;
+    const vmArgs = [process.execPath, cli, 'vm', '--kernel', kernel, '--timeout', String(VM_SUITE_TIMEOUT_S), ...extraVmOptions(kernel), '--'];
+    runSuite(`vm (${kernel})`, name, [...vmArgs, process.execPath, vitest, 'run', '--project', 'vm', ...reporterArgs(name)], { zeroTestsFail: true });
+  }
+  report();
+}
+
+function reporterArgs(name) {
+  return ['--reporter=default', '--reporter=json', `--outputFile.json=${relative(root, resultFile(name))}`];
+}
+
+function resultFile(name) {
+  return join(resultsDir, `${name}.json`);
+}
+
+/** Runs one vitest invocation (on the host or through the VM runner) and records its counts. */
+function runSuite(label, name, argv, { zeroTestsFail }) {
+  const file = resultFile(name);
+  rmSync(file, { force: true });
+  process.stdout.write(`\n=== ${label}: ${argv.map((a) => relative(root, a) || a).join(' ')}\n`);
+  const started = Date.now();
+  const child = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', cwd: root, env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' } });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const row = { label, seconds, passed: 0, failed: 0, skipped: 0, problem: undefined };
+  rows.push(row);
+  if (child.error !== undefined) {
+    row.problem = `could not start: ${child.error.message}`;
+    return;
+  }
+  let json;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    row.problem = `did not run: no results (${relative(root, file)}); exit status ${child.status ?? child.signal}`;
+    return;
+  }
+  row.passed = json.numPassedTests;
+  row.failed = json.numFailedTests;
+  row.skipped = json.numPendingTests + json.numTodoTests;
+  // A file that failed to load has no failed test to count: count the file, so it cannot pass silently.
+  const brokenFiles = json.testResults.filter((r) => r.status === 'failed' && !r.assertionResults.some((a) => a.status === 'failed'));
+  row.failed += brokenFiles.length;
+  if (brokenFiles.length > 0) row.problem = `${brokenFiles.length} test file(s) failed outside any test: ${brokenFiles.map((r) => relative(root, r.name)).join(', ')}`;
+  if (zeroTestsFail && row.passed + row.failed === 0) row.problem = 'ran no test (a vm suite must run at least one)';
+  if (child.status !== 0 && row.failed === 0 && row.problem === undefined) row.problem = `exit status ${child.status ?? child.signal} with no failed test`;
+}
+
+function report() {
+  process.stdout.write('\n=== results\n');
+  let failed = false;
+  for (const r of rows) {
+    const ran = r.passed + r.failed;
+    process.stdout.write(`${r.label}: ${ran} ran, ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (${r.seconds} s)${r.problem ? `: ${r.problem}` : ''}\n`);
+    if (r.failed > 0 || r.problem !== undefined) failed = true;
+  }
+  const sum = (key) => rows.reduce((n, r) => n + r[key], 0);
+  process.stdout.write(`${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped\n`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+/** The vitest projects vitest.config.ts declares (by name), so a project not there yet is not run. */
+function configuredProjects() {
+  const config = readFileSync(join(root, 'vitest.config.ts'), 'utf8');
+  return [...config.matchAll(/name:\s*'([^']+)'/g)].map((m) => m[1]);
+}
+
+/** Options the vm command offers for a kernel beyond the defaults (the vgpuvm module on sid, where built in). */
+function extraVmOptions(kernel) {
+  const help = spawnSync(process.execPath, [cli, 'vm', '--help'], { encoding: 'utf8' }).stdout ?? '';
+  return kernel === 'sid' && help.includes('--with-vgpuvm') ? ['--with-vgpuvm'] : [];
+}
+
+/** Compiles lib/ to dist/ when dist is missing or older than any source file. */
+function buildDistIfNeeded() {
+  const newest = (dir) =>
+    readdirSync(dir, { withFileTypes: true }).reduce((t, e) => {
+      const path = join(dir, e.name);
+      return Math.max(t, e.isDirectory() ? newest(path) : e.name.endsWith('.ts') ? statSync(path).mtimeMs : 0);
+    }, 0);
+  if (existsSync(cli) && statSync(cli).mtimeMs >= newest(join(root, 'lib'))) return;
+  process.stdout.write('=== building dist (tsc -p tsconfig.build.json)\n');
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  if (tsc.status === 0) return;
+  // tsc still emits on type errors; the suites can run, but the build counts as a failure.
+  rows.push({ label: 'build', seconds: '0', passed: 0, failed: 1, skipped: 0, problem: `tsc -p tsconfig.build.json exited ${tsc.status}` });
+  if (!existsSync(cli)) {
+    report();
+    process.exit(1);
+  }
+}
+
+main();
