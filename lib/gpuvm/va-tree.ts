@@ -133,28 +133,14 @@ export class VaTree {
     const n = this.leaves.length;
     if (n === 1) return this.firstLeaf;
     const keys = this.sepKeys;
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((keys[mid] as number) < key) lo = mid + 1;
-      else hi = mid;
-    }
+    let lo = lowerBound(keys, n, key);
     // Separators before lo are below addr; among equal doubles, compare exactly.
     while (lo < n && (keys[lo] as number) === key && (this.seps[lo] as bigint) <= addr) lo++;
     return this.leaves[lo === 0 ? 0 : lo - 1] as VaLeaf;
   }
 
   private topIndex(leaf: VaLeaf): number {
-    const key = Number(leaf.sep);
-    const keys = this.sepKeys;
-    let lo = 0;
-    let hi = this.leaves.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((keys[mid] as number) < key) lo = mid + 1;
-      else hi = mid;
-    }
+    let lo = lowerBound(this.sepKeys, this.leaves.length, Number(leaf.sep));
     while (this.leaves[lo] !== leaf) lo++;
     return lo;
   }
@@ -218,6 +204,18 @@ export class VaTree {
   }
 }
 
+// First index in keys[0, n) whose value is >= key (keys ascending).
+function lowerBound(keys: Float64Array, n: number, key: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((keys[mid] as number) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 function firstOf(leaf: VaLeaf | null): GpuVa | null {
   return leaf === null || leaf.vas.length === 0 ? null : leaf.vas[0] as GpuVa;
 }
@@ -226,28 +224,14 @@ function firstOf(leaf: VaLeaf | null): GpuVa | null {
 function floorIndex(leaf: VaLeaf, addr: bigint, key: number): number {
   const n = leaf.vas.length;
   const keys = leaf.keys;
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((keys[mid] as number) < key) lo = mid + 1;
-    else hi = mid;
-  }
+  let lo = lowerBound(keys, n, key);
   while (lo < n && (keys[lo] as number) === key && (leaf.vas[lo] as GpuVa).addr <= addr) lo++;
   return lo - 1;
 }
 
 // Index of `va` in its leaf: the first entry whose double equals va's, then forward to the same object.
 function indexOf(leaf: VaLeaf, va: GpuVa): number {
-  const key = Number(va.addr);
-  const keys = leaf.keys;
-  let lo = 0;
-  let hi = leaf.vas.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((keys[mid] as number) < key) lo = mid + 1;
-    else hi = mid;
-  }
+  let lo = lowerBound(leaf.keys, leaf.vas.length, Number(va.addr));
   while (leaf.vas[lo] !== va) lo++;
   return lo;
 }
