@@ -22,7 +22,7 @@ export class DrmError extends Error {
 
   /** `errno` is the positive errno value the kernel returned. */
   constructor(errno: number, syscall: string, details: { path?: string; ioctl?: string; advice?: string } = {}) {
-    const [code, description] = getSystemErrorMap().get(-errno) ?? [`E${errno}`, `unknown error ${errno}`];
+    const [code, description] = errnoName(errno);
     const what = details.ioctl !== undefined ? `${syscall} ${details.ioctl}` : syscall;
     const where = details.path !== undefined ? ` '${details.path}'` : '';
     const advice = details.advice !== undefined ? ` (${details.advice})` : '';
@@ -35,6 +35,15 @@ export class DrmError extends Error {
     this.ioctl = details.ioctl;
     this.advice = details.advice;
   }
+}
+
+// Linux gives ENOTSUP and EOPNOTSUPP the same number (95) and Node names it ENOTSUP ("operation not
+// supported on socket"); DRM and dma-buf document EOPNOTSUPP, so that is the name used here.
+const EOPNOTSUPP = 95;
+
+function errnoName(errno: number): [string, string] {
+  if (errno === EOPNOTSUPP) return ['EOPNOTSUPP', 'operation not supported'];
+  return getSystemErrorMap().get(-errno) ?? [`E${errno}`, `unknown error ${errno}`];
 }
 
 /** Where a native call happens, for the error's `path` and advice. */

@@ -51,3 +51,10 @@ describe('error mapping', () => {
     expect(() => callNative({}, () => { throw error; })).toThrow(error);
   });
 });
+
+describe('errno names', () => {
+  it('names errno 95 EOPNOTSUPP, as DRM documents it, not ENOTSUP', () => {
+    const error = new DrmError(95, 'ioctl', { ioctl: 'DRM_IOCTL_SYNCOBJ_CREATE' });
+    expect([error.code, error.errno, error.message]).toEqual(['EOPNOTSUPP', -95, 'EOPNOTSUPP: operation not supported, ioctl DRM_IOCTL_SYNCOBJ_CREATE']);
+  });
+});
