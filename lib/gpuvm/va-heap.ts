@@ -232,17 +232,7 @@ export class VaHeap {
 
   /** The hole with the greatest start <= addr. */
   #holeAtOrBefore(addr: bigint): HoleNode | null {
-    let best: HoleNode | null = null;
-    let node = this.#root;
-    while (node !== null) {
-      if (node.start <= addr) {
-        best = node;
-        node = node.right;
-      } else {
-        node = node.left;
-      }
-    }
-    return best;
+    return this.#holeBefore(addr + 1n);
   }
 
   /** The hole with the greatest start < addr. */

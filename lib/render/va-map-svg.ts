@@ -304,6 +304,13 @@ function* rowParts(from: number, to: number, g: Geometry): Generator<[number, nu
   }
 }
 
+/** The widest of the row parts of global columns [from, to), where a label has the most room. */
+function widestPart(from: number, to: number, g: Geometry): [number, number, number] {
+  let best: [number, number, number] | null = null;
+  for (const part of rowParts(from, to, g)) if (best === null || part[2] > best[2]) best = part;
+  return best!;
+}
+
 /** Coverage quantised to the COVER_HEIGHT levels 1-4. */
 function coverLevel(cover: number): number {
   return cover >= 0.95 ? 4 : cover >= 0.5 ? 3 : cover >= 0.25 ? 2 : 1;
@@ -373,9 +380,7 @@ function drawLabels(out: string[], items: ReadonlyArray<ColumnItem & { mapping: 
   items.forEach((item, i) => {
     const m = item.mapping;
     if (m === null) return;
-    let best: [number, number, number] | null = null;
-    for (const part of rowParts(spans[i]!.first, spans[i]!.end, g)) if (best === null || part[2] > best[2]) best = part;
-    const [row, x, w] = best!;
+    const [row, x, w] = widestPart(spans[i]!.first, spans[i]!.end, g);
     const name = m.bo ?? 'sparse';
     if (w < name.length * CHAR_11 + 6) return;
     const barY = HEADER + row * ROW + TOP_BAND;
@@ -396,9 +401,7 @@ function drawFreeSizes(out: string[], segments: readonly AxisSegment[], itemStar
   for (const seg of segments) {
     if (itemStarts.has(seg.start)) continue;
     const size = formatSize(seg.end - seg.start);
-    let best: [number, number, number] | null = null;
-    for (const part of rowParts(seg.px0, seg.px1, g)) if (best === null || part[2] > best[2]) best = part;
-    const [row, x, w] = best!;
+    const [row, x, w] = widestPart(seg.px0, seg.px1, g);
     if (w < size.length * CHAR_10 + 4) continue;
     const barY = HEADER + row * ROW + TOP_BAND;
     out.push(`<text x="${x + w / 2}" y="${barY + 26}" font-size="10" font-family="${MONO}" text-anchor="middle" fill="#7a7a7a">${size}</text>`);

@@ -283,5 +283,5 @@ describe('VaHeap against a bitmap reference (fast-check)', () => {
       ),
       { numRuns: 2000 },
     );
-  });
+  }, 60_000);
 });

@@ -124,7 +124,7 @@ describe('renderVaMapSvg: 100,000 mappings', () => {
     expect(elements.length).toBeLessThanOrEqual(bound);
     expect(svg.length).toBeLessThanOrEqual(200 * bound);
     expect(svg.length).toBeLessThan(1 << 20);
-  });
+  }, 60_000);
   it('the bound itself is a few thousand elements at the default width, independent of the input', () => {
     expect(bound).toBeLessThan(10_000);
     expect(vaMapElementBound({ width: 4800 })).toBeLessThan(40_000);
