@@ -14,7 +14,7 @@ export interface LockDumpEntry {
 
 /** Every task that holds or waits for a lock now. */
 export function lockDump(): LockDumpEntry[] {
-  return [...activeTasks].map((task) => ({
+  return [...activeTasks()].map((task) => ({
     task: task.label,
     holds: task.held.map((lock) => lock.name),
     waitsFor: task.waitingFor === null ? null : { lock: task.waitingFor.name, heldBy: task.waitingFor.holderTask?.label ?? null },

@@ -5,6 +5,7 @@
 import { LockError } from './errors.js';
 import type { LockGuard } from './guard.js';
 import { WwBackoffError, type ResvLock } from './resv.js';
+import { requireTask } from './task.js';
 import { WwAcquireContext } from './ww-context.js';
 
 /** Options of {@link DrmExec}. */
@@ -63,6 +64,31 @@ export class DrmExec implements Disposable {
         this.#prelocked = err.contended;
       }
     }
+  }
+
+  /**
+   * Tries to lock every one of `resvs` without waiting (those already held by this exec are skipped). On
+   * the first busy one it releases what it took here and returns false, leaving the exec as it was; the
+   * caller then falls back to {@link untilAllLocked}. Uncontended requests never pay for the retry loop.
+   */
+  tryLockAll(resvs: Iterable<ResvLock>): boolean {
+    const task = requireTask('locking through', this.ctx.label);
+    this.ctx.checkUsableBy(task);
+    const taken: LockGuard<ResvLock>[] = [];
+    for (const resv of resvs) {
+      if (this.#guards.has(resv)) continue;
+      const guard = resv.tryLockAs(task, this.ctx);
+      if (guard === null) {
+        for (const g of taken.reverse()) {
+          this.#guards.delete(g.lock);
+          g.release();
+        }
+        return false;
+      }
+      this.#guards.set(resv, guard);
+      taken.push(guard);
+    }
+    return true;
   }
 
   /** Locks `resv` through the context; inside {@link untilAllLocked}, a back-off restarts the step. */

@@ -14,7 +14,7 @@ export class Mutex extends OwnedLock {
 
   /** Waits for the lock; the guard proves holding it. Refused at once if the wait could never end. */
   async lock(): Promise<LockGuard<Mutex>> {
-    const task = requireTask(`locking ${this.name}`);
+    const task = requireTask('locking', this.name);
     this.checkAcquire(task, null);
     if (this.holderTask === null) return this.grant(task, null, null) as LockGuard<Mutex>;
     return (await this.enqueue(task, null, this.waiters.length)) as LockGuard<Mutex>;
@@ -22,7 +22,7 @@ export class Mutex extends OwnedLock {
 
   /** Takes the lock if it is free, else returns null; never waits. */
   tryLock(): LockGuard<Mutex> | null {
-    const task = requireTask(`locking ${this.name}`);
+    const task = requireTask('locking', this.name);
     this.checkAcquire(task, null);
     if (this.holderTask !== null) return null;
     return this.grant(task, null, null) as LockGuard<Mutex>;

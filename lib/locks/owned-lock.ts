@@ -155,7 +155,9 @@ export abstract class OwnedLock {
     if (task !== holder) {
       throw new LockError('ERR_LOCK_NOT_OWNER', `${task?.label ?? 'code outside any task'} releases ${this.name}, which is held by ${holder.label}`, this.name);
     }
-    holder.held.splice(holder.held.lastIndexOf(this), 1);
+    const held = holder.held;
+    if (held[held.length - 1] === this) held.pop();
+    else held.splice(held.lastIndexOf(this), 1);
     holder.updateActivity();
     if (this.#holderCtx !== null) this.#holderCtx.acquired--;
     this.#holder = null;

@@ -6,7 +6,7 @@ import { LockError } from './errors.js';
 import type { LockGuard } from './guard.js';
 import { OwnedLock } from './owned-lock.js';
 import { countBackoff } from './stats.js';
-import { requireTask } from './task.js';
+import { requireTask, type LockTask } from './task.js';
 import type { WwAcquireContext } from './ww-context.js';
 
 /** Thrown to a ww context that must back off; `contended` is the lock to take first on the retry. */
@@ -38,7 +38,7 @@ export class ResvLock extends OwnedLock {
    * without a context (a single reservation; nesting a second one without a context is ERR_LOCK_ORDER).
    */
   async lock(ctx?: WwAcquireContext): Promise<LockGuard<ResvLock>> {
-    const task = requireTask(`locking ${this.name}`);
+    const task = requireTask('locking', this.name);
     const ww = ctx ?? null;
     ww?.checkUsableBy(task);
     this.checkAcquire(task, ww);
@@ -52,6 +52,25 @@ export class ResvLock extends OwnedLock {
     const holderCtx = this.holderContext;
     if (holderCtx !== null && ww.stamp < holderCtx.stamp) this.wound(holderCtx);
     return (await this.enqueue(task, ww, this.queuePosition(ww))) as LockGuard<ResvLock>;
+  }
+
+  /**
+   * dma_resv_trylock (ww_mutex_trylock with `ctx`): takes the lock if it is free, else returns null; never
+   * waits and never backs off. The same checks as {@link lock} apply.
+   */
+  tryLock(ctx?: WwAcquireContext): LockGuard<ResvLock> | null {
+    const task = requireTask('locking', this.name);
+    const ww = ctx ?? null;
+    ww?.checkUsableBy(task);
+    return this.tryLockAs(task, ww);
+  }
+
+  /** @internal {@link tryLock} for a caller that has already checked `task` and `ww` (DrmExec.tryLockAll). */
+  tryLockAs(task: LockTask, ww: WwAcquireContext | null): LockGuard<ResvLock> | null {
+    this.checkAcquire(task, ww);
+    if (this.holderTask !== null) return null;
+    if (ww !== null && ww.acquired === 0) ww.wounded = false;
+    return this.grant(task, ww, null) as LockGuard<ResvLock>;
   }
 
   /** Older contexts queue ahead of younger ones; waiters without a context keep their FIFO place. */

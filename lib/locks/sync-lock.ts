@@ -21,7 +21,7 @@ export class SyncLock extends OwnedLock {
    * together while the task holds `nestLock`, the outer lock that orders them.
    */
   lockSync(nestLock: OwnedLock | null = null): LockGuard<SyncLock> {
-    const task = requireTask(`locking ${this.name}`);
+    const task = requireTask('locking', this.name);
     this.checkAcquire(task, null, nestLock);
     const holder = this.holderTask;
     if (holder !== null) {

@@ -9,8 +9,14 @@ import type { OwnedLock } from './owned-lock.js';
 const storage = new AsyncLocalStorage<LockTask>();
 let nextTaskId = 1;
 
-/** Tasks that hold or wait for at least one lock, for {@link lockDump}. */
-export const activeTasks = new Set<LockTask>();
+// Tasks that hold or wait for at least one lock, for lockDump(): an intrusive list, since a task joins and
+// leaves it on nearly every lock and unlock, and a Set churned that way keeps the garbage collector busy.
+let firstActive: LockTask | null = null;
+
+/** The tasks that hold or wait for a lock now. */
+export function* activeTasks(): IterableIterator<LockTask> {
+  for (let task = firstActive; task !== null; task = task.nextActive) yield task;
+}
 
 /** One holder of locks: the async call chain started by {@link runTask}. */
 export class LockTask {
@@ -33,10 +39,28 @@ export class LockTask {
     return `${this.name}#${this.id}`;
   }
 
+  /** @internal links of the active-task list. */
+  nextActive: LockTask | null = null;
+  /** @internal */
+  prevActive: LockTask | null = null;
+  #active = false;
+
   /** Keeps {@link activeTasks} equal to the tasks that hold or wait. */
   updateActivity(): void {
-    if (this.held.length > 0 || this.waitingFor !== null) activeTasks.add(this);
-    else activeTasks.delete(this);
+    const active = this.held.length > 0 || this.waitingFor !== null;
+    if (active === this.#active) return;
+    this.#active = active;
+    if (active) {
+      this.nextActive = firstActive;
+      if (firstActive !== null) firstActive.prevActive = this;
+      firstActive = this;
+      return;
+    }
+    if (this.prevActive === null) firstActive = this.nextActive;
+    else this.prevActive.nextActive = this.nextActive;
+    if (this.nextActive !== null) this.nextActive.prevActive = this.prevActive;
+    this.nextActive = null;
+    this.prevActive = null;
   }
 }
 
@@ -50,10 +74,14 @@ export function currentTask(): LockTask | null {
   return storage.getStore() ?? null;
 }
 
-/** The caller's task; outside any task, a clear error rather than a guess at who the holder is. */
-export function requireTask(what: string): LockTask {
+/**
+ * The caller's task; outside any task, a clear error rather than a guess at who the holder is. `action` and
+ * `lockName` only make the message ("locking", "vm.resv"), so nothing is built on the fast path.
+ */
+export function requireTask(action: string, lockName = ''): LockTask {
   const task = storage.getStore();
   if (task === undefined) {
+    const what = lockName === '' ? action : `${action} ${lockName}`;
     throw new LockError('ERR_LOCK_NO_TASK', `${what} outside a lock task: wrap the caller in runTask(name, fn) so the lock knows its holder`);
   }
   return task;

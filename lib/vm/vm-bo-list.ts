@@ -23,15 +23,15 @@ export class VmBoList {
   }
 
   /** Runs `section` under the list's protection: takes the internal lock, or asserts the VM resv. */
-  #guarded<T>(what: string, section: () => T): T {
+  #guarded<T>(action: string, section: () => T): T {
     if (this.#lock !== null) return this.#lock.hold(section);
-    this.#vmResv!.assertHeld(`${what} (${this.name} is protected by the VM's reservation)`);
+    if (!this.#vmResv!.isHeld()) this.#vmResv!.assertHeld(`${action} ${this.name} (protected by the VM's reservation)`);
     return section();
   }
 
   /** Adds `vmBo` unless present; true if added. */
   add(vmBo: VmBo): boolean {
-    return this.#guarded(`adding to ${this.name}`, () => {
+    return this.#guarded('adding to', () => {
       if (this.#items.has(vmBo)) return false;
       this.#items.add(vmBo);
       return true;
@@ -44,12 +44,12 @@ export class VmBoList {
    */
   remove(vmBo: VmBo): boolean {
     if (!this.#items.has(vmBo)) return false;
-    return this.#guarded(`removing from ${this.name}`, () => this.#items.delete(vmBo));
+    return this.#guarded('removing from', () => this.#items.delete(vmBo));
   }
 
   /** True if `vmBo` is on the list, zombie or not. */
   has(vmBo: VmBo): boolean {
-    return this.#guarded(`looking up ${this.name}`, () => this.#items.has(vmBo));
+    return this.#guarded('looking up', () => this.#items.has(vmBo));
   }
 
   /**
@@ -57,7 +57,7 @@ export class VmBoList {
    * pop-into-a-local-list walk: entries added or removed meanwhile do not disturb the caller's loop.
    */
   entries(): VmBo[] {
-    return this.#guarded(`iterating ${this.name}`, () => [...this.#items].filter((vmBo) => !vmBo.zombie));
+    return this.#guarded('iterating', () => [...this.#items].filter((vmBo) => !vmBo.zombie));
   }
 
   /** Every entry including zombies, without locking: for invariant checks only. */

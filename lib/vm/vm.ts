@@ -70,6 +70,13 @@ export interface ExecLockOptions {
   extra?: (exec: DrmExec) => Promise<void>;
 }
 
+/** What one request touches; see Vm.#touched. */
+interface Touched {
+  resvs: ResvLock[];
+  mapped: Bo[];
+  relinked: Bo[];
+}
+
 function inTask<T>(name: string, fn: () => T): T {
   return currentTask() === null ? runTask(name, fn) : fn();
 }
@@ -185,7 +192,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     let vmBo: VmBo;
     if (this.#immediate) {
       const spare = this.gpuvm.createVmBo(bo.gem);
-      vmBo = inTask(`${this.name}.obtain`, () => this.gpuvm.obtainPrealloc(spare));
+      vmBo = currentTask() === null ? runTask(`${this.name}.obtain`, () => this.gpuvm.obtainPrealloc(spare)) : this.gpuvm.obtainPrealloc(spare);
     } else {
       guard?.assertHolds(bo.resv, 'drm_gpuvm_bo_obtain_locked');
       vmBo = this.gpuvm.obtain(bo.gem);
@@ -278,53 +285,78 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     });
   }
 
-  async #request(kind: string, makeOps: () => GpuVaOps): Promise<void> {
+  #request(kind: string, makeOps: () => GpuVaOps): Promise<void> {
     this.#checkOpen();
-    return inTask(`${this.name}.${kind}`, async () => {
-      using _request = await this.lock.lock();
+    return currentTask() === null ? runTask(`${this.name}.${kind}`, () => this.#transact(kind, makeOps)) : this.#transact(kind, makeOps);
+  }
+
+  // try/finally rather than `using` in this hot path: TypeScript's downlevel `using` allocates per scope.
+  async #transact(kind: string, makeOps: () => GpuVaOps): Promise<void> {
+    const request = this.lock.tryLock() ?? await this.lock.lock();
+    try {
       this.#checkOpen();
       const ops = makeOps();
-      const mapped = this.#mappedBos(ops);
-      for (const bo of mapped) bo.claimMode(this.#immediate, this.name);
-      using exec = new DrmExec({ ignoreDuplicates: true, name: `${this.name}.${kind}` });
-      await exec.untilAllLocked(async (e) => {
-        await this.prepareVm(e);
-        await this.#lockOpObjects(e, ops);
-      });
-      // Immediate mode may not allocate under the gpuva lock: the pairs the MAP ops need exist beforehand.
-      const spares = this.#immediate ? mapped.map((bo) => this.#obtainPair(bo, null)) : [];
+      const touched = this.#touched(ops);
+      for (const bo of touched.mapped) bo.claimMode(this.#immediate, this.name);
+      const exec = new DrmExec({ ignoreDuplicates: true, name: kind });
       try {
-        await this.backend.commit(this.gpuvm, ops);
-      } catch (err) {
-        // A pair this request created is freed at once (put under the gpuva lock), leaving no zombie behind.
-        for (const vmBo of spares) {
-          boOf(vmBo.obj).gpuvaLock.hold(() => vmBo.put());
-          this.#dropRefCount(vmBo);
+        // Uncontended, everything is taken at once; otherwise the drm_exec loop with wound-wait back-off.
+        if (!exec.tryLockAll(touched.resvs)) {
+          await exec.untilAllLocked(async (e) => {
+            for (const resv of touched.resvs) await e.lock(resv);
+          });
         }
-        throw err;
+        await this.#commitAndApply(ops, touched);
+      } finally {
+        exec[Symbol.dispose]();
       }
-      this.#applyCommitted(ops, mapped, spares);
-    });
-  }
-
-  #mappedBos(ops: GpuVaOps): Bo[] {
-    const bos = new Set<Bo>();
-    for (const op of ops) if (op.type === 'map' && op.obj !== null) bos.add(boOf(op.obj));
-    return [...bos];
-  }
-
-  // Synchronous from here to the end: nothing else runs until the tree, pairs and lists agree again.
-  #applyCommitted(ops: GpuVaOps, mapped: Bo[], spares: VmBo[]): void {
-    const gems = new Set<GemObject>();
-    for (const op of ops) {
-      if (op.type === 'map' && op.obj !== null) gems.add(op.obj);
-      else if (op.type === 'remap' && op.unmap.va.vmBo !== null) gems.add(op.unmap.va.vmBo.obj);
-      else if (op.type === 'unmap' && op.va.vmBo !== null) gems.add(op.va.vmBo.obj);
+    } finally {
+      request.release();
     }
-    const guards = this.#immediate ? [...gems].map((gem) => boOf(gem).gpuvaLock.lockSync(this.lock)) : [];
+  }
+
+  // What a request touches: the reservations to lock (the VM's first, then each op's BO, as
+  // drm_gpuvm_prepare_vm + sm_map_exec_lock would), the BOs it maps, and the BOs whose pair lists change.
+  #touched(ops: GpuVaOps): Touched {
+    const resvs = [this.resv];
+    const mapped: Bo[] = [];
+    const relinked: Bo[] = [];
+    const note = (bo: Bo, list: Bo[]): void => {
+      if (!list.includes(bo)) list.push(bo);
+      if (!resvs.includes(bo.resv)) resvs.push(bo.resv);
+    };
+    for (const op of ops.ops) {
+      if (op.type === 'map') {
+        if (op.obj === null) continue;
+        const bo = boOf(op.obj);
+        note(bo, mapped);
+        if (!relinked.includes(bo)) relinked.push(bo);
+      } else if (op.type !== 'prefetch') {
+        const va = op.type === 'remap' ? op.unmap.va : op.va;
+        if (va.obj !== null) note(boOf(va.obj), relinked);
+      }
+    }
+    return { resvs, mapped, relinked };
+  }
+
+  async #commitAndApply(ops: GpuVaOps, touched: Touched): Promise<void> {
+    // Immediate mode may not allocate under the gpuva lock: the pairs the MAP ops need exist beforehand.
+    const spares = this.#immediate ? touched.mapped.map((bo) => this.#obtainPair(bo, null)) : [];
+    try {
+      await this.backend.commit(this.gpuvm, ops);
+    } catch (err) {
+      // A pair this request created is freed at once (put under the gpuva lock), leaving no zombie behind.
+      for (const vmBo of spares) {
+        boOf(vmBo.obj).gpuvaLock.hold(() => vmBo.put());
+        this.#dropRefCount(vmBo);
+      }
+      throw err;
+    }
+    // Synchronous from here on: nothing else runs until the tree, pairs and lists agree again.
+    const guards = this.#immediate ? touched.relinked.map((bo) => bo.gpuvaLock.lockSync(this.lock)) : [];
     try {
       this.gpuvm.apply(ops);
-      for (const bo of mapped) {
+      for (const bo of touched.mapped) {
         const vmBo = bo.gem.gpuvaList.get(this.gpuvm)!;
         this.#pairs.add(vmBo);
         if (this.isExtobj(bo)) this.extobjList.add(vmBo);
@@ -334,20 +366,14 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
         this.#dropRefCount(vmBo);
       }
     } finally {
-      for (const guard of guards.reverse()) guard.release();
+      for (let i = guards.length - 1; i >= 0; i--) guards[i]!.release();
     }
     // The gpuva-lock policy frees at once: pairs that lost their last mapping go now, under the request's locks.
-    if (this.policy === 'gpuva-lock') this.gpuvm.deferredCleanup();
+    if (this.policy === 'gpuva-lock' && this.gpuvm.deferredCount > 0) this.gpuvm.deferredCleanup();
   }
 
   async #lockOpObjects(exec: DrmExec, ops: GpuVaOps): Promise<void> {
-    const seen = new Set<GemObject>();
-    for (const op of ops) {
-      const gem = op.type === 'map' ? op.obj : op.type === 'remap' ? op.unmap.va.obj : op.type === 'unmap' ? op.va.obj : null;
-      if (gem === null || seen.has(gem)) continue;
-      seen.add(gem);
-      await exec.lock(boOf(gem).resv);
-    }
+    for (const resv of this.#touched(ops).resvs.slice(1)) await exec.lock(resv);
   }
 
   // ---- deferred cleanup ----------------------------------------------------------------------------
