@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: MIT
+// vgpuvm (test/kmod/vgpuvm_drm.h): the project's test-only DRM driver whose VM_BIND runs the kernel's own
+// drm_gpuvm and records the ops it generated. Calls to create BOs and VMs, bind map/unmap requests, and read
+// back the kernel's VA tree and op list, so our model can be compared with the kernel's, request by request.
+// Only inside `drm-gpuvm vm --kernel sid --with-vgpuvm`; like every driver-private ioctl, each call checks
+// the driver name first.
+import type { GpuVaOp } from '../gpuvm/ops.js';
+import { toU64 } from '../u64.js';
+import { BindRefusedError } from './bind-refused-error.js';
+import { bindRequestsFromOps } from './bind-requests.js';
+import type { GemHandles } from './gem-handles.js';
+import { driverIoctl, ioctlCall, IOC_READ, IOC_WRITE, type IoctlCall } from './ioctl-call.js';
+import type { KernelBinder } from './kernel-vm-bind-backend.js';
+import { defineStruct, encodeArray, encodeStruct, readField, type UapiStruct } from './uapi-struct.js';
+
+const DRIVER = 'vgpuvm';
+
+/** vgpuvm uAPI constants. */
+export const VGPUVM = {
+  DRM_VGPUVM_VM_CREATE_IMMEDIATE: 1 << 0,
+  DRM_VGPUVM_BIND_OP_MAP: 0,
+  DRM_VGPUVM_BIND_OP_UNMAP: 1,
+  DRM_VGPUVM_BIND_SPARSE: 1 << 0,
+  DRM_VGPUVM_BIND_MAX_OPS: 4096,
+  DRM_VGPUVM_VA_SPARSE: 1 << 1,
+  DRM_VGPUVM_OP_MAP: 1,
+  DRM_VGPUVM_OP_REMAP: 2,
+  DRM_VGPUVM_OP_UNMAP: 3,
+  DRM_VGPUVM_QUERY_TREE: 0,
+  DRM_VGPUVM_QUERY_OPS: 1,
+} as const;
+
+/** struct drm_vgpuvm_bo_create. */
+export const VGPUVM_BO_CREATE = defineStruct('struct drm_vgpuvm_bo_create', 24, { size: [0, 'u64'], handle: 8, pad: 12, bo_id: [16, 'u64'] });
+/** struct drm_vgpuvm_vm_create. */
+export const VGPUVM_VM_CREATE = defineStruct('struct drm_vgpuvm_vm_create', 40, {
+  va_start: [0, 'u64'], va_range: [8, 'u64'], reserve_start: [16, 'u64'], reserve_range: [24, 'u64'], flags: 32, vm_id: 36,
+});
+/** struct drm_vgpuvm_vm_destroy. */
+export const VGPUVM_VM_DESTROY = defineStruct('struct drm_vgpuvm_vm_destroy', 8, { vm_id: 0, pad: 4 });
+/** struct drm_vgpuvm_bind_op. */
+export const VGPUVM_BIND_OP = defineStruct('struct drm_vgpuvm_bind_op', 40, {
+  op: 0, flags: 4, handle: 8, pad: 12, addr: [16, 'u64'], range: [24, 'u64'], bo_offset: [32, 'u64'],
+});
+/** struct drm_vgpuvm_vm_bind. */
+export const VGPUVM_VM_BIND = defineStruct('struct drm_vgpuvm_vm_bind', 32, {
+  vm_id: 0, count: 4, ops: [8, 'u64'], stride: 16, done: 20, failed_op: 24, pad: 28,
+});
+/** struct drm_vgpuvm_va. */
+export const VGPUVM_VA = defineStruct('struct drm_vgpuvm_va', 40, {
+  addr: [0, 'u64'], range: [8, 'u64'], bo_offset: [16, 'u64'], bo_id: [24, 'u64'], flags: 32, pad: 36,
+});
+/** struct drm_vgpuvm_op. */
+export const VGPUVM_OP = defineStruct('struct drm_vgpuvm_op', 128, { kind: 0, keep: 4, va: [8, VGPUVM_VA], prev: [48, VGPUVM_VA], next: [88, VGPUVM_VA] });
+/** struct drm_vgpuvm_vm_query. */
+export const VGPUVM_VM_QUERY = defineStruct('struct drm_vgpuvm_vm_query', 24, { vm_id: 0, what: 4, capacity: 8, count: 12, records: [16, 'u64'] });
+/** struct drm_vgpuvm_stats. */
+export const VGPUVM_STATS = defineStruct('struct drm_vgpuvm_stats', 32, { vms: [0, 'u64'], bos: [8, 'u64'], vm_bos: [16, 'u64'], vas: [24, 'u64'] });
+
+/** DRM_IOCTL_VGPUVM_BO_CREATE. */
+export const DRM_IOCTL_VGPUVM_BO_CREATE = driverIoctl('DRM_IOCTL_VGPUVM_BO_CREATE', 0x00, IOC_READ | IOC_WRITE, VGPUVM_BO_CREATE);
+/** DRM_IOCTL_VGPUVM_VM_CREATE. */
+export const DRM_IOCTL_VGPUVM_VM_CREATE = driverIoctl('DRM_IOCTL_VGPUVM_VM_CREATE', 0x02, IOC_READ | IOC_WRITE, VGPUVM_VM_CREATE);
+/** DRM_IOCTL_VGPUVM_VM_DESTROY. */
+export const DRM_IOCTL_VGPUVM_VM_DESTROY = driverIoctl('DRM_IOCTL_VGPUVM_VM_DESTROY', 0x03, IOC_WRITE, VGPUVM_VM_DESTROY);
+/** DRM_IOCTL_VGPUVM_VM_BIND. */
+export const DRM_IOCTL_VGPUVM_VM_BIND = driverIoctl('DRM_IOCTL_VGPUVM_VM_BIND', 0x04, IOC_READ | IOC_WRITE, VGPUVM_VM_BIND);
+/** DRM_IOCTL_VGPUVM_VM_QUERY. */
+export const DRM_IOCTL_VGPUVM_VM_QUERY = driverIoctl('DRM_IOCTL_VGPUVM_VM_QUERY', 0x05, IOC_READ | IOC_WRITE, VGPUVM_VM_QUERY);
+/** DRM_IOCTL_VGPUVM_STATS. */
+export const DRM_IOCTL_VGPUVM_STATS = driverIoctl('DRM_IOCTL_VGPUVM_STATS', 0x06, IOC_READ, VGPUVM_STATS);
+
+/** A map or unmap request as VM_BIND takes it; `bo` null (with a map) is a sparse mapping. */
+export type VgpuvmBindRequest =
+  | { op: 'map'; addr: bigint; range: bigint; bo: { handle: number; offset: bigint } | null }
+  | { op: 'unmap'; addr: bigint; range: bigint };
+
+/** A mapping as the kernel's drm_gpuvm holds it; `boId` 0n is sparse. */
+export interface VgpuvmVa {
+  addr: bigint;
+  range: bigint;
+  /** The drm_gpuva's gem.offset as GPUVM computed it (sparse pieces get extrapolated offsets too). */
+  offset: bigint;
+  boId: bigint;
+  flags: number;
+}
+
+/** One op the kernel generated, in order. */
+export type VgpuvmOp =
+  | { kind: 'map'; va: VgpuvmVa }
+  | { kind: 'unmap'; va: VgpuvmVa; keep: boolean }
+  | { kind: 'remap'; va: VgpuvmVa; keep: boolean; prev: VgpuvmVa | null; next: VgpuvmVa | null };
+
+/** BO_CREATE of `size` bytes (rounded up to pages); outputs `handle`, `size`, `bo_id` in buffers[0]. */
+export function vgpuvmBoCreate(size: bigint | number): IoctlCall {
+  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_BO_CREATE, encodeStruct(VGPUVM_BO_CREATE, { size: toU64(size, 'size') }));
+}
+
+/** VM_CREATE of `[start, start+range)`, with an optional kernel-reserved node; outputs `vm_id`. */
+export function vgpuvmVmCreate(options: {
+  start: bigint;
+  range: bigint;
+  reserve?: { start: bigint; range: bigint } | null;
+  immediate?: boolean;
+}): IoctlCall {
+  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_VM_CREATE, encodeStruct(VGPUVM_VM_CREATE, {
+    va_start: toU64(options.start, 'start'),
+    va_range: toU64(options.range, 'range'),
+    reserve_start: toU64(options.reserve?.start ?? 0n, 'reserve.start'),
+    reserve_range: toU64(options.reserve?.range ?? 0n, 'reserve.range'),
+    flags: options.immediate === true ? VGPUVM.DRM_VGPUVM_VM_CREATE_IMMEDIATE : 0,
+  }));
+}
+
+/** VM_DESTROY. */
+export function vgpuvmVmDestroy(vmId: number): IoctlCall {
+  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_VM_DESTROY, encodeStruct(VGPUVM_VM_DESTROY, { vm_id: vmId }));
+}
+
+/** VM_BIND of `requests`, run in order by the kernel; outputs `done` and `failed_op`. */
+export function vgpuvmVmBind(vmId: number, requests: readonly VgpuvmBindRequest[]): IoctlCall {
+  if (requests.length === 0 || requests.length > VGPUVM.DRM_VGPUVM_BIND_MAX_OPS) {
+    throw new RangeError(`vgpuvm VM_BIND takes 1 to ${VGPUVM.DRM_VGPUVM_BIND_MAX_OPS} requests, got ${requests.length}`);
+  }
+  const ops = encodeArray(VGPUVM_BIND_OP, requests.map((req, i) => {
+    const where = { addr: toU64(req.addr, `requests[${i}].addr`), range: toU64(req.range, `requests[${i}].range`) };
+    if (req.op === 'unmap') return { op: VGPUVM.DRM_VGPUVM_BIND_OP_UNMAP, ...where };
+    if (req.bo === null) return { op: VGPUVM.DRM_VGPUVM_BIND_OP_MAP, flags: VGPUVM.DRM_VGPUVM_BIND_SPARSE, ...where };
+    return { op: VGPUVM.DRM_VGPUVM_BIND_OP_MAP, handle: req.bo.handle, bo_offset: toU64(req.bo.offset, `requests[${i}].bo.offset`), ...where };
+  }));
+  const arg = encodeStruct(VGPUVM_VM_BIND, { vm_id: vmId, count: requests.length, stride: VGPUVM_BIND_OP.size });
+  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_VM_BIND, arg, [ops], [{ buffer: 0, offset: VGPUVM_VM_BIND.fields['ops']!.offset, target: 1 }]);
+}
+
+/**
+ * VM_QUERY of the tree or of the last bind's ops into room for `capacity` records (buffers[1]); `count` in
+ * buffers[0] says how many there are: query again with more room when it exceeds `capacity`.
+ */
+export function vgpuvmVmQuery(vmId: number, what: 'tree' | 'ops', capacity: number): IoctlCall {
+  const record = what === 'tree' ? VGPUVM_VA : VGPUVM_OP;
+  const arg = encodeStruct(VGPUVM_VM_QUERY, {
+    vm_id: vmId, what: what === 'tree' ? VGPUVM.DRM_VGPUVM_QUERY_TREE : VGPUVM.DRM_VGPUVM_QUERY_OPS, capacity,
+  });
+  const room = new Uint8Array(record.size * capacity);
+  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_VM_QUERY, arg, capacity > 0 ? [room] : [], capacity > 0 ? [{ buffer: 0, offset: 16, target: 1 }] : []);
+}
+
+/** A vgpuvm VM as the backend knows it: its id, and the GEM handle of each object on the same DRM file. */
+export interface VgpuvmVm extends GemHandles {
+  readonly vmId: number;
+}
+
+/**
+ * The VM_BIND for an op list of our model: the requests that make the kernel's drm_gpuvm regenerate the
+ * same ops (bind-requests.ts), in one ioctl, so the list is applied whole or not at all. An empty list
+ * needs no ioctl.
+ */
+export function vgpuvmVmBindFromOps(vm: VgpuvmVm, ops: Iterable<GpuVaOp>): IoctlCall[] {
+  const requests = bindRequestsFromOps(DRIVER, ops, vm);
+  if (requests.length === 0) return [];
+  if (requests.length > VGPUVM.DRM_VGPUVM_BIND_MAX_OPS) {
+    throw new BindRefusedError(DRIVER, 'ERR_BIND_UNSUPPORTED', `${requests.length} bind requests in one op list; VM_BIND takes at most ${VGPUVM.DRM_VGPUVM_BIND_MAX_OPS}`);
+  }
+  return [vgpuvmVmBind(vm.vmId, requests.map((req): VgpuvmBindRequest => (req.kind === 'unmap'
+    ? { op: 'unmap', addr: req.addr, range: req.range }
+    : { op: 'map', addr: req.addr, range: req.range, bo: req.handle === null ? null : { handle: req.handle, offset: req.offset } })))];
+}
+
+/** The binder for a vgpuvm VM: synchronous binds, no syncs (the driver has no queue). */
+export function vgpuvmBinder(vm: VgpuvmVm): KernelBinder {
+  return { driver: DRIVER, completesAsync: false, calls: (ops) => vgpuvmVmBindFromOps(vm, ops) };
+}
+
+/** STATS: live VMs, BOs, vm_bos and mappings module-wide (outputs in buffers[0]). */
+export function vgpuvmStats(): IoctlCall {
+  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_STATS, new Uint8Array(VGPUVM_STATS.size));
+}
+
+/** A scalar output of a completed call (`handle`, `bo_id`, `vm_id`, `count`, `done`, a STATS counter...). */
+export function readVgpuvmField(call: IoctlCall, field: string): bigint {
+  return readField(call.ioctl.struct, call.buffers[0]!, field);
+}
+
+function readVa(bytes: Uint8Array): VgpuvmVa {
+  const field = (name: string): bigint => readField(VGPUVM_VA, bytes, name);
+  return { addr: field('addr'), range: field('range'), offset: field('bo_offset'), boId: field('bo_id'), flags: Number(field('flags')) };
+}
+
+function nested(struct: UapiStruct, bytes: Uint8Array, field: string): Uint8Array {
+  const spec = struct.fields[field]!;
+  return bytes.subarray(spec.offset, spec.offset + (spec.type as UapiStruct).size);
+}
+
+/** The records a completed tree query returned (at most its capacity). */
+export function decodeVgpuvmTree(call: IoctlCall): VgpuvmVa[] {
+  const count = Math.min(Number(readField(VGPUVM_VM_QUERY, call.buffers[0]!, 'count')), Number(readField(VGPUVM_VM_QUERY, call.buffers[0]!, 'capacity')));
+  const records = call.buffers[1] ?? new Uint8Array(0);
+  return Array.from({ length: count }, (_, i) => readVa(records.subarray(i * VGPUVM_VA.size, (i + 1) * VGPUVM_VA.size)));
+}
+
+/** The ops a completed ops query returned (at most its capacity). */
+export function decodeVgpuvmOps(call: IoctlCall): VgpuvmOp[] {
+  const count = Math.min(Number(readField(VGPUVM_VM_QUERY, call.buffers[0]!, 'count')), Number(readField(VGPUVM_VM_QUERY, call.buffers[0]!, 'capacity')));
+  const records = call.buffers[1] ?? new Uint8Array(0);
+  const ops: VgpuvmOp[] = [];
+  for (let i = 0; i < count; i++) {
+    const bytes = records.subarray(i * VGPUVM_OP.size, (i + 1) * VGPUVM_OP.size);
+    const kind = Number(readField(VGPUVM_OP, bytes, 'kind'));
+    const keep = readField(VGPUVM_OP, bytes, 'keep') !== 0n;
+    const va = readVa(nested(VGPUVM_OP, bytes, 'va'));
+    if (kind === VGPUVM.DRM_VGPUVM_OP_MAP) {
+      ops.push({ kind: 'map', va });
+    } else if (kind === VGPUVM.DRM_VGPUVM_OP_UNMAP) {
+      ops.push({ kind: 'unmap', va, keep });
+    } else if (kind === VGPUVM.DRM_VGPUVM_OP_REMAP) {
+      const piece = (name: string): VgpuvmVa | null => {
+        const p = readVa(nested(VGPUVM_OP, bytes, name));
+        return p.range === 0n ? null : p;
+      };
+      ops.push({ kind: 'remap', va, keep, prev: piece('prev'), next: piece('next') });
+    } else {
+      throw new Error(`vgpuvm: unknown op kind ${kind} in a VM_QUERY record`);
+    }
+  }
+  return ops;
+}
