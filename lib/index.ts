@@ -28,5 +28,6 @@ export * as nouveau from './backends/nouveau.js';
 export * as panthor from './backends/panthor.js';
 export * as msm from './backends/msm.js';
 export * as amdgpu from './backends/amdgpu.js';
+export * as vgpuvm from './backends/vgpuvm.js';
 export { renderVaMapSvg, vaMapElementBound, VaMapInputError, type VaMapInput, type VaMapMapping, type VaMapOptions } from './render/va-map-svg.js';
 export { vaMapInputFromGpuVm, parseVaDump, isVaDump, VaDumpSyntaxError } from './render/va-map-input.js';
