@@ -22,8 +22,10 @@ export function formatSize(bytes: bigint, short = false): string {
     const scale = 1n << BigInt(10 * unit);
     if (bytes % scale === 0n && bytes / scale < 10000n && (bytes >= scale || unit === 0)) return `${bytes / scale} ${UNITS[unit]}`;
   }
+  // The unit in which the rounded value is below 1024 (so 2^20-1 bytes is ≈1 MiB, not ≈1024 KiB).
+  const half = short ? 2n : 20n;
   let unit = 0;
-  while (unit < UNITS.length - 1 && bytes >= 1n << BigInt(10 * (unit + 1))) unit++;
+  while (unit < UNITS.length - 1 && bytes + (1n << BigInt(10 * unit)) / half >= 1n << BigInt(10 * (unit + 1))) unit++;
   const scale = 1n << BigInt(10 * unit);
   if (short) return `\u2248${(bytes + scale / 2n) / scale} ${UNITS[unit]}`;
   if ((bytes * 100n) % scale === 0n) {

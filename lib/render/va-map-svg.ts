@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The VA map picture: a GPU VA space drawn as SVG. One bar (wrapped over up to four rows) is the address
 // axis; mappings are coloured by BO, sparse mappings hatched, the kernel-reserved node cross-hatched and
-// marked above the bar, free VA left light. The axis is broken over large free ranges (va-axis.ts) and the
-// bar is drawn per pixel column (va-columns.ts), so the picture stays readable and bounded at any size:
-// at most `vaMapElementBound()` SVG elements whether the VA space holds ten mappings or a million.
+// marked above the bar, free VA left light. The axis is schematic for a few mappings and linear, broken
+// over large free ranges, for many (va-axis.ts); the bar is drawn per pixel column (va-columns.ts). So the
+// picture stays readable and bounded at any size: at most `vaMapElementBound()` SVG elements whether the
+// VA space holds ten mappings or a million.
 import { BREAK_COLOUR, FREE_COLOUR, OTHER_BOS_COLOUR, boColour } from './palette.js';
 import { formatAddress, formatSize } from './format.js';
 import { addressOf, layoutAxis, pixelOf, SCHEMATIC_MAX_PIECES, type Axis, type AxisLayout, type AxisSegment } from './va-axis.js';
@@ -119,7 +120,8 @@ function checkedWidth(options: VaMapOptions): number {
 export function vaMapElementBound(options: VaMapOptions = {}): number {
   const g = geometry(checkedWidth(options), Number.MAX_SAFE_INTEGER);
   const maxBreaks = g.axis.maxBreaks;
-  const portions = maxBreaks + 1 + maxBreaks + g.rows; // linear pieces and break marks, each split by rows
+  // Axis pieces, each split by row ends: linear pieces and break marks, or the schematic pieces.
+  const portions = Math.max(2 * maxBreaks + 1, SCHEMATIC_MAX_PIECES) + g.rows;
   const fixed = 16 + 2 * g.rows + 2 * g.rows; // header, defs, row frames, reserved markers
   const runs = g.pixels;
   const separators = Math.ceil(g.pixels / SEPARATE_WIDTH);

@@ -125,6 +125,17 @@ describe('renderVaMapSvg: 100,000 mappings', () => {
     expect(svg.length).toBeLessThanOrEqual(200 * bound);
     expect(svg.length).toBeLessThan(1 << 20);
   }, 60_000);
+  it.each([
+    // 64 mappings with free VA around each: the most pieces a schematic axis has, all labelled.
+    ['schematic, most pieces', Array.from({ length: 64 }, (_, i) => map(BigInt(2 * i + 1) << 20n, 1n << 20n, `b${i % 25}`))],
+    // One-byte mappings at 2^0 .. 2^63, free ranges doubling between them: the most breaks a linear axis has.
+    ['linear, most breaks', Array.from({ length: 64 }, (_, i) => map(1n << BigInt(i), 1n, `b${i % 25}`))],
+  ])('%s: element count stays under the bound', (_name, mappings) => {
+    const reserved = { addr: U64_MAX - 0x1000n, range: 0x1000n };
+    const { elements } = parse({ start: 0n, range: U64_MAX, reserved, mappings });
+    expect(elements.length).toBeLessThanOrEqual(bound);
+    if (_name.startsWith('linear')) expect(elements.filter((e) => e.attrs.class === 'break').length).toBeGreaterThanOrEqual(50);
+  });
   it('the bound itself is a few thousand elements at the default width, independent of the input', () => {
     expect(bound).toBeLessThan(10_000);
     expect(vaMapElementBound({ width: 4800 })).toBeLessThan(40_000);
