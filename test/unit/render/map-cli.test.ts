@@ -84,6 +84,11 @@ describe('drm-gpuvm map', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/bad\.dump: line 2: .*address order/);
   });
+  it('says when the output cannot be written, with exit status 1', async () => {
+    const result = await map('--svg', CASE, '-o', join(dir, 'no-such-dir', 'x.svg'));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/cannot write .*x\.svg: ENOENT/);
+  });
   it('says when the input cannot be read', async () => {
     const result = await map('--svg', join(dir, 'missing.trace'));
     expect(result.code).toBe(2);
