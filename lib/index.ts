@@ -31,3 +31,5 @@ export * as amdgpu from './backends/amdgpu.js';
 export * as vgpuvm from './backends/vgpuvm.js';
 export { renderVaMapSvg, vaMapElementBound, VaMapInputError, type VaMapInput, type VaMapMapping, type VaMapOptions } from './render/va-map-svg.js';
 export { vaMapInputFromGpuVm, parseVaDump, isVaDump, VaDumpSyntaxError } from './render/va-map-input.js';
+export { runInVm, type VmRunOptions, type VmRunResult } from './qemu/run-vm.js';
+export { VmError, type VmErrorCode } from './qemu/errors.js';
