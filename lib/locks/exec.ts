@@ -72,7 +72,7 @@ export class DrmExec implements Disposable {
    * caller then falls back to {@link untilAllLocked}. Uncontended requests never pay for the retry loop.
    */
   tryLockAll(resvs: Iterable<ResvLock>): boolean {
-    const task = requireTask('locking through', this.ctx.label);
+    const task = requireTask('locking through ww acquire context', this.ctx.name);
     this.ctx.checkUsableBy(task);
     const taken: LockGuard<ResvLock>[] = [];
     for (const resv of resvs) {
@@ -109,10 +109,11 @@ export class DrmExec implements Disposable {
 
   /** Releases every lock held, newest first. */
   unlockAll(): void {
-    const guards = [...this.#guards.values()].reverse();
+    if (this.#guards.size === 0) return;
+    const guards = [...this.#guards.values()];
     this.#guards.clear();
     this.#prelocked = null;
-    for (const guard of guards) guard.release();
+    for (let i = guards.length - 1; i >= 0; i--) guards[i]!.release();
   }
 
   /** Releases everything and finishes the context (drm_exec_fini). */

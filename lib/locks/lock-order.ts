@@ -8,17 +8,30 @@ import type { OwnedLock } from './owned-lock.js';
 import type { LockTask } from './task.js';
 import type { WwAcquireContext } from './ww-context.js';
 
-const after = new Map<string, Set<string>>();
+/** One lock class in the order graph: the classes ever taken while this one was held. */
+export interface LockClassNode {
+  readonly name: string;
+  readonly after: Set<LockClassNode>;
+}
 
-function reaches(from: string, to: string): boolean {
-  const seen = new Set<string>();
+const classes = new Map<string, LockClassNode>();
+
+/** The order-graph node of class `name`, created on first use; locks keep it so checks skip the lookup. */
+export function lockClassNode(name: string): LockClassNode {
+  let node = classes.get(name);
+  if (node === undefined) classes.set(name, (node = { name, after: new Set() }));
+  return node;
+}
+
+function reaches(from: LockClassNode, to: LockClassNode): boolean {
+  const seen = new Set<LockClassNode>();
   const stack = [from];
   while (stack.length > 0) {
     const cls = stack.pop()!;
     if (cls === to) return true;
     if (seen.has(cls)) continue;
     seen.add(cls);
-    for (const next of after.get(cls) ?? []) stack.push(next);
+    for (const next of cls.after) stack.push(next);
   }
   return false;
 }
@@ -29,29 +42,29 @@ function reaches(from: string, to: string): boolean {
  * kernel's mutex_lock_nest_lock: an outer lock that serialises everyone who nests this class).
  */
 export function checkLockOrder(task: LockTask, lock: OwnedLock, ctx: WwAcquireContext | null, nestLock: OwnedLock | null = null): void {
+  const cls = lock.classNode;
   for (const held of task.held) {
-    if (held.lockClass === lock.lockClass) {
+    const heldCls = held.classNode;
+    if (heldCls === cls) {
       if (ctx !== null && held.holderContext === ctx) continue;
       if (nestLock !== null && nestLock.holderTask === task) continue;
       throw new LockError('ERR_LOCK_ORDER',
-        `${task.label} takes ${lock.name} while holding ${held.name}: two '${lock.lockClass}' locks nested without ` +
+        `${task.label} takes ${lock.name} while holding ${held.name}: two '${cls.name}' locks nested without ` +
         `one ww acquire context have no defined order; lock both through the same WwAcquireContext (or DrmExec)`, lock.name);
     }
-    if (after.get(held.lockClass)?.has(lock.lockClass)) continue;
-    if (reaches(lock.lockClass, held.lockClass)) {
+    if (heldCls.after.has(cls)) continue;
+    if (reaches(cls, heldCls)) {
       throw new LockError('ERR_LOCK_ORDER',
-        `lock order inversion: ${task.label} takes '${lock.lockClass}' (${lock.name}) while holding '${held.lockClass}' ` +
-        `(${held.name}), but '${lock.lockClass}' was earlier taken before '${held.lockClass}'`, lock.name);
+        `lock order inversion: ${task.label} takes '${cls.name}' (${lock.name}) while holding '${heldCls.name}' ` +
+        `(${held.name}), but '${cls.name}' was earlier taken before '${heldCls.name}'`, lock.name);
     }
   }
 }
 
 /** Records "held before lock" for every lock `task` holds; called once `lock` is granted. */
 export function recordLockOrder(task: LockTask, lock: OwnedLock): void {
+  const cls = lock.classNode;
   for (const held of task.held) {
-    if (held === lock || held.lockClass === lock.lockClass) continue;
-    let set = after.get(held.lockClass);
-    if (set === undefined) after.set(held.lockClass, (set = new Set()));
-    set.add(lock.lockClass);
+    if (held.classNode !== cls) held.classNode.after.add(cls);
   }
 }

@@ -3,7 +3,7 @@
 // it, hands out guards as proof of holding, queues waiters, and refuses at once any wait that could not end.
 import { LockError } from './errors.js';
 import { LockGuard } from './guard.js';
-import { checkLockOrder, recordLockOrder } from './lock-order.js';
+import { checkLockOrder, lockClassNode, recordLockOrder, type LockClassNode } from './lock-order.js';
 import { countAcquisition } from './stats.js';
 import { currentTask, type LockTask } from './task.js';
 import type { WwAcquireContext } from './ww-context.js';
@@ -31,6 +31,8 @@ export abstract class OwnedLock {
   readonly name: string;
   /** The lock-order class (see lock-order.ts); locks of one class are interchangeable for ordering. */
   readonly lockClass: string;
+  /** @internal the class's node in the order graph. */
+  readonly classNode: LockClassNode;
   #holder: LockTask | null = null;
   #holderCtx: WwAcquireContext | null = null;
   #guard: LockGuard<OwnedLock> | null = null;
@@ -40,6 +42,7 @@ export abstract class OwnedLock {
   constructor(name: string, lockClass: string) {
     this.name = name;
     this.lockClass = lockClass;
+    this.classNode = lockClassNode(lockClass);
   }
 
   /** Who holds the lock now, or null when it is free. */
