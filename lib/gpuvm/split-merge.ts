@@ -16,6 +16,7 @@
 //
 // keep (the "merge" hint) starts as "v has a GEM" and then requires the same GEM with the offset
 // lining up with r's offset at r's start. The map request always ends with MAP(r), even when r equals v.
+import { U64_LIMIT } from '../u64.js';
 import type { GemObject } from './gem.js';
 import type { GpuVa } from './gpuva.js';
 import { GpuVmStateError } from './errors.js';
@@ -42,6 +43,11 @@ export interface CheckedMapRequest {
   obj: GemObject | null;
   /** GEM offset. */
   offset: bigint;
+}
+
+// GEM offsets are u64 in the kernel and its arithmetic on them wraps; a sparse VA may carry any offset.
+function u64(value: bigint): bigint {
+  return value < U64_LIMIT ? value : value - U64_LIMIT;
 }
 
 function nextOf(vm: GpuVm, va: GpuVa): GpuVa | null {
@@ -78,16 +84,16 @@ export function splitMergeMap(vm: GpuVm, req: CheckedMapRequest, sink: SplitMerg
         if (!madvise) sink.unmap(new OpUnmap(va, keep));
         if (vEnd === reqEnd) break;
       } else {
-        sink.remap(new OpRemap(null, new OpMap(reqEnd, vEnd - reqEnd, vObj, vOffset + range), new OpUnmap(va, keep)));
+        sink.remap(new OpRemap(null, new OpMap(reqEnd, vEnd - reqEnd, vObj, u64(vOffset + range)), new OpUnmap(va, keep)));
         needsMap = true;
         break;
       }
     } else if (vAddr < addr) {
       const left = addr - vAddr;
-      keep = keep && vObj === obj && vOffset + left === offset;
+      keep = keep && vObj === obj && u64(vOffset + left) === offset;
       const prev = new OpMap(vAddr, left, vObj, vOffset);
       if (vEnd > reqEnd) {
-        sink.remap(new OpRemap(prev, new OpMap(reqEnd, vEnd - reqEnd, vObj, vOffset + left + range), new OpUnmap(va, keep)));
+        sink.remap(new OpRemap(prev, new OpMap(reqEnd, vEnd - reqEnd, vObj, u64(vOffset + left + range)), new OpUnmap(va, keep)));
         needsMap = true;
         break;
       }
@@ -99,12 +105,12 @@ export function splitMergeMap(vm: GpuVm, req: CheckedMapRequest, sink: SplitMerg
       if (madvise) sink.map(new OpMap(addr, vEnd - addr, null, 0n));
     } else {
       const into = vAddr - addr;
-      keep = keep && vObj === obj && vOffset === offset + into;
+      keep = keep && vObj === obj && vOffset === u64(offset + into);
       if (vEnd <= reqEnd) {
         if (!madvise) sink.unmap(new OpUnmap(va, keep));
         if (vEnd === reqEnd) break;
       } else {
-        sink.remap(new OpRemap(null, new OpMap(reqEnd, vEnd - reqEnd, vObj, vOffset + (reqEnd - vAddr)), new OpUnmap(va, keep)));
+        sink.remap(new OpRemap(null, new OpMap(reqEnd, vEnd - reqEnd, vObj, u64(vOffset + (reqEnd - vAddr))), new OpUnmap(va, keep)));
         if (madvise) {
           sink.map(new OpMap(vAddr, reqEnd - vAddr, null, 0n));
           return;
@@ -127,7 +133,7 @@ export function splitMergeUnmap(vm: GpuVm, addr: bigint, range: bigint, sink: Sp
     const vAddr = va.addr;
     const vEnd = vAddr + va.range;
     const prev = vAddr < addr ? new OpMap(vAddr, addr - vAddr, va.obj, va.offset) : null;
-    const after = vEnd > reqEnd ? new OpMap(reqEnd, vEnd - reqEnd, va.obj, va.offset + (reqEnd - vAddr)) : null;
+    const after = vEnd > reqEnd ? new OpMap(reqEnd, vEnd - reqEnd, va.obj, u64(va.offset + (reqEnd - vAddr))) : null;
     if (prev !== null || after !== null) sink.remap(new OpRemap(prev, after, new OpUnmap(va, false)));
     else sink.unmap(new OpUnmap(va, false));
     checkNext(vm, next);

@@ -78,6 +78,18 @@ describe('u64 edges', () => {
     expect(vm.findNext(addr)).toBe(va);
   });
 
+  it('remap piece offsets wrap modulo 2^64 as in the kernel, and keep compares wrapped offsets', () => {
+    const vm = new GpuVm({ start: 0, range: 0x100000 });
+    vm.apply(vm.smMapOps({ addr: 0x1000, range: 0x3000, offset: TOP }));
+    const [remap] = vm.smMapOps({ addr: 0x1000, range: 0x1000 }).ops;
+    expect(remap?.type === 'remap' && remap.next?.offset).toBe(0xfffn);
+    const big = new GemObject(TOP, 'big');
+    const va = new GpuVa({ addr: 0x10000, range: 0x2000, obj: big, offset: TOP - 0x800n });
+    vm.insert(va);
+    const [split] = vm.smMapOps({ addr: 0x11000, range: 0x1000, obj: big, offset: 0x7ff }).ops;
+    expect(split?.type === 'remap' && [split.unmap.keep, split.prev?.offset]).toEqual([true, TOP - 0x800n]);
+  });
+
   it('numbers and bigints give the same VA', () => {
     const vm = new GpuVm({ start: 0, range: 0x100000 });
     vm.apply(vm.smMapOps({ addr: 0x1000, range: 0x1000, obj: bo, offset: 0x10 }));
