@@ -41,6 +41,11 @@ function main() {
   report();
 }
 
+function shortPath(arg) {
+  if (arg === process.execPath) return 'node';
+  return arg.startsWith(`${root}/`) ? relative(root, arg) : arg;
+}
+
 function reporterArgs(name) {
   return ['--reporter=default', '--reporter=json', `--outputFile.json=${relative(root, resultFile(name))}`];
 }
@@ -53,9 +58,11 @@ function resultFile(name) {
 function runSuite(label, name, argv, { zeroTestsFail }) {
   const file = resultFile(name);
   rmSync(file, { force: true });
-  process.stdout.write(`\n=== ${label}: ${argv.map((a) => relative(root, a) || a).join(' ')}\n`);
+  process.stdout.write(`\n=== ${label}: ${argv.map(shortPath).join(' ')}\n`);
   const started = Date.now();
-  const child = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', cwd: root, env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' } });
+  // Plain text in logs: vitest colours whenever FORCE_COLOR is set at all, so only NO_COLOR turns it off.
+  const plain = !process.stdout.isTTY && process.env.FORCE_COLOR === undefined ? { NO_COLOR: '1' } : {};
+  const child = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', cwd: root, env: { ...process.env, ...plain } });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const row = { label, seconds, passed: 0, failed: 0, skipped: 0, problem: undefined };
   rows.push(row);

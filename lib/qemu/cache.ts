@@ -30,6 +30,8 @@ export interface CacheStatus {
   root: string;
   kernels: CachedKernel[];
   initramfs: { count: number; bytes: number };
+  /** Uncompressed kernels, booted instead of the bzImage under TCG (see vmlinux.ts). */
+  vmlinux: { count: number; bytes: number };
   totalBytes: number;
 }
 
@@ -47,6 +49,11 @@ export function cacheRoot(env: Readonly<Record<string, string | undefined>> = pr
 /** Directory of a cached Debian kernel. */
 export function kernelDir(root: string, suite: string): string {
   return join(root, 'kernels', suite);
+}
+
+/** Directory of uncompressed kernel images. */
+export function vmlinuxDir(root: string): string {
+  return join(root, 'vmlinux');
 }
 
 /** Directory of built initramfs images. */
@@ -112,7 +119,9 @@ export function cacheStatus(root: string): CacheStatus {
   }
   const images = listDir(initramfsDir(root)).filter((n) => n.endsWith('.cpio'));
   const initramfs = { count: images.length, bytes: diskUsage(initramfsDir(root)) };
-  return { root, kernels, initramfs, totalBytes: kernels.reduce((n, k) => n + k.bytes, 0) + initramfs.bytes };
+  const elves = listDir(vmlinuxDir(root)).filter((n) => n.endsWith('.elf'));
+  const vmlinux = { count: elves.length, bytes: diskUsage(vmlinuxDir(root)) };
+  return { root, kernels, initramfs, vmlinux, totalBytes: kernels.reduce((n, k) => n + k.bytes, 0) + initramfs.bytes + vmlinux.bytes };
 }
 
 /** Human-readable form of cacheStatus. */
@@ -123,6 +132,7 @@ export function formatCacheStatus(status: CacheStatus): string {
     lines.push(`kernel ${k.suite}: Linux ${k.release} (Debian ${k.packageVersion}), ${formatBytes(k.bytes)}, fetched ${k.fetchedAt}`);
   }
   lines.push(`initramfs images: ${status.initramfs.count}, ${formatBytes(status.initramfs.bytes)}`);
+  lines.push(`uncompressed kernels: ${status.vmlinux.count}, ${formatBytes(status.vmlinux.bytes)}`);
   lines.push(`total: ${formatBytes(status.totalBytes)}`);
   return lines.join('\n') + '\n';
 }

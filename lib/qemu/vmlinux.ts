@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomically } from './cache.js';
+import { vmlinuxDir, writeFileAtomically } from './cache.js';
 import { findTool, XZ_TOOL, ZSTD_TOOL, type HostTool } from './host-tools.js';
 
 const GZIP_TOOL: HostTool = { name: 'gzip', debianPackage: 'gzip' };
@@ -64,7 +64,7 @@ export function hasPvhNote(elf: Buffer): boolean {
 export function uncompressedKernel(vmlinuz: string, cacheRoot: string): string | undefined {
   const st = statSync(vmlinuz);
   const key = createHash('sha256').update(`${vmlinuz}:${st.size}:${st.mtimeMs}:${st.ino}`).digest('hex').slice(0, 24);
-  const path = join(cacheRoot, 'vmlinux', `${key}.elf`);
+  const path = join(vmlinuxDir(cacheRoot), `${key}.elf`);
   const none = `${path}.none`;
   if (existsSync(path)) return path;
   if (existsSync(none)) return undefined;

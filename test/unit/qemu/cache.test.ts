@@ -62,7 +62,7 @@ describe('atomic entries', () => {
 
 describe('cache status', () => {
   it('reports an absent cache as empty', () => {
-    expect(cacheStatus(join(root, 'none'))).toEqual({ root: join(root, 'none'), kernels: [], initramfs: { count: 0, bytes: 0 }, totalBytes: 0 });
+    expect(cacheStatus(join(root, 'none'))).toEqual({ root: join(root, 'none'), kernels: [], initramfs: { count: 0, bytes: 0 }, vmlinux: { count: 0, bytes: 0 }, totalBytes: 0 });
   });
 
   it('lists cached kernels with their versions and sizes, and ignores unfinished entries', async () => {
@@ -72,12 +72,14 @@ describe('cache status', () => {
     });
     mkdirSync(join(root, 'kernels', '.tmp-bookworm-abc'));
     writeFileAtomically(join(root, 'initramfs', 'k.cpio'), Buffer.alloc(24));
+    writeFileAtomically(join(root, 'vmlinux', 'k.elf'), Buffer.alloc(100));
     const status = cacheStatus(root);
     expect(status.kernels).toHaveLength(1);
     expect(status.kernels[0]).toMatchObject({ ...record, path: kernelDir(root, 'sid') });
     expect(status.kernels[0]!.bytes).toBe(1000 + JSON.stringify(record).length);
     expect(status.initramfs).toEqual({ count: 1, bytes: 24 });
-    expect(status.totalBytes).toBe(status.kernels[0]!.bytes + 24);
+    expect(status.vmlinux).toEqual({ count: 1, bytes: 100 });
+    expect(status.totalBytes).toBe(status.kernels[0]!.bytes + 24 + 100);
     expect(formatCacheStatus(status)).toContain('kernel sid: Linux 7.2.13+deb14-amd64 (Debian 7.2.13-1)');
   });
 
