@@ -15,6 +15,19 @@ export const GPUVA_SPARSE = 1 << 1;
 /** DRM_GPUVA_USERBITS: the first flag bit free for the user (bits 2..30 are the user's). */
 export const GPUVA_USERBITS = 1 << 2;
 
+/**
+ * drm_gpuva_init_from_op: sets where `va` maps, for the model's own insert paths (the fields are read-only
+ * to users so that a VA in a tree cannot move under it). @internal
+ */
+export function initGpuVa(va: GpuVa, addr: bigint, range: bigint, obj: GemObject | null, offset: bigint): GpuVa {
+  const fields = va as { addr: bigint; range: bigint; obj: GemObject | null; offset: bigint };
+  fields.addr = addr;
+  fields.range = range;
+  fields.obj = obj;
+  fields.offset = offset;
+  return va;
+}
+
 /** The fields a mapping is made from (a map op or a caller's description). */
 export interface GpuVaInit {
   /** Start address (u64). */
@@ -36,14 +49,14 @@ export interface GpuVaInit {
 export class GpuVa {
   /** The VmBo this VA is linked to (drm_gpuva_link), or null. */
   vmBo: VmBo | null = null;
-  /** Backing GEM; null for a sparse mapping. */
-  obj: GemObject | null;
+  /** Backing GEM; null for a sparse mapping. Fixed while the VA is in a tree. */
+  readonly obj: GemObject | null;
   /** Offset into `obj`. For sparse pieces of a remap the kernel still computes it. */
-  offset: bigint;
+  readonly offset: bigint;
   /** Start address. */
-  addr: bigint;
+  readonly addr: bigint;
   /** Length; never 0 for an inserted VA. */
-  range: bigint;
+  readonly range: bigint;
   /** GPUVA_INVALIDATED, GPUVA_SPARSE and user bits; GPUVM never changes them. */
   flags: number;
   /** @internal the tree leaf holding this VA; null while it is in no tree. */

@@ -5,7 +5,7 @@
 import { toU64, U64_LIMIT, type U64Like } from '../u64.js';
 import { GpuVmRequestError, GpuVmStateError, invalidArgType, type GpuVmRequestReason } from './errors.js';
 import { GemObject } from './gem.js';
-import { GpuVa } from './gpuva.js';
+import { GpuVa, initGpuVa } from './gpuva.js';
 import { noLockHooks, type GpuVmLockHooks } from './lock-hooks.js';
 import {
   GpuVaOps, OpMap, OpMapped, OpPrefetch, OpRemap, OpRemapped, OpUnmap, OpUnmapped, opTokenKey, type GpuVaOp,
@@ -119,9 +119,7 @@ export class GpuVm {
     if (reserveRange !== 0n) {
       const reason = this.rangeProblem(reserveOffset, reserveRange);
       if (reason !== null) throw new GpuVmRequestError(reason, `reserved node [0x${reserveOffset.toString(16)}, +0x${reserveRange.toString(16)}) is ${reason.replace('_', ' ')}`);
-      const node = new GpuVa();
-      node.addr = reserveOffset;
-      node.range = reserveRange;
+      const node = initGpuVa(new GpuVa(), reserveOffset, reserveRange, null, 0n);
       this.kernelAllocNode = node;
       this.insertNode(node);
     }
@@ -670,11 +668,7 @@ export class GpuVm {
 }
 
 function initFromOp(va: GpuVa, op: OpMap): GpuVa {
-  va.addr = op.addr;
-  va.range = op.range;
-  va.obj = op.obj;
-  va.offset = op.offset;
-  return va;
+  return initGpuVa(va, op.addr, op.range, op.obj, op.offset);
 }
 
 // The pieces of a remap must lie inside the VA they replace and not overlap each other, so that removing

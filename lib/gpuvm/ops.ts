@@ -70,9 +70,11 @@ export class GpuVaOps implements Iterable<GpuVaOp> {
     readonly vm: GpuVm,
     /** @internal the VM's tree generation when computed. */
     readonly generation: number,
-    /** The ops in kernel order. */
+    /** The ops in kernel order (frozen: a list is applied as generated or not at all). */
     readonly ops: readonly GpuVaOp[],
-  ) {}
+  ) {
+    Object.freeze(ops);
+  }
 
   /** Number of ops. */
   get length(): number {
