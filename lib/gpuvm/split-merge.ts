@@ -2,8 +2,8 @@
 // The split/merge walk of drm_gpuvm (__drm_gpuvm_sm_map, __drm_gpuvm_sm_unmap and the madvise variant),
 // written from the behaviour described in ../shared/notes/gpuvm-semantics.md §2. Requests are already
 // validated by the caller. The walk visits every VA overlapping the request in address order and hands
-// each op to a sink as soon as it is known; the next VA is fetched before the sink runs, because a
-// step-mode sink applies the op (removing the current VA) before returning.
+// each op to a sink as soon as it is known; the next VA (when the walk goes on) is fetched before the
+// sink runs, because a step-mode sink applies the op (removing the current VA) before returning.
 //
 // For a VA `v` overlapping request `r` (addresses grow to the right):
 //
@@ -50,10 +50,6 @@ function u64(value: bigint): bigint {
   return value < U64_LIMIT ? value : value - U64_LIMIT;
 }
 
-function nextOf(vm: GpuVm, va: GpuVa): GpuVa | null {
-  return vm.vaTree.next(va);
-}
-
 // A step-mode sink may do more than apply its own op; the walk must not continue from a VA it removed.
 function checkNext(vm: GpuVm, next: GpuVa | null): void {
   if (next !== null && next.vm !== vm) {
@@ -68,15 +64,16 @@ export function splitMergeMap(vm: GpuVm, req: CheckedMapRequest, sink: SplitMerg
   let needsMap = !madvise;
   let va = vm.vaTree.firstOverlap(addr, reqEnd);
   while (va !== null && va.addr < reqEnd) {
-    const next = nextOf(vm, va);
     const vObj = va.obj;
     if (madvise && vObj !== null) {
-      va = next;
+      va = vm.vaTree.next(va);
       continue;
     }
     const vAddr = va.addr;
     const vEnd = vAddr + va.range;
     const vOffset = va.offset;
+    // In every case the walk goes on only past a VA that ends before the request does.
+    const next = vEnd < reqEnd ? vm.vaTree.next(va) : null;
     let keep = vObj !== null;
     if (vAddr === addr) {
       keep = keep && vObj === obj && vOffset === offset;
@@ -129,9 +126,9 @@ export function splitMergeUnmap(vm: GpuVm, addr: bigint, range: bigint, sink: Sp
   const reqEnd = addr + range;
   let va = vm.vaTree.firstOverlap(addr, reqEnd);
   while (va !== null && va.addr < reqEnd) {
-    const next = nextOf(vm, va);
     const vAddr = va.addr;
     const vEnd = vAddr + va.range;
+    const next = vEnd < reqEnd ? vm.vaTree.next(va) : null;
     const prev = vAddr < addr ? new OpMap(vAddr, addr - vAddr, va.obj, va.offset) : null;
     const after = vEnd > reqEnd ? new OpMap(reqEnd, vEnd - reqEnd, va.obj, u64(va.offset + (reqEnd - vAddr))) : null;
     if (prev !== null || after !== null) sink.remap(new OpRemap(prev, after, new OpUnmap(va, false)));
