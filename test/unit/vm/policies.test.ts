@@ -1,6 +1,6 @@
 // The seed problem of issue 5, as tests: who may drop the last reference to a (VM, BO) pair.
 import { describe, expect, it } from 'vitest';
-import { runTask } from '../../../lib/locks/index.js';
+import { Mutex, runTask } from '../../../lib/locks/index.js';
 import { Bo, Vm, vmInvariantViolations } from '../../../lib/vm/index.js';
 import { snapshot } from './snapshot.js';
 
@@ -136,5 +136,30 @@ describe('deferred policy: put never needs a lock the caller could hold', () => 
     await expect(vm.deferredCleanup()).resolves.toBe(1);
     expect(vm.extobjList.rawEntries()).toHaveLength(0);
     expect(vmInvariantViolations(vm)).toEqual([]);
+  });
+});
+
+describe('guards as proof', () => {
+  it('a guard of another kind of lock is a type error, and still refused at run time', async () => {
+    const vmLock = new Mutex('some.lock', 'guards-as-proof');
+    const bo = new Bo(0x1000, { name: 'bo' });
+    await runTask('driver', async () => {
+      using wrong = await vmLock.lock();
+      // @ts-expect-error a Mutex guard is not a reservation guard
+      expect(() => bo.evict(wrong)).toThrow(expect.objectContaining({ code: 'ERR_LOCK_NOT_HELD' }));
+    });
+  });
+
+  it('a released guard is no proof', async () => {
+    const vm = new Vm({ policy: 'resv', ...space });
+    const bo = new Bo(0x1000, { name: 'bo' });
+    await runTask('driver', async () => {
+      const g = await bo.resv.lock();
+      const ref = vm.obtain(bo, g);
+      g.release();
+      expect(() => ref.put(g)).toThrow(expect.objectContaining({ code: 'ERR_LOCK_NOT_HELD', message: expect.stringContaining('released') }));
+      using g2 = await bo.resv.lock();
+      ref.put(g2);
+    });
   });
 });
