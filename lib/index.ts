@@ -9,6 +9,7 @@ export { OpMap, OpUnmap, OpRemap, OpPrefetch, GpuVaOps, OpMapped, OpRemapped, Op
 export { GpuVmRequestError, GpuVmStateError, type GpuVmRequestReason, type GpuVmRequestCode, type GpuVmStateCode } from './gpuvm/errors.js';
 export { noLockHooks, type GpuVmLockHooks, type GpuVmLockSite } from './gpuvm/lock-hooks.js';
 export { parseTrace, replayTrace, formatOp, TraceReplayer, TraceSyntaxError, type TraceCommand, type TraceOpCounts } from './gpuvm/trace.js';
+export { generateTrace, formatTraceCommand, TRACE_GENERATOR_VERSION, type GeneratedTraceCommand, type TraceGeneratorParams, type TraceProfile } from './gpuvm/trace-generator.js';
 export * from './drm/index.js';
 export { VaHeap, VaHeapError, type VaHeapAllocOptions, type VaHeapDirection, type VaHole, type VaHeapErrorCode } from './gpuvm/va-heap.js';
 export * from './locks/index.js';

@@ -8,8 +8,11 @@
 /** Bumped whenever the stream for some (seed, params) changes; traces print it in their header. */
 export const TRACE_GENERATOR_VERSION = 1;
 
-/** One trace command, the object form of one trace line. `bo: null` is a sparse map. */
-export type TraceCommand =
+/**
+ * One generated trace line in object form; `bo: null` is a sparse map. Unlike the parser's TraceCommand
+ * (trace.ts) it carries comments and no source line numbers: it is what gets written, not what was read.
+ */
+export type GeneratedTraceCommand =
   | { kind: 'comment'; text: string }
   | { kind: 'vm'; start: bigint; range: bigint; reserve: { start: bigint; range: bigint } | null }
   | { kind: 'bo'; name: string; size: bigint }
@@ -106,7 +109,7 @@ class Sfc32 {
 }
 
 /** Generates the stream for `params`, lazily: a steady stream of 1M mappings is never held in memory. */
-export function* generateTrace(params: TraceGeneratorParams): Generator<TraceCommand> {
+export function* generateTrace(params: TraceGeneratorParams): Generator<GeneratedTraceCommand> {
   const { seed, profile, requests } = checkParams(params);
   const rng = new Sfc32(seed);
   const live = params.liveMappings ?? 0;
@@ -132,12 +135,12 @@ function rangeError(name: string, expected: string, value: unknown): RangeError 
   return err;
 }
 
-function* steady(rng: Sfc32, live: number, requests: number): Generator<TraceCommand> {
+function* steady(rng: Sfc32, live: number, requests: number): Generator<GeneratedTraceCommand> {
   const slots = 2 * live;
   yield { kind: 'vm', start: 0n, range: 1n << 48n, reserve: null };
   const bos = ['a', 'b', 'c', 'd'];
   for (const name of bos) yield { kind: 'bo', name, size: STEADY_BO_SIZE };
-  const boMap = (addr: bigint, range: bigint): TraceCommand => ({
+  const boMap = (addr: bigint, range: bigint): GeneratedTraceCommand => ({
     kind: 'map', addr, range, bo: bos[rng.below(bos.length)]!, offset: BigInt(rng.below(Number((STEADY_BO_SIZE - SLOT) / PAGE) + 1)) * PAGE,
   });
   // The fill visits `live` distinct slots in a scrambled order: an odd multiplier and an xor-shift are both
@@ -168,7 +171,7 @@ function* steady(rng: Sfc32, live: number, requests: number): Generator<TraceCom
 }
 
 /** The three VMs of the mixed profile and the window where most requests land. */
-function mixedVm(rng: Sfc32): { vm: TraceCommand & { kind: 'vm' }; window: bigint } {
+function mixedVm(rng: Sfc32): { vm: GeneratedTraceCommand & { kind: 'vm' }; window: bigint } {
   const choice = rng.weighted([2, 1, 1]);
   if (choice === 0) {
     const reserve = rng.below(2) === 0 ? { start: 0n, range: 0x100000n } : null;
@@ -185,7 +188,7 @@ function mixedVm(rng: Sfc32): { vm: TraceCommand & { kind: 'vm' }; window: bigin
   return { vm: { kind: 'vm', start: 0n, range: U64_MAX, reserve }, window: 0x100000n };
 }
 
-function* mixed(rng: Sfc32, requests: number): Generator<TraceCommand> {
+function* mixed(rng: Sfc32, requests: number): Generator<GeneratedTraceCommand> {
   const { vm, window } = mixedVm(rng);
   const vmEnd = vm.start + vm.range;
   yield vm;
@@ -193,7 +196,7 @@ function* mixed(rng: Sfc32, requests: number): Generator<TraceCommand> {
   const WINDOW = 0x40000n;
   const bos: [string, bigint][] = [['a', 0x1000000n], ['b', 0x1000000n], ['c', 0x20000n], ['id', WINDOW]];
   for (const [name, size] of bos) yield { kind: 'bo', name, size };
-  let previous: TraceCommand & { kind: 'map' } = { kind: 'map', addr: window, range: PAGE, bo: 'id', offset: 0n };
+  let previous: GeneratedTraceCommand & { kind: 'map' } = { kind: 'map', addr: window, range: PAGE, bo: 'id', offset: 0n };
   const pageIn = (span: bigint): bigint => BigInt(rng.below(Number(span / PAGE))) * PAGE;
   const length = (): bigint => BigInt(rng.between(1, 16)) * PAGE;
   for (let i = 0; i < requests; i++) {
@@ -244,7 +247,7 @@ function* mixed(rng: Sfc32, requests: number): Generator<TraceCommand> {
 }
 
 /** One command as one trace line (no newline). */
-export function formatTraceCommand(command: TraceCommand): string {
+export function formatTraceCommand(command: GeneratedTraceCommand): string {
   const hex = (v: bigint): string => `0x${v.toString(16)}`;
   switch (command.kind) {
     case 'comment': return `# ${command.text}`;

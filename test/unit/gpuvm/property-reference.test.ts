@@ -10,6 +10,10 @@ import { PageModel } from '../../support/page-model.js';
 import { applyOpsToList, type ReferenceModel, type RefResult } from '../../support/reference-ops.js';
 import { replayWithReference } from '../../support/reference-trace.js';
 
+// A hang guard, not a speed check: the runs are sized for about a minute in all on an idle 2-core machine,
+// and a loaded shared machine can be several times slower.
+const PROPERTY_TIMEOUT = 600_000;
+
 const CASES = new URL('../../../../shared/spec/gpuvm-trace-cases/', import.meta.url);
 const caseNames = readdirSync(CASES).filter((name) => name.endsWith('.trace')).sort();
 
@@ -51,10 +55,10 @@ describe('the page model and the interval model agree', () => {
   const runs = 2000;
   it(`on ${runs} random sequences in small VMs of 4 KiB pages`, () => {
     fc.assert(fc.property(smallWorld(), modelsAgree), { numRuns: runs });
-  });
+  }, PROPERTY_TIMEOUT);
   it(`on ${runs} random sequences in tiny VMs ending at 2^64-1, byte by byte`, () => {
     fc.assert(fc.property(topOfU64World(), modelsAgree), { numRuns: runs });
-  });
+  }, PROPERTY_TIMEOUT);
 });
 
 /** How often each outcome shows up when `worlds` replay through the interval model. */

@@ -74,7 +74,7 @@ describe('generateTrace', () => {
     const mean = sum / (after - 1);
     expect(mean).toBeGreaterThan(400 * 0.9);
     expect(mean).toBeLessThan(400 * 1.3);
-  });
+  }, 120_000);
 
   it.each([
     [{ seed: -1, profile: 'mixed', requests: 1 }],
