@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A buffer object as the transactional layer sees it: the model's GemObject plus the two locks the
 // kernel gives a GEM, its reservation (dma_resv) and its gpuva lock (obj->gpuva.lock, immediate mode).
+import { invalidArgType } from '../gpuvm/errors.js';
 import { GemObject } from '../gpuvm/gem.js';
 import type { VmBo } from '../gpuvm/vm-bo.js';
 import type { LockGuard } from '../locks/guard.js';
@@ -37,13 +38,10 @@ export class Bo {
   #immediate: boolean | null = null;
 
   constructor(size: U64Like, options: BoOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
     const name = options.name ?? 'bo';
     this.gem = new GemObject(toU64(size, 'size'), name);
-    if (options.resv !== undefined && !(options.resv instanceof ResvLock)) {
-      const err = new TypeError('The "resv" option must be a ResvLock');
-      (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_TYPE';
-      throw err;
-    }
+    if (options.resv !== undefined && !(options.resv instanceof ResvLock)) throw invalidArgType('resv', 'a ResvLock', options.resv);
     this.resv = options.resv ?? new ResvLock(`${name}.resv`);
     this.gpuvaLock = new SyncLock(`${name}.gpuva`, GPUVA_LOCK_CLASS);
     boOfGem.set(this.gem, this);

@@ -8,7 +8,7 @@
 //   vm.lock (requests) -> dma_resv (the VM's and the BOs', one ww context) -> gem.gpuva -> extobj/evict list
 // The VM's request lock serialises requests on one VM, overlapping or not; requests on different VMs run
 // concurrently and meet only on shared BOs' reservations.
-import { GpuVmStateError } from '../gpuvm/errors.js';
+import { GpuVmStateError, invalidArgType } from '../gpuvm/errors.js';
 import type { GemObject } from '../gpuvm/gem.js';
 import { GpuVm } from '../gpuvm/gpuvm.js';
 import type { GpuVa } from '../gpuvm/gpuva.js';
@@ -81,12 +81,6 @@ function inTask<T>(name: string, fn: () => T): T {
   return currentTask() === null ? runTask(name, fn) : fn();
 }
 
-function argType(name: string, expected: string): TypeError {
-  const err = new TypeError(`The "${name}" argument must be ${expected}`);
-  (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_TYPE';
-  return err;
-}
-
 /** An asynchronous, transactional GPU VM over the GPUVM model, with a VmBo lifetime policy. */
 export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
   /** Name given at creation. */
@@ -116,9 +110,9 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
   #closed = false;
 
   constructor(options: VmOptions) {
-    if (typeof options !== 'object' || options === null) throw argType('options', 'an object');
-    if (!['resv', 'gpuva-lock', 'deferred'].includes(options.policy)) throw argType('policy', `'resv', 'gpuva-lock' or 'deferred'`);
-    if (options.validate !== undefined && typeof options.validate !== 'function') throw argType('validate', 'a function');
+    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+    if (!['resv', 'gpuva-lock', 'deferred'].includes(options.policy)) throw invalidArgType('policy', `'resv', 'gpuva-lock' or 'deferred'`, options.policy);
+    if (options.validate !== undefined && typeof options.validate !== 'function') throw invalidArgType('validate', 'a function', options.validate);
     this.name = options.name ?? 'vm';
     this.policy = options.policy;
     this.resvProtected = options.resvProtected === true;
@@ -181,7 +175,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
    * first and takes the gpuva lock itself.
    */
   obtain(bo: Bo, guard?: LockGuard<ResvLock>): VmBoRef {
-    if (!(bo instanceof Bo)) throw argType('bo', 'a Bo');
+    if (!(bo instanceof Bo)) throw invalidArgType('bo', 'a Bo', bo);
     this.#checkOpen();
     return new VmBoRef(this, this.#obtainPair(bo, guard ?? null), guard ?? null);
   }
@@ -258,9 +252,9 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
 
   /** Maps `[addr, addr+range)` of `bo` at `offset` (sparse without bo), splitting or replacing what was there. */
   map(req: VmMapRequest): Promise<void> {
-    if (typeof req !== 'object' || req === null) return Promise.reject(argType('req', 'a map request object'));
+    if (typeof req !== 'object' || req === null) return Promise.reject(invalidArgType('req', 'a map request object', req));
     const bo = req.bo ?? null;
-    if (bo !== null && !(bo instanceof Bo)) return Promise.reject(argType('bo', 'a Bo or null'));
+    if (bo !== null && !(bo instanceof Bo)) return Promise.reject(invalidArgType('bo', 'a Bo or null', bo));
     const mapReq = { addr: req.addr, range: req.range, obj: bo?.gem ?? null, offset: req.offset };
     return this.#request('map', () => this.gpuvm.smMapOps(mapReq));
   }
@@ -275,7 +269,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
    * generated against an older tree is refused before anything is locked or committed (ERR_GPUVM_STALE_OPS).
    */
   commit(ops: GpuVaOps): Promise<void> {
-    if (!(ops instanceof GpuVaOps)) return Promise.reject(argType('ops', 'a GpuVaOps list'));
+    if (!(ops instanceof GpuVaOps)) return Promise.reject(invalidArgType('ops', 'a GpuVaOps list', ops));
     return this.#request('commit', () => {
       if (ops.vm !== this.gpuvm) throw new GpuVmStateError('ERR_GPUVM_WRONG_VM', `commit: the ops were generated for VM '${ops.vm.name}'`);
       if (ops.generation !== this.gpuvm.generation) {
@@ -489,7 +483,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
    */
   async smMapExecLock(exec: DrmExec, req: VmMapRequest): Promise<void> {
     const bo = req.bo ?? null;
-    if (bo !== null && !(bo instanceof Bo)) throw argType('bo', 'a Bo or null');
+    if (bo !== null && !(bo instanceof Bo)) throw invalidArgType('bo', 'a Bo or null', bo);
     await this.#lockOpObjects(exec, this.gpuvm.smMapOps({ addr: req.addr, range: req.range, obj: bo?.gem ?? null, offset: req.offset }));
   }
 

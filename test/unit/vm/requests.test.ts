@@ -228,3 +228,26 @@ describe('policy independence', () => {
     expect(vm2.mappings()).toEqual([]);
   });
 });
+
+describe('bad input', () => {
+  it.each<[string, () => unknown]>([
+    ['Vm without options', () => new Vm(undefined as never)],
+    ['Vm with an unknown policy', () => new Vm({ policy: 'spinlock' as never, start: 0, range: 0x1000 })],
+    ['Vm with a non-function validate', () => new Vm({ policy: 'resv', start: 0, range: 0x1000, validate: 1 as never })],
+    ['Bo with null options', () => new Bo(0x1000, null as never)],
+    ['Bo with a resv that is not a ResvLock', () => new Bo(0x1000, { resv: {} as never })],
+    ['obtain of something that is not a Bo', () => new Vm({ policy: 'deferred', start: 0, range: 0x1000 }).obtain({} as never)],
+  ])('%s is a TypeError with code ERR_INVALID_ARG_TYPE', (_, call) => {
+    expect(call).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+  });
+
+  it('a bad request rejects (never throws synchronously) and changes nothing', async () => {
+    const vm = new Vm({ policy: 'resv', start: 0, range: 0x10000 });
+    const before = snapshot(vm);
+    await expect(vm.map(null as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(vm.map({ addr: 0, range: 0x1000, bo: {} as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(vm.commit([] as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(vm.unmap(0n, 2n ** 64n)).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(snapshot(vm)).toEqual(before);
+  });
+});
