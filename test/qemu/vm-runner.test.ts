@@ -3,8 +3,7 @@
 // first run downloads the kernels). It needs qemu-system-x86, busybox-static and apt access to Debian, which
 // the runner installs itself when run as root; without them the suite says so and does not count as passed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +28,10 @@ class Capture extends Writable {
   }
 }
 
-const work = mkdtempSync(join(tmpdir(), 'vm-runner-test-'));
+// Inside the repository, not in /tmp: the guest's /tmp is its own tmpfs, so of the host's /tmp it sees only
+// the working directory, and the CLI test below must also reach the repository's dist/.
+mkdirSync(join(repo, '.vm-results'), { recursive: true });
+const work = mkdtempSync(join(repo, '.vm-results', 'vm-runner-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 async function run(command: string[], options: Partial<VmRunOptions> = {}) {
