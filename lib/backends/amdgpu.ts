@@ -8,8 +8,8 @@
 // So a map over free space is MAP, a map over occupied space is REPLACE, an UNMAP op (one whole VA) is UNMAP
 // and a REMAP (part of a VA) is CLEAR. Sparse VAs are PRT mappings, which have no BO.
 import { BindRefusedError } from './bind-refused-error.js';
-import { bindRequestsFromOps, checkRequest, type BindRequest, type VaRules } from './bind-requests.js';
-import { normalizeSyncs, type BindSyncs } from './bind-syncs.js';
+import { prepareBind, type BindRequest, type VaRules } from './bind-requests.js';
+import type { BindSyncs } from './bind-syncs.js';
 import type { DriverUapi } from './driver-uapi.js';
 import type { GpuVaOp } from '../gpuvm/ops.js';
 import type { GemHandles } from './gem-handles.js';
@@ -87,15 +87,9 @@ export interface AmdgpuVm extends GemHandles {
  * ioctls: if one fails, the ones before it have taken effect.
  */
 export function amdgpuGemVa(vm: AmdgpuVm, ops: Iterable<GpuVaOp>, syncs?: BindSyncs): IoctlCall[] {
-  const requests = bindRequestsFromOps(DRIVER, ops, vm);
-  requests.forEach((req, i) => checkRequest(DRIVER, vm.rules, req, i));
-  const { waits, signals } = normalizeSyncs(DRIVER, syncs);
-  // A kernel with the 40-byte struct would drop the syncobj fields without an error; refusing is honest.
-  if (waits.length + signals.length > 0) {
-    throw new BindRefusedError(DRIVER, 'ERR_BIND_UNSUPPORTED', 'GEM_VA syncobjs exist only on user-queue kernels, and older kernels drop them silently; wait and signal around the call instead');
-  }
-  const mapFlags = vm.mapFlags ?? (AMDGPU.AMDGPU_VM_PAGE_READABLE | AMDGPU.AMDGPU_VM_PAGE_WRITEABLE | AMDGPU.AMDGPU_VM_PAGE_EXECUTABLE);
-  return requests.map((req) => ioctlCall(DRIVER, DRM_IOCTL_AMDGPU_GEM_VA, encodeStruct(AMDGPU_GEM_VA, gemVa(req, mapFlags))));
+  refuseSyncs(syncs);
+  const bind = prepareBind(DRIVER, vm, ops, undefined);
+  return bind === null ? [] : bind.requests.map((req) => gemVaCall(gemVa(req, mapFlagsOf(vm))));
 }
 
 /**
@@ -105,19 +99,32 @@ export function amdgpuGemVa(vm: AmdgpuVm, ops: Iterable<GpuVaOp>, syncs?: BindSy
  * overlaps the request, so the walk visited it and everything in the span goes, as CLEAR does.
  */
 export function amdgpuGemVaRequest(vm: AmdgpuVm, ops: Iterable<GpuVaOp>): IoctlCall | null {
-  const list = [...ops];
-  const calls = amdgpuGemVa(vm, list);
-  const requests = bindRequestsFromOps(DRIVER, list, vm);
-  const first = requests[0];
-  const last = requests[requests.length - 1];
-  if (first === undefined || last === undefined) return null;
-  if (requests.some((r) => r.kind === 'map')) {
+  const bind = prepareBind(DRIVER, vm, ops, undefined);
+  if (bind === null) return null;
+  const { requests } = bind;
+  const map = requests.find((r) => r.kind === 'map');
+  if (map !== undefined) {
     if (requests.length !== 1) throw new BindRefusedError(DRIVER, 'ERR_BIND_UNSUPPORTED', 'this op list holds more than one request; commit them one at a time');
-    return calls[0] ?? null;
+    return gemVaCall(gemVa(map, mapFlagsOf(vm)));
   }
-  const start = first.addr;
-  const end = last.addr + last.range;
-  return ioctlCall(DRIVER, DRM_IOCTL_AMDGPU_GEM_VA, encodeStruct(AMDGPU_GEM_VA, { operation: AMDGPU.AMDGPU_VA_OP_CLEAR, va_address: start, map_size: end - start }));
+  const start = requests[0]!.addr;
+  const last = requests[requests.length - 1]!;
+  return gemVaCall({ operation: AMDGPU.AMDGPU_VA_OP_CLEAR, va_address: start, map_size: last.addr + last.range - start });
+}
+
+// A kernel with the 40-byte struct would drop the syncobj fields without an error; refusing is honest.
+function refuseSyncs(syncs: BindSyncs | undefined): void {
+  if ((syncs?.waits?.length ?? 0) + (syncs?.signals?.length ?? 0) > 0) {
+    throw new BindRefusedError(DRIVER, 'ERR_BIND_UNSUPPORTED', 'GEM_VA syncobjs exist only on user-queue kernels, and older kernels drop them silently; wait and signal around the call instead');
+  }
+}
+
+function mapFlagsOf(vm: AmdgpuVm): number {
+  return vm.mapFlags ?? (AMDGPU.AMDGPU_VM_PAGE_READABLE | AMDGPU.AMDGPU_VM_PAGE_WRITEABLE | AMDGPU.AMDGPU_VM_PAGE_EXECUTABLE);
+}
+
+function gemVaCall(values: StructValues): IoctlCall {
+  return ioctlCall(DRIVER, DRM_IOCTL_AMDGPU_GEM_VA, encodeStruct(AMDGPU_GEM_VA, values));
 }
 
 function gemVa(req: BindRequest, mapFlags: number): StructValues {

@@ -19,6 +19,7 @@ import { BindRefusedError } from './bind-refused-error.js';
 import type { GemObject } from '../gpuvm/gem.js';
 import { remapToUnmapRange, type GpuVaOp, type OpMap, type OpRemap, type OpUnmap } from '../gpuvm/ops.js';
 import type { GemHandles } from './gem-handles.js';
+import { normalizeSyncs, type BindSyncs, type SyncobjPoint } from './bind-syncs.js';
 import { toUnsigned } from '../u64.js';
 
 /**
@@ -120,4 +121,37 @@ export function checkRequest(driver: string, rules: VaRules, req: BindRequest, i
     throw new BindRefusedError(driver, 'ERR_BIND_RANGE',
       `${what}: outside the bindable VA space [0x${rules.vaStart.toString(16)}, 0x${rules.vaEnd.toString(16)})`);
   }
+}
+
+/** A bind ready to encode: its checked requests (never empty) and syncobjs. */
+export interface PreparedBind {
+  readonly requests: readonly BindRequest[];
+  readonly waits: readonly SyncobjPoint[];
+  readonly signals: readonly SyncobjPoint[];
+}
+
+/**
+ * The shared front of every driver's bind: translate the op list, check each request against the VA rules
+ * and the driver's own `check`, and check the syncobjs; all before any ioctl. Returns null when there is
+ * nothing to bind, and refuses syncobjs then: there is no bind to carry them, and signalling them anyway
+ * would claim page-table work that never happened.
+ */
+export function prepareBind(
+  driver: string,
+  vm: GemHandles & { readonly rules: VaRules },
+  ops: Iterable<GpuVaOp>,
+  syncs: BindSyncs | undefined,
+  check?: (req: BindRequest, index: number) => void,
+): PreparedBind | null {
+  const requests = bindRequestsFromOps(driver, ops, vm);
+  requests.forEach((req, i) => {
+    checkRequest(driver, vm.rules, req, i);
+    check?.(req, i);
+  });
+  const { waits, signals } = normalizeSyncs(driver, syncs);
+  if (requests.length > 0) return { requests, waits, signals };
+  if (waits.length + signals.length > 0) {
+    throw new BindRefusedError(driver, 'ERR_BIND_UNSUPPORTED', 'the op list is empty, so there is no bind to wait or signal syncobjs; signal them with SYNCOBJ_SIGNAL instead');
+  }
+  return null;
 }

@@ -4,13 +4,12 @@
 // and before any BO, and binds run on a submitqueue created with MSM_SUBMITQUEUE_VM_BIND. VM_BIND takes an
 // array of ops (inline when there is exactly one) and arrays of in and out syncobjs.
 import { BindRefusedError } from './bind-refused-error.js';
-import { bindRequestsFromOps, checkRequest, type BindRequest, type VaRules } from './bind-requests.js';
-import { normalizeSyncs, type BindSyncs, type SyncobjPoint } from './bind-syncs.js';
+import { prepareBind, type BindRequest, type VaRules } from './bind-requests.js';
+import type { BindSyncs, SyncobjPoint } from './bind-syncs.js';
 import type { DriverUapi } from './driver-uapi.js';
 import type { GpuVaOp } from '../gpuvm/ops.js';
 import type { GemHandles } from './gem-handles.js';
 import { driverIoctl, ioctlCall, IOC_READ, IOC_WRITE, type IoctlCall, type PointerSlot } from './ioctl-call.js';
-import { refuseSyncsWithoutBinds } from './refuse-syncs-without-binds.js';
 import { toUnsigned } from '../u64.js';
 import { defineStruct, encodeArray, encodeStruct, type StructValues } from './uapi-struct.js';
 
@@ -105,15 +104,13 @@ export interface MsmVm extends GemHandles {
 
 /** Translates an op list into one DRM_IOCTL_MSM_VM_BIND, or none when the list is empty. */
 export function msmVmBind(vm: MsmVm, ops: Iterable<GpuVaOp>, syncs?: BindSyncs): IoctlCall[] {
-  const requests = bindRequestsFromOps(DRIVER, ops, vm);
-  requests.forEach((req, i) => {
-    checkRequest(DRIVER, vm.rules, req, i);
+  const bind = prepareBind(DRIVER, vm, ops, syncs, (req, i) => {
     if (req.kind === 'map' && req.handle === null && !vm.hasPrr) {
       throw new BindRefusedError(DRIVER, 'ERR_BIND_UNSUPPORTED', `request ${i}: this GPU has no PRR, so NULL (sparse) mappings are not available`);
     }
   });
-  const { waits, signals } = normalizeSyncs(DRIVER, syncs);
-  if (requests.length === 0) return refuseSyncsWithoutBinds(DRIVER, waits, signals);
+  if (bind === null) return [];
+  const { requests, waits, signals } = bind;
 
   const binds = requests.map(bindOp);
   const arrays: Uint8Array[] = [];

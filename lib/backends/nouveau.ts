@@ -4,13 +4,12 @@
 // BO or channel exists, and which lives as long as the file. VM_BIND takes an array of ops and, with RUN_ASYNC,
 // arrays of syncs to wait on and signal; without syncs it runs synchronously.
 import { BindRefusedError } from './bind-refused-error.js';
-import { bindRequestsFromOps, checkRequest, type BindRequest, type VaRules } from './bind-requests.js';
-import { normalizeSyncs, type BindSyncs, type SyncobjPoint } from './bind-syncs.js';
+import { prepareBind, type BindRequest, type VaRules } from './bind-requests.js';
+import type { BindSyncs, SyncobjPoint } from './bind-syncs.js';
 import type { DriverUapi } from './driver-uapi.js';
 import type { GpuVaOp } from '../gpuvm/ops.js';
 import type { GemHandles } from './gem-handles.js';
 import { driverIoctl, ioctlCall, IOC_READ, IOC_WRITE, type IoctlCall, type PointerSlot } from './ioctl-call.js';
-import { refuseSyncsWithoutBinds } from './refuse-syncs-without-binds.js';
 import { defineStruct, encodeArray, encodeStruct, type StructValues } from './uapi-struct.js';
 
 const DRIVER = 'nouveau';
@@ -102,13 +101,9 @@ export interface NouveauVm extends GemHandles {
 
 /** Translates an op list into one DRM_IOCTL_NOUVEAU_VM_BIND, or none when the list is empty. */
 export function nouveauVmBind(vm: NouveauVm, ops: Iterable<GpuVaOp>, syncs?: BindSyncs): IoctlCall[] {
-  const requests = bindRequestsFromOps(DRIVER, ops, vm);
-  requests.forEach((req, i) => {
-    checkRequest(DRIVER, vm.rules, req, i);
-    checkNouveau(vm, req, i);
-  });
-  const { waits, signals } = normalizeSyncs(DRIVER, syncs);
-  if (requests.length === 0) return refuseSyncsWithoutBinds(DRIVER, waits, signals);
+  const bind = prepareBind(DRIVER, vm, ops, syncs, (req, i) => checkNouveau(vm, req, i));
+  if (bind === null) return [];
+  const { requests, waits, signals } = bind;
 
   const arrays: Uint8Array[] = [encodeArray(NOUVEAU_VM_BIND_OP, requests.map(bindOp))];
   const pointers: PointerSlot[] = [{ buffer: 0, offset: NOUVEAU_VM_BIND.fields.op_ptr!.offset, target: 1 }];

@@ -3,13 +3,12 @@
 // VM_BIND takes an array of ops (a drm_panthor_obj_array whose stride versions the op layout); syncs belong
 // to each op, so the waits go on the first op and the signals on the last: the VM's bind queue runs the ops
 // in order. With syncs the bind is ASYNC; without, the kernel runs it synchronously.
-import { bindRequestsFromOps, checkRequest, type BindRequest, type VaRules } from './bind-requests.js';
-import { normalizeSyncs, type BindSyncs, type SyncobjPoint } from './bind-syncs.js';
+import { prepareBind, type BindRequest, type VaRules } from './bind-requests.js';
+import type { BindSyncs, SyncobjPoint } from './bind-syncs.js';
 import type { DriverUapi } from './driver-uapi.js';
 import type { GpuVaOp } from '../gpuvm/ops.js';
 import type { GemHandles } from './gem-handles.js';
 import { driverIoctl, ioctlCall, IOC_READ, IOC_WRITE, type IoctlCall, type PointerSlot } from './ioctl-call.js';
-import { refuseSyncsWithoutBinds } from './refuse-syncs-without-binds.js';
 import { defineStruct, encodeArray, encodeStruct, type StructValues } from './uapi-struct.js';
 
 const DRIVER = 'panthor';
@@ -97,10 +96,9 @@ export interface PanthorVm extends GemHandles {
 
 /** Translates an op list into one DRM_IOCTL_PANTHOR_VM_BIND, or none when the list is empty. */
 export function panthorVmBind(vm: PanthorVm, ops: Iterable<GpuVaOp>, syncs?: BindSyncs): IoctlCall[] {
-  const requests = bindRequestsFromOps(DRIVER, ops, vm);
-  requests.forEach((req, i) => checkRequest(DRIVER, vm.rules, req, i));
-  const { waits, signals } = normalizeSyncs(DRIVER, syncs);
-  if (requests.length === 0) return refuseSyncsWithoutBinds(DRIVER, waits, signals);
+  const bind = prepareBind(DRIVER, vm, ops, syncs);
+  if (bind === null) return [];
+  const { requests, waits, signals } = bind;
 
   // Buffer 1 is the op array; each op's sync array follows it and is referenced from inside buffer 1.
   const opBytes = new Uint8Array(PANTHOR_VM_BIND_OP.size * requests.length);

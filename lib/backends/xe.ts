@@ -2,13 +2,12 @@
 // Intel xe (drm/xe_drm.h, merged 6.8): VM create/destroy, GEM create and VM_BIND.
 // VM_BIND takes an array of bind ops in one ioctl (inline when there is exactly one) and an array of
 // drm_xe_sync; binds are asynchronous, so completion is observed through a signalled syncobj.
-import { bindRequestsFromOps, checkRequest, type BindRequest, type VaRules } from './bind-requests.js';
-import { normalizeSyncs, type BindSyncs, type SyncobjPoint } from './bind-syncs.js';
+import { prepareBind, type BindRequest, type VaRules } from './bind-requests.js';
+import type { BindSyncs, SyncobjPoint } from './bind-syncs.js';
 import type { DriverUapi } from './driver-uapi.js';
 import type { GpuVaOp } from '../gpuvm/ops.js';
 import type { GemHandles } from './gem-handles.js';
 import { driverIoctl, ioctlCall, IOC_READ, IOC_WRITE, type IoctlCall, type PointerSlot } from './ioctl-call.js';
-import { refuseSyncsWithoutBinds } from './refuse-syncs-without-binds.js';
 import { defineStruct, encodeArray, encodeStruct, type StructValues } from './uapi-struct.js';
 
 const DRIVER = 'xe';
@@ -112,10 +111,9 @@ export interface XeVm extends GemHandles {
 
 /** Translates an op list into one DRM_IOCTL_XE_VM_BIND, or none when the list is empty. */
 export function xeVmBind(vm: XeVm, ops: Iterable<GpuVaOp>, syncs?: BindSyncs): IoctlCall[] {
-  const requests = bindRequestsFromOps(DRIVER, ops, vm);
-  requests.forEach((req, i) => checkRequest(DRIVER, vm.rules, req, i));
-  const { waits, signals } = normalizeSyncs(DRIVER, syncs);
-  if (requests.length === 0) return refuseSyncsWithoutBinds(DRIVER, waits, signals);
+  const bind = prepareBind(DRIVER, vm, ops, syncs);
+  if (bind === null) return [];
+  const { requests, waits, signals } = bind;
 
   const binds = requests.map((req) => bindOp(vm, req));
   const syncArray = encodeArray(XE_SYNC, [...waits.map((s) => xeSync(s, 0)), ...signals.map((s) => xeSync(s, XE.DRM_XE_SYNC_FLAG_SIGNAL))]);
