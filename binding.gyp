@@ -19,6 +19,7 @@
         "native/prime.cc",
         "native/sync_file.cc",
         "native/syncobj.cc",
+        "native/va_window.cc",
         "native/vgem.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],

@@ -94,4 +94,11 @@ export interface NativeBinding {
   syncobjImportSyncFile(fd: number, handle: number, syncFileFd: number): void;
 
   memfdCreate(name: string, size: bigint | number): number;
+
+  vaReserve(length: bigint | number): number;
+  vaMap(window: number, offset: bigint | number, fd: number, fileOffset: bigint | number, length: bigint | number): void;
+  vaUnmap(window: number, offset: bigint | number, length: bigint | number): void;
+  vaView(window: number, offset: bigint | number, length: bigint | number): ArrayBuffer;
+  vaMappedRanges(window: number): bigint[];
+  vaRelease(window: number): boolean;
 }

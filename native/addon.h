@@ -18,6 +18,7 @@ namespace drm_gpuvm {
 
 struct MappingRecord;
 struct FdWait;
+struct VaWindow;
 
 /** Live mmaps handed to JS, by start address: unmap() accepts only these. */
 using MappingTable = std::unordered_map<void*, std::shared_ptr<MappingRecord>>;
@@ -31,6 +32,9 @@ struct AddonData {
   /** Pending async fd waits, by id. */
   std::unordered_map<uint32_t, FdWait*> waits;
   uint32_t next_wait_id = 1;
+  /** Reserved VA windows, by id. */
+  std::unordered_map<uint32_t, std::unique_ptr<VaWindow>> va_windows;
+  uint32_t next_window_id = 1;
 };
 
 /** The AddonData of `env`. */
@@ -47,9 +51,12 @@ void InitFdWait(Napi::Env env, Napi::Object exports);
 void InitVgem(Napi::Env env, Napi::Object exports);
 void InitSyncobj(Napi::Env env, Napi::Object exports);
 void InitMemfd(Napi::Env env, Napi::Object exports);
+void InitVaWindow(Napi::Env env, Napi::Object exports);
 
 /** Releases every pending wait of `data` without calling back into JS (environment teardown). */
 void CloseAllWaits(AddonData& data);
+/** Gives back every VA window of `data`; only for environment teardown. */
+void ReleaseAllWindows(AddonData& data);
 /** Unmaps every mapping of `data`; only for environment teardown, when no JS can run. */
 void ReleaseAllMappings(AddonData& data);
 

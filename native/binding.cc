@@ -4,6 +4,7 @@
 
 #include "addon.h"
 #include "driver_bind.h"
+#include "va_window.h"
 
 namespace drm_gpuvm {
 
@@ -11,6 +12,7 @@ AddonData::AddonData() : mappings(std::make_shared<MappingTable>()) {}
 
 AddonData::~AddonData() {
   CloseAllWaits(*this);
+  ReleaseAllWindows(*this);
   ReleaseAllMappings(*this);
 }
 
@@ -34,6 +36,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   InitVgem(env, exports);
   InitSyncobj(env, exports);
   InitMemfd(env, exports);
+  InitVaWindow(env, exports);
   InitDriverBind(env, exports);
   return exports;
 }

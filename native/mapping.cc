@@ -27,29 +27,6 @@
 namespace drm_gpuvm {
 namespace {
 
-void CheckMappable(Napi::Env env, int fd, uint64_t offset, uint64_t length) {
-  struct stat st;
-  if (fstat(fd, &st) != 0) throw SyscallError(env, errno, "fstat");
-  if (S_ISREG(st.st_mode)) {
-    int seals = RetryOnEintr([&] { return fcntl(fd, F_GET_SEALS); });
-    if (seals < 0 || (seals & F_SEAL_SHRINK) == 0) {
-      throw CodedError(env, "ERR_DRM_UNSAFE_MAPPING",
-                       "refusing to map a file that is not sealed against shrinking (F_SEAL_SHRINK): "
-                       "truncating it would make reads through the mapping kill the process with SIGBUS");
-    }
-    uint64_t size = static_cast<uint64_t>(st.st_size);
-    if (offset > size || length > size - offset) {
-      throw CodedRangeError(env, "ERR_OUT_OF_RANGE",
-                            "the range [offset, offset + length) must lie inside the file's " +
-                                std::to_string(size) + " bytes");
-    }
-    return;
-  }
-  if (S_ISCHR(st.st_mode) && major(st.st_rdev) == uapi::kDrmMajor) return;
-  if (IsDmaBuf(fd)) return;
-  throw CodedError(env, "ERR_DRM_UNSAFE_MAPPING",
-                   "only DRM nodes, dma-bufs and sealed memfds can be mapped");
-}
 
 void FinalizeMapping(Napi::Env, void*, std::shared_ptr<MappingRecord>* hint) {
   std::shared_ptr<MappingRecord> record = *hint;
@@ -130,6 +107,30 @@ Napi::Value LiveMappings(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+void CheckMappable(Napi::Env env, int fd, uint64_t offset, uint64_t length) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) throw SyscallError(env, errno, "fstat");
+  if (S_ISREG(st.st_mode)) {
+    int seals = RetryOnEintr([&] { return fcntl(fd, F_GET_SEALS); });
+    if (seals < 0 || (seals & F_SEAL_SHRINK) == 0) {
+      throw CodedError(env, "ERR_DRM_UNSAFE_MAPPING",
+                       "refusing to map a file that is not sealed against shrinking (F_SEAL_SHRINK): "
+                       "truncating it would make reads through the mapping kill the process with SIGBUS");
+    }
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (offset > size || length > size - offset) {
+      throw CodedRangeError(env, "ERR_OUT_OF_RANGE",
+                            "the range [offset, offset + length) must lie inside the file's " +
+                                std::to_string(size) + " bytes");
+    }
+    return;
+  }
+  if (S_ISCHR(st.st_mode) && major(st.st_rdev) == uapi::kDrmMajor) return;
+  if (IsDmaBuf(fd)) return;
+  throw CodedError(env, "ERR_DRM_UNSAFE_MAPPING",
+                   "only DRM nodes, dma-bufs and sealed memfds can be mapped");
+}
 
 void ReleaseAllMappings(AddonData& data) {
   for (auto& entry : *data.mappings) {

@@ -4,7 +4,10 @@
 #ifndef DRM_GPUVM_NATIVE_MAPPING_H_
 #define DRM_GPUVM_NATIVE_MAPPING_H_
 
+#include <napi.h>
+
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "addon.h"
@@ -18,6 +21,12 @@ struct MappingRecord {
   /** The table this record is listed in; gone once the environment is. */
   std::weak_ptr<MappingTable> table;
 };
+
+/**
+ * Throws unless [offset, offset + length) of `fd` can be mapped without risking a fault that kills the
+ * process: a sealed memfd inside its size, a DRM node, or a dma-buf (see mapping.cc).
+ */
+void CheckMappable(Napi::Env env, int fd, uint64_t offset, uint64_t length);
 
 }  // namespace drm_gpuvm
 

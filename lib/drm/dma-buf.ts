@@ -98,14 +98,18 @@ export class DmaBuf extends Resource {
   map(options: MapOptions = {}): Mapping {
     this.assertOpen();
     const { offset, length } = mapRange(options, this.size);
-    if (offset !== 0n && this.kind === 'dma-buf') {
-      if (this.#subrangeCheck === undefined) {
-        throw unsafeMapping('cannot verify that this dma-buf\'s exporter maps a non-zero offset correctly ' +
-          '(some kernels silently map page 0 instead); map from offset 0 and take a subarray');
-      }
-      this.#subrangeCheck();
-    }
+    this.assertMappableAt(offset);
     return callNative(this.#site, () => this.#mappings.map(this.fd, offset, length, offset));
+  }
+
+  /** @internal Throws ERR_DRM_UNSAFE_MAPPING unless a map at `offset` is known to give the right pages. */
+  assertMappableAt(offset: bigint): void {
+    if (offset === 0n || this.kind === 'memfd') return;
+    if (this.#subrangeCheck === undefined) {
+      throw unsafeMapping('cannot verify that this dma-buf\'s exporter maps a non-zero offset correctly ' +
+        '(some kernels silently map page 0 instead); map from offset 0 and take a subarray');
+    }
+    this.#subrangeCheck();
   }
 
   /** Starts CPU access (DMA_BUF_IOCTL_SYNC START): waits for the fences that `access` conflicts with. */

@@ -13,4 +13,5 @@ export { openDevice } from './open.js';
 export { SoftwareBuffer, SoftwareDevice } from './software-device.js';
 export { type FenceInfo, type FenceStatus, SyncFile, type SyncFileInfo } from './sync-file.js';
 export { Syncobj, type SyncobjOptions } from './syncobj.js';
+export { VaWindow, type WindowMapOptions, type WindowRange, type WindowSource } from './va-window.js';
 export { attachVgemFence, VgemFence, type VgemFenceOptions } from './vgem-fence.js';

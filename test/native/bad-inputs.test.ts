@@ -135,6 +135,8 @@ const signatures: Record<string, Kind[]> = {
   syncobjReset: ['fd', 'handles'], syncobjSignal: ['fd', 'handles'], syncobjHandleToFd: ['fd', 'u32', 'bool'],
   syncobjFdToHandle: ['fd', 'fd'], syncobjImportSyncFile: ['fd', 'u32', 'fd'],
   memfdCreate: ['string', 'u64'],
+  vaReserve: ['u64'], vaMap: ['u32', 'u64', 'fd', 'u64', 'u64'], vaUnmap: ['u32', 'u64', 'u64'],
+  vaView: ['u32', 'u64', 'u64'], vaMappedRanges: ['u32'], vaRelease: ['u32'],
   // lib/backends' generic driver ioctl (native/driver_bind.cc).
   driverIoctl: ['fd', 'string', 'string', 'u32', 'byteArrays', 'pointers'],
 };
@@ -155,6 +157,7 @@ nativeCases.push(
   ['map at an unaligned offset', () => native().map(f.buffer.fd, 1n, 4096n), RANGE],
   ['map past the end of a memfd', () => native().map(f.buffer.fd, 4096n, 8192n), RANGE],
   ['version of an fd that is not open', () => native().version(UNUSED_FD), 'EBADF'],
+  ['vaView of a window that does not exist', () => native().vaView(0xfffffff0, 0, 4096), 'ERR_DRM_NO_SUCH_WINDOW'],
 );
 
 describe('the native addon refuses bad input with a coded error', () => {

@@ -4,7 +4,7 @@
 // the sub-range dma-buf mmap probe, and the bad-input table for DrmDevice methods.
 import { describe, expect, it } from 'vitest';
 import {
-  DrmCap, DrmClientCap, DrmDevice, type GemBuffer, listDevices, openDevice, Syncobj,
+  DrmCap, DrmClientCap, DrmDevice, type GemBuffer, listDevices, openDevice, Syncobj, VaWindow,
 } from '../../lib/index.js';
 import { native } from '../../lib/native.js';
 
@@ -197,6 +197,22 @@ describe.skipIf(vgem === undefined)('vgem device', () => {
     expect(() => buffer.map()).toThrow(expect.objectContaining({ code: 'ERR_USE_AFTER_CLOSE' }));
     buffer.close();
     expect(mapping.mapped).toBe(false);
+  });
+
+  it('places a vgem buffer into a VA window through the card node and through its dma-buf', () => {
+    using device = DrmDevice.open(cardPath);
+    using buffer = device.createBuffer(2 * PAGE);
+    using mapping = buffer.map();
+    mapping.bytes.fill(0x44, PAGE, 2 * PAGE);
+    using dmaBuf = buffer.exportDmaBuf();
+    using window = VaWindow.reserve(8 * PAGE);
+    window.map(0, buffer);
+    window.map(4 * PAGE, dmaBuf);
+    const span = new Uint8Array(window.view(0, 2 * PAGE));
+    const viaDmaBuf = new Uint8Array(window.view(4 * PAGE, 2 * PAGE));
+    expect([span[PAGE], viaDmaBuf[PAGE]]).toEqual([0x44, 0x44]);
+    // vgem maps dma-buf sub-ranges from the wrong page: the window refuses them as map() does.
+    expect(() => window.map(2 * PAGE, dmaBuf, { sourceOffset: PAGE })).toThrow(expect.objectContaining({ code: 'ERR_DRM_UNSAFE_MAPPING' }));
   });
 
   describe('DrmDevice methods refuse bad input with a coded error, before any ioctl', () => {

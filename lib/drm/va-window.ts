@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+// A window of CPU address space in which buffers are placed at chosen offsets, the way a GPU VA space
+// places them at GPU addresses: the primitive an emulated "VA window" backend stands on. The window is
+// reserved PROT_NONE; map() puts a buffer range at an offset (MAP_FIXED), unmap() turns a range back into
+// a hole (splitting mapped ranges at its edges), and view() reads a mapped span as one ArrayBuffer, even
+// across several buffers. Views are detached before the memory under them changes (native/va_window.cc).
+import { native } from '../native.js';
+import { toU64, type U64Like } from '../u64.js';
+import type { Buffer } from './device.js';
+import { DmaBuf } from './dma-buf.js';
+import { callNative, invalidArgType, outOfRange } from './errors.js';
+import { GemBuffer } from './gem-buffer.js';
+import { Resource } from './resource.js';
+import { SoftwareBuffer } from './software-device.js';
+
+/** What VaWindow.map places: a buffer of a device, or a dma-buf. */
+export type WindowSource = Buffer | DmaBuf;
+
+/** Options of VaWindow.map. */
+export interface WindowMapOptions {
+  /** Byte offset in the source, page-aligned. Default 0. */
+  sourceOffset?: U64Like;
+  /** Bytes to map. Default: the rest of the source. */
+  length?: U64Like;
+}
+
+/** A mapped range of the window, [offset, end). */
+export interface WindowRange {
+  offset: bigint;
+  end: bigint;
+}
+
+// The fd and file offset through which `source` is mapped, with the checks its kind needs.
+function resolveSource(source: WindowSource, sourceOffset: bigint): { fd: number; fileOffset: bigint; path: string } {
+  if (source instanceof DmaBuf) {
+    source.assertMappableAt(sourceOffset);
+    return { fd: source.fd, fileOffset: sourceOffset, path: `dma-buf fd ${source.fd}` };
+  }
+  if (source instanceof SoftwareBuffer) return { fd: source.fd, fileOffset: sourceOffset, path: 'software' };
+  if (source instanceof GemBuffer) {
+    const device = source.device;
+    device.assertUsable();
+    const fake = callNative(device.callSite, () => native().mapDumb(device.fd, source.handle));
+    return { fd: device.fd, fileOffset: fake + sourceOffset, path: device.path };
+  }
+  throw invalidArgType('source', 'a GemBuffer, SoftwareBuffer or DmaBuf', source);
+}
+
+/** A reserved range of CPU address space that buffers are mapped into at fixed offsets. */
+export class VaWindow extends Resource {
+  /** Size of the window in bytes. */
+  readonly size: bigint;
+  readonly #id: number;
+
+  private constructor(id: number, size: bigint) {
+    super(`VaWindow ${id}`, () => native().vaRelease(id));
+    this.#id = id;
+    this.size = size;
+  }
+
+  /** Reserves `size` bytes (a multiple of the page size, at most 2^46) of address space, all holes. */
+  static reserve(size: U64Like): VaWindow {
+    const bytes = toU64(size, 'size');
+    return new VaWindow(callNative({}, () => native().vaReserve(bytes)), bytes);
+  }
+
+  /** Maps `source` (from `sourceOffset`, `length` bytes) at `offset`; the range must be a hole. */
+  map(offset: U64Like, source: WindowSource, options: WindowMapOptions = {}): void {
+    this.assertOpen();
+    const at = toU64(offset, 'offset');
+    if (typeof source !== 'object' || source === null || source.closed) {
+      throw invalidArgType('source', 'an open GemBuffer, SoftwareBuffer or DmaBuf', source);
+    }
+    const sourceOffset = toU64(options.sourceOffset ?? 0, 'sourceOffset');
+    if (sourceOffset >= source.size) throw outOfRange(`The "sourceOffset" ${sourceOffset} must be below the source size ${source.size}`);
+    const length = options.length === undefined ? source.size - sourceOffset : toU64(options.length, 'length');
+    if (length > source.size - sourceOffset) throw outOfRange(`The "length" ${length} runs past the end of the source (${source.size} bytes)`);
+    const { fd, fileOffset, path } = resolveSource(source, sourceOffset);
+    callNative({ path }, () => native().vaMap(this.#id, at, fd, fileOffset, length));
+  }
+
+  /** Turns [offset, offset + length) back into a hole; views over any of it are detached. */
+  unmap(offset: U64Like, length: U64Like): void {
+    this.assertOpen();
+    const at = toU64(offset, 'offset');
+    const bytes = toU64(length, 'length');
+    callNative({}, () => native().vaUnmap(this.#id, at, bytes));
+  }
+
+  /** An ArrayBuffer over [offset, offset + length), which must be mapped end to end (ERR_DRM_VA_HOLE). */
+  view(offset: U64Like, length: U64Like): ArrayBuffer {
+    this.assertOpen();
+    const at = toU64(offset, 'offset');
+    const bytes = toU64(length, 'length');
+    return callNative({}, () => native().vaView(this.#id, at, bytes));
+  }
+
+  /** The mapped ranges, in address order (adjacent mappings are listed separately). */
+  mappedRanges(): WindowRange[] {
+    this.assertOpen();
+    const flat = native().vaMappedRanges(this.#id);
+    const ranges: WindowRange[] = [];
+    for (let i = 0; i < flat.length; i += 2) ranges.push({ offset: flat[i]!, end: flat[i + 1]! });
+    return ranges;
+  }
+
+  protected release(): void {
+    native().vaRelease(this.#id);
+  }
+}
