@@ -5,7 +5,7 @@
 import { LockError } from './errors.js';
 import type { LockGuard } from './guard.js';
 import { WwBackoffError, type ResvLock } from './resv.js';
-import { requireTask } from './task.js';
+import { currentTask, requireTask } from './task.js';
 import { WwAcquireContext } from './ww-context.js';
 
 /** Options of {@link DrmExec}. */
@@ -113,7 +113,8 @@ export class DrmExec implements Disposable {
     const guards = [...this.#guards.values()];
     this.#guards.clear();
     this.#prelocked = null;
-    for (let i = guards.length - 1; i >= 0; i--) guards[i]!.release();
+    const task = currentTask();
+    for (let i = guards.length - 1; i >= 0; i--) guards[i]!.releaseBy(task);
   }
 
   /** Releases everything and finishes the context (drm_exec_fini). */

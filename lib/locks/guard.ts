@@ -4,6 +4,7 @@
 // cannot see (which lock, still held, by this task).
 import { LockError } from './errors.js';
 import type { OwnedLock } from './owned-lock.js';
+import { currentTask, type LockTask } from './task.js';
 
 /** Proof of holding `lock`; release it once, by `release()` or by leaving a `using` block. */
 export class LockGuard<L extends OwnedLock> implements Disposable {
@@ -27,8 +28,13 @@ export class LockGuard<L extends OwnedLock> implements Disposable {
 
   /** Releases the lock. The calling task must be the holder (ERR_LOCK_NOT_OWNER otherwise). */
   release(): void {
+    this.releaseBy(currentTask());
+  }
+
+  /** @internal {@link release} for a caller that already looked up its task (DrmExec.unlockAll). */
+  releaseBy(task: LockTask | null): void {
     if (this.#released) throw new LockError('ERR_LOCK_NOT_HELD', `guard of ${this.#lock.name} released twice`, this.#lock.name);
-    this.#lock.release(this);
+    this.#lock.release(this, task);
     this.#released = true;
   }
 

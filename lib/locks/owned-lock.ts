@@ -148,12 +148,11 @@ export abstract class OwnedLock {
     }
   }
 
-  /** Internal, for {@link LockGuard.release}: checks the releasing task, then hands the lock on. */
-  release(guard: LockGuard<OwnedLock>): void {
+  /** Internal, for {@link LockGuard.release}: checks the releasing `task` (the caller's), then hands the lock on. */
+  release(guard: LockGuard<OwnedLock>, task: LockTask | null = currentTask()): void {
     if (this.#guard !== guard) {
       throw new LockError('ERR_LOCK_NOT_HELD', `release of ${this.name} through a guard that no longer holds it`, this.name);
     }
-    const task = currentTask();
     const holder = this.#holder!;
     if (task !== holder) {
       throw new LockError('ERR_LOCK_NOT_OWNER', `${task?.label ?? 'code outside any task'} releases ${this.name}, which is held by ${holder.label}`, this.name);
