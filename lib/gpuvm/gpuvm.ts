@@ -8,7 +8,7 @@ import { GemObject } from './gem.js';
 import { GpuVa, initGpuVa } from './gpuva.js';
 import { noLockHooks, type GpuVmLockHooks } from './lock-hooks.js';
 import {
-  GpuVaOps, OpMap, OpMapped, OpPrefetch, OpRemap, OpRemapped, OpUnmap, OpUnmapped, opTokenKey, type GpuVaOp,
+  GpuVaOps, OpMap, OpMapped, OpPrefetch, OpRemap, OpRemapped, OpUnmap, OpUnmapped, opsListKey, opTokenKey, type GpuVaOp,
 } from './ops.js';
 import { splitMergeMap, splitMergeUnmap, type CheckedMapRequest, type SplitMergeSink } from './split-merge.js';
 import { VaTree } from './va-tree.js';
@@ -410,7 +410,7 @@ export class GpuVm {
     if (ops.generation !== this.generation) {
       throw new GpuVmStateError('ERR_GPUVM_STALE_OPS', 'apply: the VA tree changed since these ops were generated (or they were applied already)');
     }
-    const list = ops.ops;
+    const list = ops[opsListKey];
     const hooks = this.lockHooks;
     let unlinks = false;
     for (const op of list) {

@@ -59,31 +59,46 @@ export class OpPrefetch {
 /** Any op. */
 export type GpuVaOp = OpMap | OpRemap | OpUnmap | OpPrefetch;
 
+const listKey: unique symbol = Symbol('gpuva ops list');
+
+/** @internal the key under which GpuVaOps keeps its list for GpuVm.apply, out of users' reach. */
+export const opsListKey: typeof listKey = listKey;
+
 /**
  * drm_gpuva_ops: an ordered op list computed against the tree of `vm` as it was at generation time.
- * `vm.apply(ops)` refuses it once the tree has changed (ERR_GPUVM_STALE_OPS).
+ * `vm.apply(ops)` refuses it once the tree has changed (ERR_GPUVM_STALE_OPS). The list itself cannot be
+ * edited: `ops` is a frozen copy, so what apply validated is what it applies.
  */
 export class GpuVaOps implements Iterable<GpuVaOp> {
+  /** @internal */
+  readonly [listKey]: readonly GpuVaOp[];
+  private frozen: readonly GpuVaOp[] | null = null;
+
   /** @internal use the GpuVm generators. */
   constructor(
     /** The VM the ops were computed for. */
     readonly vm: GpuVm,
     /** @internal the VM's tree generation when computed. */
     readonly generation: number,
-    /** The ops in kernel order (frozen: a list is applied as generated or not at all). */
-    readonly ops: readonly GpuVaOp[],
+    list: readonly GpuVaOp[],
   ) {
-    Object.freeze(ops);
+    this[listKey] = list;
+  }
+
+  /** The ops in kernel order, as a frozen array. */
+  get ops(): readonly GpuVaOp[] {
+    this.frozen ??= Object.freeze(this[listKey].slice());
+    return this.frozen;
   }
 
   /** Number of ops. */
   get length(): number {
-    return this.ops.length;
+    return this[listKey].length;
   }
 
   /** Iterates the ops in order (drm_gpuva_for_each_op). */
   [Symbol.iterator](): Iterator<GpuVaOp> {
-    return this.ops[Symbol.iterator]();
+    return this[listKey][Symbol.iterator]();
   }
 }
 

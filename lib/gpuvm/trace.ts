@@ -230,7 +230,7 @@ export class TraceReplayer {
       return;
     }
     const counts = this.opCounts;
-    for (const op of ops.ops) {
+    for (const op of ops) {
       if (op.type !== 'prefetch') counts[op.type]++;
       if (out !== null) out.push(formatOp(op));
     }

@@ -7,8 +7,8 @@
 // Shape: a two-level B+tree. Leaves hold up to LEAF_MAX VAs in address order; a top index holds one
 // separator per leaf (every VA of leaf j starts at or after separator j and before separator j+1).
 // Search runs on Float64Array copies of the start addresses, which keeps it in a few cache lines
-// instead of one dependent load per tree level: a red-black tree of GpuVa nodes measured 2.4 us per
-// lookup at 100k mappings on the bench machine, this 0.2 us. Doubles round u64 values, but rounding is
+// instead of two dependent loads (node, then its bigint) per level: lookups took about half the time of
+// a red-black tree of GpuVa nodes at 100k mappings on this machine. Doubles round u64 values, but rounding is
 // monotonic, so a double comparison is exact except between equal doubles, and those ties are settled
 // on the exact bigint. Each GpuVa points at its leaf, which gives O(1) membership and cheap neighbours.
 import type { GpuVa } from './gpuva.js';
@@ -58,7 +58,7 @@ export class VaTree {
   /** The first VA overlapping [addr, end), or null. `end` may be 2^64; an empty interval overlaps nothing. */
   firstOverlap(addr: bigint, end: bigint): GpuVa | null {
     if (end <= addr) return null;
-    const key = Number(addr);
+    const key = keyOf(addr);
     const leaf = this.leafFor(addr, key);
     const i = floorIndex(leaf, addr, key);
     let va: GpuVa | null;
@@ -99,7 +99,7 @@ export class VaTree {
   /** Links `va` in by its address. The caller has checked that it overlaps nothing. */
   insert(va: GpuVa): void {
     const addr = va.addr;
-    const key = Number(addr);
+    const key = keyOf(addr);
     let leaf = this.leafFor(addr, key);
     if (leaf.vas.length === LEAF_MAX) {
       const right = this.split(leaf);
@@ -128,7 +128,7 @@ export class VaTree {
     if (count - 1 < LEAF_MIN) this.rebalance(leaf);
   }
 
-  // The leaf whose separator range holds addr (`key` is Number(addr)): the last leaf with separator <= addr.
+  // The leaf whose separator range holds addr (`key` is keyOf(addr)): the last leaf with separator <= addr.
   private leafFor(addr: bigint, key: number): VaLeaf {
     const n = this.leaves.length;
     if (n === 1) return this.firstLeaf;
@@ -140,7 +140,7 @@ export class VaTree {
   }
 
   private topIndex(leaf: VaLeaf): number {
-    let lo = lowerBound(this.sepKeys, this.leaves.length, Number(leaf.sep));
+    let lo = lowerBound(this.sepKeys, this.leaves.length, keyOf(leaf.sep));
     while (this.leaves[lo] !== leaf) lo++;
     return lo;
   }
@@ -167,7 +167,7 @@ export class VaTree {
       this.sepKeys = grown;
     }
     this.sepKeys.copyWithin(at + 1, at, n);
-    this.sepKeys[at] = Number(right.sep);
+    this.sepKeys[at] = keyOf(right.sep);
     this.seps.splice(at, 0, right.sep);
     this.leaves.splice(at, 0, right);
     return right;
@@ -204,6 +204,19 @@ export class VaTree {
   }
 }
 
+// The search key of a u64: the double nearest to it. Going through a BigUint64Array costs about half of
+// Number(bigint), a runtime call in this V8; the one rounding of hi*2^32 + lo gives the same double.
+const keyBits = new BigUint64Array(1);
+const keyHalves = new Uint32Array(keyBits.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const LO = LITTLE_ENDIAN ? 0 : 1;
+
+function keyOf(value: bigint): number {
+  keyBits[0] = value;
+  return (keyHalves[HI] as number) * 4294967296 + (keyHalves[LO] as number);
+}
+
 // First index in keys[0, n) whose value is >= key (keys ascending).
 function lowerBound(keys: Float64Array, n: number, key: number): number {
   let lo = 0;
@@ -220,7 +233,7 @@ function firstOf(leaf: VaLeaf | null): GpuVa | null {
   return leaf === null || leaf.vas.length === 0 ? null : leaf.vas[0] as GpuVa;
 }
 
-// Index of the last VA in `leaf` starting at or before addr (`key` is Number(addr)), or -1.
+// Index of the last VA in `leaf` starting at or before addr (`key` is keyOf(addr)), or -1.
 function floorIndex(leaf: VaLeaf, addr: bigint, key: number): number {
   const n = leaf.vas.length;
   const keys = leaf.keys;
@@ -231,7 +244,7 @@ function floorIndex(leaf: VaLeaf, addr: bigint, key: number): number {
 
 // Index of `va` in its leaf: the first entry whose double equals va's, then forward to the same object.
 function indexOf(leaf: VaLeaf, va: GpuVa): number {
-  let lo = lowerBound(leaf.keys, leaf.vas.length, Number(va.addr));
+  let lo = lowerBound(leaf.keys, leaf.vas.length, keyOf(va.addr));
   while (leaf.vas[lo] !== va) lo++;
   return lo;
 }

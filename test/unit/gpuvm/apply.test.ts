@@ -80,6 +80,14 @@ describe('apply(ops)', () => {
     expect(layout(vm)).toEqual(before);
   });
 
+  it('an op list cannot be edited between generation and apply', () => {
+    const vm = freshVm();
+    const ops = vm.smUnmapOps(0x1000, 0x1000);
+    expect(() => (ops.ops as unknown as unknown[]).push({ type: 'unmap' })).toThrow(TypeError);
+    vm.apply(ops);
+    expect(vm.vaCount).toBe(1);
+  });
+
   it('refuses a list generated for another VM', () => {
     const vm = freshVm();
     const other = freshVm();
