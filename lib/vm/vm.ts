@@ -77,8 +77,9 @@ interface Touched {
   relinked: Bo[];
 }
 
-function inTask<T>(name: string, fn: () => T): T {
-  return currentTask() === null ? runTask(name, fn) : fn();
+// Runs `fn` in the caller's task, or in a task of its own named after the VM and the action.
+function inTask<T>(vm: Vm, action: string, fn: () => T): T {
+  return currentTask() === null ? runTask(`${vm.name}.${action}`, fn) : fn();
 }
 
 /** An asynchronous, transactional GPU VM over the GPUVM model, with a VmBo lifetime policy. */
@@ -213,11 +214,11 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
         }
         proof.assertHolds(bo.resv, `the final put of the pair of BO '${bo.name}'`);
       }
-      inTask(`${this.name}.put`, () => vmBo.put());
+      inTask(this, 'put', () => vmBo.put());
     } else if (this.policy === 'gpuva-lock') {
-      inTask(`${this.name}.put`, () => bo.gpuvaLock.hold(() => vmBo.put()));
+      inTask(this, 'put', () => bo.gpuvaLock.hold(() => vmBo.put()));
     } else {
-      inTask(`${this.name}.put`, () => vmBo.putDeferred());
+      inTask(this, 'put', () => vmBo.putDeferred());
     }
     this.#dropRefCount(vmBo);
   }
@@ -379,7 +380,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
    * RESV_PROTECTED it takes the VM's reservation itself (the caller must not hold it).
    */
   async deferredCleanup(): Promise<number> {
-    return inTask(`${this.name}.deferredCleanup`, async () => {
+    return inTask(this, 'deferredCleanup', async () => {
       if (this.gpuvm.deferredCount === 0) return 0;
       if (!this.resvProtected) return this.gpuvm.deferredCleanup();
       using _resv = await this.resv.lock();

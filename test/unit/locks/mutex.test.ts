@@ -120,3 +120,26 @@ describe('Mutex', () => {
     });
   });
 });
+
+describe('Mutex wait cycles', () => {
+  it('refuses at once a wait that would close a cycle the order graph has not seen yet', async () => {
+    const m1 = new Mutex('M1', `cycle-x-${++n}`);
+    const m2 = new Mutex('M2', `cycle-y-${n}`);
+    let aGot = false;
+    await runTask('a', async () => {
+      using _g1 = await m1.lock();
+      let bErr: unknown;
+      const b = runTask('b', async () => {
+        using _g2 = await m2.lock();
+        await tick(); // a now waits for M2
+        bErr = await m1.lock().catch((e: unknown) => e);
+      });
+      await tick();
+      const waiting = m2.lock().then((g) => { aGot = true; g.release(); });
+      await b;
+      await waiting;
+      expect(bErr).toMatchObject({ code: 'EDEADLK', message: expect.stringMatching(/closing the cycle b#\d+ -> a#\d+ -> b#\d+/) });
+    });
+    expect(aGot).toBe(true);
+  });
+});
