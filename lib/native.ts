@@ -24,15 +24,16 @@ function libc(): string {
   return report?.header?.glibcVersionRuntime !== undefined ? `glibc ${report.header.glibcVersionRuntime}` : 'musl or unknown libc';
 }
 
-function loadBinding(): NativeBinding {
+/** @internal Loads the addon from `root` (a package root); native() is the way in. */
+export function loadBinding(root: string = packageRoot): NativeBinding {
   try {
-    return load(packageRoot) as NativeBinding;
+    return load(root) as NativeBinding;
   } catch (cause) {
-    const prebuildDir = join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);
+    const prebuildDir = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
     const found = existsSync(prebuildDir) ? readdirSync(prebuildDir).join(', ') || 'none' : 'no such folder';
     const lines = [
       `drm-gpuvm: cannot load the native addon for ${process.platform}-${process.arch} (${libc()}, Node ${process.version}, N-API 8).`,
-      `  tried: ${join(packageRoot, 'build', 'Release', 'drm-gpuvm.node')} (a local build)`,
+      `  tried: ${join(root, 'build', 'Release', 'drm-gpuvm.node')} (a local build)`,
       `  tried: ${prebuildDir}/ (prebuilds there: ${found})`,
       `  cause: ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}`,
       '  to build from source: install g++, make and python3 (Debian: apt-get install g++ make python3),',
