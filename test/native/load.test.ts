@@ -26,5 +26,4 @@ describe('loading the addon', () => {
       rmSync(empty, { recursive: true, force: true });
     }
   });
-
 });
