@@ -157,21 +157,25 @@ static void format_va(char *out, size_t n, const struct drm_vgpuvm_va *va)
 		 (uint64_t)(va->addr + va->range), bo_name(va->bo_id), (uint64_t)va->bo_offset);
 }
 
+/* Up to `capacity` records of a VM_QUERY into `recs`; returns how many arrived, or -1 if the query failed. */
+static int query(int fd, uint32_t vm, uint32_t what, void *recs, uint32_t capacity)
+{
+	struct drm_vgpuvm_vm_query q = { .vm_id = vm, .what = what, .capacity = capacity, .records = (uintptr_t)recs };
+
+	if (xioctl(fd, DRM_IOCTL_VGPUVM_VM_QUERY, &q))
+		return -1;
+	return (int)(q.count < capacity ? q.count : capacity);
+}
+
 /* The ops of the last bind as one line, in the notation of gpuvm-semantics.md §2.4 (keep as T/F). */
 static void query_ops(int fd, uint32_t vm, char *out, size_t n)
 {
 	struct drm_vgpuvm_op recs[64];
-	struct drm_vgpuvm_vm_query q = {
-		.vm_id = vm, .what = DRM_VGPUVM_QUERY_OPS, .capacity = 64, .records = (uintptr_t)recs,
-	};
+	int count = query(fd, vm, DRM_VGPUVM_QUERY_OPS, recs, 64);
 	size_t len = 0;
 
-	out[0] = 0;
-	if (xioctl(fd, DRM_IOCTL_VGPUVM_VM_QUERY, &q)) {
-		snprintf(out, n, "query failed");
-		return;
-	}
-	for (uint32_t i = 0; i < q.count && i < 64; i++) {
+	snprintf(out, n, "%s", count < 0 ? "query failed" : "");
+	for (int i = 0; i < count && len < n; i++) {
 		char a[96], p[96] = "-", x[96] = "-";
 		const struct drm_vgpuvm_op *r = &recs[i];
 
@@ -187,25 +191,18 @@ static void query_ops(int fd, uint32_t vm, char *out, size_t n)
 		else
 			len += snprintf(out + len, n - len, "%sREMAP(%s,%c; p=%s; n=%s)", i ? "; " : "", a,
 					r->keep ? 'T' : 'F', p, x);
-		if (len >= n)
-			break;
 	}
 }
 
+/* The VM's mappings as one line. */
 static void query_tree(int fd, uint32_t vm, char *out, size_t n)
 {
 	struct drm_vgpuvm_va recs[64];
-	struct drm_vgpuvm_vm_query q = {
-		.vm_id = vm, .what = DRM_VGPUVM_QUERY_TREE, .capacity = 64, .records = (uintptr_t)recs,
-	};
+	int count = query(fd, vm, DRM_VGPUVM_QUERY_TREE, recs, 64);
 	size_t len = 0;
 
-	out[0] = 0;
-	if (xioctl(fd, DRM_IOCTL_VGPUVM_VM_QUERY, &q)) {
-		snprintf(out, n, "query failed");
-		return;
-	}
-	for (uint32_t i = 0; i < q.count && i < 64 && len < n; i++) {
+	snprintf(out, n, "%s", count < 0 ? "query failed" : "");
+	for (int i = 0; i < count && len < n; i++) {
 		char a[96];
 
 		format_va(a, sizeof(a), &recs[i]);
