@@ -109,8 +109,11 @@ export class VaTree {
     const count = leaf.vas.length;
     leaf.keys.copyWithin(at + 1, at, count);
     leaf.keys[at] = key;
-    if (at === count) leaf.vas.push(va);
-    else leaf.vas.splice(at, 0, va);
+    // Shifting by hand: splice would allocate a result array on every insert and remove.
+    const vas = leaf.vas;
+    vas.push(va);
+    for (let i = count; i > at; i--) vas[i] = vas[i - 1] as GpuVa;
+    vas[at] = va;
     va.leaf = leaf;
     this.size++;
   }
@@ -121,8 +124,9 @@ export class VaTree {
     const at = indexOf(leaf, va);
     const count = leaf.vas.length;
     leaf.keys.copyWithin(at, at + 1, count);
-    if (at === count - 1) leaf.vas.pop();
-    else leaf.vas.splice(at, 1);
+    const vas = leaf.vas;
+    for (let i = at + 1; i < count; i++) vas[i - 1] = vas[i] as GpuVa;
+    vas.pop();
     va.leaf = null;
     this.size--;
     if (count - 1 < LEAF_MIN) this.rebalance(leaf);
