@@ -16,8 +16,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-// Under build/ (ignored by git, and inside the working tree that the VM shares; the guest has its own /tmp).
-const cProgram = join(root, 'build', 'bench', 'native-ioctl');
+// Inside the working tree, which the VM shares (the guest has its own /tmp), in a folder git ignores and
+// node-gyp does not wipe (it rebuilds build/ from scratch).
+const cacheDir = join(root, 'node_modules', '.cache', 'drm-gpuvm-bench');
+const cProgram = join(cacheDir, 'native-ioctl');
 const ROUNDS = 5;
 const GETCAP_CALLS = 200_000;
 const PAIRS = 20_000;
@@ -52,18 +54,22 @@ async function measure() {
     timeNs(20_000, path.getCap);
     timeNs(2_000, path.pair);
   }
-  const rounds = { c: [], raw: [], api: [] };
+  const rounds = { c: [], raw: [], api: [], floor: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const out = execFileSync(cProgram, [card.path, String(GETCAP_CALLS), String(PAIRS)], { encoding: 'utf8' });
     rounds.c.push(JSON.parse(out));
     for (const [name, path] of [['raw', raw], ['api', api]]) {
       rounds[name].push({ getCapNs: timeNs(GETCAP_CALLS, path.getCap), createClosePairNs: timeNs(PAIRS, path.pair) });
     }
+    // The floor: a native call that makes no syscall (reads a counter), what any binding call costs at least.
+    rounds.floor.push({ callNs: timeNs(GETCAP_CALLS, () => binding.liveMappings()) });
   }
   const summary = {};
-  for (const [name, list] of Object.entries(rounds)) {
+  for (const name of ['c', 'raw', 'api']) {
+    const list = rounds[name];
     summary[name] = { getCapNs: median(list.map((r) => r.getCapNs)), createClosePairNs: median(list.map((r) => r.createClosePairNs)) };
   }
+  summary.nativeCallFloorNs = median(rounds.floor.map((r) => r.callNs));
   device.close();
   const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
   process.stdout.write(`BENCH-RESULT ${JSON.stringify({ kernel, node: process.version, device: card.path, rounds: ROUNDS, getCapCalls: GETCAP_CALLS, pairs: PAIRS, summary })}\n`);
@@ -86,6 +92,9 @@ ${result.pairs} CREATE_DUMB (4 KiB) + GEM_CLOSE pairs per round. Emulated timing
 | DRM_IOCTL_GET_CAP | ${us(s.c.getCapNs)} us | ${us(s.raw.getCapNs)} us | ${ratio(s.raw.getCapNs, s.c.getCapNs)}x | ${us(s.api.getCapNs)} us | ${ratio(s.api.getCapNs, s.c.getCapNs)}x | 1.5x |
 | CREATE_DUMB + GEM_CLOSE | ${us(s.c.createClosePairNs)} us | ${us(s.raw.createClosePairNs)} us | ${ratio(s.raw.createClosePairNs, s.c.createClosePairNs)}x | ${us(s.api.createClosePairNs)} us | ${ratio(s.api.createClosePairNs, s.c.createClosePairNs)}x | 1.2x |
 
+A native call that makes no syscall at all costs ${us(s.nativeCallFloorNs)} us here (the Node-API call floor), so
+C + floor bounds what any Node-API binding can reach: ${ratio(s.c.getCapNs + s.nativeCallFloorNs, s.c.getCapNs)}x for GET_CAP, ${ratio(s.c.createClosePairNs + 2 * s.nativeCallFloorNs, s.c.createClosePairNs)}x for a pair (two calls).
+
 "binding (raw)" calls the addon's functions directly; "public API" goes through DrmDevice.getCap and
 DrmDevice.createDumb + GemBuffer.close (argument checks, error mapping, handle bookkeeping, finalizer registration).
 
@@ -97,7 +106,7 @@ if (process.argv.includes('--measure')) {
   await measure();
 } else {
   const kernel = process.argv.includes('--kernel') ? process.argv[process.argv.indexOf('--kernel') + 1] : 'bookworm';
-  mkdirSync(join(root, 'build', 'bench'), { recursive: true });
+  mkdirSync(cacheDir, { recursive: true });
   execFileSync('gcc', ['-O2', '-static', '-Wall', '-o', cProgram, join(root, 'bench', 'native-ioctl.c')], { stdio: 'inherit' });
   const vm = spawnSync(process.execPath, [join(root, 'dist', 'cli', 'main.js'), 'vm', '--kernel', kernel, '--',
     process.execPath, fileURLToPath(import.meta.url), '--measure'], { encoding: 'utf8', cwd: root });
