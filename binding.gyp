@@ -19,6 +19,7 @@
         "native/prime.cc",
         "native/sync_file.cc",
         "native/syncobj.cc",
+        "native/udmabuf.cc",
         "native/va_window.cc",
         "native/vgem.cc"
       ],

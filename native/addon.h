@@ -51,6 +51,7 @@ void InitFdWait(Napi::Env env, Napi::Object exports);
 void InitVgem(Napi::Env env, Napi::Object exports);
 void InitSyncobj(Napi::Env env, Napi::Object exports);
 void InitMemfd(Napi::Env env, Napi::Object exports);
+void InitUdmabuf(Napi::Env env, Napi::Object exports);
 void InitVaWindow(Napi::Env env, Napi::Object exports);
 
 /** Releases every pending wait of `data` without calling back into JS (environment teardown). */

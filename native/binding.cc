@@ -36,6 +36,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   InitVgem(env, exports);
   InitSyncobj(env, exports);
   InitMemfd(env, exports);
+  InitUdmabuf(env, exports);
   InitVaWindow(env, exports);
   InitDriverBind(env, exports);
   return exports;

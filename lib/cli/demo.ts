@@ -8,8 +8,9 @@ import type { Device } from '../drm/device.js';
 import { openDevice } from '../drm/open.js';
 import { attachVgemFence } from '../drm/vgem-fence.js';
 import { GemBuffer } from '../drm/gem-buffer.js';
+import { runWindowDemoCli } from './demo-window.js';
 
-const usage = 'usage: drm-gpuvm demo [--device PATH]\n';
+const usage = 'usage: drm-gpuvm demo [--device PATH] [--backend window [--seed N] [--requests N]]\n';
 
 function say(text: string): void {
   process.stdout.write(`${text}\n`);
@@ -84,13 +85,18 @@ async function tour(device: Device): Promise<void> {
 /** Runs `drm-gpuvm demo`. */
 export async function run(argv: string[]): Promise<number> {
   let path: string | undefined;
+  const rest: string[] = [];
+  let backend: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--device' && argv[i + 1] !== undefined) path = argv[++i];
+    else if (argv[i] === '--backend' && argv[i + 1] === 'window') backend = argv[++i];
+    else if (backend !== undefined) rest.push(argv[i]!);
     else {
       process.stderr.write(`drm-gpuvm demo: unknown argument '${argv[i]}'\n${usage}`);
       return 2;
     }
   }
+  if (backend === 'window') return runWindowDemoCli(rest, path);
   using device = path !== undefined ? openDevice(path) : openDevice();
   await tour(device);
   return 0;

@@ -135,6 +135,7 @@ const signatures: Record<string, Kind[]> = {
   syncobjReset: ['fd', 'handles'], syncobjSignal: ['fd', 'handles'], syncobjHandleToFd: ['fd', 'u32', 'bool'],
   syncobjFdToHandle: ['fd', 'fd'], syncobjImportSyncFile: ['fd', 'u32', 'fd'],
   memfdCreate: ['string', 'u64'],
+  udmabufCreate: ['fd', 'u64', 'u64'],
   vaReserve: ['u64'], vaMap: ['u32', 'u64', 'fd', 'u64', 'u64'], vaUnmap: ['u32', 'u64', 'u64'],
   vaView: ['u32', 'u64', 'u64'], vaMappedRanges: ['u32'], vaRelease: ['u32'],
   // lib/backends' generic driver ioctl (native/driver_bind.cc).
