@@ -7,6 +7,7 @@
 import type { GpuVaOp } from '../gpuvm/ops.js';
 import { toU64 } from '../u64.js';
 import { BindRefusedError } from './bind-refused-error.js';
+import type { DriverUapi } from './driver-uapi.js';
 import { bindRequestsFromOps } from './bind-requests.js';
 import type { GemHandles } from './gem-handles.js';
 import { driverIoctl, ioctlCall, IOC_READ, IOC_WRITE, type IoctlCall } from './ioctl-call.js';
@@ -69,6 +70,15 @@ export const DRM_IOCTL_VGPUVM_VM_BIND = driverIoctl('DRM_IOCTL_VGPUVM_VM_BIND', 
 export const DRM_IOCTL_VGPUVM_VM_QUERY = driverIoctl('DRM_IOCTL_VGPUVM_VM_QUERY', 0x05, IOC_READ | IOC_WRITE, VGPUVM_VM_QUERY);
 /** DRM_IOCTL_VGPUVM_STATS. */
 export const DRM_IOCTL_VGPUVM_STATS = driverIoctl('DRM_IOCTL_VGPUVM_STATS', 0x06, IOC_READ, VGPUVM_STATS);
+
+/** Everything this backend takes from test/kmod/vgpuvm_drm.h, for the ABI test (the header path is relative to test/kmod). */
+export const VGPUVM_UAPI: DriverUapi = {
+  driver: DRIVER,
+  header: 'vgpuvm_drm.h',
+  structs: [VGPUVM_BO_CREATE, VGPUVM_VM_CREATE, VGPUVM_VM_DESTROY, VGPUVM_BIND_OP, VGPUVM_VM_BIND, VGPUVM_VA, VGPUVM_OP, VGPUVM_VM_QUERY, VGPUVM_STATS],
+  ioctls: [DRM_IOCTL_VGPUVM_BO_CREATE, DRM_IOCTL_VGPUVM_VM_CREATE, DRM_IOCTL_VGPUVM_VM_DESTROY, DRM_IOCTL_VGPUVM_VM_BIND, DRM_IOCTL_VGPUVM_VM_QUERY, DRM_IOCTL_VGPUVM_STATS],
+  constants: Object.fromEntries(Object.entries(VGPUVM)),
+};
 
 /** A map or unmap request as VM_BIND takes it; `bo` null (with a map) is a sparse mapping. */
 export type VgpuvmBindRequest =
