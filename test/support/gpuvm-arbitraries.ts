@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // fast-check arbitraries for GPUVM property tests: random VMs (with or without a reserved node), BOs and
-// request sequences, in two worlds. "Small": a VM of a few dozen 4 KiB pages, where requests collide all the
+// sequences of map, unmap and madvise requests, in three worlds. "Small": a VM of a few dozen 4 KiB pages, where requests collide all the
 // time and an identity-offset BO makes same-BO contiguous (keep=1) requests common. "u64 edge": VMs that end
 // at 2^64-1 or span the whole u64 space, with requests at and across the top of the address space.
 import fc from 'fast-check';
@@ -15,18 +15,37 @@ export type RefRequest =
   | { kind: 'map'; req: RefMapRequest }
   | { kind: 'unmap'; addr: bigint; range: bigint };
 
+/** A madvise request; only worlds asked for with `madvise` true contain them. */
+export interface RefMadviseRequest {
+  kind: 'madvise';
+  addr: bigint;
+  range: bigint;
+}
+
+/** Any request of a world made with madvise requests. */
+export type AnyRefRequest = RefRequest | RefMadviseRequest;
+
 /** A VM, its BOs and a request sequence; `unit` is the page size the page model can use for it. */
-export interface World {
+export interface World<R extends AnyRefRequest = RefRequest> {
   config: RefVmConfig;
   unit: bigint;
-  requests: RefRequest[];
+  requests: R[];
+}
+
+/** Map and unmap requests, 3:2, with madvise requests (weight 1) when asked for. */
+function mix(map: fc.Arbitrary<RefRequest>, unmap: fc.Arbitrary<RefRequest>, madvise: fc.Arbitrary<AnyRefRequest> | null, maxRequests: number): fc.Arbitrary<AnyRefRequest[]> {
+  const kinds: fc.WeightedArbitrary<AnyRefRequest>[] = [{ weight: 3, arbitrary: map }, { weight: 2, arbitrary: unmap }];
+  if (madvise !== null) kinds.push({ weight: 1, arbitrary: madvise });
+  return fc.array(fc.oneof(...kinds), { minLength: 1, maxLength: maxRequests, size: 'max' });
 }
 
 /**
  * The small world. BO `id` is as large as the VM and is most often mapped at offset (addr - start), so
  * requests over it line up with earlier mappings of it; `a` and `b` are small BOs mapped anywhere.
  */
-export function smallWorld(maxRequests = 24): fc.Arbitrary<World> {
+export function smallWorld(maxRequests?: number): fc.Arbitrary<World>;
+export function smallWorld(maxRequests: number, madvise: true): fc.Arbitrary<World<AnyRefRequest>>;
+export function smallWorld(maxRequests = 24, madvise = false): fc.Arbitrary<World<AnyRefRequest>> {
   return fc.record({
     startPage: fc.integer({ min: 0, max: 6 }),
     pages: fc.integer({ min: 1, max: 40 }).map((n) => Math.max(n, 4)),
@@ -66,8 +85,10 @@ export function smallWorld(maxRequests = 24): fc.Arbitrary<World> {
     });
     const unmap = where.map(({ at, len }): RefRequest =>
       ({ kind: 'unmap', addr: BigInt(at) * SMALL_PAGE, range: BigInt(len) * SMALL_PAGE }));
-    return fc.array(fc.oneof({ weight: 3, arbitrary: map }, { weight: 2, arbitrary: unmap }), { minLength: 1, maxLength: maxRequests, size: 'max' })
-      .map((requests): World => ({ config: { start, range, reserve: reserveNode, bos }, unit: SMALL_PAGE, requests }));
+    const advise = where.map(({ at, len }): AnyRefRequest =>
+      ({ kind: 'madvise', addr: BigInt(at) * SMALL_PAGE, range: BigInt(len) * SMALL_PAGE }));
+    return mix(map, unmap, madvise ? advise : null, maxRequests)
+      .map((requests): World<AnyRefRequest> => ({ config: { start, range, reserve: reserveNode, bos }, unit: SMALL_PAGE, requests }));
   });
 }
 
@@ -75,7 +96,9 @@ export function smallWorld(maxRequests = 24): fc.Arbitrary<World> {
  * A tiny VM of at most 48 bytes whose end is exactly 2^64-1 (the highest end a VM can have: 2^64 does not
  * fit in a u64), addressed byte by byte, so the page model holds it with 1-byte pages.
  */
-export function topOfU64World(maxRequests = 16): fc.Arbitrary<World> {
+export function topOfU64World(maxRequests?: number): fc.Arbitrary<World>;
+export function topOfU64World(maxRequests: number, madvise: true): fc.Arbitrary<World<AnyRefRequest>>;
+export function topOfU64World(maxRequests = 16, madvise = false): fc.Arbitrary<World<AnyRefRequest>> {
   return fc.record({
     size: fc.integer({ min: 1, max: 48 }),
     reserve: fc.option(fc.record({ at: fc.nat({ max: 47 }), len: fc.integer({ min: 1, max: 8 }) }), { freq: 2 }),
@@ -101,8 +124,9 @@ export function topOfU64World(maxRequests = 16): fc.Arbitrary<World> {
       range: rangeFor(a), bo: fc.constantFrom<string | null>('a', 'top', null), offset,
     }).map(({ range, bo, offset: o }): RefRequest => ({ kind: 'map', req: { addr: a, range, bo, offset: bo === null ? 0n : o } })));
     const unmap = addr.chain((a) => rangeFor(a).map((range): RefRequest => ({ kind: 'unmap', addr: a, range })));
-    return fc.array(fc.oneof({ weight: 3, arbitrary: map }, { weight: 2, arbitrary: unmap }), { minLength: 1, maxLength: maxRequests, size: 'max' })
-      .map((requests): World => ({ config: { start, range, reserve: reserveNode, bos }, unit: 1n, requests }));
+    const advise = addr.chain((a) => rangeFor(a).map((range): AnyRefRequest => ({ kind: 'madvise', addr: a, range })));
+    return mix(map, unmap, madvise ? advise : null, maxRequests)
+      .map((requests): World<AnyRefRequest> => ({ config: { start, range, reserve: reserveNode, bos }, unit: 1n, requests }));
   });
 }
 
@@ -112,7 +136,9 @@ export function topOfU64World(maxRequests = 16): fc.Arbitrary<World> {
  * here too (the API allows them; the trace format does not), kept to offset + range <= 2^64-1 so that no
  * remap piece wraps: wrapping has its own test in property-model.test.ts.
  */
-export function wholeU64World(maxRequests = 16): fc.Arbitrary<Omit<World, 'unit'>> {
+export function wholeU64World(maxRequests?: number): fc.Arbitrary<Omit<World, 'unit'>>;
+export function wholeU64World(maxRequests: number, madvise: true): fc.Arbitrary<Omit<World<AnyRefRequest>, 'unit'>>;
+export function wholeU64World(maxRequests = 16, madvise = false): fc.Arbitrary<Omit<World<AnyRefRequest>, 'unit'>> {
   const vm = fc.oneof(
     fc.constant({ start: 0n, range: U64_MAX }),
     fc.bigInt({ min: 0x400000n, max: 1n << 63n }).map((range) => ({ start: U64_MAX - range, range })),
@@ -142,7 +168,8 @@ export function wholeU64World(maxRequests = 16): fc.Arbitrary<Omit<World, 'unit'
       range: span(a), bo: fc.constantFrom<string | null>('a', 'top', null), offset: fc.oneof(fc.bigInt({ min: 0n, max: 0x200000n }), fc.bigInt({ min: 0n, max: U64_MAX })),
     }).map(({ range, bo, offset }): RefRequest => ({ kind: 'map', req: { addr: a, range, bo, offset: bo === null ? offset % (U64_MAX - range + 1n) : offset } })));
     const unmap = point.chain((a) => span(a).map((range): RefRequest => ({ kind: 'unmap', addr: a, range })));
-    return fc.tuple(reserve, fc.array(fc.oneof({ weight: 3, arbitrary: map }, { weight: 2, arbitrary: unmap }), { minLength: 1, maxLength: maxRequests, size: 'max' }))
+    const advise = point.chain((a) => span(a).map((range): AnyRefRequest => ({ kind: 'madvise', addr: a, range })));
+    return fc.tuple(reserve, mix(map, unmap, madvise ? advise : null, maxRequests))
       .map(([reserveNode, requests]) => ({ config: { start, range, reserve: reserveNode, bos }, requests }));
   });
 }

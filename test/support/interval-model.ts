@@ -69,6 +69,53 @@ export class IntervalModel implements ReferenceModel {
     return { ops };
   }
 
+  /**
+   * madvise, taken literally from gpuvm-semantics.md §2.3: the sm_map walk over sparse VAs only, with no
+   * UNMAP, a MAP right after a REMAP that leaves part of the VA inside the request, and the final MAP only
+   * when a case asked for it.
+   */
+  madvise(addr: bigint, range: bigint): RefResult {
+    const error = this.#check(addr, range, undefined, 0n);
+    if (error) return { error };
+    const reqEnd = addr + range;
+    const ops: RefOp[] = [];
+    let finalMap = false;
+    const sparseMap = (from: bigint, to: bigint): RefOp => ({ kind: 'map', va: { addr: from, range: to - from, bo: null, offset: 0n } });
+    for (const v of this.#overlapping(addr, reqEnd)) {
+      if (v.bo !== null) continue;
+      const vEnd = v.addr + v.range;
+      if (v.addr === addr) {
+        if (vEnd <= reqEnd) continue;
+        ops.push({ kind: 'remap', unmap: v, keep: false, prev: null, next: this.#piece(v, reqEnd, vEnd, v.offset + range) });
+        finalMap = true;
+        break;
+      } else if (v.addr < addr) {
+        const ls = addr - v.addr;
+        const prev = this.#piece(v, v.addr, addr, v.offset);
+        if (vEnd >= reqEnd) {
+          const next = vEnd > reqEnd ? this.#piece(v, reqEnd, vEnd, v.offset + ls + range) : null;
+          ops.push({ kind: 'remap', unmap: v, keep: false, prev, next });
+          finalMap = true;
+          break;
+        }
+        ops.push({ kind: 'remap', unmap: v, keep: false, prev, next: null }, sparseMap(addr, vEnd));
+      } else {
+        if (vEnd <= reqEnd) continue;
+        ops.push({ kind: 'remap', unmap: v, keep: false, prev: null, next: this.#piece(v, reqEnd, vEnd, v.offset + (reqEnd - v.addr)) });
+        ops.push(sparseMap(v.addr, reqEnd));
+        break;
+      }
+    }
+    if (finalMap) ops.push(sparseMap(addr, reqEnd));
+    const list = this.#list.filter((v) => !ops.some((op) => op.kind === 'remap' && op.unmap.addr === v.addr));
+    for (const op of ops) {
+      if (op.kind === 'remap') list.push(...[op.prev, op.next].filter((piece) => piece !== null));
+      else list.push({ ...op.va });
+    }
+    this.#list = list.sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
+    return { ops };
+  }
+
   /** The spec's checks in its order; `bo` undefined means an unmap request (no BO check). */
   #check(addr: bigint, range: bigint, bo: string | null | undefined, offset: bigint): RefError | null {
     if (range === 0n) return 'zero_range';

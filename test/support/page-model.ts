@@ -94,6 +94,35 @@ export class PageModel implements ReferenceModel {
     return { ops };
   }
 
+  /**
+   * madvise (gpuvm-semantics.md §2.3) read off the pages: every sparse mapping the request cuts through is
+   * split where the request's edges cross it, as a REMAP of the parts outside the request followed at once
+   * by a MAP (sparse, offset 0) of the part inside. Mappings with a BO, and sparse ones the request covers
+   * whole, give nothing.
+   */
+  madvise(addr: bigint, range: bigint): RefResult {
+    const error = this.#check(addr, range, undefined, 0n);
+    if (error) return { error };
+    const [first, end] = this.#pageSpan(addr, range);
+    const ops: RefOp[] = [];
+    const cut: { start: number; stop: number }[] = [];
+    for (const { start, stop, page } of this.#touchedRuns(first, end)) {
+      if (page.bo !== null || (start >= first && stop <= end)) continue;
+      const middle = { start: Math.max(start, first), stop: Math.min(stop, end) };
+      ops.push(this.#opFor(start, stop, first, end, false));
+      ops.push({ kind: 'map', va: { addr: this.#addrOf(middle.start), range: BigInt(middle.stop - middle.start) * this.#unit, bo: null, offset: 0n } });
+      cut.push(middle);
+    }
+    for (const middle of cut) {
+      this.#cutAround(middle.start, middle.stop);
+      const id = this.#nextId++;
+      for (let p = middle.start; p < middle.stop; p++) {
+        this.#pages[p] = { id, bo: null, offset: wrapU64(BigInt(p - middle.start) * this.#unit) };
+      }
+    }
+    return { ops };
+  }
+
   /** The spec's checks in its order; `bo` undefined means an unmap request (no BO check). */
   #check(addr: bigint, range: bigint, bo: string | null | undefined, offset: bigint): RefError | null {
     if (range === 0n) return 'zero_range';

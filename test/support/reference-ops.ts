@@ -44,6 +44,8 @@ export interface ReferenceModel {
   mappings(): RefVa[];
   map(req: RefMapRequest): RefResult;
   unmap(addr: bigint, range: bigint): RefResult;
+  /** drm_gpuvm_madvise_ops_create with a sparse request at offset 0, ops applied. */
+  madvise(addr: bigint, range: bigint): RefResult;
 }
 
 const U64_MASK = (1n << 64n) - 1n;

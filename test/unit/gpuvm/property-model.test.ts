@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Property tests of lib/gpuvm against the independent reference models in test/support: random VMs (with
-// and without a reserved node), BOs and request sequences. After every request the GpuVm tree equals the
+// and without a reserved node), BOs and map/unmap/madvise request sequences. After every request the GpuVm tree equals the
 // reference's, the ops equal the reference's ops and turn the old tree into the new one, generating ops
 // changes nothing, and the invariants hold (sorted, non-overlapping, inside the VM, clear of the reserved
 // node, VmBo lists equal to the tree). The run counts are in the test names; they add up to 10,000+.
@@ -13,7 +13,7 @@ import { GpuVm } from '../../../lib/gpuvm/gpuvm.js';
 import type { GpuVaOp, OpMap } from '../../../lib/gpuvm/ops.js';
 import { replayTrace } from '../../../lib/gpuvm/trace.js';
 import { formatTraceCommand, generateTrace } from '../../../lib/gpuvm/trace-generator.js';
-import { smallWorld, topOfU64World, wholeU64World, type RefRequest, type World } from '../../support/gpuvm-arbitraries.js';
+import { smallWorld, topOfU64World, wholeU64World, type AnyRefRequest, type World } from '../../support/gpuvm-arbitraries.js';
 import { IntervalModel } from '../../support/interval-model.js';
 import { PageModel } from '../../support/page-model.js';
 import { replayWithReference } from '../../support/reference-trace.js';
@@ -80,14 +80,14 @@ function mappingsOf(vm: GpuVm): RefVa[] {
 }
 
 /** Runs one request through the list API (generate, then apply) and returns what happened. */
-function sendList({ vm, gems }: Subject, request: RefRequest): RefResult {
+function sendList({ vm, gems }: Subject, request: AnyRefRequest): RefResult {
   const before = mappingsOf(vm);
   const generation = vm.generation;
   let ops;
   try {
     ops = request.kind === 'map'
       ? vm.smMapOps({ addr: request.req.addr, range: request.req.range, obj: request.req.bo === null ? null : gems.get(request.req.bo)!, offset: request.req.offset })
-      : vm.smUnmapOps(request.addr, request.range);
+      : request.kind === 'unmap' ? vm.smUnmapOps(request.addr, request.range) : vm.madviseOps(request.addr, request.range);
   } catch (err) {
     if (!(err instanceof GpuVmRequestError)) throw err;
     holds(vm.generation === generation, 'a refused request changed the tree');
@@ -107,8 +107,13 @@ function sendList({ vm, gems }: Subject, request: RefRequest): RefResult {
   return { ops: refOps };
 }
 
-/** Runs one request through the step API (sm_map / sm_unmap with callbacks that apply each op). */
-function sendSteps({ vm, gems }: Subject, request: RefRequest): RefResult {
+/**
+ * Runs one request through the step API (sm_map / sm_unmap with callbacks that apply each op); madvise has
+ * no step form in the kernel, so it goes through the list API.
+ */
+function sendSteps(subject: Subject, request: AnyRefRequest): RefResult {
+  if (request.kind === 'madvise') return sendList(subject, request);
+  const { vm, gems } = subject;
   const ops: RefOp[] = [];
   const steps = {
     map: (op: OpMap) => { ops.push(opOf(op)); return vm.applyMap(op); },
@@ -166,7 +171,7 @@ function checkInvariants({ vm, gems }: Subject, config: RefVmConfig, linked: boo
 }
 
 /** The lookups agree with a plain scan of the reference's mappings. */
-function checkLookups(vm: GpuVm, model: ReferenceModel, config: RefVmConfig, request: RefRequest): void {
+function checkLookups(vm: GpuVm, model: ReferenceModel, config: RefVmConfig, request: AnyRefRequest): void {
   const addr = request.kind === 'map' ? request.req.addr : request.addr;
   const range = request.kind === 'map' ? request.req.range : request.range;
   if (range === 0n || addr + range > 1n << 64n) return;
@@ -180,12 +185,13 @@ function checkLookups(vm: GpuVm, model: ReferenceModel, config: RefVmConfig, req
   same(exact && vaOf(exact), first !== undefined && first.addr === addr && first.range === range ? first : null, 'find');
 }
 
-function send(model: ReferenceModel, request: RefRequest): RefResult {
-  return request.kind === 'map' ? model.map(request.req) : model.unmap(request.addr, request.range);
+function send(model: ReferenceModel, request: AnyRefRequest): RefResult {
+  if (request.kind === 'map') return model.map(request.req);
+  return request.kind === 'unmap' ? model.unmap(request.addr, request.range) : model.madvise(request.addr, request.range);
 }
 
 /** The whole property: one world, the list API and the step API side by side with the reference. */
-function matchesReference(world: Omit<World, 'unit'>, reference: (config: RefVmConfig) => ReferenceModel): void {
+function matchesReference(world: Omit<World<AnyRefRequest>, 'unit'>, reference: (config: RefVmConfig) => ReferenceModel): void {
   const model = reference(world.config);
   const listed = subjectFor(world.config);
   const stepped = subjectFor(world.config);
@@ -205,15 +211,15 @@ function matchesReference(world: Omit<World, 'unit'>, reference: (config: RefVmC
 describe('GpuVm matches the reference models', () => {
   const small = 10000;
   it(`on ${small} random sequences in small VMs of 4 KiB pages (page model)`, () => {
-    fc.assert(fc.property(smallWorld(), (world) => matchesReference(world, (c) => new PageModel(c, world.unit))), { numRuns: small });
+    fc.assert(fc.property(smallWorld(24, true), (world) => matchesReference(world, (c) => new PageModel(c, world.unit))), { numRuns: small });
   }, PROPERTY_TIMEOUT);
   const top = 4000;
   it(`on ${top} random sequences in tiny VMs ending at 2^64-1, byte by byte (page model)`, () => {
-    fc.assert(fc.property(topOfU64World(), (world) => matchesReference(world, (c) => new PageModel(c, world.unit))), { numRuns: top });
+    fc.assert(fc.property(topOfU64World(16, true), (world) => matchesReference(world, (c) => new PageModel(c, world.unit))), { numRuns: top });
   }, PROPERTY_TIMEOUT);
   const whole = 4000;
   it(`on ${whole} random sequences in VMs up to the whole u64 space (interval model)`, () => {
-    fc.assert(fc.property(wholeU64World(), (world) => matchesReference(world, (c) => new IntervalModel(c))), { numRuns: whole });
+    fc.assert(fc.property(wholeU64World(16, true), (world) => matchesReference(world, (c) => new IntervalModel(c))), { numRuns: whole });
   }, PROPERTY_TIMEOUT);
   const seeds = 100;
   it(`on ${seeds} generated mixed streams of 300 requests (trace generator seeds 0..${seeds - 1}, interval model)`, () => {
@@ -221,7 +227,7 @@ describe('GpuVm matches the reference models', () => {
       const commands = [...generateTrace({ seed, profile: 'mixed', requests: 300 })];
       let config: RefVmConfig | null = null;
       const bos = new Map<string, bigint>();
-      const requests: RefRequest[] = [];
+      const requests: AnyRefRequest[] = [];
       for (const c of commands) {
         if (c.kind === 'vm') config = { start: c.start, range: c.range, reserve: c.reserve, bos };
         else if (c.kind === 'bo') bos.set(c.name, c.size);
