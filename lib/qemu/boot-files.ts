@@ -14,7 +14,7 @@ import { indexModules, readModuleFile, resolveModules, type ModuleIndex, type Mo
 import type { KernelChoice } from './vm-args.js';
 
 /**
- * Modules every guest loads. The transport (virtio PCI and 9p) comes first because the run directory is a
+ * Modules every guest loads. The transport (virtio PCI and 9p, and overlayfs) comes first because the run directory is a
  * 9p share; virtio_pci is built into newer Debian kernels, hence "may be built in". vgem is the device; the
  * guest checks that a /dev/dri/card* node appears, whether vgem was a module or built in.
  */
@@ -22,6 +22,8 @@ export const TRANSPORT_MODULES: readonly ModuleRequest[] = [
   { module: 'virtio_pci', mayBeBuiltIn: true },
   { module: '9pnet_virtio', mayBeBuiltIn: true },
   { module: '9p', mayBeBuiltIn: true },
+  // The guest's /tmp layers a writable tmpfs over the host's /tmp (see guest-init.ts).
+  { module: 'overlay', mayBeBuiltIn: true },
 ];
 /** The DRM device under test. */
 export const DEVICE_MODULES: readonly ModuleRequest[] = [{ module: 'vgem', mayBeBuiltIn: true }];

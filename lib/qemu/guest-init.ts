@@ -78,7 +78,15 @@ mount -t devtmpfs devtmpfs /host/dev
 mkdir -p /host/dev/pts /host/dev/shm
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /host/tmp
+# /tmp: the host's /tmp stays visible (read-only, e.g. a clone and its ../shared under /tmp) under a
+# writable layer of the guest's own; a kernel without overlayfs gets a plain tmpfs.
+mkdir -p /tmp-lower /tmp-layer
+mount --bind /host/tmp /tmp-lower
+mount -t tmpfs tmpfs /tmp-layer
+mkdir -p /tmp-layer/upper /tmp-layer/work
+chmod 1777 /tmp-layer/upper
+mount -t overlay overlay -o lowerdir=/tmp-lower,upperdir=/tmp-layer/upper,workdir=/tmp-layer/work /host/tmp 2>/dev/null \
+  || mount -t tmpfs -o mode=1777 tmpfs /host/tmp
 mkdir -p ${GUEST_MODULES_DIR_IN_HOST} && mount --bind /lib/modules ${GUEST_MODULES_DIR_IN_HOST}
 mkdir -p "/host$vm_cwd" 2>/dev/null
 mount -t 9p -o ${NINEP} ${SHARE_TAGS.cwd} "/host$vm_cwd" || fail boot "cannot mount the working directory $vm_cwd over 9p"

@@ -4,6 +4,7 @@
 // the runner installs itself when run as root; without them the suite says so and does not count as passed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +29,7 @@ class Capture extends Writable {
   }
 }
 
-// Inside the repository, not in /tmp: the guest's /tmp is its own tmpfs, so of the host's /tmp it sees only
-// the working directory, and the CLI test below must also reach the repository's dist/.
+// A working directory of its own inside the repository (.vm-results is ignored by git).
 mkdirSync(join(repo, '.vm-results'), { recursive: true });
 const work = mkdtempSync(join(repo, '.vm-results', 'vm-runner-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -75,6 +75,18 @@ describe('drm-gpuvm vm (bookworm)', () => {
     writeFileSync(join(work, 'probe'), '');
     const r = await run(['sh', '-c', `cat ${join(work, 'probe')} && test -r ${repo}/package.json && touch /usr/drm-gpuvm-probe 2>/dev/null; echo $?`]);
     expect(r.stdout).toBe('1\n');
+  }, BOOT_MS);
+
+  it("sees the host's /tmp, while its own writes to /tmp stay in the guest", async () => {
+    const hostTmp = mkdtempSync(join(tmpdir(), 'vm-runner-tmp-'));
+    try {
+      writeFileSync(join(hostTmp, 'from-host'), 'hello');
+      const r = await run(['sh', '-c', `cat ${hostTmp}/from-host; echo guest > ${hostTmp}/from-guest && cat ${hostTmp}/from-guest`]);
+      expect(r.stdout).toBe('helloguest\n');
+      expect(existsSync(join(hostTmp, 'from-guest'))).toBe(false);
+    } finally {
+      rmSync(hostTmp, { recursive: true, force: true });
+    }
   }, BOOT_MS);
 
   it('runs as the same user, with vgem card and render nodes present', async () => {
