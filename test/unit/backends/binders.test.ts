@@ -2,7 +2,8 @@
 // What each driver's binder hands KernelVmBindBackend: the drivers whose binds complete asynchronously get
 // the backend's completion syncobj as an out-sync; the synchronous ones carry no syncs at all.
 import { describe, expect, it } from 'vitest';
-import { amdgpuBinder, msmBinder, nouveauBinder, panthorBinder, xeBinder } from '../../../lib/backends/kernel-vm-bind-backend.js';
+import { amdgpuBinder, KernelVmBindBackend, msmBinder, nouveauBinder, panthorBinder, xeBinder } from '../../../lib/backends/kernel-vm-bind-backend.js';
+import type { DrmDevice } from '../../../lib/drm/drm-device.js';
 import { A, handleOf, map } from './layout-bytes.js';
 
 const rules = { pageSize: 0x1000n, vaStart: 0n, vaEnd: 1n << 40n };
@@ -35,5 +36,14 @@ describe('binders', () => {
     expect(binder.completesAsync).toBe(false);
     expect(binder.driver).toBe(driver);
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe('KernelVmBindBackend', () => {
+  it('refuses a device driven by another driver than its binder, before any ioctl', () => {
+    // Only the identity the constructor reads; nothing here reaches a device.
+    const vgem = { driver: 'vgem', path: '/dev/dri/renderD128' } as DrmDevice;
+    expect(() => new KernelVmBindBackend(vgem, xeBinder({ vmId: 1, patIndex: 0, rules, handleOf })))
+      .toThrow(expect.objectContaining({ code: 'ERR_BIND_UNSUPPORTED', driver: 'xe', message: expect.stringMatching(/driven by vgem/) }));
   });
 });
