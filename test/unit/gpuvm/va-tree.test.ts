@@ -145,7 +145,7 @@ describe('the tree against a sorted array (fast-check)', () => {
     ['addresses near 2^64 that share doubles', U64_MAX - 5000n, 1n],
   ];
   it.each(layouts)('random inserts and removes keep order and lookups exact: %s', (_name, base, width) => {
-    // Two adds per remove on average, so the tree grows past several leaves (256 VAs each) and shrinks back.
+    // Two adds per remove on average, so the tree grows past several leaves (128 VAs each) and shrinks back.
     const step = fc.tuple(fc.integer({ min: 0, max: 2 }).map((n) => n > 0), fc.integer({ min: 0, max: 1999 }));
     fc.assert(fc.property(fc.array(step, { minLength: 1500, maxLength: 3000 }), (steps) => {
       const vm = new GpuVm({ start: base, range: U64_MAX - base });
