@@ -12,13 +12,10 @@
 // process, so one size's garbage and JIT state do not leak into the next.
 //
 // Run: npm run build:ts && node --expose-gc bench/gpuvm-replay.mjs [--sizes 10000,100000,1000000]
-//        [--requests 200000] [--seed 1] [--profile DIR]
-// --profile DIR writes DIR/gpuvm-replay-<size>.cpuprofile (what node --cpu-prof writes, for Chrome DevTools),
-// covering the timed chunks only: the fill and the request preparation are left out.
+//        [--requests 200000] [--seed 1]
+// Profile one size: node --expose-gc --cpu-prof --cpu-prof-dir=DIR bench/gpuvm-replay.mjs --child 100000
+// (the profile holds the fill too; the replay's share is the subtree under `replay`).
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GemObject } from '../dist/gpuvm/gem.js';
@@ -34,7 +31,6 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '10000,100000,1000000' },
     requests: { type: 'string', default: '200000' },
     seed: { type: 'string', default: '1' },
-    profile: { type: 'string' },
     child: { type: 'string' },
   },
 });
@@ -42,7 +38,7 @@ const requests = Number(values.requests);
 const seed = Number(values.seed);
 
 if (values.child !== undefined) {
-  process.stdout.write(`${JSON.stringify(await measure(Number(values.child)))}\n`);
+  process.stdout.write(`${JSON.stringify(measure(Number(values.child)))}\n`);
 } else {
   if (typeof globalThis.gc !== 'function') {
     process.stderr.write('run with node --expose-gc: the heap figure needs a full GC before and after the fill\n');
@@ -51,8 +47,7 @@ if (values.child !== undefined) {
   const rows = [];
   for (const size of values.sizes.split(',').map(Number)) {
     const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', String(size),
-      '--requests', String(requests), '--seed', String(seed), ...(values.profile ? ['--profile', values.profile] : [])],
-    { encoding: 'utf8', maxBuffer: 1 << 20 });
+      '--requests', String(requests), '--seed', String(seed)], { encoding: 'utf8', maxBuffer: 1 << 20 });
     const row = JSON.parse(out);
     rows.push(row);
     process.stdout.write(`${format(row)}\n`);
@@ -70,7 +65,7 @@ function format(r) {
     `warmup_ops(map=${r.ops.map} remap=${r.ops.remap} unmap=${r.ops.unmap}) heap_bytes_per_mapping=${r.bytesPerMapping.toFixed(1)}`;
 }
 
-async function measure(size) {
+function measure(size) {
   const stream = generateTrace({ seed, profile: 'steady', requests: WARMUP + requests, liveMappings: size });
   let vm = null;
   const gems = new Map();
@@ -113,12 +108,7 @@ async function measure(size) {
   const chunksCpu = [];
   const chunksWall = [];
   let liveSum = 0;
-  const profiler = values.profile === undefined ? null : new Session();
-  if (profiler) {
-    profiler.connect();
-    await profiler.post('Profiler.enable');
-    await profiler.post('Profiler.start');
-  }
+
   for (let round = 0; round < ROUNDS; round++) {
     const from = WARMUP + round * chunk;
     const cpu0 = process.cpuUsage();
@@ -130,10 +120,7 @@ async function measure(size) {
     chunksWall.push(wall / chunk);
     liveSum += vm.vaCount;
   }
-  if (profiler) {
-    const { profile } = await profiler.post('Profiler.stop');
-    writeFileSync(join(values.profile, `gpuvm-replay-${size}.cpuprofile`), JSON.stringify(profile));
-  }
+
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return {
     size, live, meanLive: Math.round(liveSum / ROUNDS), timed: chunk * ROUNDS, cpuNs: median(chunksCpu), wallNs: median(chunksWall),
