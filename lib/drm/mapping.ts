@@ -54,22 +54,25 @@ export class Mapping implements Disposable {
 
 /** The live mappings of one owner, all unmapped when the owner closes. */
 export class MappingSet {
-  readonly #live = new Set<Mapping>();
+  // Made on the first map(): most buffers in a create/close loop are never mapped.
+  #live: Set<Mapping> | undefined;
 
   /** Maps [offset, offset + length) of `fd` and tracks the result. */
   map(fd: number, fileOffset: bigint, length: bigint, offset: bigint): Mapping {
-    const mapping = new Mapping(native().map(fd, fileOffset, length), offset, (m) => this.#live.delete(m));
-    this.#live.add(mapping);
+    const live = (this.#live ??= new Set());
+    const mapping = new Mapping(native().map(fd, fileOffset, length), offset, (m) => live.delete(m));
+    live.add(mapping);
     return mapping;
   }
 
   /** How many mappings are live. */
   get size(): number {
-    return this.#live.size;
+    return this.#live?.size ?? 0;
   }
 
   /** Unmaps every live mapping. */
   unmapAll(): void {
+    if (this.#live === undefined || this.#live.size === 0) return;
     for (const mapping of [...this.#live]) mapping.unmap();
   }
 }
