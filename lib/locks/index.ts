@@ -6,6 +6,7 @@ export { OwnedLock, type LockOwner } from './owned-lock.js';
 export { LockGuard } from './guard.js';
 export { Mutex } from './mutex.js';
 export { SyncLock } from './sync-lock.js';
+export { RangeLock, RangeHold } from './range-lock.js';
 export { ResvLock, WwBackoffError, RESV_LOCK_CLASS } from './resv.js';
 export { WwAcquireContext } from './ww-context.js';
 export { DrmExec, type DrmExecOptions } from './exec.js';

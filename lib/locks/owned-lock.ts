@@ -27,8 +27,7 @@ export interface LockWaiter {
 
 /** Base of {@link Mutex} and {@link ResvLock}: ownership, waiting, guards, the checks around them. */
 export abstract class OwnedLock {
-  /** For messages and dumps. */
-  readonly name: string;
+  readonly #name: string;
   /** The lock-order class (see lock-order.ts); locks of one class are interchangeable for ordering. */
   readonly lockClass: string;
   /** @internal the class's node in the order graph. */
@@ -40,9 +39,14 @@ export abstract class OwnedLock {
   protected readonly waiters: LockWaiter[] = [];
 
   constructor(name: string, lockClass: string) {
-    this.name = name;
+    this.#name = name;
     this.lockClass = lockClass;
     this.classNode = lockClassNode(lockClass);
+  }
+
+  /** For messages and dumps. */
+  get name(): string {
+    return this.#name;
   }
 
   /** Who holds the lock now, or null when it is free. */
@@ -148,6 +152,9 @@ export abstract class OwnedLock {
     }
   }
 
+  /** Called once the lock is free again, before a waiter is granted it; for locks that are part of a larger one. */
+  protected afterRelease(): void {}
+
   /** Internal, for {@link LockGuard.release}: checks the releasing `task` (the caller's), then hands the lock on. */
   release(guard: LockGuard<OwnedLock>, task: LockTask | null = currentTask()): void {
     if (this.#guard !== guard) {
@@ -165,6 +172,7 @@ export abstract class OwnedLock {
     this.#holder = null;
     this.#holderCtx = null;
     this.#guard = null;
+    this.afterRelease();
     const next = this.waiters.shift();
     if (next === undefined) return;
     this.clearWaiting(next);

@@ -60,7 +60,7 @@ export function vmInvariantViolations(vm: Vm): string[] {
     else if (!vmBo.zombie && !vm.isEvicted(vmBo)) out.push(`the evict list holds the valid pair of BO '${vmBo.obj.name}'`);
   }
   // The backend's record may run ahead of the tree only while a request is between commit and apply.
-  if (vm.backend instanceof TrackOnlyBackend && vm.lock.owner === null) {
+  if (vm.backend instanceof TrackOnlyBackend && vm.requestsInFlight === 0) {
     const spans = vm.backend.spans();
     const same = spans.length === mappings.length && spans.every((s, i) => {
       const va = mappings[i]!;

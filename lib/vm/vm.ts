@@ -5,26 +5,27 @@
 // rejected commit leaves the tree, the pairs and the refcounts exactly as they were.
 //
 // Lock order, checked at run time by lib/locks:
-//   vm.lock (requests) -> dma_resv (the VM's and the BOs', one ww context) -> gem.gpuva -> extobj/evict list
-// The VM's request lock serialises requests on one VM, overlapping or not; requests on different VMs run
-// concurrently and meet only on shared BOs' reservations.
+//   VA range (requests) -> dma_resv (the VM's and the BOs', one ww context) -> gem.gpuva -> extobj/evict list
+// A request first locks its footprint in the VM's VA range lock: the request's range widened to every
+// mapping it overlaps, since those are what its ops remove or split. Requests whose footprints overlap are
+// serialised; disjoint ones interleave, and meet only on the reservations of the BOs they share.
 import { GpuVmStateError, invalidArgType } from '../gpuvm/errors.js';
 import type { GemObject } from '../gpuvm/gem.js';
 import { GpuVm } from '../gpuvm/gpuvm.js';
 import type { GpuVa } from '../gpuvm/gpuva.js';
 import type { GpuVmLockHooks } from '../gpuvm/lock-hooks.js';
-import { GpuVaOps } from '../gpuvm/ops.js';
+import { GpuVaOps, type OpMap, type OpPrefetch, type OpRemap, type OpUnmap } from '../gpuvm/ops.js';
 import type { VmBo } from '../gpuvm/vm-bo.js';
 import type { GpuVmBackend } from '../backends/backend.js';
 import { TrackOnlyBackend } from '../backends/track-only.js';
 import { LockError } from '../locks/errors.js';
 import { DrmExec } from '../locks/exec.js';
 import type { LockGuard } from '../locks/guard.js';
-import { Mutex } from '../locks/mutex.js';
+import { RangeLock, type RangeHold } from '../locks/range-lock.js';
 import { ResvLock } from '../locks/resv.js';
 import type { SyncLock } from '../locks/sync-lock.js';
 import { currentTask, runTask } from '../locks/task.js';
-import { toU64, type U64Like } from '../u64.js';
+import { toU64, U64_MAX, type U64Like } from '../u64.js';
 import { Bo, boOf } from './bo.js';
 import { VmError } from './errors.js';
 import { policyIsImmediate, type VmBoPolicy } from './policy.js';
@@ -77,6 +78,28 @@ interface Touched {
   relinked: Bo[];
 }
 
+// The regenerated list of a request must be the committed one, op for op, VA for VA; the footprint lock
+// guarantees it, and this says so loudly if that ever fails.
+function sameOpsOrThrow(committed: GpuVaOps, fresh: GpuVaOps): GpuVaOps {
+  const a = committed.ops;
+  const b = fresh.ops;
+  const samePiece = (x: OpMap | null, y: OpMap | null): boolean =>
+    x === y || (x !== null && y !== null && x.addr === y.addr && x.range === y.range && x.obj === y.obj && x.offset === y.offset);
+  const same = a.length === b.length && a.every((op, i) => {
+    const other = b[i]!;
+    if (op.type !== other.type) return false;
+    if (op.type === 'map') return samePiece(op, other as OpMap);
+    if (op.type === 'unmap') return op.va === (other as OpUnmap).va && op.keep === (other as OpUnmap).keep;
+    if (op.type === 'remap') {
+      const o = other as OpRemap;
+      return op.unmap.va === o.unmap.va && op.unmap.keep === o.unmap.keep && samePiece(op.prev, o.prev) && samePiece(op.next, o.next);
+    }
+    return op.va === (other as OpPrefetch).va;
+  });
+  if (!same) throw new GpuVmStateError('ERR_GPUVM_STALE_OPS', 'a request\'s ops changed while its footprint was locked: the VA range lock failed to isolate it');
+  return fresh;
+}
+
 // Runs `fn` in the caller's task, or in a task of its own named after the VM and the action.
 function inTask<T>(vm: Vm, action: string, fn: () => T): T {
   return currentTask() === null ? runTask(`${vm.name}.${action}`, fn) : fn();
@@ -94,8 +117,8 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
   readonly gpuvm: GpuVm;
   /** The VM's common reservation (r_obj's resv), shared by its private BOs. */
   readonly resv: ResvLock;
-  /** Serialises this VM's requests. */
-  readonly lock: Mutex;
+  /** The VM's VA range lock: a request holds its footprint from op generation to apply. */
+  readonly vaLock: RangeLock;
   /** Where committed ops go. */
   readonly backend: GpuVmBackend;
   /** vm->extobj: pairs whose BO has its own reservation. */
@@ -108,6 +131,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
   readonly #refs = new Map<VmBo, number>();
   readonly #evicted = new Set<VmBo>();
   readonly #gpuvaGuards: LockGuard<SyncLock>[] = [];
+  #inFlight = 0;
   #closed = false;
 
   constructor(options: VmOptions) {
@@ -120,7 +144,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     this.#immediate = policyIsImmediate(this.policy);
     this.#validate = options.validate;
     this.resv = new ResvLock(`${this.name}.resv`);
-    this.lock = new Mutex(`${this.name}.lock`, 'gpuvm.vm');
+    this.vaLock = new RangeLock(`${this.name}.va`, 'gpuvm.va_range');
     this.backend = options.backend ?? new TrackOnlyBackend();
     const listResv = this.resvProtected ? this.resv : null;
     this.extobjList = new VmBoList(`${this.name}.extobj`, 'gpuvm.extobj', listResv);
@@ -257,43 +281,81 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     const bo = req.bo ?? null;
     if (bo !== null && !(bo instanceof Bo)) return Promise.reject(invalidArgType('bo', 'a Bo or null', bo));
     const mapReq = { addr: req.addr, range: req.range, obj: bo?.gem ?? null, offset: req.offset };
-    return this.#request('map', () => this.gpuvm.smMapOps(mapReq));
+    return this.#request('map', () => this.gpuvm.smMapOps(mapReq), () => this.#footprint(req.addr, req.range), true);
   }
 
   /** Unmaps `[addr, addr+range)`, splitting mappings that straddle its ends. */
   unmap(addr: U64Like, range: U64Like): Promise<void> {
-    return this.#request('unmap', () => this.gpuvm.smUnmapOps(addr, range));
+    return this.#request('unmap', () => this.gpuvm.smUnmapOps(addr, range), () => this.#footprint(addr, range), true);
   }
 
   /**
-   * Commits an op list generated from `vm.gpuvm` (staged use): the same transaction as map/unmap. A list
-   * generated against an older tree is refused before anything is locked or committed (ERR_GPUVM_STALE_OPS).
+   * Commits an op list generated from `vm.gpuvm` (staged use): the same transaction as map/unmap, holding
+   * the whole VA space. A list generated against an older tree is refused before anything is locked or
+   * committed (ERR_GPUVM_STALE_OPS).
    */
   commit(ops: GpuVaOps): Promise<void> {
     if (!(ops instanceof GpuVaOps)) return Promise.reject(invalidArgType('ops', 'a GpuVaOps list', ops));
-    return this.#request('commit', () => {
+    const makeOps = (): GpuVaOps => {
       if (ops.vm !== this.gpuvm) throw new GpuVmStateError('ERR_GPUVM_WRONG_VM', `commit: the ops were generated for VM '${ops.vm.name}'`);
       if (ops.generation !== this.gpuvm.generation) {
         throw new GpuVmStateError('ERR_GPUVM_STALE_OPS', `commit: the tree of VM '${this.name}' changed since these ops were generated (or they were committed already)`);
       }
       return ops;
-    });
+    };
+    return this.#request('commit', makeOps, () => [this.gpuvm.start, this.gpuvm.start + this.gpuvm.range], false);
+  }
+
+  /** Requests between locking their footprint and applying their ops. */
+  get requestsInFlight(): number {
+    return this.#inFlight;
   }
 
   // map, unmap and commit are plain functions returning #transact's promise: every extra async layer costs
   // a promise, and with AsyncLocalStorage's hooks on, that is a measurable part of an uncontended request.
-  #request(kind: string, makeOps: () => GpuVaOps): Promise<void> {
+  #request(kind: string, makeOps: () => GpuVaOps, footprint: () => [bigint, bigint], regenerate: boolean): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closedError());
-    return currentTask() === null ? runTask(`${this.name}.${kind}`, () => this.#transact(kind, makeOps)) : this.#transact(kind, makeOps);
+    const run = (): Promise<void> => this.#transact(kind, makeOps, footprint, regenerate);
+    return currentTask() === null ? runTask(`${this.name}.${kind}`, run) : run();
+  }
+
+  // What a request on [addr, addr+range) may touch: that range widened to every mapping overlapping it. An
+  // invalid range locks one unit at its start; op generation then refuses it with the proper error.
+  #footprint(addr: U64Like, range: U64Like): [bigint, bigint] {
+    const start = toU64(addr, 'addr');
+    const r = toU64(range, 'range');
+    if (r === 0n || start + r - 1n > U64_MAX) return [start, start + 1n];
+    let lo = start;
+    let hi = start + r;
+    for (const va of this.gpuvm.vasInRange(start, hi)) {
+      if (va.addr < lo) lo = va.addr;
+      if (va.addr + va.range > hi) hi = va.addr + va.range;
+    }
+    return [lo, hi];
+  }
+
+  // Locks the footprint, widening the lock until it covers the footprint as it is once held.
+  async #lockFootprint(footprint: () => [bigint, bigint]): Promise<LockGuard<RangeHold>> {
+    let [lo, hi] = footprint();
+    let guard = this.vaLock.tryLock(lo, hi) ?? await this.vaLock.lock(lo, hi);
+    for (;;) {
+      const [l, h] = footprint();
+      if (l >= lo && h <= hi) return guard;
+      guard.release();
+      if (l < lo) lo = l;
+      if (h > hi) hi = h;
+      guard = await this.vaLock.lock(lo, hi);
+    }
   }
 
   // try/finally rather than `using` in this hot path: TypeScript's downlevel `using` allocates per scope.
-  async #transact(kind: string, makeOps: () => GpuVaOps): Promise<void> {
-    const request = this.lock.tryLock() ?? await this.lock.lock();
+  async #transact(kind: string, makeOps: () => GpuVaOps, footprint: () => [bigint, bigint], regenerate: boolean): Promise<void> {
+    const request = await this.#lockFootprint(footprint);
+    this.#inFlight++;
     try {
       this.#checkOpen();
-      const ops = makeOps();
-      const touched = this.#touched(ops);
+      let ops = makeOps();
+      const touched = this.#touched(ops, this.resvProtected);
       for (const bo of touched.mapped) bo.claimMode(this.#immediate, this.name);
       const exec = new DrmExec({ ignoreDuplicates: true, name: kind });
       try {
@@ -315,19 +377,25 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
           }
           throw err;
         }
-        this.#apply(ops, touched, spares);
+        // A disjoint request may have changed the tree meanwhile, which makes the list stale though nothing
+        // in this footprint moved: generate it again and check that it is the list the backend committed.
+        if (regenerate && ops.generation !== this.gpuvm.generation) ops = sameOpsOrThrow(ops, makeOps());
+        this.#apply(ops, touched, spares, request.lock);
       } finally {
         exec[Symbol.dispose]();
       }
     } finally {
+      this.#inFlight--;
       request.release();
     }
   }
 
-  // What a request touches: the reservations to lock (the VM's first, then each op's BO, as
-  // drm_gpuvm_prepare_vm + sm_map_exec_lock would), the BOs it maps, and the BOs whose pair lists change.
-  #touched(ops: GpuVaOps): Touched {
-    const resvs = [this.resv];
+  // What a request touches: the reservations to lock (with RESV_PROTECTED the VM's first, since it guards
+  // the lists the request edits, as drm_gpuvm_prepare_vm would; then each op's BO, as sm_map_exec_lock
+  // would), the BOs it maps, and the BOs whose pair lists change. Without RESV_PROTECTED the VM's reservation
+  // is not needed, and leaving it alone is what lets disjoint requests interleave.
+  #touched(ops: GpuVaOps, withVmResv: boolean): Touched {
+    const resvs = withVmResv ? [this.resv] : [];
     const mapped: Bo[] = [];
     const relinked: Bo[] = [];
     const note = (bo: Bo, list: Bo[]): void => {
@@ -349,8 +417,8 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
   }
 
   // Synchronous: nothing else runs until the tree, pairs and lists agree again.
-  #apply(ops: GpuVaOps, touched: Touched, spares: VmBo[]): void {
-    const guards = this.#immediate ? touched.relinked.map((bo) => bo.gpuvaLock.lockSync(this.lock)) : [];
+  #apply(ops: GpuVaOps, touched: Touched, spares: VmBo[], footprint: RangeHold): void {
+    const guards = this.#immediate ? touched.relinked.map((bo) => bo.gpuvaLock.lockSync(footprint)) : [];
     try {
       this.gpuvm.apply(ops);
       for (const bo of touched.mapped) {
@@ -370,7 +438,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
   }
 
   async #lockOpObjects(exec: DrmExec, ops: GpuVaOps): Promise<void> {
-    for (const resv of this.#touched(ops).resvs.slice(1)) await exec.lock(resv);
+    for (const resv of this.#touched(ops, false).resvs) await exec.lock(resv);
   }
 
   // ---- deferred cleanup ----------------------------------------------------------------------------
@@ -462,15 +530,19 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
   }
 
   /**
-   * drm_gpuvm_validate: runs the validate callback for every pair on the evict list and takes it off the
-   * list. Each pair's BO reservation must be held (execLock); with RESV_PROTECTED the VM's too. Stops at
-   * the first error, leaving that pair and the rest on the list.
+   * drm_gpuvm_validate: runs the validate callback for every pair on the evict list whose BO reservation the
+   * caller holds (execLock) and takes it off the list. Stops at the first error, leaving that pair and the
+   * rest on the list. With RESV_PROTECTED every listed pair's reservation must be held (the VM's reservation
+   * orders list changes against execLock). Without it, requests do not take the VM's reservation, so a pair
+   * can join the lists after execLock's prepareObjects ran; it stays listed for the next validate.
    */
   async validate(exec: DrmExec): Promise<void> {
     const validate = this.#validate;
     if (validate === undefined) throw new VmError('EOPNOTSUPP', `VM '${this.name}' was created without a validate callback`);
     for (const vmBo of this.evictList.entries()) {
-      boOf(vmBo.obj).resv.assertHeld('drm_gpuvm_validate');
+      const resv = boOf(vmBo.obj).resv;
+      if (this.resvProtected) resv.assertHeld('drm_gpuvm_validate');
+      else if (!resv.isHeld()) continue;
       await validate(vmBo, exec);
       if (vmBo.state === 'freed') continue;
       this.#evicted.delete(vmBo);

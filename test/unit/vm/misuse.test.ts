@@ -49,7 +49,7 @@ describe('misuse catalogue', () => {
   it('lock order inversion without a ww context: a request made while holding a BO reservation', async () => {
     const vm = new Vm({ policy: 'resv', ...space });
     const bo = new Bo(0x2000, { name: 'bo' });
-    await vm.map({ addr: 0, range: 0x1000, bo }); // records vm.lock -> dma_resv
+    await vm.map({ addr: 0, range: 0x1000, bo }); // records VA range -> dma_resv
     await runTask('driver', async () => {
       using _g = await bo.resv.lock();
       const before = snapshot(vm);

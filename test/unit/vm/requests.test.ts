@@ -109,6 +109,49 @@ describe.each(VM_BO_POLICIES)('requests under the %s policy', (policy) => {
     expect(vmInvariantViolations(vm)).toEqual([]);
   });
 
+  it('disjoint requests on one VM interleave', async () => {
+    const events: string[] = [];
+    const inner = new TrackOnlyBackend();
+    const backend: GpuVmBackend = {
+      name: 'slow',
+      async commit(vm, ops) {
+        const at = ops.ops[0]!.type === 'map' ? (ops.ops[0] as { addr: bigint }).addr : -1n;
+        events.push(`start ${at}`);
+        await tick();
+        await inner.commit(vm, ops);
+        events.push(`end ${at}`);
+      },
+    };
+    const vm = newVm({ backend });
+    const x = new Bo(0x10000, { name: 'x' });
+    const y = new Bo(0x10000, { name: 'y' });
+    await Promise.all([vm.map({ addr: 0, range: 0x1000, bo: x }), vm.map({ addr: 0x8000, range: 0x1000, bo: y })]);
+    expect(events).toEqual(['start 0', 'start 32768', 'end 0', 'end 32768']);
+    expect(vmInvariantViolations(vm)).toEqual([]);
+  });
+
+  it('requests touching one mapping from both ends are serialised by their widened footprints', async () => {
+    const events: string[] = [];
+    const inner = new TrackOnlyBackend();
+    const backend: GpuVmBackend = {
+      name: 'slow',
+      async commit(vm, ops) {
+        events.push(`start ${ops.length}`);
+        await tick();
+        await inner.commit(vm, ops);
+        events.push(`end ${ops.length}`);
+      },
+    };
+    const vm = newVm({ backend });
+    const a = new Bo(0x10000, { name: 'a' });
+    await vm.map({ addr: 0, range: 0x4000, bo: a });
+    events.length = 0;
+    await Promise.all([vm.unmap(0, 0x1000), vm.unmap(0x3000, 0x1000)]);
+    expect(events).toEqual(['start 1', 'end 1', 'start 1', 'end 1']);
+    expect(vm.mappings().map((v) => [v.addr, v.range, v.offset])).toEqual([[0x1000n, 0x2000n, 0x1000n]]);
+    expect(vmInvariantViolations(vm)).toEqual([]);
+  });
+
   it('requests on two VMs sharing a BO interleave, meeting only on the BO reservation', async () => {
     const events: string[] = [];
     const slow = (tag: string): GpuVmBackend => {
@@ -173,6 +216,28 @@ describe.each(VM_BO_POLICIES)('requests under the %s policy', (policy) => {
       await vm.validate(exec);
       expect(vm.evictList.entries()).toEqual([]);
     });
+  });
+
+  it('a pair evicted after execLock ran stays on the evict list for the next validate', async () => {
+    const validated: string[] = [];
+    const vm = newVm({ validate: (vmBo) => { validated.push(vmBo.obj.name); } });
+    const late = new Bo(0x1000, { name: 'late' });
+    await runTask('submit', async () => {
+      using exec = await vm.execLock();
+      await runTask('binder', async () => {
+        await vm.map({ addr: 0, range: 0x1000, bo: late });
+        using g = await late.resv.lock();
+        late.evict(g);
+      });
+      await vm.validate(exec);
+      expect(validated).toEqual([]);
+      expect(vm.evictList.entries().map((p) => p.obj.name)).toEqual(['late']);
+    });
+    await runTask('next-submit', async () => {
+      using exec = await vm.execLock();
+      await vm.validate(exec);
+    });
+    expect(validated).toEqual(['late']);
   });
 
   it('validate without a callback is EOPNOTSUPP', async () => {

@@ -24,6 +24,6 @@ export function snapshot(vm: Vm) {
     evict: vm.evictList.rawEntries().map((p) => idOf(p)),
     zombies: vm.gpuvm.boDefer.map((p) => idOf(p)),
     spans: vm.backend instanceof TrackOnlyBackend ? vm.backend.spans().map((s) => ({ ...s, obj: s.obj?.name ?? null })) : null,
-    locks: [vm.lock.owner, vm.resv.owner],
+    locks: [vm.vaLock.held.length, vm.resv.owner],
   };
 }

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+// A lock over an address range (the VA space of one VM): holders of disjoint ranges go ahead together,
+// overlapping ones queue in arrival order. Each granted range is a lock of its own (a RangeHold), so it has an
+// owner, appears in dumps, is checked for order and recursion, and is released through its guard.
+import { LockError } from './errors.js';
+import type { LockGuard } from './guard.js';
+import { OwnedLock } from './owned-lock.js';
+import { requireTask, type LockTask } from './task.js';
+
+const hex = (n: bigint): string => `0x${n.toString(16)}`;
+
+/** One granted range `[start, end)` of a {@link RangeLock}. */
+export class RangeHold extends OwnedLock {
+  /** First address. */
+  readonly start: bigint;
+  /** One past the last address. */
+  readonly end: bigint;
+  readonly #owner: RangeLock;
+
+  /** @internal made by {@link RangeLock}. */
+  constructor(owner: RangeLock, start: bigint, end: bigint) {
+    super(owner.name, owner.lockClass);
+    this.#owner = owner;
+    this.start = start;
+    this.end = end;
+  }
+
+  /** The range lock's name and the range, built only when a message or dump asks for it. */
+  override get name(): string {
+    return `${this.#owner.name}[${hex(this.start)}, ${hex(this.end)})`;
+  }
+
+  /** True if `[start, end)` overlaps this range. */
+  overlaps(start: bigint, end: bigint): boolean {
+    return start < this.end && this.start < end;
+  }
+
+  /** @internal the recursion and order checks of a new holding by `task`. */
+  check(task: LockTask): void {
+    this.checkAcquire(task, null);
+  }
+
+  /** @internal grants this range to `task`. */
+  grantTo(task: LockTask, waitedSince: number | null): LockGuard<RangeHold> {
+    return this.grant(task, null, waitedSince) as LockGuard<RangeHold>;
+  }
+
+  protected override afterRelease(): void {
+    this.#owner.released(this);
+  }
+}
+
+interface RangeWaiter {
+  hold: RangeHold;
+  task: LockTask;
+  since: number;
+  resolve(guard: LockGuard<RangeHold>): void;
+}
+
+/** Ranges of one address space, locked independently. */
+export class RangeLock {
+  /** For messages and dumps. */
+  readonly name: string;
+  /** The lock-order class of every range. */
+  readonly lockClass: string;
+  readonly #held: RangeHold[] = [];
+  readonly #waiters: RangeWaiter[] = [];
+
+  constructor(name: string, lockClass: string = name) {
+    this.name = name;
+    this.lockClass = lockClass;
+  }
+
+  /** The ranges held now. */
+  get held(): readonly RangeHold[] {
+    return this.#held;
+  }
+
+  /** Number of tasks queued. */
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
+  /**
+   * Locks `[start, end)`: at once if no held or earlier-queued range overlaps it, else after them. A task
+   * that holds a range of this lock may not take a second one (ERR_LOCK_RECURSIVE if they overlap, else
+   * ERR_LOCK_ORDER), and a wait that would close a cycle of tasks is refused (EDEADLK).
+   */
+  async lock(start: bigint, end: bigint): Promise<LockGuard<RangeHold>> {
+    const task = requireTask('locking', this.name);
+    const hold = this.#newHold(task, start, end);
+    const blockers = this.#blockers(start, end, this.#waiters.length);
+    if (blockers.length === 0) return this.#grant(hold, task, null);
+    for (const blocker of blockers) {
+      for (let t = blocker.holderTask; t !== null; t = t.waitingFor?.holderTask ?? null) {
+        if (t === task) throw new LockError('EDEADLK', `deadlock: ${task.label} would wait for ${blocker.name}, which waits for it`, blocker.name);
+        if (t.waitingFor === null) break;
+      }
+    }
+    return new Promise((resolve) => {
+      this.#waiters.push({ hold, task, since: performance.now(), resolve });
+      task.waitingFor = blockers[0]!;
+      task.updateActivity();
+    });
+  }
+
+  /** Takes `[start, end)` if that needs no wait, else returns null. */
+  tryLock(start: bigint, end: bigint): LockGuard<RangeHold> | null {
+    const task = requireTask('locking', this.name);
+    const hold = this.#newHold(task, start, end);
+    if (this.#blockers(start, end, this.#waiters.length).length > 0) return null;
+    return this.#grant(hold, task, null);
+  }
+
+  // A holding not granted yet, after the checks no wait could fix.
+  #newHold(task: LockTask, start: bigint, end: bigint): RangeHold {
+    if (!(start < end)) throw new RangeError(`range lock of ${this.name}: empty range [${hex(start)}, ${hex(end)})`);
+    for (const held of task.held) {
+      if (held instanceof RangeHold && held.lockClass === this.lockClass && held.overlaps(start, end)) {
+        throw new LockError('ERR_LOCK_RECURSIVE', `${task.label} takes ${this.name}[${hex(start)}, ${hex(end)}), overlapping ${held.name} which it holds`, held.name);
+      }
+    }
+    const hold = new RangeHold(this, start, end);
+    hold.check(task);
+    return hold;
+  }
+
+  // Held ranges overlapping [start, end), then queued ones ahead of position `before`, so an overlapping
+  // request never overtakes one that arrived earlier.
+  #blockers(start: bigint, end: bigint, before: number): OwnedLock[] {
+    const out: OwnedLock[] = [];
+    for (const held of this.#held) if (held.overlaps(start, end)) out.push(held);
+    for (let i = 0; i < before; i++) {
+      const w = this.#waiters[i]!;
+      if (w.hold.overlaps(start, end)) out.push(w.hold);
+    }
+    return out;
+  }
+
+  #grant(hold: RangeHold, task: LockTask, since: number | null): LockGuard<RangeHold> {
+    this.#held.push(hold);
+    return hold.grantTo(task, since);
+  }
+
+  /** @internal a range was released: drop it and start every waiter nothing blocks any more. */
+  released(hold: RangeHold): void {
+    this.#held.splice(this.#held.indexOf(hold), 1);
+    for (let i = 0; i < this.#waiters.length; i++) {
+      const w = this.#waiters[i]!;
+      if (this.#blockers(w.hold.start, w.hold.end, i).length > 0) continue;
+      this.#waiters.splice(i--, 1);
+      w.task.waitingFor = null;
+      w.task.updateActivity();
+      w.resolve(this.#grant(w.hold, w.task, w.since));
+    }
+  }
+}
