@@ -12,7 +12,8 @@ export default defineConfig({
       // Boots QEMU VMs from the host (the `drm-gpuvm vm` runner end to end); one file at a time.
       { extends: true, test: { name: 'qemu', include: ['test/qemu/**/*.test.ts'], fileParallelism: false } },
       // Needs a real DRM device: runs inside `drm-gpuvm vm`, one file at a time (they share the device).
-      { extends: true, test: { name: 'vm', include: ['test/vm/**/*.test.ts'], fileParallelism: false } },
+      // Under TCG code runs about ten times slower than on the host, hence the longer per-test limit.
+      { extends: true, test: { name: 'vm', include: ['test/vm/**/*.test.ts'], fileParallelism: false, testTimeout: 60_000 } },
     ],
   },
 });
