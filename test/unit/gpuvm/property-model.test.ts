@@ -2,8 +2,9 @@
 // Property tests of lib/gpuvm against the independent reference models in test/support: random VMs (with
 // and without a reserved node), BOs and map/unmap/madvise request sequences. After every request the GpuVm tree equals the
 // reference's, the ops equal the reference's ops and turn the old tree into the new one, generating ops
-// changes nothing, and the invariants hold (sorted, non-overlapping, inside the VM, clear of the reserved
-// node, VmBo lists equal to the tree). The run counts are in the test names; they add up to 10,000+.
+// changes nothing, the invariants hold (sorted, non-overlapping, inside the VM, clear of the reserved
+// node, VmBo lists equal to the tree), and the lookups, prefetchOps and boUnmapOps agree with a plain scan.
+// The run counts are in the test names; they add up to 18,000 random sequences and 200 generated streams.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GpuVmRequestError } from '../../../lib/gpuvm/errors.js';
@@ -166,6 +167,9 @@ function checkInvariants({ vm, gems }: Subject, config: RefVmConfig, linked: boo
     holds(vmBo.refcount === inTree.length, `VmBo refcount ${vmBo.refcount} is not one per linked VA (${inTree.length})`);
     holds(vmBo.state === 'listed', `VmBo state is ${vmBo.state}`);
     holds(inTree.every((va) => va.vmBo === vmBo), 'a VA points at another VmBo');
+    // drm_gpuvm_bo_unmap_ops_create: one UNMAP (keep false) per linked VA, in link order.
+    const unmaps = [...vm.boUnmapOps(vmBo)];
+    holds(unmaps.length === listed.size && unmaps.every((op, i) => op.type === 'unmap' && !op.keep && op.va === [...listed][i]), `boUnmapOps of ${gem.name}`);
   }
   holds(vas.every((va) => va.obj !== null || va.vmBo === null), 'a sparse VA is linked');
 }
@@ -183,6 +187,10 @@ function checkLookups(vm: GpuVm, model: ReferenceModel, config: RefVmConfig, req
   holds(vm.intervalEmpty(addr, range) === (first === undefined), 'intervalEmpty');
   const exact = vm.find(addr, range);
   same(exact && vaOf(exact), first !== undefined && first.addr === addr && first.range === range ? first : null, 'find');
+  if (addr + range === 1n << 64n) return;
+  // drm_gpuvm_prefetch_ops_create: one PREFETCH per mapping overlapping the range, in address order.
+  const prefetched = [...vm.prefetchOps(addr, range)].map((op) => (op.type === 'prefetch' ? vaOf(op.va) : null));
+  same(prefetched, model.mappings().filter((va) => va.addr < addr + range && addr < va.addr + va.range), 'prefetchOps');
 }
 
 function send(model: ReferenceModel, request: AnyRefRequest): RefResult {
@@ -197,7 +205,7 @@ function matchesReference(world: Omit<World<AnyRefRequest>, 'unit'>, reference: 
   const stepped = subjectFor(world.config);
   for (const request of world.requests) {
     const expected = send(model, request);
-    same(sendList(listed, request), expected, 'ops of smMapOps/smUnmapOps');
+    same(sendList(listed, request), expected, 'ops of smMapOps/smUnmapOps/madviseOps');
     same(sendSteps(stepped, request), expected, 'ops of smMap/smUnmap steps');
     const mappings = model.mappings();
     same(mappingsOf(listed.vm), mappings, 'tree after apply()');
