@@ -108,7 +108,9 @@ export class RangeLock {
   tryLock(start: bigint, end: bigint): LockGuard<RangeHold> | null {
     const task = requireTask('locking', this.name);
     const hold = this.#newHold(task, start, end);
-    if (this.#blockers(start, end, this.#waiters.length).length > 0) return null;
+    if (this.#waiters.length > 0 || this.#held.some((h) => h.overlaps(start, end))) {
+      if (this.#blockers(start, end, this.#waiters.length).length > 0) return null;
+    }
     return this.#grant(hold, task, null);
   }
 

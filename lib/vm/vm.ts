@@ -337,7 +337,10 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
   // Locks the footprint, widening the lock until it covers the footprint as it is once held.
   async #lockFootprint(footprint: () => [bigint, bigint]): Promise<LockGuard<RangeHold>> {
     let [lo, hi] = footprint();
-    let guard = this.vaLock.tryLock(lo, hi) ?? await this.vaLock.lock(lo, hi);
+    // Taken without waiting, nothing can have moved in between: the footprint is still [lo, hi).
+    const now = this.vaLock.tryLock(lo, hi);
+    if (now !== null) return now;
+    let guard = await this.vaLock.lock(lo, hi);
     for (;;) {
       const [l, h] = footprint();
       if (l >= lo && h <= hi) return guard;
