@@ -12,6 +12,7 @@
 // as before. Remaps only unmap their hole: the pieces left on either side keep their memory, exactly what
 // a driver keeps in its page tables.
 import type { Buffer, Device } from '../drm/device.js';
+import type { Mapping } from '../drm/mapping.js';
 import { VaWindow, type WindowMapOptions, type WindowRange, type WindowSource } from '../drm/va-window.js';
 import type { GemObject } from '../gpuvm/gem.js';
 import type { GpuVa } from '../gpuvm/gpuva.js';
@@ -129,6 +130,17 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
     const memory = allocateWindowMemory(this.device, this.plan, gem.size);
     this.#memory.set(gem, memory);
     return memory.buffer;
+  }
+
+  /**
+   * Maps all of `gem`'s memory for the CPU (to fill or check it) the way the window maps it: through the
+   * memfd or the dma-buf from offset 0, which works on every device kind, imported udmabuf BOs included.
+   */
+  mapMemory(gem: GemObject): Mapping {
+    this.#checkUsable();
+    const memory = this.#memory.get(gem);
+    if (memory === undefined) throw new VaWindowError('ERR_VA_WINDOW_NO_MEMORY', `GEM '${gem.name}' has no memory in this backend`);
+    return memory.source.map();
   }
 
   /** The device buffer of `gem`, or null if it has none here. */

@@ -75,7 +75,8 @@ export async function runWindowDemo(device: Device, options: WindowDemoOptions):
   const bos: Bo[] = [];
   for (let b = 0; b < options.bos; b++) {
     const bo = new Bo(BigInt(options.boPages) * page, { name: `bo${b}` });
-    using mapping = backend.allocate(bo.gem).map();
+    backend.allocate(bo.gem);
+    using mapping = backend.mapMemory(bo.gem);
     for (let p = 0; p < options.boPages; p++) mapping.bytes.set(pagePattern(b, p, pageSize), p * pageSize);
     bos.push(bo);
   }

@@ -42,7 +42,7 @@ describe('VaWindowBackend on the software device', () => {
     using r = rig();
     await r.map(5, 2, 1, 2);
     r.backend.write(6n * P + 10n, new Uint8Array([1, 2, 3]));
-    using mapping = r.backend.bufferOf(r.bos[1]!.gem)!.map();
+    using mapping = r.backend.mapMemory(r.bos[1]!.gem);
     expect([...mapping.bytes.subarray(3 * PAGE + 10, 3 * PAGE + 13)]).toEqual([1, 2, 3]);
   });
 
