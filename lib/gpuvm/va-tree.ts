@@ -24,7 +24,7 @@ export class VaLeaf {
   /** Start addresses as doubles (search keys), parallel to `vas`. */
   readonly keys = new Float64Array(LEAF_MAX);
   /** The VAs in address order; `vas.length` is the leaf's size. */
-  readonly vas: GpuVa[] = [];
+  readonly vas: GpuVa[];
   /** Exact separator: every VA here starts at or after it (0n for the first leaf). */
   sep: bigint;
   /** Neighbouring leaves, for walking in address order. */
@@ -36,8 +36,10 @@ export class VaLeaf {
     /** The VM whose tree this leaf belongs to. */
     readonly vm: GpuVm,
     sep: bigint,
+    vas: GpuVa[],
   ) {
     this.sep = sep;
+    this.vas = vas;
   }
 }
 
@@ -51,7 +53,7 @@ export class VaTree {
   private readonly firstLeaf: VaLeaf;
 
   constructor(vm: GpuVm) {
-    this.firstLeaf = new VaLeaf(vm, 0n);
+    this.firstLeaf = new VaLeaf(vm, 0n, []);
     this.leaves = [this.firstLeaf];
   }
 
@@ -136,7 +138,7 @@ export class VaTree {
     const keys = this.sepKeys;
     let lo = lowerBound(keys, n, key);
     // Separators before lo are below addr; among equal doubles, compare exactly.
-    while (lo < n && (keys[lo] as number) === key && (this.seps[lo] as bigint) <= addr) lo++;
+    while (lo < n && (keys[lo] as number) === key && (key < EXACT_LIMIT || (this.seps[lo] as bigint) <= addr)) lo++;
     return this.leaves[lo === 0 ? 0 : lo - 1] as VaLeaf;
   }
 
@@ -150,12 +152,9 @@ export class VaTree {
   private split(leaf: VaLeaf): VaLeaf {
     const half = LEAF_MAX >>> 1;
     const moved = leaf.vas.splice(half);
-    const right = new VaLeaf(leaf.vm, (moved[0] as GpuVa).addr);
+    const right = new VaLeaf(leaf.vm, (moved[0] as GpuVa).addr, moved);
     right.keys.set(leaf.keys.subarray(half, LEAF_MAX));
-    for (const va of moved) {
-      right.vas.push(va);
-      va.leaf = right;
-    }
+    for (const va of moved) va.leaf = right;
     right.prev = leaf;
     right.next = leaf.next;
     if (leaf.next !== null) leaf.next.prev = right;
@@ -213,6 +212,10 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const HI = LITTLE_ENDIAN ? 1 : 0;
 const LO = LITTLE_ENDIAN ? 0 : 1;
 
+// Below 2^53 a key is the value itself, so equal keys are equal values and need no look at the bigint
+// (which would cost a cache miss on the VA).
+const EXACT_LIMIT = 2 ** 53;
+
 function keyOf(value: bigint): number {
   keyBits[0] = value;
   return (keyHalves[HI] as number) * 4294967296 + (keyHalves[LO] as number);
@@ -239,7 +242,7 @@ function floorIndex(leaf: VaLeaf, addr: bigint, key: number): number {
   const n = leaf.vas.length;
   const keys = leaf.keys;
   let lo = lowerBound(keys, n, key);
-  while (lo < n && (keys[lo] as number) === key && (leaf.vas[lo] as GpuVa).addr <= addr) lo++;
+  while (lo < n && (keys[lo] as number) === key && (key < EXACT_LIMIT || (leaf.vas[lo] as GpuVa).addr <= addr)) lo++;
   return lo - 1;
 }
 
