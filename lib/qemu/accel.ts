@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 // KVM when it really works, TCG otherwise. An openable /dev/kvm is not enough: some hosts expose a KVM
 // that cannot run a standard guest (on this project's machines QEMU aborts setting an MSR at vCPU reset),
-// so QEMU is started once, paused (-S), and must survive its vCPU set-up.
+// so QEMU is started once, paused (-S), and must get through machine set-up: its QMP monitor answers only
+// from the main loop, which starts after the reset that loads the vCPU registers into KVM.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 
-// A broken KVM makes QEMU abort within tens of milliseconds; a working one sits paused.
-const SURVIVE_MS = 700;
+// A healthy QEMU answers within a second; a loaded host may take several. Past this, TCG is the safe bet.
+const PROBE_LIMIT_MS = 15_000;
 
 let probed: Promise<boolean> | undefined;
 
@@ -22,19 +23,31 @@ async function probe(qemu: string): Promise<boolean> {
   } catch {
     return false;
   }
-  const child = spawn(qemu, ['-machine', 'q35,accel=kvm', '-cpu', 'host', '-m', '64', '-nodefaults', '-no-user-config', '-display', 'none', '-S'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    qemu,
+    ['-machine', 'q35,accel=kvm', '-cpu', 'host', '-m', '64', '-nodefaults', '-no-user-config', '-display', 'none', '-S', '-qmp', 'stdio'],
+    { stdio: ['pipe', 'pipe', 'ignore'] },
+  );
   return new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve(true);
-    }, SURVIVE_MS);
-    const failed = () => {
+    let output = '';
+    let asked = false;
+    const finish = (usable: boolean) => {
       clearTimeout(timer);
-      resolve(false);
+      child.kill('SIGKILL');
+      resolve(usable);
     };
-    child.once('error', failed);
-    child.once('exit', failed);
+    const timer = setTimeout(() => finish(false), PROBE_LIMIT_MS);
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      // The greeting comes first; the reply to qmp_capabilities proves the main loop runs.
+      if (!asked && output.includes('"QMP"')) {
+        asked = true;
+        child.stdin.write('{"execute":"qmp_capabilities"}\n');
+      }
+      if (/"return"\s*:/.test(output)) finish(true);
+    });
+    child.stdin.on('error', () => undefined);
+    child.once('error', () => finish(false));
+    child.once('exit', () => finish(false));
   });
 }
