@@ -291,8 +291,8 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
 
   /**
    * Commits an op list generated from `vm.gpuvm` (staged use): the same transaction as map/unmap, holding
-   * the whole VA space. A list generated against an older tree is refused before anything is locked or
-   * committed (ERR_GPUVM_STALE_OPS).
+   * the whole VA space. A list generated against an older tree is refused before any reservation is taken
+   * or anything committed (ERR_GPUVM_STALE_OPS).
    */
   commit(ops: GpuVaOps): Promise<void> {
     if (!(ops instanceof GpuVaOps)) return Promise.reject(invalidArgType('ops', 'a GpuVaOps list', ops));
