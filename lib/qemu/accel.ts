@@ -13,13 +13,14 @@ let probed: Promise<boolean> | undefined;
 
 /** Resolves true when QEMU can run a q35 guest with KVM on this host; probed once per process. */
 export function kvmUsable(qemu: string): Promise<boolean> {
-  probed ??= probe(qemu);
+  probed ??= probeKvm(qemu);
   return probed;
 }
 
-async function probe(qemu: string): Promise<boolean> {
+/** The probe itself, uncached; `devKvm` is a parameter for tests. */
+export async function probeKvm(qemu: string, devKvm = '/dev/kvm'): Promise<boolean> {
   try {
-    closeSync(openSync('/dev/kvm', 'r+'));
+    closeSync(openSync(devKvm, 'r+'));
   } catch {
     return false;
   }
