@@ -60,6 +60,8 @@ export class DrmDevice extends Resource implements Device {
   /** GemBuffers alive per GEM handle: the handle is closed with the last one. */
   readonly #handleUsers = new Map<number, number>();
   #subrangeProbe: { ok: true } | { ok: false; why: string } | undefined;
+  /** @internal Where errors from this device's calls happen (made once: it is on every call's path). */
+  readonly callSite: CallSite;
 
   private constructor(path: string, fd: number) {
     super(`DrmDevice ${path}`, () => native().close(fd));
@@ -79,6 +81,7 @@ export class DrmDevice extends Resource implements Device {
       throw error;
     }
     this.driver = this.version.name;
+    this.callSite = { path, nodeType: this.nodeType, driver: this.driver };
   }
 
   /** Opens a DRM node read-write. Errors say what to do (permissions, missing node). */
@@ -88,10 +91,6 @@ export class DrmDevice extends Resource implements Device {
     return new DrmDevice(path, fd);
   }
 
-  /** @internal Where errors from this device's calls happen. */
-  get callSite(): CallSite {
-    return { path: this.path, nodeType: this.nodeType, driver: this.driver };
-  }
 
   /** @internal Throws ERR_USE_AFTER_CLOSE once the device is closed. */
   assertUsable(): void {
