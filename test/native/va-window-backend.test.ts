@@ -2,7 +2,7 @@
 // The VA window backend on the software device (memfd memory, any offsets): reads and writes through the
 // tree, sparse and unmapped semantics, refusals that change nothing, random sequences with a page check
 // after every request, and fault injection of every mmap of every request.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SoftwareDevice } from '../../lib/drm/software-device.js';
 import { VaWindowBackend } from '../../lib/backends/va-window-backend.js';
 import { GemObject } from '../../lib/gpuvm/gem.js';
@@ -10,6 +10,7 @@ import { GpuVm } from '../../lib/gpuvm/gpuvm.js';
 import { Bo } from '../../lib/vm/bo.js';
 import { Vm } from '../../lib/vm/vm.js';
 import { runWindowDemo } from '../../lib/cli/demo-window.js';
+import { run as demo } from '../../lib/cli/demo.js';
 import { expectedPage, P, PAGE, randomSequence, WindowRig } from '../vm/va-window-checks.js';
 
 function rig(pages = 16, bos = 2, boPages = 8): WindowRig & { device: SoftwareDevice } {
@@ -199,5 +200,18 @@ describe('VaWindowBackend on the software device', () => {
     using device = new SoftwareDevice();
     const result = await runWindowDemo(device, { seed: 3, requests: 100, pages: 32, bos: 3, boPages: 8 });
     expect(result).toMatchObject({ requests: 100, refused: 0, pagesChecked: 3200, mismatches: 0, memory: 'memfd' });
+  });
+
+  it('drm-gpuvm demo --backend window ends with the summary line and exit code 0', async () => {
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => { out.push(String(chunk)); return true; });
+    let code: number;
+    try {
+      code = await demo(['--backend', 'window', '--seed', '4', '--requests', '20']);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(code).toBe(0);
+    expect(out.join('').trimEnd().split('\n').at(-1)).toBe('window: 20 requests, 1280 pages checked, 0 mismatches');
   });
 });
