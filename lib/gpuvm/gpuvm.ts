@@ -293,8 +293,9 @@ export class GpuVm {
 
   /**
    * drm_gpuvm_prefetch_ops_create: one PREFETCH per VA overlapping `[addr, addr+range)`, sparse ones
-   * included, nothing split. Unlike the kernel's plain range walk, the reserved node is not reported: it
-   * is not a mapping.
+   * included, nothing split. Like the kernel, whose walk is drm_gpuvm_for_each_va_range over the interval
+   * tree, this reports the kernel-reserved node too when the range overlaps it: the node is a drm_gpuva
+   * in that tree. Applying a PREFETCH changes nothing, so the node is never touched.
    */
   prefetchOps(addr: U64Like, range: U64Like): GpuVaOps {
     const a = toU64(addr, 'addr');
@@ -304,7 +305,7 @@ export class GpuVm {
     if (end >= U64_LIMIT) throw new GpuVmRequestError('overflow', 'prefetch: addr + range passes 2^64-1');
     const ops: GpuVaOp[] = [];
     for (let va = this.vaTree.firstOverlap(a, end); va !== null && va.addr < end; va = this.vaTree.next(va)) {
-      if (va !== this.kernelAllocNode) ops.push(new OpPrefetch(va));
+      ops.push(new OpPrefetch(va));
     }
     return new GpuVaOps(this, this.generation, ops);
   }
@@ -395,8 +396,11 @@ export class GpuVm {
 
   /**
    * Applies a whole op list the way a driver commits one: MAP ops and remap pieces become VAs linked to
-   * the GEM's VmBo (found or created), removed VAs are unlinked last, so a VmBo that keeps mappings is
-   * never torn down in between. The list must have been generated for this VM's current tree, else
+   * the GEM's VmBo, removed VAs are unlinked last, so a VmBo that keeps mappings is never torn down in
+   * between. In staged mode a missing VmBo is created here (drm_gpuvm_bo_obtain_locked may allocate under
+   * the gpuva lock); in immediate mode the kernel forbids allocating there, so every GEM a MAP op maps must
+   * already have its VmBo (from {@link GpuVm.obtainPrealloc} before the locked section), else ERR_GPUVM_MODE
+   * and nothing changes. The list must have been generated for this VM's current tree, else
    * ERR_GPUVM_STALE_OPS and nothing changes; after the checks nothing can fail halfway.
    *
    * Locking: the caller holds the gpuva lock of every GEM touched (asserted once per op, up front, as
@@ -415,7 +419,10 @@ export class GpuVm {
     let unlinks = false;
     for (const op of list) {
       if (op.type === 'map') {
-        if (op.obj !== null) hooks.assertGpuvaLockHeld(this, op.obj, 'drm_gpuva_link');
+        if (op.obj !== null) {
+          if (this.immediateMode && !op.obj.gpuvaList.has(this)) throw this.missingPairError(op.obj);
+          hooks.assertGpuvaLockHeld(this, op.obj, 'drm_gpuva_link');
+        }
       } else if (op.type !== 'prefetch') {
         const va = op.type === 'remap' ? op.unmap.va : op.va;
         if (va.vmBo !== null) {
@@ -554,6 +561,11 @@ export class GpuVm {
       : `${what} is not allowed on immediate-mode VM '${this.name}': it allocates under the gpuva lock; use createVmBo + obtainPrealloc`);
   }
 
+  private missingPairError(obj: GemObject): GpuVmStateError {
+    return new GpuVmStateError('ERR_GPUVM_MODE', `apply: GEM '${obj.name}' has no VmBo in immediate-mode VM '${this.name}', ` +
+      'and none may be allocated under the gpuva lock; obtain it with createVmBo + obtainPrealloc first');
+  }
+
   /** @internal */
   insertNode(va: GpuVa): void {
     this.vaTree.insert(va);
@@ -566,6 +578,7 @@ export class GpuVm {
     this.generation++;
   }
 
+  // The GEM's VmBo; staged mode creates a missing one (apply's checks made sure immediate mode has it).
   private listedVmBo(obj: GemObject): VmBo {
     let vmBo = obj.gpuvaList.get(this);
     if (vmBo === undefined) {

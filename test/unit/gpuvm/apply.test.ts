@@ -105,12 +105,24 @@ describe('apply(ops)', () => {
 });
 
 describe('prefetchOps and boUnmapOps', () => {
-  it('prefetch reports every overlapping VA, sparse included, without the reserved node, splitting nothing', () => {
-    const vm = new GpuVm({ start: 0, range: 0x100000, reserveOffset: 0, reserveRange: 0x1000 });
+  it('prefetch reports every overlapping VA, sparse included, splitting nothing', () => {
+    const vm = new GpuVm({ start: 0, range: 0x100000 });
     vm.apply(vm.smMapOps({ addr: 0x1000, range: 0x2000, obj: A, offset: 0 }));
     vm.apply(vm.smMapOps({ addr: 0x3000, range: 0x1000 }));
-    const ops = vm.prefetchOps(0, 0x3800);
+    const ops = vm.prefetchOps(0x1800, 0x2000);
     expect(ops.ops.map((op) => (op.type === 'prefetch' ? op.va.addr : -1n))).toEqual([0x1000n, 0x3000n]);
+  });
+
+  // drm_gpuvm_prefetch_ops_create walks drm_gpuvm_for_each_va_range, the interval tree that also holds
+  // kernel_alloc_node, so the kernel hands out a PREFETCH for the reserved node as for any drm_gpuva.
+  it('prefetch reports the kernel-reserved node when the range overlaps it, as the kernel walk does', () => {
+    const vm = new GpuVm({ start: 0, range: 0x100000, reserveOffset: 0, reserveRange: 0x1000 });
+    vm.apply(vm.smMapOps({ addr: 0x1000, range: 0x2000, obj: A, offset: 0 }));
+    const ops = vm.prefetchOps(0, 0x1800);
+    expect(ops.ops.map((op) => (op.type === 'prefetch' ? op.va : null))).toEqual([vm.kernelAllocNode, vm.findFirst(0x1000, 1)]);
+    const before = layout(vm);
+    vm.apply(ops);
+    expect(layout(vm)).toEqual(before);
   });
 
   it('boUnmapOps gives one UNMAP keep=false per VA of the VmBo, and applying it frees the VmBo', () => {

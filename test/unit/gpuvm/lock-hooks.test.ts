@@ -119,11 +119,33 @@ describe('where the hooks run (immediate mode)', () => {
   it('apply in immediate mode makes zombies instead of freeing and does not call might_sleep', () => {
     const { hooks, calls } = recorder();
     const vm = vmWith(hooks, true);
+    const vmBo = vm.obtainPrealloc(vm.createVmBo(obj));
     vm.apply(vm.smMapOps({ addr: 0, range: 0x1000, obj, offset: 0 }));
+    vmBo.putDeferred();
     calls.length = 0;
     vm.apply(vm.smUnmapOps(0, 0x1000));
     expect(calls).toEqual(['assert:drm_gpuva_unlink']);
     expect(vm.deferredCount).toBe(1);
+  });
+});
+
+describe('immediate mode: apply allocates no VmBo under the gpuva lock', () => {
+  it('refuses a MAP of a GEM without a VmBo (ERR_GPUVM_MODE) and changes nothing', () => {
+    const { hooks, calls } = recorder();
+    const vm = vmWith(hooks, true);
+    const ops = vm.smMapOps({ addr: 0, range: 0x1000, obj, offset: 0 });
+    expect(() => vm.apply(ops)).toThrow(expect.objectContaining({ code: 'ERR_GPUVM_MODE' }));
+    expect([...vm.vas()]).toEqual([]);
+    expect(obj.gpuvaList.has(vm)).toBe(false);
+    expect(calls).toEqual([]);
+  });
+
+  it('applies the same MAP once obtainPrealloc made the VmBo, linking to it', () => {
+    const vm = vmWith(recorder().hooks, true);
+    const vmBo = vm.obtainPrealloc(vm.createVmBo(obj));
+    const { inserted } = vm.apply(vm.smMapOps({ addr: 0, range: 0x1000, obj, offset: 0 }));
+    expect(inserted[0]?.vmBo).toBe(vmBo);
+    expect(vmBo.refcount).toBe(2);
   });
 });
 

@@ -188,9 +188,9 @@ function checkLookups(vm: GpuVm, model: ReferenceModel, config: RefVmConfig, req
   const exact = vm.find(addr, range);
   same(exact && vaOf(exact), first !== undefined && first.addr === addr && first.range === range ? first : null, 'find');
   if (addr + range === 1n << 64n) return;
-  // drm_gpuvm_prefetch_ops_create: one PREFETCH per mapping overlapping the range, in address order.
+  // drm_gpuvm_prefetch_ops_create: one PREFETCH per VA overlapping the range (the reserved node is one), in address order.
   const prefetched = [...vm.prefetchOps(addr, range)].map((op) => (op.type === 'prefetch' ? vaOf(op.va) : null));
-  same(prefetched, model.mappings().filter((va) => va.addr < addr + range && addr < va.addr + va.range), 'prefetchOps');
+  same(prefetched, all.filter((va) => va.addr < addr + range && addr < va.addr + va.range), 'prefetchOps');
 }
 
 function send(model: ReferenceModel, request: AnyRefRequest): RefResult {
