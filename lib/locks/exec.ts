@@ -74,19 +74,20 @@ export class DrmExec implements Disposable {
   tryLockAll(resvs: Iterable<ResvLock>): boolean {
     const task = requireTask('locking through ww acquire context', this.ctx.name);
     this.ctx.checkUsableBy(task);
-    const taken: LockGuard<ResvLock>[] = [];
+    // The map keeps insertion order, so what this call took is what lies past `before`.
+    const before = this.#guards.size;
     for (const resv of resvs) {
       if (this.#guards.has(resv)) continue;
       const guard = resv.tryLockAs(task, this.ctx);
       if (guard === null) {
-        for (const g of taken.reverse()) {
-          this.#guards.delete(g.lock);
-          g.release();
+        const taken = [...this.#guards.values()].slice(before);
+        for (let i = taken.length - 1; i >= 0; i--) {
+          this.#guards.delete(taken[i]!.lock);
+          taken[i]!.releaseBy(task);
         }
         return false;
       }
       this.#guards.set(resv, guard);
-      taken.push(guard);
     }
     return true;
   }

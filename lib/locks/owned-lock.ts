@@ -25,6 +25,9 @@ export interface LockWaiter {
   reject(err: Error): void;
 }
 
+// Shared by every lock that has never queued a waiter; only enqueue() adds to a queue, and it replaces this first.
+const NO_WAITERS: LockWaiter[] = [];
+
 /** Base of {@link Mutex} and {@link ResvLock}: ownership, waiting, guards, the checks around them. */
 export abstract class OwnedLock {
   readonly #name: string;
@@ -35,8 +38,11 @@ export abstract class OwnedLock {
   #holder: LockTask | null = null;
   #holderCtx: WwAcquireContext | null = null;
   #guard: LockGuard<OwnedLock> | null = null;
-  /** Queued tasks, in the order they will be granted the lock. */
-  protected readonly waiters: LockWaiter[] = [];
+  /**
+   * Queued tasks, in the order they will be granted the lock. Most locks never queue anyone (a request's
+   * range hold is created and dropped uncontended), so they share one empty array until the first enqueue.
+   */
+  protected waiters: LockWaiter[] = NO_WAITERS;
 
   constructor(name: string, lockClass: string) {
     this.#name = name;
@@ -116,6 +122,7 @@ export abstract class OwnedLock {
   /** Queues `task`; the promise settles with a guard when the lock is handed over, or with an error. */
   protected enqueue(task: LockTask, ctx: WwAcquireContext | null, at: number): Promise<LockGuard<OwnedLock>> {
     this.refuseWaitCycle(task);
+    if (this.waiters === NO_WAITERS) this.waiters = [];
     return new Promise((resolve, reject) => {
       const waiter: LockWaiter = { task, ctx, since: performance.now(), resolve, reject };
       this.waiters.splice(at, 0, waiter);

@@ -108,10 +108,15 @@ export class RangeLock {
   tryLock(start: bigint, end: bigint): LockGuard<RangeHold> | null {
     const task = requireTask('locking', this.name);
     const hold = this.#newHold(task, start, end);
-    if (this.#waiters.length > 0 || this.#held.some((h) => h.overlaps(start, end))) {
+    if (this.#waiters.length > 0 || this.#overlapsHeld(start, end)) {
       if (this.#blockers(start, end, this.#waiters.length).length > 0) return null;
     }
     return this.#grant(hold, task, null);
+  }
+
+  #overlapsHeld(start: bigint, end: bigint): boolean {
+    for (const held of this.#held) if (held.overlaps(start, end)) return true;
+    return false;
   }
 
   // A holding not granted yet, after the checks no wait could fix.

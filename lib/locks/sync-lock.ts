@@ -7,7 +7,7 @@
 import { LockError } from './errors.js';
 import type { LockGuard } from './guard.js';
 import { OwnedLock } from './owned-lock.js';
-import { currentTask, requireTask, runTask } from './task.js';
+import { currentTask, LockTask, requireTask, runSync } from './task.js';
 
 /** A never-waiting lock for synchronous critical sections. */
 export class SyncLock extends OwnedLock {
@@ -35,7 +35,7 @@ export class SyncLock extends OwnedLock {
    * section runs as a task of its own, since nothing else can run before it ends.
    */
   hold<T>(section: (guard: LockGuard<SyncLock>) => T): T {
-    if (currentTask() === null) return runTask(this.name, () => this.hold(section));
+    if (currentTask() === null) return runSync(new LockTask(this.name), () => this.hold(section));
     const guard = this.lockSync();
     let result: T;
     try {

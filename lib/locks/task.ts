@@ -2,12 +2,21 @@
 // A task is the holder identity of every lock: one logical thread of async work. Node runs JavaScript on one
 // thread, so "who holds this lock" cannot be the thread; it is the async call chain, which AsyncLocalStorage
 // carries across every `await`, timer and promise continuation started inside runTask().
+// AsyncLocalStorage has a price on Node 20: once used, its promise hooks run for every promise in the
+// process. Code that knows its task (a request made outside any task carries the one it created) makes it
+// current for each synchronous stretch instead, with runSync() or enterSyncSection(), and turns to
+// AsyncLocalStorage (continueTask) only when it must wait.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { LockError } from './errors.js';
 import type { OwnedLock } from './owned-lock.js';
 
 const storage = new AsyncLocalStorage<LockTask>();
 let nextTaskId = 1;
+
+// The task of the synchronous section running now, if one was entered. JavaScript cannot switch to other
+// work inside a synchronous stretch, so this is null whenever the stack unwinds to the event loop: each
+// section restores what it found before it returns or throws.
+let syncTask: LockTask | null = null;
 
 // Tasks that hold or wait for at least one lock, for lockDump(): an intrusive list, since a task joins and
 // leaves it on nearly every lock and unlock, and a Set churned that way keeps the garbage collector busy.
@@ -66,12 +75,49 @@ export class LockTask {
 
 /** Runs `fn` as a new task: every lock taken inside, across awaits, is owned by that task. */
 export function runTask<T>(name: string, fn: () => T): T {
-  return storage.run(new LockTask(name), fn);
+  return continueTask(new LockTask(name), fn);
+}
+
+/** Runs `fn` as the existing `task`, carried across every await inside it (AsyncLocalStorage). */
+export function continueTask<T>(task: LockTask, fn: () => T): T {
+  // The synchronous section of the caller, if any, must not shadow the task `fn` runs in.
+  const outer = syncTask;
+  syncTask = null;
+  try {
+    return storage.run(task, fn);
+  } finally {
+    syncTask = outer;
+  }
+}
+
+/**
+ * Makes `task` the current task until {@link leaveSyncSection} is given the returned value. Pair the two in
+ * try/finally with no await between them: the task is not carried across an await.
+ */
+export function enterSyncSection(task: LockTask): LockTask | null {
+  const outer = syncTask;
+  syncTask = task;
+  return outer;
+}
+
+/** Ends the section begun by {@link enterSyncSection}; `outer` is what that returned. */
+export function leaveSyncSection(outer: LockTask | null): void {
+  syncTask = outer;
+}
+
+/** Runs the synchronous `fn` as `task`, without AsyncLocalStorage; a promise `fn` returns continues taskless. */
+export function runSync<T>(task: LockTask, fn: () => T): T {
+  const outer = enterSyncSection(task);
+  try {
+    return fn();
+  } finally {
+    syncTask = outer;
+  }
 }
 
 /** The task the caller runs in, or null outside any task. */
 export function currentTask(): LockTask | null {
-  return storage.getStore() ?? null;
+  return syncTask ?? storage.getStore() ?? null;
 }
 
 /**
@@ -79,7 +125,7 @@ export function currentTask(): LockTask | null {
  * `lockName` only make the message ("locking", "vm.resv"), so nothing is built on the fast path.
  */
 export function requireTask(action: string, lockName = ''): LockTask {
-  const task = storage.getStore();
+  const task = syncTask ?? storage.getStore();
   if (task === undefined) {
     const what = lockName === '' ? action : `${action} ${lockName}`;
     throw new LockError('ERR_LOCK_NO_TASK', `${what} outside a lock task: wrap the caller in runTask(name, fn) so the lock knows its holder`);

@@ -24,7 +24,7 @@ import type { LockGuard } from '../locks/guard.js';
 import { RangeLock, type RangeHold } from '../locks/range-lock.js';
 import { ResvLock } from '../locks/resv.js';
 import type { SyncLock } from '../locks/sync-lock.js';
-import { currentTask, runTask } from '../locks/task.js';
+import { continueTask, currentTask, enterSyncSection, leaveSyncSection, LockTask, runSync, runTask } from '../locks/task.js';
 import { toU64, U64_MAX, type U64Like } from '../u64.js';
 import { Bo, boOf } from './bo.js';
 import { VmError } from './errors.js';
@@ -73,9 +73,18 @@ export interface ExecLockOptions {
 
 /** What one request touches; see Vm.#touched. */
 interface Touched {
+  ops: GpuVaOps;
   resvs: ResvLock[];
   mapped: Bo[];
   relinked: Bo[];
+}
+
+/** A request holding every lock it needs, its ops generated, not committed yet. */
+interface LockedRequest {
+  footprint: LockGuard<RangeHold>;
+  exec: DrmExec;
+  touched: Touched;
+  spares: readonly VmBo[];
 }
 
 // The regenerated list of a request must be the committed one, op for op, VA for VA; the footprint lock
@@ -100,9 +109,17 @@ function sameOpsOrThrow(committed: GpuVaOps, fresh: GpuVaOps): GpuVaOps {
   return fresh;
 }
 
-// Runs `fn` in the caller's task, or in a task of its own named after the VM and the action.
+// Shared empty lists for requests that have no spare pairs or take no gpuva lock (resv policy); never written.
+const NO_PAIRS: readonly VmBo[] = [];
+const NO_GUARDS: readonly LockGuard<SyncLock>[] = [];
+
+function addOnce<T>(list: T[], item: T): void {
+  if (!list.includes(item)) list.push(item);
+}
+
+// Runs the synchronous `fn` in the caller's task, or in a task of its own named after the VM and the action.
 function inTask<T>(vm: Vm, action: string, fn: () => T): T {
-  return currentTask() === null ? runTask(`${vm.name}.${action}`, fn) : fn();
+  return currentTask() === null ? runSync(new LockTask(`${vm.name}.${action}`), fn) : fn();
 }
 
 /** An asynchronous, transactional GPU VM over the GPUVM model, with a VmBo lifetime policy. */
@@ -211,7 +228,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     let vmBo: VmBo;
     if (this.#immediate) {
       const spare = this.gpuvm.createVmBo(bo.gem);
-      vmBo = currentTask() === null ? runTask(`${this.name}.obtain`, () => this.gpuvm.obtainPrealloc(spare)) : this.gpuvm.obtainPrealloc(spare);
+      vmBo = inTask(this, 'obtain', () => this.gpuvm.obtainPrealloc(spare));
     } else {
       guard?.assertHolds(bo.resv, 'drm_gpuvm_bo_obtain_locked');
       vmBo = this.gpuvm.obtain(bo.gem);
@@ -311,27 +328,42 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     return this.#inFlight;
   }
 
-  // map, unmap and commit are plain functions returning #transact's promise: every extra async layer costs
-  // a promise, and with AsyncLocalStorage's hooks on, that is a measurable part of an uncontended request.
+  // The uncontended request takes every lock without waiting, in synchronous code that knows its task, and
+  // awaits once, for the backend: no AsyncLocalStorage (whose promise hooks tax every promise once enabled)
+  // and no promise of its own but the one returned. A request that must wait runs the same steps in
+  // #transact, carried by AsyncLocalStorage. Requests made inside a task run in it; others get their own.
   #request(kind: string, makeOps: () => GpuVaOps, footprint: () => [bigint, bigint], regenerate: boolean): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closedError());
-    const run = (): Promise<void> => this.#transact(kind, makeOps, footprint, regenerate);
-    return currentTask() === null ? runTask(`${this.name}.${kind}`, run) : run();
+    const outer = currentTask();
+    const task = outer ?? new LockTask(`${this.name}.${kind}`);
+    let locked: LockedRequest | null;
+    const section = enterSyncSection(task);
+    try {
+      locked = this.#lockWithoutWaiting(kind, makeOps, footprint);
+    } catch (err) {
+      return Promise.reject(err);
+    } finally {
+      leaveSyncSection(section);
+    }
+    if (locked !== null) return this.#commitAndApply(task, locked, makeOps, regenerate);
+    const wait = (): Promise<void> => this.#transact(task, kind, makeOps, footprint, regenerate);
+    return outer !== null ? wait() : continueTask(task, wait);
   }
 
   // What a request on [addr, addr+range) may touch: that range widened to every mapping overlapping it. An
-  // invalid range locks one unit at its start; op generation then refuses it with the proper error.
+  // invalid range locks one unit at its start; op generation then refuses it with the proper error. VAs do
+  // not overlap, so only the one covering the first address can start before the range and only the one
+  // covering the last address can end after it: two lookups, however many mappings lie in between.
   #footprint(addr: U64Like, range: U64Like): [bigint, bigint] {
     const start = toU64(addr, 'addr');
     const r = toU64(range, 'range');
     if (r === 0n || start + r - 1n > U64_MAX) return [start, start + 1n];
-    let lo = start;
-    let hi = start + r;
-    for (const va of this.gpuvm.vasInRange(start, hi)) {
-      if (va.addr < lo) lo = va.addr;
-      if (va.addr + va.range > hi) hi = va.addr + va.range;
-    }
-    return [lo, hi];
+    const end = start + r;
+    const first = this.gpuvm.vaTree.firstOverlap(start, start + 1n);
+    const last = this.gpuvm.vaTree.firstOverlap(end - 1n, end);
+    const lo = first !== null && first.addr < start ? first.addr : start;
+    const lastEnd = last === null ? end : last.addr + last.range;
+    return [lo, lastEnd > end ? lastEnd : end];
   }
 
   // Locks the footprint, widening the lock until it covers the footprint as it is once held.
@@ -351,45 +383,102 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     }
   }
 
-  // try/finally rather than `using` in this hot path: TypeScript's downlevel `using` allocates per scope.
-  async #transact(kind: string, makeOps: () => GpuVaOps, footprint: () => [bigint, bigint], regenerate: boolean): Promise<void> {
-    const request = await this.#lockFootprint(footprint);
+  // Every lock a request needs, if none is contended; else null, holding nothing, having changed nothing.
+  #lockWithoutWaiting(kind: string, makeOps: () => GpuVaOps, footprint: () => [bigint, bigint]): LockedRequest | null {
+    const [lo, hi] = footprint();
+    const guard = this.vaLock.tryLock(lo, hi);
+    if (guard === null) return null;
     this.#inFlight++;
+    let exec: DrmExec | null = null;
     try {
-      this.#checkOpen();
-      let ops = makeOps();
-      const touched = this.#touched(ops, this.resvProtected);
-      for (const bo of touched.mapped) bo.claimMode(this.#immediate, this.name);
-      const exec = new DrmExec({ ignoreDuplicates: true, name: kind });
-      try {
-        // Uncontended, everything is taken at once; otherwise the drm_exec loop with wound-wait back-off.
-        if (!exec.tryLockAll(touched.resvs)) {
-          await exec.untilAllLocked(async (e) => {
-            for (const resv of touched.resvs) await e.lock(resv);
-          });
-        }
-        // Immediate mode may not allocate under the gpuva lock: the pairs the MAP ops need exist beforehand.
-        const spares = this.#immediate ? touched.mapped.map((bo) => this.#obtainPair(bo, null)) : [];
-        try {
-          await this.backend.commit(this.gpuvm, ops);
-        } catch (err) {
-          // A pair this request created is freed at once (put under the gpuva lock), leaving no zombie behind.
-          for (const vmBo of spares) {
-            boOf(vmBo.obj).gpuvaLock.hold(() => vmBo.put());
-            this.#dropRefCount(vmBo);
-          }
-          throw err;
-        }
-        // A disjoint request may have changed the tree meanwhile, which makes the list stale though nothing
-        // in this footprint moved: generate it again and check that it is the list the backend committed.
-        if (regenerate && ops.generation !== this.gpuvm.generation) ops = sameOpsOrThrow(ops, makeOps());
-        this.#apply(ops, touched, spares, request.lock);
-      } finally {
+      const touched = this.#generate(makeOps);
+      exec = new DrmExec({ ignoreDuplicates: true, name: kind });
+      if (!exec.tryLockAll(touched.resvs)) {
         exec[Symbol.dispose]();
+        this.#inFlight--;
+        guard.release();
+        return null;
       }
-    } finally {
+      return { footprint: guard, exec, touched, spares: this.#spares(touched) };
+    } catch (err) {
+      exec?.[Symbol.dispose]();
       this.#inFlight--;
-      request.release();
+      guard.release();
+      throw err;
+    }
+  }
+
+  // The request's locks, waiting where they are contended (in `task`, carried by AsyncLocalStorage); then
+  // commit and apply.
+  async #transact(task: LockTask, kind: string, makeOps: () => GpuVaOps, footprint: () => [bigint, bigint], regenerate: boolean): Promise<void> {
+    const guard = await this.#lockFootprint(footprint);
+    this.#inFlight++;
+    let exec: DrmExec | null = null;
+    let locked: LockedRequest;
+    try {
+      const touched = this.#generate(makeOps);
+      exec = new DrmExec({ ignoreDuplicates: true, name: kind });
+      // The drm_exec loop with wound-wait back-off.
+      await exec.untilAllLocked(async (e) => {
+        for (const resv of touched.resvs) await e.lock(resv);
+      });
+      locked = { footprint: guard, exec, touched, spares: this.#spares(touched) };
+    } catch (err) {
+      exec?.[Symbol.dispose]();
+      this.#inFlight--;
+      guard.release();
+      throw err;
+    }
+    return this.#commitAndApply(task, locked, makeOps, regenerate);
+  }
+
+  // The ops of a request whose footprint is locked, and what they touch.
+  #generate(makeOps: () => GpuVaOps): Touched {
+    this.#checkOpen();
+    const touched = this.#touched(makeOps(), this.resvProtected);
+    for (const bo of touched.mapped) bo.claimMode(this.#immediate, this.name);
+    return touched;
+  }
+
+  // Immediate mode may not allocate under the gpuva lock: the pairs the MAP ops need exist beforehand.
+  #spares(touched: Touched): readonly VmBo[] {
+    return this.#immediate ? touched.mapped.map((bo) => this.#obtainPair(bo, null)) : NO_PAIRS;
+  }
+
+  // Commits through the backend, then applies, and releases every lock whatever happened. The backend sees
+  // the request's task across its awaits only when the request was made inside a task. Each stretch after
+  // the await is a synchronous section of `task`, which holds the locks.
+  // try/finally rather than `using` in this hot path: TypeScript's downlevel `using` allocates per scope.
+  async #commitAndApply(task: LockTask, locked: LockedRequest, makeOps: () => GpuVaOps, regenerate: boolean): Promise<void> {
+    let failure: { err: unknown } | null = null;
+    try {
+      await this.backend.commit(this.gpuvm, locked.touched.ops);
+    } catch (err) {
+      failure = { err };
+    }
+    const section = enterSyncSection(task);
+    try {
+      if (failure !== null) {
+        // A pair this request created is freed at once (put under the gpuva lock), leaving no zombie behind.
+        for (const vmBo of locked.spares) {
+          boOf(vmBo.obj).gpuvaLock.hold(() => vmBo.put());
+          this.#dropRefCount(vmBo);
+        }
+        throw failure.err;
+      }
+      // A disjoint request may have changed the tree meanwhile, which makes the list stale though nothing
+      // in this footprint moved: generate it again and check that it is the list the backend committed.
+      let ops = locked.touched.ops;
+      if (regenerate && ops.generation !== this.gpuvm.generation) ops = sameOpsOrThrow(ops, makeOps());
+      this.#apply(ops, locked.touched, locked.spares, locked.footprint.lock);
+    } finally {
+      try {
+        locked.exec[Symbol.dispose]();
+      } finally {
+        this.#inFlight--;
+        locked.footprint.release();
+        leaveSyncSection(section);
+      }
     }
   }
 
@@ -401,27 +490,27 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     const resvs = withVmResv ? [this.resv] : [];
     const mapped: Bo[] = [];
     const relinked: Bo[] = [];
-    const note = (bo: Bo, list: Bo[]): void => {
-      if (!list.includes(bo)) list.push(bo);
-      if (!resvs.includes(bo.resv)) resvs.push(bo.resv);
-    };
     for (const op of ops.ops) {
       if (op.type === 'map') {
         if (op.obj === null) continue;
         const bo = boOf(op.obj);
-        note(bo, mapped);
-        if (!relinked.includes(bo)) relinked.push(bo);
+        addOnce(mapped, bo);
+        addOnce(relinked, bo);
+        addOnce(resvs, bo.resv);
       } else if (op.type !== 'prefetch') {
         const va = op.type === 'remap' ? op.unmap.va : op.va;
-        if (va.obj !== null) note(boOf(va.obj), relinked);
+        if (va.obj === null) continue;
+        const bo = boOf(va.obj);
+        addOnce(relinked, bo);
+        addOnce(resvs, bo.resv);
       }
     }
-    return { resvs, mapped, relinked };
+    return { ops, resvs, mapped, relinked };
   }
 
   // Synchronous: nothing else runs until the tree, pairs and lists agree again.
-  #apply(ops: GpuVaOps, touched: Touched, spares: VmBo[], footprint: RangeHold): void {
-    const guards = this.#immediate ? touched.relinked.map((bo) => bo.gpuvaLock.lockSync(footprint)) : [];
+  #apply(ops: GpuVaOps, touched: Touched, spares: readonly VmBo[], footprint: RangeHold): void {
+    const guards = this.#immediate ? touched.relinked.map((bo) => bo.gpuvaLock.lockSync(footprint)) : NO_GUARDS;
     try {
       this.gpuvm.apply(ops);
       for (const bo of touched.mapped) {
@@ -451,12 +540,13 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
    * RESV_PROTECTED it takes the VM's reservation itself (the caller must not hold it).
    */
   async deferredCleanup(): Promise<number> {
-    return inTask(this, 'deferredCleanup', async () => {
-      if (this.gpuvm.deferredCount === 0) return 0;
-      if (!this.resvProtected) return this.gpuvm.deferredCleanup();
+    if (this.gpuvm.deferredCount === 0) return 0;
+    if (!this.resvProtected) return inTask(this, 'deferredCleanup', () => this.gpuvm.deferredCleanup());
+    const locked = async (): Promise<number> => {
       using _resv = await this.resv.lock();
       return this.gpuvm.deferredCleanup();
-    });
+    };
+    return currentTask() === null ? runTask(`${this.name}.deferredCleanup`, locked) : locked();
   }
 
   // ---- eviction and validation ----------------------------------------------------------------------
