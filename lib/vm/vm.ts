@@ -490,7 +490,8 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     const resvs = withVmResv ? [this.resv] : [];
     const mapped: Bo[] = [];
     const relinked: Bo[] = [];
-    for (const op of ops.ops) {
+    // Iterating the list itself: ops.ops would copy and freeze it for every request.
+    for (const op of ops) {
       if (op.type === 'map') {
         if (op.obj === null) continue;
         const bo = boOf(op.obj);
