@@ -101,7 +101,9 @@ export async function runWindowDemo(device: Device, options: WindowDemoOptions):
         const at = model[first];
         const consistent = choice < 0.6 && Array.isArray(at) && at[1] + count <= options.boPages;
         const bo = consistent ? at[0] : pick(options.bos);
-        const boPage = consistent ? at[1] : pick(options.boPages - count + 1);
+        // Where only BO offset 0 maps correctly, fresh maps start there; consistent ones may still be refused.
+        const fresh = backend.plan.anyOffset ? pick(options.boPages - count + 1) : 0;
+        const boPage = consistent ? at[1] : fresh;
         await vm.map({ addr: BigInt(first) * page, range: BigInt(count) * page, bo: bos[bo]!, offset: BigInt(boPage) * page });
         apply = () => { for (let i = 0; i < count; i++) model[first + i] = [bo, boPage + i]; };
       }
