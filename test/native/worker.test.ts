@@ -33,7 +33,7 @@ describe('worker_threads', () => {
     await Promise.all(runs.map((r) => r.worker.terminate()));
   });
 
-  it('survives terminating a worker that has a mapping and a referenced wait pending', async () => {
+  it('survives terminating a worker that has a mapping, a VA window view and a referenced wait pending', async () => {
     const { worker, message } = runWorker({ fill: 0x33, leaveOpen: true });
     await expect(message).resolves.toEqual({ seen: 0x33, pending: 1 });
     await expect(worker.terminate()).resolves.toBe(1);
