@@ -13,6 +13,7 @@
 // on the exact bigint. Each GpuVa points at its leaf, which gives O(1) membership and cheap neighbours.
 import type { GpuVa } from './gpuva.js';
 import type { GpuVm } from './gpuvm.js';
+import { U64_LIMIT } from '../u64.js';
 
 /** Most VAs a leaf holds; a full leaf splits in two. */
 const LEAF_MAX = 128;
@@ -23,6 +24,11 @@ const LEAF_MIN = LEAF_MAX / 4;
 export class VaLeaf {
   /** Start addresses as doubles (search keys), parallel to `vas`. */
   readonly keys = new Float64Array(LEAF_MAX);
+  /**
+   * End addresses as the double sum of the start's key and the range's, parallel to `vas`: exact while
+   * below 2^53, so the overlap test needs no look at the VA (a cache miss) nor a bigint sum (an allocation).
+   */
+  readonly ends = new Float64Array(LEAF_MAX);
   /** The VAs in address order; `vas.length` is the leaf's size. */
   readonly vas: GpuVa[];
   /** Exact separator: every VA here starts at or after it (0n for the first leaf). */
@@ -31,6 +37,8 @@ export class VaLeaf {
   prev: VaLeaf | null = null;
   /** @see prev */
   next: VaLeaf | null = null;
+  /** Set once a merge dropped this leaf from the tree, so a remembered leaf can be told stale. */
+  dropped = false;
 
   constructor(
     /** The VM whose tree this leaf belongs to. */
@@ -51,10 +59,14 @@ export class VaTree {
   private readonly seps: bigint[] = [0n];
   private readonly leaves: VaLeaf[];
   private readonly firstLeaf: VaLeaf;
+  // The leaf the last search landed in. A map request looks up its address twice (the walk's first
+  // overlap, then the insert), and the second lookup is answered here without the top-level search.
+  private lastLeaf: VaLeaf;
 
   constructor(vm: GpuVm) {
     this.firstLeaf = new VaLeaf(vm, 0n, []);
     this.leaves = [this.firstLeaf];
+    this.lastLeaf = this.firstLeaf;
   }
 
   /** The first VA overlapping [addr, end), or null. `end` may be 2^64; an empty interval overlaps nothing. */
@@ -63,18 +75,28 @@ export class VaTree {
     const key = keyOf(addr);
     const leaf = this.leafFor(addr, key);
     const i = floorIndex(leaf, addr, key);
-    let va: GpuVa | null;
     if (i >= 0) {
-      va = leaf.vas[i] as GpuVa;
-      if (addr - va.addr < va.range) return va;
-      va = i + 1 < leaf.vas.length ? leaf.vas[i + 1] as GpuVa : firstOf(leaf.next);
+      if (reachesPast(leaf, i, addr, key)) return leaf.vas[i] as GpuVa;
     } else {
       // Nothing in this leaf starts at or before addr: the floor, if any, ends the previous leaf.
-      const before = leaf.prev === null ? null : leaf.prev.vas[leaf.prev.vas.length - 1] as GpuVa;
-      if (before !== null && addr - before.addr < before.range) return before;
-      va = leaf.vas.length > 0 ? leaf.vas[0] as GpuVa : firstOf(leaf.next);
+      const prev = leaf.prev;
+      if (prev !== null && prev.vas.length > 0 && reachesPast(prev, prev.vas.length - 1, addr, key)) {
+        return prev.vas[prev.vas.length - 1] as GpuVa;
+      }
     }
-    return va !== null && va.addr < end ? va : null;
+    // Else the first VA starting after addr overlaps if it starts before end.
+    let at: VaLeaf | null = leaf;
+    let j = i + 1;
+    if (j === leaf.vas.length) {
+      at = leaf.next;
+      j = 0;
+    }
+    if (at === null || j >= at.vas.length) return null;
+    const va = at.vas[j] as GpuVa;
+    const startKey = at.keys[j] as number;
+    const endKey = end < U64_LIMIT ? keyOf(end) : TWO_POW_64;
+    if (startKey !== endKey) return startKey < endKey ? va : null;
+    return va.addr < end ? va : null;
   }
 
   /** The lowest-address VA, or null. */
@@ -111,6 +133,8 @@ export class VaTree {
     const count = leaf.vas.length;
     leaf.keys.copyWithin(at + 1, at, count);
     leaf.keys[at] = key;
+    leaf.ends.copyWithin(at + 1, at, count);
+    leaf.ends[at] = key + keyOf(va.range);
     // splice moves the elements with one memmove; a JS loop pays a write barrier per element (5x slower).
     if (at === count) leaf.vas.push(va);
     else leaf.vas.splice(at, 0, va);
@@ -124,6 +148,7 @@ export class VaTree {
     const at = indexOf(leaf, va);
     const count = leaf.vas.length;
     leaf.keys.copyWithin(at, at + 1, count);
+    leaf.ends.copyWithin(at, at + 1, count);
     if (at === count - 1) leaf.vas.pop();
     else leaf.vas.splice(at, 1);
     va.leaf = null;
@@ -133,13 +158,16 @@ export class VaTree {
 
   // The leaf whose separator range holds addr (`key` is keyOf(addr)): the last leaf with separator <= addr.
   private leafFor(addr: bigint, key: number): VaLeaf {
+    const last = this.lastLeaf;
+    if (!last.dropped && last.sep <= addr && (last.next === null || addr < last.next.sep)) return last;
     const n = this.leaves.length;
-    if (n === 1) return this.firstLeaf;
     const keys = this.sepKeys;
     let lo = lowerBound(keys, n, key);
     // Separators before lo are below addr; among equal doubles, compare exactly.
     while (lo < n && (keys[lo] as number) === key && (key < EXACT_LIMIT || (this.seps[lo] as bigint) <= addr)) lo++;
-    return this.leaves[lo === 0 ? 0 : lo - 1] as VaLeaf;
+    const leaf = this.leaves[lo === 0 ? 0 : lo - 1] as VaLeaf;
+    this.lastLeaf = leaf;
+    return leaf;
   }
 
   private topIndex(leaf: VaLeaf): number {
@@ -154,6 +182,7 @@ export class VaTree {
     const moved = leaf.vas.splice(half);
     const right = new VaLeaf(leaf.vm, (moved[0] as GpuVa).addr, moved);
     right.keys.set(leaf.keys.subarray(half, LEAF_MAX));
+    right.ends.set(leaf.ends.subarray(half, LEAF_MAX));
     for (const va of moved) va.leaf = right;
     right.prev = leaf;
     right.next = leaf.next;
@@ -190,12 +219,14 @@ export class VaTree {
     const gone = leaf.next as VaLeaf;
     const base = leaf.vas.length;
     leaf.keys.set(gone.keys.subarray(0, gone.vas.length), base);
+    leaf.ends.set(gone.ends.subarray(0, gone.vas.length), base);
     for (const va of gone.vas) {
       leaf.vas.push(va);
       va.leaf = leaf;
     }
     leaf.next = gone.next;
     if (gone.next !== null) gone.next.prev = leaf;
+    gone.dropped = true;
     const at = this.topIndex(gone);
     const n = this.leaves.length;
     this.sepKeys.copyWithin(at, at + 1, n);
@@ -215,6 +246,8 @@ const LO = LITTLE_ENDIAN ? 0 : 1;
 // Below 2^53 a key is the value itself, so equal keys are equal values and need no look at the bigint
 // (which would cost a cache miss on the VA).
 const EXACT_LIMIT = 2 ** 53;
+/** The key of 2^64, an end that keyOf cannot take (the u64 store would wrap it to 0). */
+const TWO_POW_64 = 2 ** 64;
 
 function keyOf(value: bigint): number {
   keyBits[0] = value;
@@ -231,6 +264,16 @@ function lowerBound(keys: Float64Array, n: number, key: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+// Whether the VA at `leaf.vas[i]` ends past addr (whose key is `key`): addr < va.addr + va.range. A double
+// sum of two keys below 2^53 is exact (a sum at or past 2^53 cannot round below it), and then so is the
+// comparison (an addr of 2^53 or more is past that end either way); otherwise the exact bigint sum decides.
+function reachesPast(leaf: VaLeaf, i: number, addr: bigint, key: number): boolean {
+  const end = leaf.ends[i] as number;
+  if (end < EXACT_LIMIT) return key < end;
+  const va = leaf.vas[i] as GpuVa;
+  return addr < va.addr + va.range;
 }
 
 function firstOf(leaf: VaLeaf | null): GpuVa | null {
