@@ -21,7 +21,9 @@ export class DrmExec implements Disposable {
   /** The ww acquire context every lock goes through. */
   readonly ctx: WwAcquireContext;
   readonly #ignoreDuplicates: boolean;
-  readonly #guards = new Map<ResvLock, LockGuard<ResvLock>>();
+  // The guards held, in locking order. An array rather than a map keyed by lock: an uncontended request
+  // holds one or two, and the lock itself says whether this exec's context holds it (see #guardOf).
+  readonly #guards: LockGuard<ResvLock>[] = [];
   #prelocked: ResvLock | null = null;
   #retries = 0;
 
@@ -37,12 +39,15 @@ export class DrmExec implements Disposable {
 
   /** The locks held, in locking order. */
   get objects(): ResvLock[] {
-    return [...this.#guards.keys()];
+    return this.#guards.map((guard) => guard.lock);
   }
 
   /** The guard of `resv` if this exec holds it. */
   guardOf(resv: ResvLock): LockGuard<ResvLock> | undefined {
-    return this.#guards.get(resv);
+    // Only a lock held through this exec's context can be one of its own, so the search runs only then.
+    if (resv.holderContext !== this.ctx) return undefined;
+    for (const guard of this.#guards) if (guard.lock === resv) return guard;
+    return undefined;
   }
 
   /**
@@ -60,7 +65,7 @@ export class DrmExec implements Disposable {
         if (!(err instanceof WwBackoffError) || err.context !== this.ctx) throw err;
         this.#retries++;
         // Wait for the contended lock holding nothing else, so the retry starts from it (ww_mutex_lock_slow).
-        this.#guards.set(err.contended, await err.contended.lock(this.ctx));
+        this.#guards.push(await err.contended.lock(this.ctx));
         this.#prelocked = err.contended;
       }
     }
@@ -74,27 +79,23 @@ export class DrmExec implements Disposable {
   tryLockAll(resvs: Iterable<ResvLock>): boolean {
     const task = requireTask('locking through ww acquire context', this.ctx.name);
     this.ctx.checkUsableBy(task);
-    // The map keeps insertion order, so what this call took is what lies past `before`.
-    const before = this.#guards.size;
+    // What this call takes is what lies past `before`.
+    const before = this.#guards.length;
     for (const resv of resvs) {
-      if (this.#guards.has(resv)) continue;
+      if (this.guardOf(resv) !== undefined) continue;
       const guard = resv.tryLockAs(task, this.ctx);
       if (guard === null) {
-        const taken = [...this.#guards.values()].slice(before);
-        for (let i = taken.length - 1; i >= 0; i--) {
-          this.#guards.delete(taken[i]!.lock);
-          taken[i]!.releaseBy(task);
-        }
+        while (this.#guards.length > before) this.#guards.pop()!.releaseBy(task);
         return false;
       }
-      this.#guards.set(resv, guard);
+      this.#guards.push(guard);
     }
     return true;
   }
 
   /** Locks `resv` through the context; inside {@link untilAllLocked}, a back-off restarts the step. */
   async lock(resv: ResvLock): Promise<LockGuard<ResvLock>> {
-    const held = this.#guards.get(resv);
+    const held = this.guardOf(resv);
     if (held !== undefined) {
       if (this.#prelocked === resv) {
         this.#prelocked = null;
@@ -104,18 +105,16 @@ export class DrmExec implements Disposable {
       throw new LockError('EALREADY', `${resv.name} is already locked by this exec`, resv.name);
     }
     const guard = await resv.lock(this.ctx);
-    this.#guards.set(resv, guard);
+    this.#guards.push(guard);
     return guard;
   }
 
   /** Releases every lock held, newest first. */
   unlockAll(): void {
-    if (this.#guards.size === 0) return;
-    const guards = [...this.#guards.values()];
-    this.#guards.clear();
+    if (this.#guards.length === 0) return;
     this.#prelocked = null;
     const task = currentTask();
-    for (let i = guards.length - 1; i >= 0; i--) guards[i]!.releaseBy(task);
+    while (this.#guards.length > 0) this.#guards.pop()!.releaseBy(task);
   }
 
   /** Releases everything and finishes the context (drm_exec_fini). */
