@@ -44,10 +44,11 @@ export abstract class OwnedLock {
    */
   protected waiters: LockWaiter[] = NO_WAITERS;
 
-  constructor(name: string, lockClass: string) {
+  /** `classNode` is the node of `lockClass`, for a caller that has it already (a range lock's holds). */
+  constructor(name: string, lockClass: string, classNode: LockClassNode = lockClassNode(lockClass)) {
     this.#name = name;
     this.lockClass = lockClass;
-    this.classNode = lockClassNode(lockClass);
+    this.classNode = classNode;
   }
 
   /** For messages and dumps. */

@@ -4,6 +4,7 @@
 // owner, appears in dumps, is checked for order and recursion, and is released through its guard.
 import { LockError } from './errors.js';
 import type { LockGuard } from './guard.js';
+import { lockClassNode, type LockClassNode } from './lock-order.js';
 import { OwnedLock } from './owned-lock.js';
 import { requireTask, type LockTask } from './task.js';
 
@@ -19,7 +20,7 @@ export class RangeHold extends OwnedLock {
 
   /** @internal made by {@link RangeLock}. */
   constructor(owner: RangeLock, start: bigint, end: bigint) {
-    super(owner.name, owner.lockClass);
+    super(owner.name, owner.lockClass, owner.classNode);
     this.#owner = owner;
     this.start = start;
     this.end = end;
@@ -63,12 +64,15 @@ export class RangeLock {
   readonly name: string;
   /** The lock-order class of every range. */
   readonly lockClass: string;
+  /** @internal the class's node in the order graph, looked up once rather than for every hold. */
+  readonly classNode: LockClassNode;
   readonly #held: RangeHold[] = [];
   readonly #waiters: RangeWaiter[] = [];
 
   constructor(name: string, lockClass: string = name) {
     this.name = name;
     this.lockClass = lockClass;
+    this.classNode = lockClassNode(lockClass);
   }
 
   /** The ranges held now. */
