@@ -4,8 +4,10 @@
 // reservation, which every caller must then hold. The lists hold no references; a pair leaves them when it
 // is freed. Zombies may linger until deferred cleanup, so every iteration skips them.
 import type { VmBo } from '../gpuvm/vm-bo.js';
+import type { LockGuard } from '../locks/guard.js';
 import type { ResvLock } from '../locks/resv.js';
 import { SyncLock } from '../locks/sync-lock.js';
+import { currentTask } from '../locks/task.js';
 
 /** One of the VM's pair lists. */
 export class VmBoList {
@@ -29,13 +31,27 @@ export class VmBoList {
     return section();
   }
 
+  // Every request adds to or removes from these lists, so add and remove take the internal lock directly
+  // when the caller runs in a task, without the closure #guarded needs; the checks are the same.
+  #lockedInTask(): LockGuard<SyncLock> | null {
+    return this.#lock !== null && currentTask() !== null ? this.#lock.lockSync() : null;
+  }
+
   /** Adds `vmBo` unless present; true if added. */
   add(vmBo: VmBo): boolean {
-    return this.#guarded('adding to', () => {
-      if (this.#items.has(vmBo)) return false;
-      this.#items.add(vmBo);
-      return true;
-    });
+    const guard = this.#lockedInTask();
+    if (guard === null) return this.#guarded('adding to', () => this.#add(vmBo));
+    try {
+      return this.#add(vmBo);
+    } finally {
+      guard.release();
+    }
+  }
+
+  #add(vmBo: VmBo): boolean {
+    if (this.#items.has(vmBo)) return false;
+    this.#items.add(vmBo);
+    return true;
   }
 
   /**
@@ -44,7 +60,13 @@ export class VmBoList {
    */
   remove(vmBo: VmBo): boolean {
     if (!this.#items.has(vmBo)) return false;
-    return this.#guarded('removing from', () => this.#items.delete(vmBo));
+    const guard = this.#lockedInTask();
+    if (guard === null) return this.#guarded('removing from', () => this.#items.delete(vmBo));
+    try {
+      return this.#items.delete(vmBo);
+    } finally {
+      guard.release();
+    }
   }
 
   /** True if `vmBo` is on the list, zombie or not. */
