@@ -155,7 +155,10 @@ export class RangeLock {
 
   /** @internal a range was released: drop it and start every waiter nothing blocks any more. */
   released(hold: RangeHold): void {
-    this.#held.splice(this.#held.indexOf(hold), 1);
+    // Usually the newest hold: pop it rather than splice, which allocates the array of what it removed.
+    const i = this.#held.lastIndexOf(hold);
+    if (i === this.#held.length - 1) this.#held.pop();
+    else this.#held.splice(i, 1);
     for (let i = 0; i < this.#waiters.length; i++) {
       const w = this.#waiters[i]!;
       if (this.#blockers(w.hold.start, w.hold.end, i).length > 0) continue;
