@@ -79,7 +79,7 @@ interface Touched {
   relinked: Bo[];
 }
 
-/** A request holding every lock it needs, its ops generated, not committed yet. */
+/** A request whose footprint is locked, its ops generated; `spares` set once its reservations are held. */
 interface LockedRequest {
   footprint: LockGuard<RangeHold>;
   exec: DrmExec;
@@ -330,23 +330,32 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
 
   // The uncontended request takes every lock without waiting, in synchronous code that knows its task, and
   // awaits once, for the backend: no AsyncLocalStorage (whose promise hooks tax every promise once enabled)
-  // and no promise of its own but the one returned. A request that must wait runs the same steps in
-  // #transact, carried by AsyncLocalStorage. Requests made inside a task run in it; others get their own.
+  // and no promise of its own but the one returned. A request that must wait goes on from where it stopped,
+  // carried by AsyncLocalStorage. Requests made inside a task run in it; others get their own.
   #request(kind: string, makeOps: () => GpuVaOps, footprint: () => [bigint, bigint], regenerate: boolean): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closedError());
     const outer = currentTask();
     const task = outer ?? new LockTask(`${this.name}.${kind}`);
-    let locked: LockedRequest | null;
+    let begun: LockedRequest | null = null;
+    let locked = false;
     const section = enterSyncSection(task);
     try {
-      locked = this.#lockWithoutWaiting(kind, makeOps, footprint);
+      const [lo, hi] = footprint();
+      const guard = this.vaLock.tryLock(lo, hi);
+      if (guard !== null) {
+        begun = this.#begin(guard, kind, makeOps);
+        locked = this.#lockObjectsNow(begun);
+      }
     } catch (err) {
       return Promise.reject(err);
     } finally {
       leaveSyncSection(section);
     }
-    if (locked !== null) return this.#commitAndApply(task, locked, makeOps, regenerate);
-    const wait = (): Promise<void> => this.#transact(task, kind, makeOps, footprint, regenerate);
+    if (locked) return this.#commitAndApply(task, begun!, makeOps, regenerate);
+    const started = begun;
+    const wait = started === null
+      ? (): Promise<void> => this.#transact(task, kind, makeOps, footprint, regenerate)
+      : (): Promise<void> => this.#lockObjectsAndCommit(task, started, makeOps, regenerate);
     return outer !== null ? wait() : continueTask(task, wait);
   }
 
@@ -383,53 +392,61 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     }
   }
 
-  // Every lock a request needs, if none is contended; else null, holding nothing, having changed nothing.
-  #lockWithoutWaiting(kind: string, makeOps: () => GpuVaOps, footprint: () => [bigint, bigint]): LockedRequest | null {
-    const [lo, hi] = footprint();
-    const guard = this.vaLock.tryLock(lo, hi);
-    if (guard === null) return null;
+  // A request whose footprint is locked: its ops generated, its exec created, no reservation taken yet.
+  #begin(footprint: LockGuard<RangeHold>, kind: string, makeOps: () => GpuVaOps): LockedRequest {
     this.#inFlight++;
-    let exec: DrmExec | null = null;
     try {
       const touched = this.#generate(makeOps);
-      exec = new DrmExec({ ignoreDuplicates: true, name: kind });
-      if (!exec.tryLockAll(touched.resvs)) {
-        exec[Symbol.dispose]();
-        this.#inFlight--;
-        guard.release();
-        return null;
-      }
-      return { footprint: guard, exec, touched, spares: this.#spares(touched) };
+      return { footprint, exec: new DrmExec({ ignoreDuplicates: true, name: kind }), touched, spares: NO_PAIRS };
     } catch (err) {
-      exec?.[Symbol.dispose]();
       this.#inFlight--;
-      guard.release();
+      footprint.release();
       throw err;
     }
   }
 
-  // The request's locks, waiting where they are contended (in `task`, carried by AsyncLocalStorage); then
-  // commit and apply.
-  async #transact(task: LockTask, kind: string, makeOps: () => GpuVaOps, footprint: () => [bigint, bigint], regenerate: boolean): Promise<void> {
-    const guard = await this.#lockFootprint(footprint);
-    this.#inFlight++;
-    let exec: DrmExec | null = null;
-    let locked: LockedRequest;
+  // Takes every reservation the request needs if none is contended (false, holding none, if one is).
+  #lockObjectsNow(req: LockedRequest): boolean {
     try {
-      const touched = this.#generate(makeOps);
-      exec = new DrmExec({ ignoreDuplicates: true, name: kind });
-      // The drm_exec loop with wound-wait back-off.
-      await exec.untilAllLocked(async (e) => {
-        for (const resv of touched.resvs) await e.lock(resv);
-      });
-      locked = { footprint: guard, exec, touched, spares: this.#spares(touched) };
+      if (!req.exec.tryLockAll(req.touched.resvs)) return false;
+      req.spares = this.#spares(req.touched);
+      return true;
     } catch (err) {
-      exec?.[Symbol.dispose]();
-      this.#inFlight--;
-      guard.release();
+      this.#abandon(req);
       throw err;
     }
-    return this.#commitAndApply(task, locked, makeOps, regenerate);
+  }
+
+  // The drm_exec loop with wound-wait back-off, then commit and apply.
+  async #lockObjectsAndCommit(task: LockTask, req: LockedRequest, makeOps: () => GpuVaOps, regenerate: boolean): Promise<void> {
+    try {
+      await req.exec.untilAllLocked(async (e) => {
+        for (const resv of req.touched.resvs) await e.lock(resv);
+      });
+      req.spares = this.#spares(req.touched);
+    } catch (err) {
+      this.#abandon(req);
+      throw err;
+    }
+    return this.#commitAndApply(task, req, makeOps, regenerate);
+  }
+
+  // A request whose footprint was contended: waits for it (in `task`, carried by AsyncLocalStorage), then
+  // goes on as an uncontended one would.
+  async #transact(task: LockTask, kind: string, makeOps: () => GpuVaOps, footprint: () => [bigint, bigint], regenerate: boolean): Promise<void> {
+    const req = this.#begin(await this.#lockFootprint(footprint), kind, makeOps);
+    if (this.#lockObjectsNow(req)) return this.#commitAndApply(task, req, makeOps, regenerate);
+    return this.#lockObjectsAndCommit(task, req, makeOps, regenerate);
+  }
+
+  // Releases what a request holds when it ends without committing.
+  #abandon(req: LockedRequest): void {
+    try {
+      req.exec[Symbol.dispose]();
+    } finally {
+      this.#inFlight--;
+      req.footprint.release();
+    }
   }
 
   // The ops of a request whose footprint is locked, and what they touch.
