@@ -228,7 +228,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     let vmBo: VmBo;
     if (this.#immediate) {
       const spare = this.gpuvm.createVmBo(bo.gem);
-      vmBo = inTask(this, 'obtain', () => this.gpuvm.obtainPrealloc(spare));
+      vmBo = currentTask() === null ? inTask(this, 'obtain', () => this.gpuvm.obtainPrealloc(spare)) : this.gpuvm.obtainPrealloc(spare);
     } else {
       guard?.assertHolds(bo.resv, 'drm_gpuvm_bo_obtain_locked');
       vmBo = this.gpuvm.obtain(bo.gem);
