@@ -52,6 +52,9 @@ export interface NativeBinding {
   fdKind(fd: number): NativeFdKind;
 
   version(fd: number): NativeVersion;
+  setVersion(fd: number, interfaceMajor: number, interfaceMinor: number, driverMajor: number, driverMinor: number): {
+    interfaceMajor: number; interfaceMinor: number; driverMajor: number; driverMinor: number;
+  };
   getCap(fd: number, capability: bigint | number): bigint;
   setClientCap(fd: number, capability: bigint | number, value: bigint | number): void;
 

@@ -49,6 +49,15 @@ uint32_t ArgU32(const Napi::CallbackInfo& info, size_t index, const char* name) 
   return static_cast<uint32_t>(IntegerNumber(info, index, name, 4294967295.0, "an integer in [0, 2^32-1]"));
 }
 
+int32_t ArgI32(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  double number = 0;
+  if (napi_get_value_double(info.Env(), Arg(info, index), &number) != napi_ok) ThrowType(info.Env(), name, "a number");
+  if (!std::isfinite(number) || std::trunc(number) != number || number < -2147483648.0 || number > 2147483647.0) {
+    ThrowRange(info.Env(), name, "an integer in [-2^31, 2^31-1]");
+  }
+  return static_cast<int32_t>(number);
+}
+
 uint64_t ArgU64(const Napi::CallbackInfo& info, size_t index, const char* name) {
   Napi::Value value = Arg(info, index);
   uint64_t result = 0;

@@ -18,6 +18,9 @@ int ArgFd(const Napi::CallbackInfo& info, size_t index, const char* name);
 /** An integer Number in [0, 2^32-1]. */
 uint32_t ArgU32(const Napi::CallbackInfo& info, size_t index, const char* name);
 
+/** An integer Number in [-2^31, 2^31-1] (a C int). */
+int32_t ArgI32(const Napi::CallbackInfo& info, size_t index, const char* name);
+
 /** An exact u64: a BigInt in [0, 2^64-1] or a safe-integer Number >= 0. */
 uint64_t ArgU64(const Napi::CallbackInfo& info, size_t index, const char* name);
 

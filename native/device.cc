@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Core DRM device queries: DRM_IOCTL_VERSION, GET_CAP, SET_CLIENT_CAP (include/uapi/drm/drm.h).
+// Core DRM device queries: DRM_IOCTL_VERSION, SET_VERSION, GET_CAP, SET_CLIENT_CAP (include/uapi/drm/drm.h).
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -38,6 +38,26 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// setVersion(fd, interfaceMajor, interfaceMinor, driverMajor, driverMinor) -> the versions the kernel
+// writes back: its highest DRM interface version and the driver's major.minor. -1 as a major means
+// "no request" for that pair. The kernel's checks (master only, which versions it accepts) stay its own.
+Napi::Value SetVersion(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "fd");
+  uapi::DrmSetVersion request{};
+  request.drm_di_major = ArgI32(info, 1, "interfaceMajor");
+  request.drm_di_minor = ArgI32(info, 2, "interfaceMinor");
+  request.drm_dd_major = ArgI32(info, 3, "driverMajor");
+  request.drm_dd_minor = ArgI32(info, 4, "driverMinor");
+  CheckedIoctl(env, fd, uapi::kIoctlSetVersion, &request, "DRM_IOCTL_SET_VERSION");
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("interfaceMajor", Napi::Number::New(env, request.drm_di_major));
+  result.Set("interfaceMinor", Napi::Number::New(env, request.drm_di_minor));
+  result.Set("driverMajor", Napi::Number::New(env, request.drm_dd_major));
+  result.Set("driverMinor", Napi::Number::New(env, request.drm_dd_minor));
+  return result;
+}
+
 // getCap(fd, capability) -> bigint value.
 Napi::Value GetCap(const Napi::CallbackInfo& info) {
   int fd = ArgFd(info, 0, "fd");
@@ -61,6 +81,7 @@ Napi::Value SetClientCap(const Napi::CallbackInfo& info) {
 
 void InitDevice(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::Function::New(env, Version, "version"));
+  exports.Set("setVersion", Napi::Function::New(env, SetVersion, "setVersion"));
   exports.Set("getCap", Napi::Function::New(env, GetCap, "getCap"));
   exports.Set("setClientCap", Napi::Function::New(env, SetClientCap, "setClientCap"));
 }

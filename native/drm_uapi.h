@@ -31,6 +31,13 @@ struct DrmVersion {
   char* desc;
 };
 
+struct DrmSetVersion {
+  int32_t drm_di_major;
+  int32_t drm_di_minor;
+  int32_t drm_dd_major;
+  int32_t drm_dd_minor;
+};
+
 struct DrmGetCap {
   uint64_t capability;
   uint64_t value;
@@ -127,6 +134,7 @@ struct DrmVgemFenceSignal {
 
 static_assert(sizeof(DrmVersion) == 64 && offsetof(DrmVersion, name_len) == 16 &&
               offsetof(DrmVersion, desc) == 56);
+static_assert(sizeof(DrmSetVersion) == 16 && offsetof(DrmSetVersion, drm_dd_minor) == 12);
 static_assert(sizeof(DrmGetCap) == 16 && sizeof(DrmSetClientCap) == 16);
 static_assert(sizeof(DrmGemClose) == 8 && sizeof(DrmGemFlink) == 8 && sizeof(DrmGemOpen) == 16);
 static_assert(sizeof(DrmPrimeHandle) == 12);
@@ -139,6 +147,7 @@ static_assert(sizeof(DrmVgemFenceAttach) == 16 && sizeof(DrmVgemFenceSignal) == 
 
 // Core ioctls.
 constexpr unsigned long kIoctlVersion = _IOWR(kDrmIoctlBase, 0x00, DrmVersion);
+constexpr unsigned long kIoctlSetVersion = _IOWR(kDrmIoctlBase, 0x07, DrmSetVersion);
 constexpr unsigned long kIoctlGemClose = _IOW(kDrmIoctlBase, 0x09, DrmGemClose);
 constexpr unsigned long kIoctlGemFlink = _IOWR(kDrmIoctlBase, 0x0a, DrmGemFlink);
 constexpr unsigned long kIoctlGemOpen = _IOWR(kDrmIoctlBase, 0x0b, DrmGemOpen);
@@ -162,7 +171,7 @@ constexpr unsigned long kIoctlVgemFenceAttach =
 constexpr unsigned long kIoctlVgemFenceSignal =
     _IOW(kDrmIoctlBase, kDrmCommandBase + 0x2, DrmVgemFenceSignal);
 
-static_assert(kIoctlVersion == 0xC0406400 && kIoctlGetCap == 0xC010640C);
+static_assert(kIoctlVersion == 0xC0406400 && kIoctlGetCap == 0xC010640C && kIoctlSetVersion == 0xC0106407);
 static_assert(kIoctlModeCreateDumb == 0xC02064B2 && kIoctlPrimeHandleToFd == 0xC00C642D);
 static_assert(kIoctlVgemFenceAttach == 0xC0106441 && kIoctlVgemFenceSignal == 0x40086442);
 static_assert(kIoctlSyncobjWait == 0xC02064C3 && kIoctlSyncobjSignal == 0xC01064C5);

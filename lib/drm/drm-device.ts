@@ -11,6 +11,7 @@ import { DmaBuf } from './dma-buf.js';
 import { callNative, type CallSite, invalidArgType, invalidArgValue, outOfRange, unsafeMapping, useAfterClose } from './errors.js';
 import { GemBuffer } from './gem-buffer.js';
 import { Resource } from './resource.js';
+import { type DrmSetVersion, toSetVersionRequest } from './set-version.js';
 
 /** The driver's identity from DRM_IOCTL_VERSION. */
 export type DriverVersion = NativeVersion;
@@ -95,6 +96,20 @@ export class DrmDevice extends Resource implements Device {
   /** @internal Throws ERR_USE_AFTER_CLOSE once the device is closed. */
   assertUsable(): void {
     this.assertOpen();
+  }
+
+  /**
+   * DRM_IOCTL_SET_VERSION: asks for DRM interface version `interfaceMajor.interfaceMinor` and driver
+   * version `driverMajor.driverMinor` (a major of -1 asks nothing for that pair) and returns the versions
+   * the kernel has. Only the card node's current DRM master may ask (others get EACCES, render nodes
+   * too); a version the kernel does not have is EINVAL. Interface 1.1 or later also sets the master's
+   * bus id. Each field must be a C int (ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE, before any syscall).
+   */
+  setVersion(request: DrmSetVersion): DrmSetVersion {
+    this.assertOpen();
+    const r = toSetVersionRequest(request);
+    return callNative(this.callSite, () =>
+      native().setVersion(this.fd, r.interfaceMajor, r.interfaceMinor, r.driverMajor, r.driverMinor));
   }
 
   /** DRM_IOCTL_GET_CAP: a capability's value (see DrmCap). */

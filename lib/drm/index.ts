@@ -10,6 +10,7 @@ export { FdWait, type WaitOptions } from './fd-wait.js';
 export { type ExportOptions, GemBuffer } from './gem-buffer.js';
 export { Mapping } from './mapping.js';
 export { openDevice } from './open.js';
+export type { DrmSetVersion } from './set-version.js';
 export { SoftwareBuffer, SoftwareDevice } from './software-device.js';
 export { type FenceInfo, type FenceStatus, SyncFile, type SyncFileInfo } from './sync-file.js';
 export { Syncobj, type SyncobjOptions } from './syncobj.js';

@@ -104,13 +104,14 @@ describe('the public API refuses bad input with a coded error', () => {
 
 // Native functions: the kind of each argument, and a valid value for it (the call itself may still fail
 // with a syscall error; only argument errors are asserted).
-type Kind = 'fd' | 'u32' | 'u64' | 'bool' | 'string' | 'function' | 'handles' | 'timeout' | 'byteArrays' | 'pointers';
+type Kind = 'fd' | 'i32' | 'u32' | 'u64' | 'bool' | 'string' | 'function' | 'handles' | 'timeout' | 'byteArrays' | 'pointers';
 const valid: Record<Kind, unknown> = {
-  fd: f.nullFd, u32: 1, u64: 0n, bool: false, string: 'x', function: () => undefined, handles: [1], timeout: 0,
+  fd: f.nullFd, i32: -1, u32: 1, u64: 0n, bool: false, string: 'x', function: () => undefined, handles: [1], timeout: 0,
   byteArrays: [new Uint8Array(8)], pointers: new Uint32Array(0),
 };
 const bad: Record<Kind, Array<[string, unknown, string]>> = {
   fd: [['"3"', '3', TYPE], ['-1', -1, RANGE], ['NaN', Number.NaN, RANGE], ['2^64', 2 ** 64, RANGE], ['1.5', 1.5, RANGE], ['3n', 3n, TYPE]],
+  i32: [['"1"', '1', TYPE], ['1n', 1n, TYPE], ['NaN', Number.NaN, RANGE], ['2^31', 2 ** 31, RANGE], ['-2^31-1', -(2 ** 31) - 1, RANGE], ['0.5', 0.5, RANGE]],
   u32: [['"1"', '1', TYPE], ['-1', -1, RANGE], ['NaN', Number.NaN, RANGE], ['2^32', 2 ** 32, RANGE], ['Infinity', Infinity, RANGE]],
   u64: [['"0"', '0', TYPE], ['-1', -1, RANGE], ['-1n', -1n, RANGE], ['NaN', Number.NaN, RANGE], ['2^64', TWO_64, RANGE], ['2^53', 2 ** 53, RANGE]],
   bool: [['1', 1, TYPE], ['undefined', undefined, TYPE]],
@@ -123,7 +124,7 @@ const bad: Record<Kind, Array<[string, unknown, string]>> = {
 };
 const signatures: Record<string, Kind[]> = {
   open: ['string', 'bool'], close: ['fd'], dup: ['fd'], fdKind: ['fd'],
-  version: ['fd'], getCap: ['fd', 'u64'], setClientCap: ['fd', 'u64', 'u64'],
+  version: ['fd'], setVersion: ['fd', 'i32', 'i32', 'i32', 'i32'], getCap: ['fd', 'u64'], setClientCap: ['fd', 'u64', 'u64'],
   createDumb: ['fd', 'u32', 'u32', 'u32'], mapDumb: ['fd', 'u32'], gemClose: ['fd', 'u32'], gemFlink: ['fd', 'u32'], gemOpen: ['fd', 'u32'],
   primeHandleToFd: ['fd', 'u32', 'bool'], primeFdToHandle: ['fd', 'fd'],
   map: ['fd', 'u64', 'u64'],

@@ -17,6 +17,17 @@ describe('error mapping', () => {
     }
   });
 
+  it('turns SET_VERSION on /dev/null into ENOTTY with its ioctl name, so the ioctl was really issued', () => {
+    const fd = native().open('/dev/null', true);
+    try {
+      expect(() => callNative({ path: '/dev/null' }, () => native().setVersion(fd, 1, 4, -1, -1))).toThrow(expect.objectContaining({
+        name: 'DrmError', code: 'ENOTTY', errno: -25, syscall: 'ioctl', ioctl: 'DRM_IOCTL_SET_VERSION', path: '/dev/null',
+      }));
+    } finally {
+      native().close(fd);
+    }
+  });
+
   it('writes the message the way Node does: code, description, syscall, path', () => {
     const fd = native().open('/dev/null', true);
     try {
