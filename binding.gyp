@@ -9,6 +9,7 @@
         "native/dma_buf.cc",
         "native/driver_bind.cc",
         "native/driver_check.cc",
+        "native/driver_ioctl_table.cc",
         "native/errors.cc",
         "native/fd.cc",
         "native/fd_wait.cc",

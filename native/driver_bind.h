@@ -8,7 +8,7 @@
 
 namespace drm_gpuvm {
 
-/** Registers driverIoctl(fd, driver, name, request, buffers, pointers). */
+/** Registers driverIoctl(fd, driver, name, request, buffers, pointers) and driverIoctlRules(). */
 void InitDriverBind(Napi::Env env, Napi::Object exports);
 
 }  // namespace drm_gpuvm
