@@ -55,9 +55,14 @@ export class VaLeaf {
 export class VaTree {
   /** How many VAs the tree holds. */
   size = 0;
+  // The top index: separator keys in order, and beside them the id (index in leafById) of each leaf.
+  // Both are typed arrays so that a leaf split or merge shifts them with a memmove: shifting JS arrays of
+  // ~10^4 leaves (a write barrier per element) took ~100 us per split at 1M mappings.
   private sepKeys = new Float64Array(64);
-  private readonly seps: bigint[] = [0n];
-  private readonly leaves: VaLeaf[];
+  private leafIds = new Int32Array(64);
+  private leafCount = 1;
+  private readonly leafById: (VaLeaf | null)[];
+  private readonly freeIds: number[] = [];
   private readonly firstLeaf: VaLeaf;
   // The leaf the last search landed in. A map request looks up its address twice (the walk's first
   // overlap, then the insert), and the second lookup is answered here without the top-level search.
@@ -65,7 +70,7 @@ export class VaTree {
 
   constructor(vm: GpuVm) {
     this.firstLeaf = new VaLeaf(vm, 0n, []);
-    this.leaves = [this.firstLeaf];
+    this.leafById = [this.firstLeaf];
     this.lastLeaf = this.firstLeaf;
   }
 
@@ -160,19 +165,23 @@ export class VaTree {
   private leafFor(addr: bigint, key: number): VaLeaf {
     const last = this.lastLeaf;
     if (!last.dropped && last.sep <= addr && (last.next === null || addr < last.next.sep)) return last;
-    const n = this.leaves.length;
+    const n = this.leafCount;
     const keys = this.sepKeys;
     let lo = lowerBound(keys, n, key);
     // Separators before lo are below addr; among equal doubles, compare exactly.
-    while (lo < n && (keys[lo] as number) === key && (key < EXACT_LIMIT || (this.seps[lo] as bigint) <= addr)) lo++;
-    const leaf = this.leaves[lo === 0 ? 0 : lo - 1] as VaLeaf;
+    while (lo < n && (keys[lo] as number) === key && (key < EXACT_LIMIT || this.leafAt(lo).sep <= addr)) lo++;
+    const leaf = this.leafAt(lo === 0 ? 0 : lo - 1);
     this.lastLeaf = leaf;
     return leaf;
   }
 
+  private leafAt(index: number): VaLeaf {
+    return this.leafById[this.leafIds[index] as number] as VaLeaf;
+  }
+
   private topIndex(leaf: VaLeaf): number {
-    let lo = lowerBound(this.sepKeys, this.leaves.length, keyOf(leaf.sep));
-    while (this.leaves[lo] !== leaf) lo++;
+    let lo = lowerBound(this.sepKeys, this.leafCount, keyOf(leaf.sep));
+    while (this.leafAt(lo) !== leaf) lo++;
     return lo;
   }
 
@@ -189,16 +198,22 @@ export class VaTree {
     if (leaf.next !== null) leaf.next.prev = right;
     leaf.next = right;
     const at = this.topIndex(leaf) + 1;
-    const n = this.leaves.length;
+    const n = this.leafCount;
     if (n === this.sepKeys.length) {
-      const grown = new Float64Array(n * 2);
-      grown.set(this.sepKeys);
-      this.sepKeys = grown;
+      const keys = new Float64Array(n * 2);
+      keys.set(this.sepKeys);
+      this.sepKeys = keys;
+      const ids = new Int32Array(n * 2);
+      ids.set(this.leafIds);
+      this.leafIds = ids;
     }
     this.sepKeys.copyWithin(at + 1, at, n);
     this.sepKeys[at] = keyOf(right.sep);
-    this.seps.splice(at, 0, right.sep);
-    this.leaves.splice(at, 0, right);
+    this.leafIds.copyWithin(at + 1, at, n);
+    const id = this.freeIds.pop() ?? this.leafById.length;
+    this.leafById[id] = right;
+    this.leafIds[at] = id;
+    this.leafCount = n + 1;
     return right;
   }
 
@@ -228,10 +243,13 @@ export class VaTree {
     if (gone.next !== null) gone.next.prev = leaf;
     gone.dropped = true;
     const at = this.topIndex(gone);
-    const n = this.leaves.length;
+    const n = this.leafCount;
+    const id = this.leafIds[at] as number;
+    this.leafById[id] = null;
+    this.freeIds.push(id);
     this.sepKeys.copyWithin(at, at + 1, n);
-    this.seps.splice(at, 1);
-    this.leaves.splice(at, 1);
+    this.leafIds.copyWithin(at, at + 1, n);
+    this.leafCount = n - 1;
   }
 }
 
