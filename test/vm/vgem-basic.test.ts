@@ -120,6 +120,54 @@ describe.skipIf(!vgem.ready)('vgem_basic', () => {
     read.signal();
   });
 
+  describe('setversion', () => {
+    const IGT_REQUEST = { interfaceMajor: 1, interfaceMinor: 4, driverMajor: -1, driverMinor: -1 };
+
+    it('setversion: the card node master asks for DRM interface 1.4 and any driver version; the kernel answers interface 1.4 and vgem its own version', () => {
+      using device = DrmDevice.open(card);
+      expect(device.setVersion(IGT_REQUEST)).toEqual({
+        interfaceMajor: 1, interfaceMinor: 4, driverMajor: device.version.major, driverMinor: device.version.minor,
+      });
+    });
+
+    // Beyond IGT: what the kernel's drm_setversion and its DRM_MASTER flag refuse.
+    it('kernel, beyond IGT: a second card client, which is not the master, is refused with EACCES', () => {
+      using master = DrmDevice.open(card);
+      using second = DrmDevice.open(card);
+      expect(() => second.setVersion(IGT_REQUEST)).toThrow(expect.objectContaining({ code: 'EACCES', syscall: 'ioctl', ioctl: 'DRM_IOCTL_SET_VERSION' }));
+      expect(master.setVersion(IGT_REQUEST).interfaceMinor).toBe(4);
+    });
+
+    it('kernel, beyond IGT: a render node client is refused with EACCES', () => {
+      using renderClient = DrmDevice.open(render);
+      expect(() => renderClient.setVersion(IGT_REQUEST)).toThrow(expect.objectContaining({ code: 'EACCES', ioctl: 'DRM_IOCTL_SET_VERSION' }));
+    });
+
+    it.each([
+      ['interface 1.5, newer than the kernel has', { ...IGT_REQUEST, interfaceMinor: 5 }],
+      ['interface 2.0', { ...IGT_REQUEST, interfaceMajor: 2, interfaceMinor: 0 }],
+      ['interface 1.-1', { ...IGT_REQUEST, interfaceMinor: -1 }],
+      ['a driver major other than vgem\'s', { ...IGT_REQUEST, driverMajor: 2, driverMinor: 0 }],
+    ])('kernel, beyond IGT: the master asking for %s gets EINVAL', (_name, request) => {
+      using device = DrmDevice.open(card);
+      expect(() => device.setVersion(request)).toThrow(expect.objectContaining({ code: 'EINVAL', ioctl: 'DRM_IOCTL_SET_VERSION' }));
+    });
+
+    it('kernel, beyond IGT: the master may ask for vgem\'s own driver version, and for nothing at all (-1, -1)', () => {
+      using device = DrmDevice.open(card);
+      const own = { interfaceMajor: -1, interfaceMinor: 0, driverMajor: device.version.major, driverMinor: device.version.minor };
+      expect(device.setVersion(own).driverMajor).toBe(device.version.major);
+      expect(device.setVersion({ interfaceMajor: -1, interfaceMinor: 0, driverMajor: -1, driverMinor: 0 }).interfaceMajor).toBe(1);
+    });
+
+    it('refuses a request that is not four C ints with a typed error of its own, before the kernel sees it', () => {
+      using device = DrmDevice.open(card);
+      expect(() => device.setVersion({ ...IGT_REQUEST, interfaceMinor: 2 ** 31 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(() => device.setVersion(null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+      expect(device.setVersion(IGT_REQUEST).interfaceMajor).toBe(1);
+    });
+  });
+
   it('second-client: another card client and a render client open alongside the first', () => {
     using first = DrmDevice.open(card);
     using second = DrmDevice.open(card);
