@@ -462,18 +462,27 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     return this.#immediate ? touched.mapped.map((bo) => this.#obtainPair(bo, null)) : NO_PAIRS;
   }
 
-  // Commits through the backend, then applies, and releases every lock whatever happened. The backend sees
-  // the request's task across its awaits only when the request was made inside a task. Each stretch after
-  // the await is a synchronous section of `task`, which holds the locks.
+  // Commits through the backend, then applies, and releases every lock whatever happened. The backend's
+  // commit starts in the request's task; it sees that task across its own awaits only when the request was
+  // made inside a task. Each stretch after the await is a synchronous section of `task`, which holds the locks.
   // try/finally rather than `using` in this hot path: TypeScript's downlevel `using` allocates per scope.
   async #commitAndApply(task: LockTask, locked: LockedRequest, makeOps: () => GpuVaOps, regenerate: boolean): Promise<void> {
     let failure: { err: unknown } | null = null;
+    let committed: Promise<void>;
+    let section = enterSyncSection(task);
     try {
-      await this.backend.commit(this.gpuvm, locked.touched.ops);
+      committed = this.backend.commit(this.gpuvm, locked.touched.ops);
+    } catch (err) {
+      committed = Promise.reject(err);
+    } finally {
+      leaveSyncSection(section);
+    }
+    try {
+      await committed;
     } catch (err) {
       failure = { err };
     }
-    const section = enterSyncSection(task);
+    section = enterSyncSection(task);
     try {
       if (failure !== null) {
         // A pair this request created is freed at once (put under the gpuva lock), leaving no zombie behind.
