@@ -17,6 +17,7 @@
 #include <cinttypes>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,8 @@ constexpr uint32_t kDrmIoctlType = 0x64;   // 'd'
 constexpr uint32_t kDrmCommandBase = 0x40;
 constexpr uint32_t kDrmCommandEnd = 0xa0;
 constexpr size_t kMaxBuffers = 64;
+// The copies live on the native heap; more than this in one call is refused rather than risked.
+constexpr uint64_t kMaxCopyBytes = 256ull << 20;
 
 [[noreturn]] void ThrowRange(Napi::Env env, const std::string& message) {
   throw CodedRangeError(env, "ERR_OUT_OF_RANGE", message);
@@ -263,9 +266,19 @@ Napi::Value DriverIoctl(const Napi::CallbackInfo& info) {
                          " ioctls driverIoctl may issue (native/driver_ioctl_table.cc)");
   }
 
+  uint64_t total = 0;
+  for (const Span& span : buffers) total += span.length;
+  if (total > kMaxCopyBytes) {
+    ThrowRange(env, name + ": the buffers hold " + std::to_string(total) + " bytes, more than the " +
+                        std::to_string(kMaxCopyBytes) + " one call may pass");
+  }
   std::vector<std::vector<uint8_t>> copies;
-  copies.reserve(buffers.size());
-  for (const Span& span : buffers) copies.emplace_back(span.data, span.data + span.length);
+  try {
+    copies.reserve(buffers.size());
+    for (const Span& span : buffers) copies.emplace_back(span.data, span.data + span.length);
+  } catch (const std::bad_alloc&) {
+    throw CodedError(env, "ERR_MEMORY_ALLOCATION_FAILED", name + ": no memory for copies of the buffers");
+  }
   std::vector<bool> written(buffers.size(), false);
   written[0] = true;
   PayloadCheck(env, name, copies, slots, written).Struct(*rule->argument, 0, 0, "argument");

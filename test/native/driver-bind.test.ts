@@ -334,6 +334,11 @@ describe('pointer slots must be pointer fields of the table', () => {
     expect(run(call, call.buffers, [...call.pointers, ...call.pointers])).toThrow(refusedValue);
   });
 
+  it('buffers larger in total than one call may copy (256 MiB)', () => {
+    const call = vgpuvmVmQuery(1, 'tree', 1);
+    expect(run(call, [call.buffers[0]!, new Uint8Array(2 ** 28 + 1)])).toThrow(refusedRange(/more than the/));
+  });
+
   it('a refused call leaves the JS bytes as they were', () => {
     const call = xeVmBind(xeVm, twoOps(0), syncs)[0]!;
     setU32(call.buffers[0]!, 108, 99);
