@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // A driver ioctl as plain data: the request number, the argument bytes, and the user arrays it points to.
 // Native code marshals it generically: it writes the address of each array into the pointer slots listed in
-// `pointers`, issues the ioctl after checking the driver name, and leaves outputs in the same bytes.
+// `pointers`, issues the ioctl after checking the driver name, and leaves outputs in the same bytes. It only
+// issues ioctls of native/driver_ioctl_table.cc, and only when every user pointer of the argument is one of
+// `pointers` (or zero with a zero count) and every count times stride fits the array it points to.
 import type { UapiStruct } from './uapi-struct.js';
 
 /** `_IOC` direction bits as the kernel's asm-generic/ioctl.h defines them. */
