@@ -5,7 +5,8 @@
 // For each size N the steady stream of lib/gpuvm/trace-generator.ts (seed, N) is replayed through GpuVm the
 // way `drm-gpuvm trace` replays a trace: smMapOps / smUnmapOps, then apply, with the BO-backed mappings
 // linked to their VmBo. The fill (N whole-slot maps) is not timed; the heap is measured around it, after a
-// full GC on each side (needs --expose-gc). Then the steady requests, prepared up front so that parsing and
+// full GC on each side (needs --expose-gc), on the JS heap and apart for the typed arrays' storage (the
+// tree's leaf keys live outside the heap). Then the steady requests, prepared up front so that parsing and
 // generating are not timed, are replayed in ROUNDS equal chunks; each chunk's cost per request is measured
 // as process CPU time (user + system: the build machine is shared, and CPU time is what a request costs
 // whatever else runs) and as wall time, and the median chunk is reported. Each size runs in its own
@@ -62,7 +63,8 @@ if (values.child !== undefined) {
 function format(r) {
   return `live=${r.live} (mean ${r.meanLive}) requests=${r.timed} cpu_ns_per_request=${r.cpuNs.toFixed(0)} ` +
     `wall_ns_per_request=${r.wallNs.toFixed(0)} (chunks cpu ${r.chunksCpu.map((x) => x.toFixed(0)).join('/')}) ` +
-    `warmup_ops(map=${r.ops.map} remap=${r.ops.remap} unmap=${r.ops.unmap}) heap_bytes_per_mapping=${r.bytesPerMapping.toFixed(1)}`;
+    `warmup_ops(map=${r.ops.map} remap=${r.ops.remap} unmap=${r.ops.unmap}) heap_bytes_per_mapping=${r.bytesPerMapping.toFixed(1)} ` +
+    `+ array_buffer_bytes_per_mapping=${r.arrayBufferBytesPerMapping.toFixed(1)}`;
 }
 
 function measure(size) {
@@ -78,14 +80,17 @@ function measure(size) {
     else if (c.kind === 'map') break;
   }
   globalThis.gc();
-  const heapBefore = process.memoryUsage().heapUsed;
+  const before = process.memoryUsage();
   for (; !command.done; command = stream.next()) {
     const c = command.value;
     if (c.kind === 'comment') break;
     vm.apply(vm.smMapOps({ addr: c.addr, range: c.range, obj: gems.get(c.bo), offset: c.offset }));
   }
   globalThis.gc();
-  const bytesPerMapping = (process.memoryUsage().heapUsed - heapBefore) / vm.vaCount;
+  const after = process.memoryUsage();
+  const bytesPerMapping = (after.heapUsed - before.heapUsed) / vm.vaCount;
+  // The tree's leaf key arrays are typed arrays, whose storage lives outside the JS heap.
+  const arrayBufferBytesPerMapping = (after.arrayBuffers - before.arrayBuffers) / vm.vaCount;
   const live = vm.vaCount;
 
   const todo = [];
@@ -124,6 +129,6 @@ function measure(size) {
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return {
     size, live, meanLive: Math.round(liveSum / ROUNDS), timed: chunk * ROUNDS, cpuNs: median(chunksCpu), wallNs: median(chunksWall),
-    chunksCpu, ops, bytesPerMapping,
+    chunksCpu, ops, bytesPerMapping, arrayBufferBytesPerMapping,
   };
 }
