@@ -15,3 +15,17 @@ export interface GpuVmBackend {
    */
   commit(vm: GpuVm, ops: GpuVaOps): Promise<void>;
 }
+
+/** A backend whose GPU VA space the CPU can read and write as the GPU would (the VA window). */
+export interface GpuVaAccess {
+  /** The bytes at `[addr, addr+length)`: BO memory where mapped, zeros where sparse; throws where unmapped. */
+  read(addr: bigint, length: bigint): Uint8Array;
+  /** Writes `bytes` at `addr` into the BO memory behind it (dropped where sparse); throws where unmapped. */
+  write(addr: bigint, bytes: Uint8Array): void;
+}
+
+/** Whether `backend` offers CPU access to the VA space it backs. */
+export function hasVaAccess(backend: GpuVmBackend): backend is GpuVmBackend & GpuVaAccess {
+  const b = backend as Partial<GpuVaAccess>;
+  return typeof b.read === 'function' && typeof b.write === 'function';
+}

@@ -12,7 +12,9 @@ export type VmErrorCode =
   /** validate() on a VM created without a validate callback (the kernel's -EOPNOTSUPP). */
   | 'EOPNOTSUPP'
   /** A BO used by VMs of different modes: all VMs of one GEM must agree on immediate mode. */
-  | 'ERR_VM_BO_MODE';
+  | 'ERR_VM_BO_MODE'
+  /** read()/write() on a VM whose backend gives the CPU no view of the VA space (only the VA window does). */
+  | 'ERR_VM_NO_VA_ACCESS';
 
 /** A refused VM-layer call; nothing was changed. */
 export class VmError extends Error {

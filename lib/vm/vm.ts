@@ -16,7 +16,7 @@ import type { GpuVa } from '../gpuvm/gpuva.js';
 import type { GpuVmLockHooks } from '../gpuvm/lock-hooks.js';
 import { GpuVaOps, type OpMap, type OpPrefetch, type OpRemap, type OpUnmap } from '../gpuvm/ops.js';
 import type { VmBo } from '../gpuvm/vm-bo.js';
-import type { GpuVmBackend } from '../backends/backend.js';
+import { hasVaAccess, type GpuVaAccess, type GpuVmBackend } from '../backends/backend.js';
 import { TrackOnlyBackend } from '../backends/track-only.js';
 import { LockError } from '../locks/errors.js';
 import { DrmExec } from '../locks/exec.js';
@@ -321,6 +321,52 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
       return ops;
     };
     return this.#request('commit', makeOps, () => [this.gpuvm.start, this.gpuvm.start + this.gpuvm.range], false);
+  }
+
+  /**
+   * Reads `length` bytes at GPU address `addr` as the GPU would see them, through a backend that gives the
+   * CPU a view of the VA space (the VA window): BO memory where mapped, zeros where sparse; an unmapped byte
+   * refuses the whole read. Holds the range meanwhile, so no request changes it between tree and memory.
+   */
+  read(addr: U64Like, length: U64Like): Promise<Uint8Array> {
+    return this.#access('read', addr, length, (backend, start, n) => backend.read(start, n));
+  }
+
+  /** Writes `bytes` at GPU address `addr` (see {@link Vm.read}): into BO memory, dropped where sparse. */
+  write(addr: U64Like, bytes: Uint8Array): Promise<void> {
+    if (!(bytes instanceof Uint8Array)) return Promise.reject(invalidArgType('bytes', 'a Uint8Array', bytes));
+    return this.#access('write', addr, bytes.byteLength, (backend, start) => backend.write(start, bytes));
+  }
+
+  // A CPU access to [addr, addr+length) under the VA range lock: requests whose footprint overlaps it
+  // finish first, so the backend's memory and the tree agree while it reads or writes.
+  #access<T>(kind: string, addr: U64Like, length: U64Like, access: (backend: GpuVaAccess, start: bigint, n: bigint) => T): Promise<T> {
+    let start: bigint;
+    let n: bigint;
+    try {
+      this.#checkOpen();
+      start = toU64(addr, 'addr');
+      n = toU64(length, 'length');
+      if (!hasVaAccess(this.backend)) {
+        throw new VmError('ERR_VM_NO_VA_ACCESS', `${kind}: the '${this.backend.name}' backend of VM '${this.name}' gives the CPU no view of its VA space (use the VA window backend)`);
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const backend = this.backend;
+    // An empty or overflowing range still locks one unit at its start; the backend then refuses it properly.
+    const end = n === 0n || start + n > U64_MAX ? start + 1n : start + n;
+    const locked = async (): Promise<T> => {
+      const guard = await this.vaLock.lock(start, end);
+      try {
+        this.#checkOpen();
+        return access(backend, start, n);
+      } finally {
+        guard.release();
+      }
+    };
+    const outer = currentTask();
+    return outer !== null ? locked() : continueTask(new LockTask(`${this.name}.${kind}`), locked);
   }
 
   /** Requests between locking their footprint and applying their ops. */

@@ -4,6 +4,7 @@
 // after every request, and fault injection of every mmap of every request.
 import { describe, expect, it, vi } from 'vitest';
 import { SoftwareDevice } from '../../lib/drm/software-device.js';
+import type { GpuVaAccess, GpuVmBackend } from '../../lib/backends/backend.js';
 import { VaWindowBackend } from '../../lib/backends/va-window-backend.js';
 import { GemObject } from '../../lib/gpuvm/gem.js';
 import { GpuVm } from '../../lib/gpuvm/gpuvm.js';
@@ -73,6 +74,44 @@ describe('VaWindowBackend on the software device', () => {
     r.backend.write(P - 2n, new Uint8Array([7, 7, 7, 7]));
     expect([...r.backend.read(P - 2n, 4)]).toEqual([0, 0, 7, 7]);
     expect(r.backend.mappedRanges()).toEqual([{ addr: P, end: 2n * P }]);
+  });
+
+  it('vm.read and vm.write reach the window through the VM', async () => {
+    using r = rig();
+    await r.map(2, 2, 0, 1);
+    expect(Buffer.compare(await r.vm.read(3n * P, P), expectedPage(0, 2))).toBe(0);
+    await r.vm.write(2n * P + 1n, new Uint8Array([5, 6]));
+    expect([...r.backend.read(2n * P, 4)]).toEqual([expectedPage(0, 1)[0], 5, 6, expectedPage(0, 1)[3]]);
+  });
+
+  it('vm.read waits for a request in flight on its range: it never sees the window ahead of the tree', async () => {
+    using r = rig();
+    // The window changes inside commit; the tree only after it resolves. A read slipping in between would
+    // find the address unmapped in the tree.
+    const inner = r.backend;
+    const slow: GpuVmBackend & GpuVaAccess = {
+      name: 'slow-window',
+      async commit(gpuvm, ops) {
+        await inner.commit(gpuvm, ops);
+        await new Promise<void>((resolve) => setTimeout(resolve, 5));
+      },
+      read: (addr, length) => inner.read(addr, length),
+      write: (addr, bytes) => inner.write(addr, bytes),
+    };
+    const vm = new Vm({ policy: 'resv', start: 0n, range: 16n * P, backend: slow });
+    const mapping = vm.map({ addr: 4n * P, range: P, bo: r.bos[1]!, offset: 3n * P });
+    const read = vm.read(4n * P, P);
+    expect(Buffer.compare(await read, expectedPage(1, 3))).toBe(0);
+    await mapping;
+    await vm.unmap(4n * P, P);
+    vm.close();
+  });
+
+  it('vm.read refuses an unmapped address with the backend\'s error and vm.write refuses a non-Uint8Array', async () => {
+    using r = rig();
+    await expect(r.vm.read(0n, 1)).rejects.toMatchObject({ code: 'ERR_VA_UNMAPPED', address: 0n });
+    await expect(r.vm.write(0n, [1] as unknown as Uint8Array)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(r.vm.read(-1, 1)).rejects.toThrow(RangeError);
   });
 
   it('refuses reads inside the kernel-reserved node', async () => {

@@ -240,6 +240,13 @@ describe.each(VM_BO_POLICIES)('requests under the %s policy', (policy) => {
     expect(validated).toEqual(['late']);
   });
 
+  it('read and write need a backend that shows the VA space to the CPU: track-only refuses them', async () => {
+    const vm = newVm();
+    await vm.map({ addr: 0, range: 0x1000, bo: new Bo(0x1000, { name: 'a' }) });
+    await expect(vm.read(0, 0x10)).rejects.toMatchObject({ code: 'ERR_VM_NO_VA_ACCESS' });
+    await expect(vm.write(0, new Uint8Array(1))).rejects.toMatchObject({ code: 'ERR_VM_NO_VA_ACCESS' });
+  });
+
   it('validate without a callback is EOPNOTSUPP', async () => {
     const vm = newVm();
     await runTask('submit', async () => {
