@@ -9,6 +9,7 @@ import type { Device } from '../drm/device.js';
 import { openDevice } from '../drm/open.js';
 import { VaWindowBackend } from '../backends/va-window-backend.js';
 import { VaWindowError } from '../backends/va-window-error.js';
+import { mulberry32 } from '../mulberry32.js';
 import { native } from '../native.js';
 import { Bo } from '../vm/bo.js';
 import { Vm } from '../vm/vm.js';
@@ -52,23 +53,11 @@ export function pagePattern(bo: number, page: number, pageSize: number): Uint8Ar
   return bytes;
 }
 
-// mulberry32: a small, fast, seedable PRNG; quality is ample for picking requests.
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Runs the sequence on `device` and checks every page after every request. */
 export async function runWindowDemo(device: Device, options: WindowDemoOptions): Promise<WindowDemoResult> {
   const pageSize = native().pageSize;
   const page = BigInt(pageSize);
-  const random = prng(options.seed);
+  const random = mulberry32(options.seed);
   const pick = (n: number): number => Math.floor(random() * n);
   using backend = new VaWindowBackend({ device, size: BigInt(options.pages) * page });
   const vm = new Vm({ policy: 'resv', start: 0n, range: BigInt(options.pages) * page, backend });

@@ -13,6 +13,7 @@ import { LockError } from '../locks/errors.js';
 import { DrmExec } from '../locks/exec.js';
 import { lockStats, resetLockStats, type LockStats } from '../locks/stats.js';
 import { runTask } from '../locks/task.js';
+import { mulberry32 } from '../mulberry32.js';
 import { Bo } from './bo.js';
 import { vmInvariantViolations } from './invariants.js';
 import type { VmBoPolicy } from './policy.js';
@@ -67,17 +68,6 @@ const PAGE = 0x1000;
 const VA_PAGES = 48;
 const BO_PAGES = 16;
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Track-only, with random awaits inside the commit, so requests really overlap in time. */
@@ -98,10 +88,10 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
   const checkInvariants = options.checkInvariants ?? true;
   const injectMisuse = options.injectMisuse ?? true;
   const stallMs = options.stallMs ?? 5000;
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const vms = [0, 1].map((i) => new Vm({
     policy, name: `vm${i}`, start: 0, range: VA_PAGES * PAGE, resvProtected: options.resvProtected === true,
-    backend: jitteryBackend(prng(seed * 31 + i)), validate: async () => { await tick(); },
+    backend: jitteryBackend(mulberry32(seed * 31 + i)), validate: async () => { await tick(); },
   }));
   const bos = Array.from({ length: options.bos ?? 8 }, (_, i) => new Bo(BO_PAGES * PAGE, { name: `bo${i}` }));
   const held = new Map<VmBo, number>();
@@ -207,7 +197,7 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
   }
 
   async function task(index: number): Promise<void> {
-    const r = prng(seed ^ Math.imul(index + 1, 0x9e3779b1));
+    const r = mulberry32(seed ^ Math.imul(index + 1, 0x9e3779b1));
     const refs: VmBoRef[] = [];
     for (let step = 0; step < ops; step++) {
       for (let i = Math.floor(r() * 3); i > 0; i--) await tick();

@@ -7,6 +7,7 @@ import type { Device } from '../../lib/drm/device.js';
 import { VaWindow, type WindowMapOptions, type WindowSource } from '../../lib/drm/va-window.js';
 import { VaWindowBackend, type WindowOps } from '../../lib/backends/va-window-backend.js';
 import { VaWindowError } from '../../lib/backends/va-window-error.js';
+import { mulberry32 } from '../../lib/mulberry32.js';
 import { native } from '../../lib/native.js';
 import type { U64Like } from '../../lib/u64.js';
 import { Bo } from '../../lib/vm/bo.js';
@@ -150,18 +151,6 @@ export class WindowRig implements Disposable {
   }
 }
 
-/** Seeded PRNG (mulberry32). */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Counts of what a random sequence did. */
 export interface SequenceCounts {
   requests: number;
@@ -177,7 +166,7 @@ export interface SequenceCounts {
  * failed at each of its mmaps. Requests the device refuses as unsafe must change nothing.
  */
 export async function randomSequence(rig: WindowRig, seed: number, requests: number, faults: boolean): Promise<SequenceCounts> {
-  const random = seeded(seed);
+  const random = mulberry32(seed);
   const pick = (n: number) => Math.floor(random() * n);
   const counts: SequenceCounts = { requests: 0, keeps: 0, remaps: 0, refused: 0, injected: 0 };
   for (let r = 0; r < requests; r++) {
