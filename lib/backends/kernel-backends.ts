@@ -24,8 +24,8 @@ export interface KernelBackend {
   readonly sparse: string;
   /** What the kernel does with a map over occupied VA. */
   readonly mapOverOccupied: 'gpuvm-split' | 'replace';
-  /** Where this backend has been exercised. */
-  readonly verified: 'abi-and-translation-tests';
+  /** Where this backend has been exercised: by ABI and translation tests only, or on a running kernel. */
+  readonly verified: 'abi-and-translation-tests' | 'kernel-in-vm';
 }
 
 const BACKENDS: Readonly<Record<string, KernelBackend>> = {
@@ -55,6 +55,11 @@ const BACKENDS: Readonly<Record<string, KernelBackend>> = {
     boCreate: 'DRM_IOCTL_AMDGPU_GEM_CREATE', bindIoctl: 'DRM_IOCTL_AMDGPU_GEM_VA', batch: 'ioctl-per-request',
     syncobjs: false, sparse: 'PRT mappings', mapOverOccupied: 'replace', verified: 'abi-and-translation-tests',
   },
+  vgpuvm: {
+    driver: 'vgpuvm', header: 'test/kmod/vgpuvm_drm.h (this project\'s test module)', since: '7.2 (Debian sid, built by drm-gpuvm vm --with-vgpuvm)',
+    vm: 'VM_CREATE / VM_DESTROY, staged or immediate mode', boCreate: 'DRM_IOCTL_VGPUVM_BO_CREATE', bindIoctl: 'DRM_IOCTL_VGPUVM_VM_BIND',
+    batch: 'one-ioctl', syncobjs: false, sparse: 'sparse MAP ops', mapOverOccupied: 'gpuvm-split', verified: 'kernel-in-vm',
+  },
 };
 
 /** Names of the drivers that have a kernel VM_BIND backend. */
@@ -71,5 +76,6 @@ export function describeBackend(driverName: string): string {
   if (b === undefined) return `${driverName}: no kernel VM_BIND backend`;
   const batch = b.batch === 'one-ioctl' ? 'one ioctl per op list' : 'one ioctl per request';
   return `${b.driver}: ${b.bindIoctl} (${b.header}, ${b.since}+); VM: ${b.vm}; BOs: ${b.boCreate}; ${batch}; `
-    + `syncobjs: ${b.syncobjs ? 'yes' : 'no'}; sparse: ${b.sparse}; checked by ABI and translation tests only`;
+    + `syncobjs: ${b.syncobjs ? 'yes' : 'no'}; sparse: ${b.sparse}; `
+    + (b.verified === 'kernel-in-vm' ? 'run against the kernel\'s drm_gpuvm in the test VM' : 'checked by ABI and translation tests only');
 }

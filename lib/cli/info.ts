@@ -2,6 +2,7 @@
 // `drm-gpuvm info [--json]`: every DRM node with its type, driver, version, capabilities and sibling.
 import { describeDevice, listDevices } from '../drm/discovery.js';
 import type { DrmNodeDescription } from '../drm/discovery.js';
+import { backendFor, describeBackend } from '../backends/kernel-backends.js';
 
 const usage = 'usage: drm-gpuvm info [--json]\n';
 
@@ -16,6 +17,10 @@ function describeText(node: DrmNodeDescription): string {
   if (node.version !== undefined) {
     const v = node.version;
     lines.push(`  driver: ${v.name} ${v.major}.${v.minor}.${v.patchlevel} (${v.desc}${v.date !== '' && v.date !== '0' ? `, ${v.date}` : ''})`);
+  }
+  if (node.version !== undefined) {
+    lines.push(`  VM_BIND backend: ${describeBackend(node.version.name)}`);
+    lines.push('  VA window backend: yes (where BO memory comes from and which offsets map correctly is probed on first use)');
   }
   if (node.caps !== undefined) {
     const caps = Object.entries(node.caps).map(([name, value]) => `${name}=${value}`);
@@ -35,7 +40,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const nodes = listDevices().map(describeDevice);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ nodes }, jsonReplacer, 2)}\n`);
+    const withBackends = nodes.map((node) => node.version === undefined ? node : { ...node, vmBindBackend: backendFor(node.version.name) ?? null });
+    process.stdout.write(`${JSON.stringify({ nodes: withBackends }, jsonReplacer, 2)}\n`);
     return 0;
   }
   if (nodes.length === 0) {

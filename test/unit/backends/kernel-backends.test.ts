@@ -12,7 +12,7 @@ describe('backendFor', () => {
   });
 
   it('lists exactly the five drivers', () => {
-    expect([...KERNEL_BACKEND_DRIVERS].sort()).toEqual(['amdgpu', 'msm', 'nouveau', 'panthor', 'xe']);
+    expect([...KERNEL_BACKEND_DRIVERS].sort()).toEqual(['amdgpu', 'msm', 'nouveau', 'panthor', 'vgpuvm', 'xe']);
   });
 
   it('says amdgpu binds one request per ioctl and replaces occupied ranges', () => {
@@ -23,6 +23,10 @@ describe('backendFor', () => {
 describe('describeBackend', () => {
   it('names the bind ioctl and says the backend is checked by tests only', () => {
     expect(describeBackend('xe')).toMatch(/^xe: DRM_IOCTL_XE_VM_BIND .*checked by ABI and translation tests only$/);
+  });
+
+  it('says vgpuvm ran against the kernel, not only tests of bytes', () => {
+    expect(describeBackend('vgpuvm')).toMatch(/^vgpuvm: DRM_IOCTL_VGPUVM_VM_BIND .*run against the kernel's drm_gpuvm in the test VM$/);
   });
 
   it('says plainly when a driver has no kernel backend', () => {
