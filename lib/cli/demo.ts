@@ -87,6 +87,10 @@ export async function run(argv: string[]): Promise<number> {
   let path: string | undefined;
   const rest: string[] = [];
   let backend: string | undefined;
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(usage);
+    return 0;
+  }
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--device' && argv[i + 1] !== undefined) path = argv[++i];
     else if (argv[i] === '--backend' && argv[i + 1] === 'window') backend = argv[++i];

@@ -32,6 +32,10 @@ function describeText(node: DrmNodeDescription): string {
 
 /** Runs `drm-gpuvm info`. */
 export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(usage);
+    return 0;
+  }
   const json = argv.includes('--json');
   const unknown = argv.filter((arg) => arg !== '--json');
   if (unknown.length > 0) {
