@@ -6,20 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { VGPUVM_UAPI } from '../../lib/backends/vgpuvm.js';
 import { defineStruct } from '../../lib/backends/uapi-struct.js';
-import { sidUapiHeaders, type UapiHeaders } from '../abi/sid-uapi-headers.js';
+import { sidUapiHeadersForSuite } from '../abi/sid-uapi-headers.js';
 import { headerFacts, tableFacts } from '../abi/uapi-probe.js';
 
 // The probe includes <header>; an absolute path names our header wherever the checkout is.
 const UAPI = { ...VGPUVM_UAPI, header: fileURLToPath(new URL('../kmod/vgpuvm_drm.h', import.meta.url)) };
 
-let headers: UapiHeaders | undefined;
-let unavailable = '';
-try {
-  headers = sidUapiHeaders(process.cwd());
-} catch (err) {
-  unavailable = err instanceof Error ? err.message : String(err);
-  if (process.env.CI === undefined) process.stderr.write(`VGPUVM ABI CHECK NOT RUN: could not fetch Debian sid's linux-libc-dev: ${unavailable}\n`);
-}
+const { headers, unavailable } = sidUapiHeadersForSuite(process.cwd(), 'VGPUVM ABI CHECK');
 
 describe('uAPI headers for the vgpuvm ABI check', () => {
   it.runIf(process.env.CI !== undefined)('are fetched in CI', () => {
