@@ -2,10 +2,11 @@
 // drm-gpuvm map --svg [FILE] [-o OUT] [--width PX] [--title TEXT]: draws the VA space as SVG, after
 // replaying a trace, or straight from a dump (`va` lines, e.g. the output of `drm-gpuvm trace`). Reading
 // the input is lib/render/va-map-input.ts, drawing is lib/render/va-map-svg.ts; this file wires them.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseTrace, TraceReplayer, TraceSyntaxError, type TraceCommand } from '../gpuvm/trace.js';
 import { isVaDump, parseVaDump, vaMapInputFromGpuVm, VaDumpSyntaxError } from '../render/va-map-input.js';
 import { renderVaMapSvg, VaMapInputError, type VaMapInput } from '../render/va-map-svg.js';
+import { readCliInput } from './read-input.js';
 
 const USAGE = 'usage: drm-gpuvm map --svg [FILE] [-o OUT] [--width PX] [--title TEXT]\n' +
   '  FILE: a trace (replayed) or a dump (va lines); standard input when absent or -\n' +
@@ -47,14 +48,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!svg) return fail('choose the output format: --svg (the only one)');
 
-  const name = file === undefined || file === '-' ? 'stdin' : file;
-  let text: string;
-  try {
-    text = readFileSync(file === undefined || file === '-' ? 0 : file, 'utf8');
-  } catch (err) {
-    process.stderr.write(`drm-gpuvm map: cannot read ${name}: ${(err as Error).message}\n`);
-    return 2;
-  }
+  const source = readCliInput('map', file);
+  if (source === undefined) return 2;
+  const { name, text } = source;
 
   let input: VaMapInput;
   let picture: string;

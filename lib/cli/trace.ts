@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // drm-gpuvm trace [--time] [FILE]: replays a GPUVM trace (../shared/spec/gpuvm-trace.md) from FILE or
 // standard input. Parsing and replay live in lib/gpuvm/trace.ts; this file reads, times and writes.
-import { readFileSync } from 'node:fs';
 import { parseTrace, TraceReplayer, TraceSyntaxError, type TraceCommand } from '../gpuvm/trace.js';
+import { readCliInput } from './read-input.js';
 
 const USAGE = 'usage: drm-gpuvm trace [--time | --kernel] [FILE]\n' +
   '  --kernel  replay through the kernel\'s drm_gpuvm (the vgpuvm test module; inside drm-gpuvm vm --kernel sid --with-vgpuvm)\n';
@@ -28,14 +28,9 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   if (kernel) return time ? usageError('--kernel and --time') : (await import('./trace-kernel.js')).runKernelTrace(file);
-  const name = file === undefined || file === '-' ? 'stdin' : file;
-  let text: string;
-  try {
-    text = readFileSync(file === undefined || file === '-' ? 0 : file, 'utf8');
-  } catch (err) {
-    process.stderr.write(`drm-gpuvm trace: cannot read ${name}: ${(err as Error).message}\n`);
-    return 2;
-  }
+  const source = readCliInput('trace', file);
+  if (source === undefined) return 2;
+  const { name, text } = source;
   let commands: TraceCommand[];
   let replayer: TraceReplayer;
   try {
