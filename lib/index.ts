@@ -33,7 +33,7 @@ export * as vgpuvm from './backends/vgpuvm.js';
 export { renderVaMapSvg, vaMapElementBound, VaMapInputError, type VaMapInput, type VaMapMapping, type VaMapOptions } from './render/va-map-svg.js';
 export { vaMapInputFromGpuVm, parseVaDump, isVaDump, VaDumpSyntaxError } from './render/va-map-input.js';
 export { runInVm, type VmRunOptions, type VmRunResult } from './qemu/run-vm.js';
-export { VmError, type VmErrorCode } from './qemu/errors.js';
+export { VmRunnerError, type VmRunnerErrorCode } from './qemu/errors.js';
 export { VaWindowBackend, type VaWindowBackendOptions, type WindowOps } from './backends/va-window-backend.js';
 export { VaWindowError, type VaWindowErrorCode } from './backends/va-window-error.js';
 export { planWindowMemory, type WindowMemoryKind, type WindowMemoryPlan } from './backends/va-window-memory.js';

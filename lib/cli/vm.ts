@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // `drm-gpuvm vm`: run a command against a real vgem device in a QEMU VM (see lib/qemu/).
 import { cacheRoot, cacheStatus, formatCacheStatus } from '../qemu/cache.js';
-import { VmError } from '../qemu/errors.js';
+import { VmRunnerError } from '../qemu/errors.js';
 import { runInVm } from '../qemu/run-vm.js';
 import { parseVmArgs, VM_USAGE } from '../qemu/vm-args.js';
 import { takeWithVgpuvm, VGPUVM_USAGE, vgpuvmModulesFor } from '../qemu/vgpuvm.js';
@@ -17,7 +17,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(VM_USAGE + VGPUVM_USAGE);
       return 0;
     }
-    if (withVgpuvm && invocation.action === 'status') throw new VmError('ERR_VM_USAGE', '--with-vgpuvm does not apply to --status');
+    if (withVgpuvm && invocation.action === 'status') throw new VmRunnerError('ERR_VM_USAGE', '--with-vgpuvm does not apply to --status');
     if (invocation.action === 'status') {
       const status = cacheStatus(cacheRoot());
       process.stdout.write(invocation.json ? JSON.stringify(status, null, 2) + '\n' : formatCacheStatus(status));
@@ -39,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     if (result.runDir !== undefined) process.stderr.write(`drm-gpuvm vm: run directory kept: ${result.runDir}\n`);
     return result.exitCode;
   } catch (err) {
-    if (!(err instanceof VmError)) throw err;
+    if (!(err instanceof VmRunnerError)) throw err;
     process.stderr.write(`drm-gpuvm vm: ${err.message}\n`);
     if (err.consoleTail !== undefined && err.consoleTail !== '') {
       process.stderr.write(`--- last lines of the guest console ---\n${err.consoleTail}\n---\n`);

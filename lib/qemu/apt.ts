@@ -4,7 +4,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VmError } from './errors.js';
+import { VmRunnerError } from './errors.js';
 import type { DebianSuite } from './vm-args.js';
 
 const MIRROR = 'http://deb.debian.org/debian';
@@ -74,10 +74,10 @@ export class PrivateApt {
 
   #run(args: string[], what: string, cwd: string = this.#dir): void {
     const result = spawnSync('apt-get', ['-q', ...this.#options, ...args], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
-    if (result.error !== undefined) throw new VmError('ERR_VM_KERNEL', `${what}: ${result.error.message}`, { cause: result.error });
+    if (result.error !== undefined) throw new VmRunnerError('ERR_VM_KERNEL', `${what}: ${result.error.message}`, { cause: result.error });
     if (result.status !== 0) {
       const tail = `${result.stdout}${result.stderr}`.trim().split('\n').slice(-6).join('\n');
-      throw new VmError('ERR_VM_KERNEL', `${what} failed (exit ${result.status}):\n${tail}`);
+      throw new VmRunnerError('ERR_VM_KERNEL', `${what} failed (exit ${result.status}):\n${tail}`);
     }
   }
 }

@@ -2,7 +2,7 @@
 // One error type for everything the VM runner refuses or fails at, so callers can branch on `code`.
 
 /** Why a VM run could not start or did not finish normally. */
-export type VmErrorCode =
+export type VmRunnerErrorCode =
   | 'ERR_VM_USAGE'            // bad command-line arguments or options
   | 'ERR_VM_MISSING_PACKAGE'  // a host tool is missing and could not be installed
   | 'ERR_VM_KERNEL'           // the kernel could not be fetched or its layout is not understood
@@ -14,15 +14,15 @@ export type VmErrorCode =
   | 'ERR_VM_ABORTED';
 
 /** An error of the VM runner; `exitCode` is what the `vm` command exits with for it. */
-export class VmError extends Error {
-  readonly code: VmErrorCode;
+export class VmRunnerError extends Error {
+  readonly code: VmRunnerErrorCode;
   readonly exitCode: number;
   /** The last lines of the guest console, when they help explain the failure. */
   readonly consoleTail: string | undefined;
 
-  constructor(code: VmErrorCode, message: string, options: { exitCode?: number; consoleTail?: string; cause?: unknown } = {}) {
+  constructor(code: VmRunnerErrorCode, message: string, options: { exitCode?: number; consoleTail?: string; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'VmError';
+    this.name = 'VmRunnerError';
     this.code = code;
     this.exitCode = options.exitCode ?? defaultExitCode(code);
     this.consoleTail = options.consoleTail;
@@ -30,7 +30,7 @@ export class VmError extends Error {
 }
 
 // 124 and 127 follow timeout(1) and the shell; 125 is "the runner itself failed", as with timeout(1).
-function defaultExitCode(code: VmErrorCode): number {
+function defaultExitCode(code: VmRunnerErrorCode): number {
   switch (code) {
     case 'ERR_VM_USAGE': return 2;
     case 'ERR_VM_TIMEOUT': return 124;

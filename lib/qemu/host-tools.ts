@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { VmError } from './errors.js';
+import { VmRunnerError } from './errors.js';
 import { isStaticElf } from './initramfs.js';
 
 /** A host program and the Debian package that provides it. */
@@ -73,7 +73,7 @@ export function requireTools(tools: readonly HostTool[], log: (line: string) => 
     }
     if (missing.length > 0) {
       const names = [...new Set(missing.map((t) => t.debianPackage))];
-      throw new VmError(
+      throw new VmRunnerError(
         'ERR_VM_MISSING_PACKAGE',
         `missing ${missing.map((t) => t.name).join(', ')}: install the Debian package${names.length > 1 ? 's' : ''} ` +
           `${names.join(' ')} (apt-get install ${names.join(' ')})`,

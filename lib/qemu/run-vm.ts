@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { baseInitramfs, extraModulesLayer, prepareKernel } from './boot-files.js';
 import { cacheRoot as defaultCacheRoot } from './cache.js';
 import type { PreparedKernel } from './debian-kernel.js';
-import { VmError } from './errors.js';
+import { VmRunnerError } from './errors.js';
 import { CONSOLE_FAILURE_MARKER, renderRunSpec } from './guest-init.js';
 import { BUSYBOX_TOOL, QEMU_TOOL, requireTools, SETPRIV_TOOL } from './host-tools.js';
 import { kvmUsable } from './accel.js';
@@ -64,7 +64,7 @@ const CONSOLE_TAIL_LINES = 25;
 
 /**
  * Boots the kernel, runs the command as the calling user with the given environment and working directory,
- * and resolves with its exit status. Rejects with a VmError when the VM could not run the command: a
+ * and resolves with its exit status. Rejects with a VmRunnerError when the VM could not run the command: a
  * missing package, kernel or module problem, panic, timeout (the VM is killed), command not found.
  * QEMU never outlives the returned promise.
  */
@@ -76,8 +76,8 @@ export async function runInVm(options: VmRunOptions): Promise<VmRunResult> {
   const env = options.env ?? process.env;
   const timeoutS = options.timeoutS ?? DEFAULT_TIMEOUT_S;
   const root = options.cacheRoot ?? defaultCacheRoot();
-  if (options.command.length === 0) throw new VmError('ERR_VM_USAGE', 'no command to run');
-  if (cwd === '/') throw new VmError('ERR_VM_USAGE', 'the working directory is /, which is shared read-only; run from a project directory');
+  if (options.command.length === 0) throw new VmRunnerError('ERR_VM_USAGE', 'no command to run');
+  if (cwd === '/') throw new VmRunnerError('ERR_VM_USAGE', 'the working directory is /, which is shared read-only; run from a project directory');
   options.signal?.throwIfAborted();
 
   const uid = process.getuid?.() ?? 0;
@@ -107,7 +107,7 @@ export async function runInVm(options: VmRunOptions): Promise<VmRunResult> {
     const args = qemuArgs({ kvm, memMiB: options.memMiB ?? DEFAULT_MEM_MIB, cpus: vcpus, vmlinuz, initrd, cwd, runDir });
     const outcome = await boot(qemu!, args, runDir, { stdout, stderr, timeoutS, signal: options.signal });
     const result = interpret(outcome, runDir, options.command, kernel.label, timeoutS);
-    if (result instanceof VmError) throw result;
+    if (result instanceof VmRunnerError) throw result;
     return { exitCode: result, kernelLabel: kernel.label, runDir: keep ? runDir : undefined, vmMs: outcome.ms };
   } catch (err) {
     if (keep) log(`drm-gpuvm vm: run directory kept: ${runDir}`);
@@ -214,29 +214,29 @@ class FileTail {
 }
 
 /** Turns how QEMU ended, and what the guest left in the run directory, into an exit status or an error. */
-function interpret(outcome: BootOutcome, runDir: string, command: readonly string[], kernelLabel: string, timeoutS: number): number | VmError {
+function interpret(outcome: BootOutcome, runDir: string, command: readonly string[], kernelLabel: string, timeoutS: number): number | VmRunnerError {
   const consoleTail = outcome.console.replace(/\r/g, '').trimEnd().split('\n').slice(-CONSOLE_TAIL_LINES).join('\n');
-  if (outcome.spawnError !== undefined) return new VmError('ERR_VM_BOOT', `cannot start QEMU: ${outcome.spawnError.message}`, { cause: outcome.spawnError });
-  if (outcome.aborted) return new VmError('ERR_VM_ABORTED', 'the run was aborted; the VM was killed');
-  if (outcome.timedOut) return new VmError('ERR_VM_TIMEOUT', `timed out after ${timeoutS} s; the VM was killed`, { consoleTail });
+  if (outcome.spawnError !== undefined) return new VmRunnerError('ERR_VM_BOOT', `cannot start QEMU: ${outcome.spawnError.message}`, { cause: outcome.spawnError });
+  if (outcome.aborted) return new VmRunnerError('ERR_VM_ABORTED', 'the run was aborted; the VM was killed');
+  if (outcome.timedOut) return new VmRunnerError('ERR_VM_TIMEOUT', `timed out after ${timeoutS} s; the VM was killed`, { consoleTail });
   const status = readText(join(runDir, 'status')).trim();
   const launch = readText(join(runDir, 'launch')).trim();
-  if (launch === 'notfound') return new VmError('ERR_VM_COMMAND_NOT_FOUND', `${command[0]}: command not found in the VM (looked up on the command's PATH)`);
-  if (launch === 'nocwd') return new VmError('ERR_VM_BOOT', 'the working directory does not exist in the VM');
+  if (launch === 'notfound') return new VmRunnerError('ERR_VM_COMMAND_NOT_FOUND', `${command[0]}: command not found in the VM (looked up on the command's PATH)`);
+  if (launch === 'nocwd') return new VmRunnerError('ERR_VM_BOOT', 'the working directory does not exist in the VM');
   const exit = /^exit (\d+)$/.exec(status);
   if (exit !== null) return Number(exit[1]);
   const fail = /^fail (\w+) ([\s\S]*)$/.exec(status);
-  if (fail !== null) return new VmError(fail[1] === 'module' ? 'ERR_VM_MODULE' : 'ERR_VM_BOOT', `${kernelLabel}: ${fail[2]}`, { consoleTail });
+  if (fail !== null) return new VmRunnerError(fail[1] === 'module' ? 'ERR_VM_MODULE' : 'ERR_VM_BOOT', `${kernelLabel}: ${fail[2]}`, { consoleTail });
   const panic = /Kernel panic - not syncing:[^\n]*/.exec(outcome.console);
-  if (panic !== null) return new VmError('ERR_VM_PANIC', `${kernelLabel}: ${panic[0].trim()}`, { consoleTail });
+  if (panic !== null) return new VmRunnerError('ERR_VM_PANIC', `${kernelLabel}: ${panic[0].trim()}`, { consoleTail });
   const marker = outcome.console.split('\n').find((l) => l.includes(CONSOLE_FAILURE_MARKER));
   if (marker !== undefined) {
     const text = marker.slice(marker.indexOf(CONSOLE_FAILURE_MARKER) + CONSOLE_FAILURE_MARKER.length).trim();
-    return new VmError(text.startsWith('module') ? 'ERR_VM_MODULE' : 'ERR_VM_BOOT', `${kernelLabel}: ${text}`, { consoleTail });
+    return new VmRunnerError(text.startsWith('module') ? 'ERR_VM_MODULE' : 'ERR_VM_BOOT', `${kernelLabel}: ${text}`, { consoleTail });
   }
   const how = outcome.signal !== null ? `was killed by ${outcome.signal}` : `exited with status ${outcome.exitCode}`;
   const qemuSaid = outcome.qemuStderr.trim();
-  return new VmError('ERR_VM_BOOT', `QEMU ${how} before the command finished${qemuSaid === '' ? '' : `: ${qemuSaid}`}`, { consoleTail });
+  return new VmRunnerError('ERR_VM_BOOT', `QEMU ${how} before the command finished${qemuSaid === '' ? '' : `: ${qemuSaid}`}`, { consoleTail });
 }
 
 function readText(path: string): string {

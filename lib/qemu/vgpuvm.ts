@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { prepareKernel } from './boot-files.js';
-import { VmError } from './errors.js';
+import { VmRunnerError } from './errors.js';
 import type { KernelChoice } from './vm-args.js';
 
 /** What test/kmod/build.mjs exports (it is plain JavaScript, so its shape is declared here). */
@@ -40,7 +40,7 @@ const BUILD_SCRIPT = fileURLToPath(new URL('../../test/kmod/build.mjs', import.m
 
 async function loadBuildScript(): Promise<KmodBuild> {
   if (!existsSync(BUILD_SCRIPT)) {
-    throw new VmError('ERR_VM_MODULE', `vgpuvm needs the repository's test/kmod/ (not in the published package): ${BUILD_SCRIPT} is missing`);
+    throw new VmRunnerError('ERR_VM_MODULE', `vgpuvm needs the repository's test/kmod/ (not in the published package): ${BUILD_SCRIPT} is missing`);
   }
   return (await import(pathToFileURL(BUILD_SCRIPT).href)) as KmodBuild;
 }
@@ -58,7 +58,7 @@ export async function buildVgpuvmFor(kernelRelease: string, log: (line: string) 
     const replay = await kmod.buildTool('replay', { log });
     return { module: built.module, smoke, replay, modules: [...built.dependencies, built.module] };
   } catch (err) {
-    throw new VmError('ERR_VM_MODULE', `cannot build vgpuvm for Linux ${kernelRelease}: ${(err as Error).message}`, { cause: err });
+    throw new VmRunnerError('ERR_VM_MODULE', `cannot build vgpuvm for Linux ${kernelRelease}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -93,7 +93,7 @@ export async function findVgpuvm(): Promise<VgpuvmSetup> {
   if (node === undefined) return { ready: false, reason: 'no vgpuvm render node: run inside drm-gpuvm vm --kernel sid --with-vgpuvm' };
   const tool = (name: VgpuvmTool): string => {
     const path = kmod.toolPath(name);
-    if (!existsSync(path)) throw new VmError('ERR_VM_MODULE', `the vgpuvm program '${name}' is not built (${path})`);
+    if (!existsSync(path)) throw new VmRunnerError('ERR_VM_MODULE', `the vgpuvm program '${name}' is not built (${path})`);
     return path;
   };
   return { ready: true, node, tool };
@@ -120,7 +120,7 @@ export function takeWithVgpuvm(argv: readonly string[]): { withVgpuvm: boolean; 
  */
 export async function vgpuvmModulesFor(kernel: KernelChoice, cacheRoot: string, log: (line: string) => void): Promise<string[]> {
   if (kernel.kind !== 'debian' || kernel.suite !== 'sid') {
-    throw new VmError('ERR_VM_USAGE', '--with-vgpuvm needs --kernel sid (vgpuvm is built against Debian sid\'s kernel headers, and needs CONFIG_DRM_GPUVM)');
+    throw new VmRunnerError('ERR_VM_USAGE', '--with-vgpuvm needs --kernel sid (vgpuvm is built against Debian sid\'s kernel headers, and needs CONFIG_DRM_GPUVM)');
   }
   const prepared = await prepareKernel(kernel, cacheRoot, log);
   return (await buildVgpuvmFor(prepared.release, log)).modules;

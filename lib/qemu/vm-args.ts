@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Command-line grammar of `drm-gpuvm vm`, kept pure so every case can be tested without a VM.
 import { resolve } from 'node:path';
-import { VmError } from './errors.js';
+import { VmRunnerError } from './errors.js';
 
 /** The Debian suites whose kernel the runner can fetch by name. */
 export const DEBIAN_SUITES = ['bookworm', 'sid'] as const;
@@ -40,7 +40,7 @@ Exits with COMMAND's exit status; 124 on timeout, 125 when the VM itself failed,
 `;
 
 /**
- * Parses the arguments that follow `drm-gpuvm vm`. Throws a VmError with code ERR_VM_USAGE on anything it
+ * Parses the arguments that follow `drm-gpuvm vm`. Throws a VmRunnerError with code ERR_VM_USAGE on anything it
  * does not understand, naming the offending argument.
  */
 export function parseVmArgs(argv: readonly string[], cwd: string = process.cwd()): VmInvocation {
@@ -128,6 +128,6 @@ function parseInteger(name: string, value: string, min: number, max: number): nu
   return n;
 }
 
-function usage(message: string): VmError {
-  return new VmError('ERR_VM_USAGE', `${message}\n\n${VM_USAGE}`);
+function usage(message: string): VmRunnerError {
+  return new VmRunnerError('ERR_VM_USAGE', `${message}\n\n${VM_USAGE}`);
 }
