@@ -7,32 +7,18 @@ import {
   DrmCap, DrmClientCap, DrmDevice, type GemBuffer, listDevices, openDevice, Syncobj, VaWindow,
 } from '../../lib/index.js';
 import { native } from '../../lib/native.js';
+import { findVgem, reportNotRun } from './vgem-node.js';
 
 const nodes = listDevices();
 
-/** The vgem card node and its render sibling, found by DRM_IOCTL_VERSION. */
-function findVgem(): { card: string; render: string } | undefined {
-  for (const node of nodes) {
-    if (node.type !== 'card' || node.sibling === undefined) continue;
-    try {
-      using device = DrmDevice.open(node.path);
-      if (device.driver === 'vgem') return { card: node.path, render: node.sibling };
-    } catch {
-      // Not openable by this process: not the device under test.
-    }
-  }
-  return undefined;
-}
-
 const vgem = findVgem();
-// A suite that cannot run says so: a skip is not a pass.
-if (vgem === undefined) process.stderr.write('drm-device (vgem): NOT RUN (skipped, not passed): no vgem card/render pair in /sys/class/drm\n');
+reportNotRun('drm-device (vgem)', vgem);
 
 const PAGE = 4096;
 
-describe.skipIf(vgem === undefined)('vgem device', () => {
-  const cardPath = vgem?.card ?? '';
-  const renderPath = vgem?.render ?? '';
+describe.skipIf(!vgem.ready)('vgem device', () => {
+  const cardPath = vgem.ready ? vgem.card : '';
+  const renderPath = vgem.ready ? vgem.render : '';
 
   it('is listed as a card node paired with its render node', () => {
     const render = nodes.find((n) => n.path === renderPath);

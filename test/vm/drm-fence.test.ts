@@ -5,23 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { attachVgemFence, DrmDevice, listDevices } from '../../lib/index.js';
 import { native } from '../../lib/native.js';
+import { findVgem, reportNotRun } from './vgem-node.js';
 
-function findVgemCard(): string | undefined {
-  for (const node of listDevices()) {
-    if (node.type !== 'card') continue;
-    try {
-      using device = DrmDevice.open(node.path);
-      if (device.driver === 'vgem') return node.path;
-    } catch {
-      // Not openable by this process: not the device under test.
-    }
-  }
-  return undefined;
-}
-
-const cardPath = findVgemCard();
-// A suite that cannot run says so: a skip is not a pass.
-if (cardPath === undefined) process.stderr.write('drm-fence (vgem): NOT RUN (skipped, not passed): no vgem card node\n');
+const vgem = findVgem();
+reportNotRun('drm-fence (vgem)', vgem);
+const cardPath = vgem.ready ? vgem.card : undefined;
 
 const PAGE = 4096;
 
