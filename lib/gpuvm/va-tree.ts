@@ -97,10 +97,12 @@ export class VaTree {
       j = 0;
     }
     if (at === null || j >= at.vas.length) return null;
-    const va = at.vas[j] as GpuVa;
     const startKey = at.keys[j] as number;
     const endKey = end < U64_LIMIT ? keyOf(end) : TWO_POW_64;
-    if (startKey !== endKey) return startKey < endKey ? va : null;
+    // Equal keys below 2^53 are equal values: a VA starting right at `end` (the usual neighbour) is told
+    // apart without loading it, a cache miss; only equal rounded keys need the exact bigint.
+    if (startKey !== endKey || endKey < EXACT_LIMIT) return startKey < endKey ? at.vas[j] as GpuVa : null;
+    const va = at.vas[j] as GpuVa;
     return va.addr < end ? va : null;
   }
 
