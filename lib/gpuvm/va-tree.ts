@@ -22,13 +22,13 @@ const LEAF_MIN = LEAF_MAX / 4;
 
 /** A run of VAs in address order. @internal */
 export class VaLeaf {
-  /** Start addresses as doubles (search keys), parallel to `vas`. */
-  readonly keys = new Float64Array(LEAF_MAX);
   /**
-   * End addresses as the double sum of the start's key and the range's, parallel to `vas`: exact while
-   * below 2^53, so the overlap test needs no look at the VA (a cache miss) nor a bigint sum (an allocation).
+   * Per VA, in `vas` order, a pair of doubles: at 2i the start address (the search key), at 2i+1 the end
+   * address as the double sum of the start's key and the range's. The end is exact while below 2^53, so
+   * the overlap test needs no look at the VA (a cache miss) nor a bigint sum (an allocation). Pairs put a
+   * VA's end in the cache line its key was just found in, and one shift moves both on insert and remove.
    */
-  readonly ends = new Float64Array(LEAF_MAX);
+  readonly slots = new Float64Array(2 * LEAF_MAX);
   /** The VAs in address order; `vas.length` is the leaf's size. */
   readonly vas: GpuVa[];
   /** Exact separator: every VA here starts at or after it (0n for the first leaf). */
@@ -97,7 +97,7 @@ export class VaTree {
       j = 0;
     }
     if (at === null || j >= at.vas.length) return null;
-    const startKey = at.keys[j] as number;
+    const startKey = at.slots[2 * j] as number;
     const endKey = end < U64_LIMIT ? keyOf(end) : TWO_POW_64;
     // Equal keys below 2^53 are equal values: a VA starting right at `end` (the usual neighbour) is told
     // apart without loading it, a cache miss; only equal rounded keys need the exact bigint.
@@ -138,10 +138,10 @@ export class VaTree {
     }
     const at = floorIndex(leaf, addr, key) + 1;
     const count = leaf.vas.length;
-    leaf.keys.copyWithin(at + 1, at, count);
-    leaf.keys[at] = key;
-    leaf.ends.copyWithin(at + 1, at, count);
-    leaf.ends[at] = key + keyOf(va.range);
+    const slots = leaf.slots;
+    slots.copyWithin(2 * at + 2, 2 * at, 2 * count);
+    slots[2 * at] = key;
+    slots[2 * at + 1] = key + keyOf(va.range);
     // splice moves the elements with one memmove; a JS loop pays a write barrier per element (5x slower).
     if (at === count) leaf.vas.push(va);
     else leaf.vas.splice(at, 0, va);
@@ -154,8 +154,7 @@ export class VaTree {
     const leaf = va.leaf as VaLeaf;
     const at = indexOf(leaf, va);
     const count = leaf.vas.length;
-    leaf.keys.copyWithin(at, at + 1, count);
-    leaf.ends.copyWithin(at, at + 1, count);
+    leaf.slots.copyWithin(2 * at, 2 * at + 2, 2 * count);
     if (at === count - 1) leaf.vas.pop();
     else leaf.vas.splice(at, 1);
     va.leaf = null;
@@ -192,8 +191,7 @@ export class VaTree {
     const half = LEAF_MAX >>> 1;
     const moved = leaf.vas.splice(half);
     const right = new VaLeaf(leaf.vm, (moved[0] as GpuVa).addr, moved);
-    right.keys.set(leaf.keys.subarray(half, LEAF_MAX));
-    right.ends.set(leaf.ends.subarray(half, LEAF_MAX));
+    right.slots.set(leaf.slots.subarray(2 * half, 2 * LEAF_MAX));
     for (const va of moved) va.leaf = right;
     right.prev = leaf;
     right.next = leaf.next;
@@ -235,8 +233,7 @@ export class VaTree {
   private absorbNext(leaf: VaLeaf): void {
     const gone = leaf.next as VaLeaf;
     const base = leaf.vas.length;
-    leaf.keys.set(gone.keys.subarray(0, gone.vas.length), base);
-    leaf.ends.set(gone.ends.subarray(0, gone.vas.length), base);
+    leaf.slots.set(gone.slots.subarray(0, 2 * gone.vas.length), 2 * base);
     for (const va of gone.vas) {
       leaf.vas.push(va);
       va.leaf = leaf;
@@ -286,11 +283,23 @@ function lowerBound(keys: Float64Array, n: number, key: number): number {
   return lo;
 }
 
+// First index i in [0, n) whose pair's key, pairs[2i], is >= key (keys ascending).
+function lowerBoundOfPairs(pairs: Float64Array, n: number, key: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((pairs[2 * mid] as number) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 // Whether the VA at `leaf.vas[i]` ends past addr (whose key is `key`): addr < va.addr + va.range. A double
 // sum of two keys below 2^53 is exact (a sum at or past 2^53 cannot round below it), and then so is the
 // comparison (an addr of 2^53 or more is past that end either way); otherwise the exact bigint sum decides.
 function reachesPast(leaf: VaLeaf, i: number, addr: bigint, key: number): boolean {
-  const end = leaf.ends[i] as number;
+  const end = leaf.slots[2 * i + 1] as number;
   if (end < EXACT_LIMIT) return key < end;
   const va = leaf.vas[i] as GpuVa;
   return addr < va.addr + va.range;
@@ -303,15 +312,15 @@ function firstOf(leaf: VaLeaf | null): GpuVa | null {
 // Index of the last VA in `leaf` starting at or before addr (`key` is keyOf(addr)), or -1.
 function floorIndex(leaf: VaLeaf, addr: bigint, key: number): number {
   const n = leaf.vas.length;
-  const keys = leaf.keys;
-  let lo = lowerBound(keys, n, key);
-  while (lo < n && (keys[lo] as number) === key && (key < EXACT_LIMIT || (leaf.vas[lo] as GpuVa).addr <= addr)) lo++;
+  const slots = leaf.slots;
+  let lo = lowerBoundOfPairs(slots, n, key);
+  while (lo < n && (slots[2 * lo] as number) === key && (key < EXACT_LIMIT || (leaf.vas[lo] as GpuVa).addr <= addr)) lo++;
   return lo - 1;
 }
 
 // Index of `va` in its leaf: the first entry whose double equals va's, then forward to the same object.
 function indexOf(leaf: VaLeaf, va: GpuVa): number {
-  let lo = lowerBound(leaf.keys, leaf.vas.length, keyOf(va.addr));
+  let lo = lowerBoundOfPairs(leaf.slots, leaf.vas.length, keyOf(va.addr));
   while (leaf.vas[lo] !== va) lo++;
   return lo;
 }
