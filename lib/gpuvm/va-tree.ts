@@ -67,6 +67,14 @@ export class VaTree {
   // The leaf the last search landed in. A map request looks up its address twice (the walk's first
   // overlap, then the insert), and the second lookup is answered here without the top-level search.
   private lastLeaf: VaLeaf;
+  // The separator keys around lastLeaf, [lastLowKey, lastHighKey), valid while `reshapes` (splits and
+  // merges, the only changes to separators) still equals lastStamp. For keys below 2^53 they answer the
+  // lastLeaf test on numbers held here, where the bigint test loads the leaf, its neighbour and both
+  // separators: cache misses in a large tree, paid by every request whose address lies elsewhere.
+  private lastLowKey = 0;
+  private lastHighKey = Infinity;
+  private lastStamp = 0;
+  private reshapes = 0;
 
   constructor(vm: GpuVm) {
     this.firstLeaf = new VaLeaf(vm, 0n, []);
@@ -164,15 +172,22 @@ export class VaTree {
 
   // The leaf whose separator range holds addr (`key` is keyOf(addr)): the last leaf with separator <= addr.
   private leafFor(addr: bigint, key: number): VaLeaf {
+    if (key < this.lastHighKey && key >= this.lastLowKey && key < EXACT_LIMIT && this.lastStamp === this.reshapes) {
+      return this.lastLeaf;
+    }
     const last = this.lastLeaf;
-    if (!last.dropped && last.sep <= addr && (last.next === null || addr < last.next.sep)) return last;
+    if (key >= EXACT_LIMIT && !last.dropped && last.sep <= addr && (last.next === null || addr < last.next.sep)) return last;
     const n = this.leafCount;
     const keys = this.sepKeys;
     let lo = lowerBound(keys, n, key);
     // Separators before lo are below addr; among equal doubles, compare exactly.
     while (lo < n && (keys[lo] as number) === key && (key < EXACT_LIMIT || this.leafAt(lo).sep <= addr)) lo++;
-    const leaf = this.leafAt(lo === 0 ? 0 : lo - 1);
+    const at = lo === 0 ? 0 : lo - 1;
+    const leaf = this.leafAt(at);
     this.lastLeaf = leaf;
+    this.lastLowKey = keys[at] as number;
+    this.lastHighKey = at + 1 < n ? keys[at + 1] as number : Infinity;
+    this.lastStamp = this.reshapes;
     return leaf;
   }
 
@@ -214,6 +229,7 @@ export class VaTree {
     this.leafById[id] = right;
     this.leafIds[at] = id;
     this.leafCount = n + 1;
+    this.reshapes++;
     return right;
   }
 
@@ -249,6 +265,7 @@ export class VaTree {
     this.sepKeys.copyWithin(at, at + 1, n);
     this.leafIds.copyWithin(at, at + 1, n);
     this.leafCount = n - 1;
+    this.reshapes++;
   }
 }
 
