@@ -41,9 +41,13 @@ async function measure() {
   // Plain JS (Node 20 has no `using`): the device is closed at the end of measure().
   const device = DrmDevice.open(card.path);
   const fd = device.fd;
+  const created = new Uint32Array(2);
   const raw = {
     getCap: () => binding.getCap(fd, DRM_CAP_PRIME),
-    pair: () => binding.gemClose(fd, binding.createDumb(fd, 1024, 1, 32).handle),
+    pair: () => {
+      binding.createDumb(fd, 1024, 1, 32, created);
+      binding.gemClose(fd, created[0]);
+    },
   };
   const api = {
     getCap: () => device.getCap(DRM_CAP_PRIME),

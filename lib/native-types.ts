@@ -58,7 +58,8 @@ export interface NativeBinding {
   getCap(fd: number, capability: bigint | number): bigint;
   setClientCap(fd: number, capability: bigint | number, value: bigint | number): void;
 
-  createDumb(fd: number, width: number, height: number, bpp: number): { handle: number; pitch: number; size: bigint };
+  /** MODE_CREATE_DUMB: returns the size; writes the handle to out[0] and the pitch to out[1]. */
+  createDumb(fd: number, width: number, height: number, bpp: number, out: Uint32Array): bigint;
   mapDumb(fd: number, handle: number): bigint;
   gemClose(fd: number, handle: number): void;
   gemFlink(fd: number, handle: number): number;

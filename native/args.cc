@@ -74,6 +74,21 @@ uint64_t ArgU64(const Napi::CallbackInfo& info, size_t index, const char* name) 
   ThrowType(info.Env(), name, "a bigint or a number");
 }
 
+uint32_t* ArgU32Array(const Napi::CallbackInfo& info, size_t index, const char* name, size_t min_length,
+                      const char* expected_length) {
+  napi_typedarray_type type = napi_int8_array;
+  size_t length = 0;
+  void* data = nullptr;
+  // One Node-API call: its status says whether the value is a typed array at all, and it gives the kind
+  // and length too. A detached buffer reads as length 0 and is refused by the length check.
+  if (napi_get_typedarray_info(info.Env(), Arg(info, index), &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_uint32_array) {
+    ThrowType(info.Env(), name, "a Uint32Array");
+  }
+  if (length < min_length) ThrowRange(info.Env(), name, expected_length);
+  return static_cast<uint32_t*>(data);
+}
+
 bool ArgBool(const Napi::CallbackInfo& info, size_t index, const char* name) {
   Napi::Value value = Arg(info, index);
   if (!value.IsBoolean()) ThrowType(info.Env(), name, "a boolean");

@@ -24,6 +24,13 @@ int32_t ArgI32(const Napi::CallbackInfo& info, size_t index, const char* name);
 /** An exact u64: a BigInt in [0, 2^64-1] or a safe-integer Number >= 0. */
 uint64_t ArgU64(const Napi::CallbackInfo& info, size_t index, const char* name);
 
+/**
+ * A Uint32Array of at least `min_length` elements that the call writes its results into; returns its
+ * elements. Valid until JS runs again (the caller writes before returning).
+ */
+uint32_t* ArgU32Array(const Napi::CallbackInfo& info, size_t index, const char* name, size_t min_length,
+                      const char* expected_length);
+
 /** A boolean. */
 bool ArgBool(const Napi::CallbackInfo& info, size_t index, const char* name);
 

@@ -60,6 +60,8 @@ export class DrmDevice extends Resource implements Device {
   readonly driver: string;
   /** GemBuffers alive per GEM handle: the handle is closed with the last one. */
   readonly #handleUsers = new Map<number, number>();
+  /** Where native createDumb writes the new handle and pitch (cheaper than a result object per call). */
+  readonly #createdDumb = new Uint32Array(2);
   #subrangeProbe: { ok: true } | { ok: false; why: string } | undefined;
   /** @internal Where errors from this device's calls happen (made once: it is on every call's path). */
   readonly callSite: CallSite;
@@ -134,8 +136,9 @@ export class DrmDevice extends Resource implements Device {
     const width = u32(options.width, 'width');
     const height = u32(options.height, 'height');
     const bpp = u32(options.bpp, 'bpp');
-    const created = callNative(this.callSite, () => native().createDumb(this.fd, width, height, bpp));
-    return this.#adopt(created.handle, created.size, created.pitch);
+    const created = this.#createdDumb;
+    const size = callNative(this.callSite, () => native().createDumb(this.fd, width, height, bpp, created));
+    return this.#adopt(created[0], size, created[1]);
   }
 
   /** A zeroed buffer of at least `size` bytes: a dumb buffer of 4096-byte rows (card nodes only). */

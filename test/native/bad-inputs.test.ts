@@ -104,10 +104,10 @@ describe('the public API refuses bad input with a coded error', () => {
 
 // Native functions: the kind of each argument, and a valid value for it (the call itself may still fail
 // with a syscall error; only argument errors are asserted).
-type Kind = 'fd' | 'i32' | 'u32' | 'u64' | 'bool' | 'string' | 'function' | 'handles' | 'timeout' | 'byteArrays' | 'pointers';
+type Kind = 'fd' | 'i32' | 'u32' | 'u64' | 'bool' | 'string' | 'function' | 'handles' | 'timeout' | 'byteArrays' | 'pointers' | 'u32Out2';
 const valid: Record<Kind, unknown> = {
   fd: f.nullFd, i32: -1, u32: 1, u64: 0n, bool: false, string: 'x', function: () => undefined, handles: [1], timeout: 0,
-  byteArrays: [new Uint8Array(8)], pointers: new Uint32Array(0),
+  byteArrays: [new Uint8Array(8)], pointers: new Uint32Array(0), u32Out2: new Uint32Array(2),
 };
 const bad: Record<Kind, Array<[string, unknown, string]>> = {
   fd: [['"3"', '3', TYPE], ['-1', -1, RANGE], ['NaN', Number.NaN, RANGE], ['2^64', 2 ** 64, RANGE], ['1.5', 1.5, RANGE], ['3n', 3n, TYPE]],
@@ -121,11 +121,12 @@ const bad: Record<Kind, Array<[string, unknown, string]>> = {
   timeout: [['"1"', '1', TYPE], ['NaN', Number.NaN, RANGE], ['2^33', 2 ** 33, RANGE]],
   byteArrays: [['"x"', 'x', TYPE], ['[]', [], RANGE], ['[[1]]', [[1]], TYPE]],
   pointers: [['[]', [], TYPE], ['Uint32Array(1)', new Uint32Array(1), RANGE]],
+  u32Out2: [['[0, 0]', [0, 0], TYPE], ['Int32Array(2)', new Int32Array(2), TYPE], ['Uint32Array(1)', new Uint32Array(1), RANGE]],
 };
 const signatures: Record<string, Kind[]> = {
   open: ['string', 'bool'], close: ['fd'], dup: ['fd'], fdKind: ['fd'],
   version: ['fd'], setVersion: ['fd', 'i32', 'i32', 'i32', 'i32'], getCap: ['fd', 'u64'], setClientCap: ['fd', 'u64', 'u64'],
-  createDumb: ['fd', 'u32', 'u32', 'u32'], mapDumb: ['fd', 'u32'], gemClose: ['fd', 'u32'], gemFlink: ['fd', 'u32'], gemOpen: ['fd', 'u32'],
+  createDumb: ['fd', 'u32', 'u32', 'u32', 'u32Out2'], mapDumb: ['fd', 'u32'], gemClose: ['fd', 'u32'], gemFlink: ['fd', 'u32'], gemOpen: ['fd', 'u32'],
   primeHandleToFd: ['fd', 'u32', 'bool'], primeFdToHandle: ['fd', 'fd'],
   map: ['fd', 'u64', 'u64'],
   dmaBufSync: ['fd', 'u64'], exportSyncFile: ['fd', 'u32'], importSyncFile: ['fd', 'fd', 'u32'],
