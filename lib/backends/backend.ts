@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The one thing lib/vm asks of a backend: make an op list real, all of it or none of it. lib/vm calls
-// commit() with the locks of the request held and applies the ops to its tree only after commit() resolved,
-// so a rejected commit leaves the tree, the pairs and the refcounts exactly as they were.
+// commit() with the locks of the request held and applies the ops to its tree only after the commit
+// succeeded, so a failed commit leaves the tree, the pairs and the refcounts exactly as they were. A backend
+// whose work is done when commit() returns (no device to wait for) returns nothing, and the request then
+// finishes in the same synchronous stretch; one that waits for a device returns a promise.
 import type { GpuVm } from '../gpuvm/gpuvm.js';
 import type { GpuVaOps } from '../gpuvm/ops.js';
 
@@ -11,9 +13,10 @@ export interface GpuVmBackend {
   readonly name: string;
   /**
    * Makes `ops` (computed against `vm`'s current tree, not yet applied to it) take effect on the device.
-   * Resolves when they have; rejects when they have not, leaving the device as it was before the call.
+   * Returns undefined once they have, or a promise that resolves once they have. Throws (or rejects) when
+   * they have not, leaving the device as it was before the call.
    */
-  commit(vm: GpuVm, ops: GpuVaOps): Promise<void>;
+  commit(vm: GpuVm, ops: GpuVaOps): void | Promise<void>;
 }
 
 /** A backend whose GPU VA space the CPU can read and write as the GPU would (the VA window). */

@@ -42,7 +42,8 @@ export class TrackOnlyBackend implements GpuVmBackend {
     return [...this.#spans.values()].sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
   }
 
-  async commit(_vm: GpuVm, ops: GpuVaOps): Promise<void> {
+  /** Synchronous: the record is updated (or the list refused) before it returns. */
+  commit(_vm: GpuVm, ops: GpuVaOps): void {
     // Checked against an overlay first, so a list that fails halfway changes nothing.
     const overlay = new Map<bigint, TrackedSpan | null>();
     const current = (addr: bigint) => (overlay.has(addr) ? overlay.get(addr)! : this.#spans.get(addr) ?? null);

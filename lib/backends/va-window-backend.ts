@@ -161,7 +161,8 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
     memory.close();
   }
 
-  async commit(vm: GpuVm, ops: GpuVaOps): Promise<void> {
+  /** Synchronous: the window matches the ops (or is as it was, and this throws) when it returns. */
+  commit(vm: GpuVm, ops: GpuVaOps): void {
     this.#checkUsable();
     if (this.#vm !== null && this.#vm !== vm) {
       throw new VaWindowError('ERR_VA_WINDOW_WRONG_VM', `this window serves VM '${this.#vm.name}', not '${vm.name}'`);

@@ -95,8 +95,19 @@ export abstract class OwnedLock {
     return this.#guard === guard;
   }
 
-  /** Grants the free lock to `task`; the caller has run every check. */
+  /** Grants the free lock to `task` and hands out the guard that proves it; the caller has run every check. */
   protected grant(task: LockTask, ctx: WwAcquireContext | null, waitedSince: number | null): LockGuard<OwnedLock> {
+    this.take(task, ctx, waitedSince);
+    const guard = new LockGuard<OwnedLock>(this);
+    this.#guard = guard;
+    return guard;
+  }
+
+  /**
+   * Grants the free lock to `task` without a guard, for lib/vm's own short holdings, which release it with
+   * {@link releaseHeld}; the caller has run every check. Ownership, order and dumps are as for a guarded hold.
+   */
+  protected take(task: LockTask, ctx: WwAcquireContext | null, waitedSince: number | null): void {
     this.#holder = task;
     this.#holderCtx = ctx;
     recordLockOrder(task, this);
@@ -104,9 +115,6 @@ export abstract class OwnedLock {
     task.updateActivity();
     if (ctx !== null) ctx.acquired++;
     countAcquisition(waitedSince);
-    const guard = new LockGuard<OwnedLock>(this);
-    this.#guard = guard;
-    return guard;
   }
 
   /** Refuses what no wait could fix: taking a lock the task holds, or breaking lock order. */
@@ -163,12 +171,21 @@ export abstract class OwnedLock {
   /** Called once the lock is free again, before a waiter is granted it; for locks that are part of a larger one. */
   protected afterRelease(): void {}
 
-  /** Internal, for {@link LockGuard.release}: checks the releasing `task` (the caller's), then hands the lock on. */
+  /** Internal, for {@link LockGuard.release}: checks the guard and the releasing `task`, then hands the lock on. */
   release(guard: LockGuard<OwnedLock>, task: LockTask | null = currentTask()): void {
     if (this.#guard !== guard) {
       throw new LockError('ERR_LOCK_NOT_HELD', `release of ${this.name} through a guard that no longer holds it`, this.name);
     }
-    const holder = this.#holder!;
+    this.releaseHeld(task);
+  }
+
+  /**
+   * @internal Releases the holding of `task` (ERR_LOCK_NOT_OWNER if another task holds the lock, ERR_LOCK_NOT_HELD
+   * if nobody does), then hands the lock on. A guard of that holding no longer releases anything.
+   */
+  releaseHeld(task: LockTask | null): void {
+    const holder = this.#holder;
+    if (holder === null) throw new LockError('ERR_LOCK_NOT_HELD', `release of ${this.name}, which nobody holds`, this.name);
     if (task !== holder) {
       throw new LockError('ERR_LOCK_NOT_OWNER', `${task?.label ?? 'code outside any task'} releases ${this.name}, which is held by ${holder.label}`, this.name);
     }
@@ -181,8 +198,8 @@ export abstract class OwnedLock {
     this.#holderCtx = null;
     this.#guard = null;
     this.afterRelease();
-    const next = this.waiters.shift();
-    if (next === undefined) return;
+    if (this.waiters.length === 0) return;
+    const next = this.waiters.shift()!;
     this.clearWaiting(next);
     next.resolve(this.grant(next.task, next.ctx, next.since));
   }

@@ -46,6 +46,11 @@ export class RangeHold extends OwnedLock {
     return this.grant(task, null, waitedSince) as LockGuard<RangeHold>;
   }
 
+  /** @internal grants this range to `task` without a guard (see {@link RangeLock.tryHold}). */
+  takeFor(task: LockTask): void {
+    this.take(task, null, null);
+  }
+
   protected override afterRelease(): void {
     this.#owner.released(this);
   }
@@ -80,6 +85,11 @@ export class RangeLock {
     return this.#held;
   }
 
+  /** True when no range is held and no task waits. */
+  get idle(): boolean {
+    return this.#held.length === 0 && this.#waiters.length === 0;
+  }
+
   /** Number of tasks queued. */
   get waiting(): number {
     return this.#waiters.length;
@@ -112,15 +122,26 @@ export class RangeLock {
   tryLock(start: bigint, end: bigint): LockGuard<RangeHold> | null {
     const task = requireTask('locking', this.name);
     const hold = this.#newHold(task, start, end);
-    if (this.#waiters.length > 0 || this.#overlapsHeld(start, end)) {
-      if (this.#blockers(start, end, this.#waiters.length).length > 0) return null;
-    }
-    return this.#grant(hold, task, null);
+    if (this.#mustWait(start, end)) return null;
+    this.#held.push(hold);
+    return hold.grantTo(task, null);
   }
 
-  #overlapsHeld(start: bigint, end: bigint): boolean {
-    for (const held of this.#held) if (held.overlaps(start, end)) return true;
-    return false;
+  /**
+   * @internal {@link tryLock} for `task` without a guard, for a request of lib/vm: the hold, or null if
+   * `[start, end)` must wait. Release it with {@link OwnedLock.releaseHeld}. The same checks apply.
+   */
+  tryHold(task: LockTask, start: bigint, end: bigint): RangeHold | null {
+    const hold = this.#newHold(task, start, end);
+    if (this.#mustWait(start, end)) return null;
+    this.#held.push(hold);
+    hold.takeFor(task);
+    return hold;
+  }
+
+  #mustWait(start: bigint, end: bigint): boolean {
+    if (this.#held.length === 0 && this.#waiters.length === 0) return false;
+    return this.#blockers(start, end, this.#waiters.length).length > 0;
   }
 
   // A holding not granted yet, after the checks no wait could fix.

@@ -73,6 +73,18 @@ export class ResvLock extends OwnedLock {
     return this.grant(task, ww, null) as LockGuard<ResvLock>;
   }
 
+  /**
+   * @internal dma_resv_trylock without a context and without a guard, for a request that takes its one
+   * reservation and never waits while holding it; release with {@link OwnedLock.releaseHeld}. The checks of
+   * {@link tryLock} apply. True if taken.
+   */
+  tryAcquire(task: LockTask): boolean {
+    this.checkAcquire(task, null);
+    if (this.holderTask !== null) return false;
+    this.take(task, null, null);
+    return true;
+  }
+
   /** Older contexts queue ahead of younger ones; waiters without a context keep their FIFO place. */
   private queuePosition(ctx: WwAcquireContext): number {
     const i = this.waiters.findIndex((w) => w.ctx !== null && w.ctx.stamp > ctx.stamp);

@@ -22,12 +22,25 @@ export class SyncLock extends OwnedLock {
    */
   lockSync(nestLock: OwnedLock | null = null): LockGuard<SyncLock> {
     const task = requireTask('locking', this.name);
+    this.#checkFree(task, nestLock);
+    return this.grant(task, null, null) as LockGuard<SyncLock>;
+  }
+
+  /**
+   * @internal {@link lockSync} for `task` without a guard, for lib/vm's own sections; release with
+   * {@link OwnedLock.releaseHeld} before the next await. The same checks apply.
+   */
+  acquireSync(task: LockTask, nestLock: OwnedLock | null = null): void {
+    this.#checkFree(task, nestLock);
+    this.take(task, null, null);
+  }
+
+  #checkFree(task: LockTask, nestLock: OwnedLock | null): void {
     this.checkAcquire(task, null, nestLock);
     const holder = this.holderTask;
     if (holder !== null) {
       throw new LockError('ERR_LOCK_BUSY', `${this.name} is held by ${holder.label} across an await; it guards synchronous sections only`, this.name);
     }
-    return this.grant(task, null, null) as LockGuard<SyncLock>;
   }
 
   /**

@@ -11,7 +11,15 @@ import { toU64, type U64Like } from '../u64.js';
 import { VmError } from './errors.js';
 import { ownerOf } from './registry.js';
 
-const boOfGem = new WeakMap<GemObject, Bo>();
+/** The model GEM of a Bo, which knows its Bo: lock hooks look the Bo up on every step of a request. */
+class BoGem extends GemObject {
+  readonly bo: Bo;
+
+  constructor(size: bigint, name: string, bo: Bo) {
+    super(size, name);
+    this.bo = bo;
+  }
+}
 
 /** The lock class of every BO's gpuva lock. */
 export const GPUVA_LOCK_CLASS = 'gem.gpuva';
@@ -40,11 +48,11 @@ export class Bo {
   constructor(size: U64Like, options: BoOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
     const name = options.name ?? 'bo';
-    this.gem = new GemObject(toU64(size, 'size'), name);
+    const bytes = toU64(size, 'size');
     if (options.resv !== undefined && !(options.resv instanceof ResvLock)) throw invalidArgType('resv', 'a ResvLock', options.resv);
+    this.gem = new BoGem(bytes, name, this);
     this.resv = options.resv ?? new ResvLock(`${name}.resv`);
     this.gpuvaLock = new SyncLock(`${name}.gpuva`, GPUVA_LOCK_CLASS);
-    boOfGem.set(this.gem, this);
   }
 
   /** The name given at creation. */
@@ -97,7 +105,6 @@ export class Bo {
 
 /** The Bo of a model GEM; every GEM the VM layer sees was made by a Bo. */
 export function boOf(gem: GemObject): Bo {
-  const bo = boOfGem.get(gem);
-  if (bo === undefined) throw new TypeError(`GEM '${gem.name}' was not created through a Bo`);
-  return bo;
+  if (gem instanceof BoGem) return gem.bo;
+  throw new TypeError(`GEM '${gem.name}' was not created through a Bo`);
 }

@@ -4,10 +4,9 @@
 // reservation, which every caller must then hold. The lists hold no references; a pair leaves them when it
 // is freed. Zombies may linger until deferred cleanup, so every iteration skips them.
 import type { VmBo } from '../gpuvm/vm-bo.js';
-import type { LockGuard } from '../locks/guard.js';
 import type { ResvLock } from '../locks/resv.js';
 import { SyncLock } from '../locks/sync-lock.js';
-import { currentTask } from '../locks/task.js';
+import { currentTask, type LockTask } from '../locks/task.js';
 
 /** One of the VM's pair lists. */
 export class VmBoList {
@@ -32,19 +31,23 @@ export class VmBoList {
   }
 
   // Every request adds to or removes from these lists, so add and remove take the internal lock directly
-  // when the caller runs in a task, without the closure #guarded needs; the checks are the same.
-  #lockedInTask(): LockGuard<SyncLock> | null {
-    return this.#lock !== null && currentTask() !== null ? this.#lock.lockSync() : null;
+  // (no guard, no closure) when the caller runs in a task; the checks are the same. The task, or null if
+  // the caller must go through #guarded.
+  #lockedInTask(): LockTask | null {
+    if (this.#lock === null) return null;
+    const task = currentTask();
+    if (task !== null) this.#lock.acquireSync(task);
+    return task;
   }
 
   /** Adds `vmBo` unless present; true if added. */
   add(vmBo: VmBo): boolean {
-    const guard = this.#lockedInTask();
-    if (guard === null) return this.#guarded('adding to', () => this.#add(vmBo));
+    const task = this.#lockedInTask();
+    if (task === null) return this.#guarded('adding to', () => this.#add(vmBo));
     try {
       return this.#add(vmBo);
     } finally {
-      guard.release();
+      this.#lock!.releaseHeld(task);
     }
   }
 
@@ -60,12 +63,12 @@ export class VmBoList {
    */
   remove(vmBo: VmBo): boolean {
     if (!this.#items.has(vmBo)) return false;
-    const guard = this.#lockedInTask();
-    if (guard === null) return this.#guarded('removing from', () => this.#items.delete(vmBo));
+    const task = this.#lockedInTask();
+    if (task === null) return this.#guarded('removing from', () => this.#items.delete(vmBo));
     try {
       return this.#items.delete(vmBo);
     } finally {
-      guard.release();
+      this.#lock!.releaseHeld(task);
     }
   }
 

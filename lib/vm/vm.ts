@@ -23,8 +23,7 @@ import { DrmExec } from '../locks/exec.js';
 import type { LockGuard } from '../locks/guard.js';
 import { RangeLock, type RangeHold } from '../locks/range-lock.js';
 import { ResvLock } from '../locks/resv.js';
-import type { SyncLock } from '../locks/sync-lock.js';
-import { continueTask, currentTask, enterSyncSection, leaveSyncSection, LockTask, runSync, runTask } from '../locks/task.js';
+import { continueTask, currentTask, enterSyncSection, leaveSyncSection, LockTask, requireTask, runSync, runTask } from '../locks/task.js';
 import { toU64, U64_MAX, type U64Like } from '../u64.js';
 import { Bo, boOf } from './bo.js';
 import { VmError } from './errors.js';
@@ -79,11 +78,22 @@ interface Touched {
   relinked: Bo[];
 }
 
-/** A request whose footprint is locked, its ops generated; `spares` set once its reservations are held. */
+/** What a transaction is: names its task and its ww acquire context. */
+type RequestKind = 'map' | 'unmap' | 'commit';
+
+/**
+ * A request whose footprint its task holds and whose ops are generated. Its reservations are then taken,
+ * one by trylock (`resv`) or several through `exec`; `spares` is set once they are held.
+ */
 interface LockedRequest {
-  footprint: LockGuard<RangeHold>;
-  exec: DrmExec;
+  task: LockTask;
+  /** The task is the request's own and never ran under AsyncLocalStorage: a later request may reuse it. */
+  taskReusable: boolean;
+  kind: RequestKind;
+  footprint: RangeHold;
   touched: Touched;
+  resv: ResvLock | null;
+  exec: DrmExec | null;
   spares: readonly VmBo[];
 }
 
@@ -111,7 +121,27 @@ function sameOpsOrThrow(committed: GpuVaOps, fresh: GpuVaOps): GpuVaOps {
 
 // Shared empty lists for requests that have no spare pairs or take no gpuva lock (resv policy); never written.
 const NO_PAIRS: readonly VmBo[] = [];
-const NO_GUARDS: readonly LockGuard<SyncLock>[] = [];
+const NO_BOS: readonly Bo[] = [];
+
+// What a request whose backend finished synchronously returns: settled already, and never changes.
+const DONE: Promise<void> = Promise.resolve();
+
+// The range a request's ops touch: its own `[start, end)` widened to every VA they unmap or remap.
+function footprintOf(ops: GpuVaOps, start: bigint, end: bigint): [bigint, bigint] {
+  let lo = start;
+  let hi = end;
+  for (const op of ops) {
+    if (op.type !== 'unmap' && op.type !== 'remap') continue;
+    const va = op.type === 'remap' ? op.unmap.va : op.va;
+    if (va.addr < lo) lo = va.addr;
+    if (va.addr + va.range > hi) hi = va.addr + va.range;
+  }
+  return [lo, hi];
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
 
 function addOnce<T>(list: T[], item: T): void {
   if (!list.includes(item)) list.push(item);
@@ -147,7 +177,8 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
   readonly #pairs = new Set<VmBo>();
   readonly #refs = new Map<VmBo, number>();
   readonly #evicted = new Set<VmBo>();
-  readonly #gpuvaGuards: LockGuard<SyncLock>[] = [];
+  readonly #taskNames: Readonly<Record<RequestKind, string>>;
+  readonly #spareTasks: Record<RequestKind, LockTask | null> = { map: null, unmap: null, commit: null };
   #inFlight = 0;
   #closed = false;
 
@@ -160,6 +191,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     this.resvProtected = options.resvProtected === true;
     this.#immediate = policyIsImmediate(this.policy);
     this.#validate = options.validate;
+    this.#taskNames = { map: `${this.name}.map`, unmap: `${this.name}.unmap`, commit: `${this.name}.commit` };
     this.resv = new ResvLock(`${this.name}.resv`);
     this.vaLock = new RangeLock(`${this.name}.va`, 'gpuvm.va_range');
     this.backend = options.backend ?? new TrackOnlyBackend();
@@ -191,10 +223,11 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
         if (site === 'drm_gpuvm_bo_put' && this.resvProtected) this.resv.assertHeld(`${site} (RESV_PROTECTED: freeing a pair edits the VM's lists)`);
       },
       lockGpuva: (_vm, obj) => {
-        this.#gpuvaGuards.push(boOf(obj).gpuvaLock.lockSync());
+        const lock = boOf(obj).gpuvaLock;
+        lock.acquireSync(requireTask('locking', lock.name));
       },
-      unlockGpuva: () => {
-        this.#gpuvaGuards.pop()!.release();
+      unlockGpuva: (_vm, obj) => {
+        boOf(obj).gpuvaLock.releaseHeld(currentTask());
       },
       // No dma-fence signalling section is modelled, so there is no context in which sleeping is forbidden.
       mightSleep: () => {},
@@ -297,13 +330,29 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     if (typeof req !== 'object' || req === null) return Promise.reject(invalidArgType('req', 'a map request object', req));
     const bo = req.bo ?? null;
     if (bo !== null && !(bo instanceof Bo)) return Promise.reject(invalidArgType('bo', 'a Bo or null', bo));
-    const mapReq = { addr: req.addr, range: req.range, obj: bo?.gem ?? null, offset: req.offset };
-    return this.#request('map', () => this.gpuvm.smMapOps(mapReq), () => this.#footprint(req.addr, req.range), true);
+    let start: bigint;
+    let range: bigint;
+    try {
+      start = toU64(req.addr, 'addr');
+      range = toU64(req.range, 'range');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const mapReq = { addr: start, range, obj: bo?.gem ?? null, offset: req.offset };
+    return this.#request('map', start, range, () => this.gpuvm.smMapOps(mapReq), true);
   }
 
   /** Unmaps `[addr, addr+range)`, splitting mappings that straddle its ends. */
   unmap(addr: U64Like, range: U64Like): Promise<void> {
-    return this.#request('unmap', () => this.gpuvm.smUnmapOps(addr, range), () => this.#footprint(addr, range), true);
+    let start: bigint;
+    let r: bigint;
+    try {
+      start = toU64(addr, 'addr');
+      r = toU64(range, 'range');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#request('unmap', start, r, () => this.gpuvm.smUnmapOps(start, r), true);
   }
 
   /**
@@ -320,7 +369,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
       }
       return ops;
     };
-    return this.#request('commit', makeOps, () => [this.gpuvm.start, this.gpuvm.start + this.gpuvm.range], false);
+    return this.#request('commit', this.gpuvm.start, this.gpuvm.range, makeOps, false);
   }
 
   /**
@@ -375,45 +424,57 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
   }
 
   // The uncontended request takes every lock without waiting, in synchronous code that knows its task, and
-  // awaits once, for the backend: no AsyncLocalStorage (whose promise hooks tax every promise once enabled)
-  // and no promise of its own but the one returned. A request that must wait goes on from where it stopped,
-  // carried by AsyncLocalStorage. Requests made inside a task run in it; others get their own.
-  #request(kind: string, makeOps: () => GpuVaOps, footprint: () => [bigint, bigint], regenerate: boolean): Promise<void> {
+  // holds them without guards (it releases them itself). A backend that is done when commit() returns lets
+  // the whole request run in that one synchronous stretch; one that returns a promise is awaited once. No
+  // AsyncLocalStorage (whose promise hooks tax every promise once enabled) on that path. A request that must
+  // wait for a lock goes on from where it stopped, carried by AsyncLocalStorage. Requests made inside a task
+  // run in it; others get their own, which the next request may reuse when this one ends in its first
+  // stretch (no await ever carried it, so nothing can still run as it).
+  #request(kind: RequestKind, start: bigint, range: bigint, makeOps: () => GpuVaOps, regenerate: boolean): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closedError());
     const outer = currentTask();
-    const task = outer ?? new LockTask(`${this.name}.${kind}`);
+    let task = outer;
+    if (task === null) {
+      task = this.#spareTasks[kind] ?? new LockTask(this.#taskNames[kind]);
+      this.#spareTasks[kind] = null;
+    }
     let begun: LockedRequest | null = null;
-    let locked = false;
     const section = enterSyncSection(task);
     try {
-      const [lo, hi] = footprint();
-      const guard = this.vaLock.tryLock(lo, hi);
-      if (guard !== null) {
-        begun = this.#begin(guard, kind, makeOps);
-        locked = this.#lockObjectsNow(begun);
+      if (this.vaLock.idle) {
+        // No request in flight and none waiting: nothing can change the tree before this one holds its
+        // footprint, so it generates its ops first and locks exactly the range they touch.
+        const touched = this.#generate(makeOps);
+        const [lo, hi] = footprintOf(touched.ops, start, start + range);
+        begun = this.#started(task, this.vaLock.tryHold(task, lo, hi)!, kind, touched);
+      } else {
+        const [lo, hi] = this.#footprint(start, range);
+        const hold = this.vaLock.tryHold(task, lo, hi);
+        if (hold !== null) begun = this.#begin(task, hold, kind, makeOps);
+      }
+      if (begun !== null && this.#lockObjectsNow(begun)) {
+        begun.taskReusable = outer === null;
+        return this.#commit(begun, makeOps, regenerate);
       }
     } catch (err) {
       return Promise.reject(err);
     } finally {
       leaveSyncSection(section);
     }
-    if (locked) return this.#commitAndApply(task, begun!, makeOps, regenerate);
     const started = begun;
     const wait = started === null
-      ? (): Promise<void> => this.#transact(task, kind, makeOps, footprint, regenerate)
-      : (): Promise<void> => this.#lockObjectsAndCommit(task, started, makeOps, regenerate);
+      ? (): Promise<void> => this.#transact(task, kind, start, range, makeOps, regenerate)
+      : (): Promise<void> => this.#lockObjectsAndCommit(started, makeOps, regenerate);
     return outer !== null ? wait() : continueTask(task, wait);
   }
 
-  // What a request on [addr, addr+range) may touch: that range widened to every mapping overlapping it. An
-  // invalid range locks one unit at its start; op generation then refuses it with the proper error. VAs do
-  // not overlap, so only the one covering the first address can start before the range and only the one
+  // What a request on [start, start+range) may touch: that range widened to every mapping overlapping it.
+  // An invalid range locks one unit at its start; op generation then refuses it with the proper error. VAs
+  // do not overlap, so only the one covering the first address can start before the range and only the one
   // covering the last address can end after it: two lookups, however many mappings lie in between.
-  #footprint(addr: U64Like, range: U64Like): [bigint, bigint] {
-    const start = toU64(addr, 'addr');
-    const r = toU64(range, 'range');
-    if (r === 0n || start + r - 1n > U64_MAX) return [start, start + 1n];
-    const end = start + r;
+  #footprint(start: bigint, range: bigint): [bigint, bigint] {
+    if (range === 0n || start + range - 1n > U64_MAX) return [start, start + 1n];
+    const end = start + range;
     const first = this.gpuvm.vaTree.firstOverlap(start, start + 1n);
     const last = this.gpuvm.vaTree.firstOverlap(end - 1n, end);
     const lo = first !== null && first.addr < start ? first.addr : start;
@@ -421,78 +482,83 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     return [lo, lastEnd > end ? lastEnd : end];
   }
 
-  // Locks the footprint, widening the lock until it covers the footprint as it is once held.
-  async #lockFootprint(footprint: () => [bigint, bigint]): Promise<LockGuard<RangeHold>> {
-    let [lo, hi] = footprint();
+  // Locks the footprint for `task`, widening the lock until it covers the footprint as it is once held.
+  async #lockFootprint(task: LockTask, start: bigint, range: bigint): Promise<RangeHold> {
+    let [lo, hi] = this.#footprint(start, range);
     // Taken without waiting, nothing can have moved in between: the footprint is still [lo, hi).
-    const now = this.vaLock.tryLock(lo, hi);
+    const now = this.vaLock.tryHold(task, lo, hi);
     if (now !== null) return now;
-    let guard = await this.vaLock.lock(lo, hi);
+    let hold = (await this.vaLock.lock(lo, hi)).lock;
     for (;;) {
-      const [l, h] = footprint();
-      if (l >= lo && h <= hi) return guard;
-      guard.release();
+      const [l, h] = this.#footprint(start, range);
+      if (l >= lo && h <= hi) return hold;
+      hold.releaseHeld(task);
       if (l < lo) lo = l;
       if (h > hi) hi = h;
-      guard = await this.vaLock.lock(lo, hi);
+      hold = (await this.vaLock.lock(lo, hi)).lock;
     }
   }
 
-  // A request whose footprint is locked: its ops generated, its exec created, no reservation taken yet.
-  #begin(footprint: LockGuard<RangeHold>, kind: string, makeOps: () => GpuVaOps): LockedRequest {
+  // A request whose footprint `task` holds and whose ops are generated; no reservation taken yet.
+  #started(task: LockTask, footprint: RangeHold, kind: RequestKind, touched: Touched): LockedRequest {
     this.#inFlight++;
+    return { task, taskReusable: false, kind, footprint, touched, resv: null, exec: null, spares: NO_PAIRS };
+  }
+
+  // A request whose footprint `task` holds: its ops generated, no reservation taken yet.
+  #begin(task: LockTask, footprint: RangeHold, kind: RequestKind, makeOps: () => GpuVaOps): LockedRequest {
+    let touched: Touched;
     try {
-      const touched = this.#generate(makeOps);
-      return { footprint, exec: new DrmExec({ ignoreDuplicates: true, name: kind }), touched, spares: NO_PAIRS };
+      touched = this.#generate(makeOps);
     } catch (err) {
-      this.#inFlight--;
-      footprint.release();
+      footprint.releaseHeld(task);
       throw err;
     }
+    return this.#started(task, footprint, kind, touched);
   }
 
-  // Takes every reservation the request needs if none is contended (false, holding none, if one is).
+  // Takes every reservation the request needs if none is contended (false, holding none, if one is): one
+  // reservation by a plain trylock (a request that never waits while holding it needs no ww context), more
+  // through a DrmExec.
   #lockObjectsNow(req: LockedRequest): boolean {
     try {
-      if (!req.exec.tryLockAll(req.touched.resvs)) return false;
+      const resvs = req.touched.resvs;
+      if (resvs.length === 1) {
+        if (!resvs[0]!.tryAcquire(req.task)) return false;
+        req.resv = resvs[0]!;
+      } else if (resvs.length > 1) {
+        req.exec ??= new DrmExec({ ignoreDuplicates: true, name: req.kind });
+        if (!req.exec.tryLockAll(resvs)) return false;
+      }
       req.spares = this.#spares(req.touched);
       return true;
     } catch (err) {
-      this.#abandon(req);
+      this.#release(req);
       throw err;
     }
   }
 
-  // The drm_exec loop with wound-wait back-off, then commit and apply.
-  async #lockObjectsAndCommit(task: LockTask, req: LockedRequest, makeOps: () => GpuVaOps, regenerate: boolean): Promise<void> {
+  // The drm_exec loop with wound-wait back-off, then commit and apply; runs as the request's task.
+  async #lockObjectsAndCommit(req: LockedRequest, makeOps: () => GpuVaOps, regenerate: boolean): Promise<void> {
+    const exec = (req.exec ??= new DrmExec({ ignoreDuplicates: true, name: req.kind }));
     try {
-      await req.exec.untilAllLocked(async (e) => {
+      await exec.untilAllLocked(async (e) => {
         for (const resv of req.touched.resvs) await e.lock(resv);
       });
       req.spares = this.#spares(req.touched);
     } catch (err) {
-      this.#abandon(req);
+      this.#release(req);
       throw err;
     }
-    return this.#commitAndApply(task, req, makeOps, regenerate);
+    return this.#commit(req, makeOps, regenerate);
   }
 
   // A request whose footprint was contended: waits for it (in `task`, carried by AsyncLocalStorage), then
   // goes on as an uncontended one would.
-  async #transact(task: LockTask, kind: string, makeOps: () => GpuVaOps, footprint: () => [bigint, bigint], regenerate: boolean): Promise<void> {
-    const req = this.#begin(await this.#lockFootprint(footprint), kind, makeOps);
-    if (this.#lockObjectsNow(req)) return this.#commitAndApply(task, req, makeOps, regenerate);
-    return this.#lockObjectsAndCommit(task, req, makeOps, regenerate);
-  }
-
-  // Releases what a request holds when it ends without committing.
-  #abandon(req: LockedRequest): void {
-    try {
-      req.exec[Symbol.dispose]();
-    } finally {
-      this.#inFlight--;
-      req.footprint.release();
-    }
+  async #transact(task: LockTask, kind: RequestKind, start: bigint, range: bigint, makeOps: () => GpuVaOps, regenerate: boolean): Promise<void> {
+    const req = this.#begin(task, await this.#lockFootprint(task, start, range), kind, makeOps);
+    if (this.#lockObjectsNow(req)) return this.#commit(req, makeOps, regenerate);
+    return this.#lockObjectsAndCommit(req, makeOps, regenerate);
   }
 
   // The ops of a request whose footprint is locked, and what they touch.
@@ -508,49 +574,81 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     return this.#immediate ? touched.mapped.map((bo) => this.#obtainPair(bo, null)) : NO_PAIRS;
   }
 
-  // Commits through the backend, then applies, and releases every lock whatever happened. The backend's
-  // commit starts in the request's task; it sees that task across its own awaits only when the request was
-  // made inside a task. Each stretch after the await is a synchronous section of `task`, which holds the locks.
-  // try/finally rather than `using` in this hot path: TypeScript's downlevel `using` allocates per scope.
-  async #commitAndApply(task: LockTask, locked: LockedRequest, makeOps: () => GpuVaOps, regenerate: boolean): Promise<void> {
-    let failure: { err: unknown } | null = null;
-    let committed: Promise<void>;
-    let section = enterSyncSection(task);
+  // Commits the request's ops, running as its task (its caller made the task current). The backend starts
+  // in that task; it sees it across its own awaits only when the request was made inside a task. A backend
+  // that is done when commit() returns lets the request finish now; a promise is awaited, and each stretch
+  // after it is a synchronous section of the task, which holds the locks. Never throws: the promise says.
+  #commit(req: LockedRequest, makeOps: () => GpuVaOps, regenerate: boolean): Promise<void> {
+    let pending: unknown;
     try {
-      committed = this.backend.commit(this.gpuvm, locked.touched.ops);
+      pending = this.backend.commit(this.gpuvm, req.touched.ops);
     } catch (err) {
-      committed = Promise.reject(err);
-    } finally {
-      leaveSyncSection(section);
+      return Promise.reject(this.#failed(req, err));
     }
+    if (!isThenable(pending)) {
+      try {
+        this.#finish(req, makeOps, regenerate);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (req.taskReusable && req.task.held.length === 0) this.#spareTasks[req.kind] = req.task;
+      return DONE;
+    }
+    return this.#finishLater(req, pending, makeOps, regenerate);
+  }
+
+  // try/finally rather than `using` in this path: TypeScript's downlevel `using` allocates per scope.
+  async #finishLater(req: LockedRequest, pending: PromiseLike<unknown>, makeOps: () => GpuVaOps, regenerate: boolean): Promise<void> {
+    let failure: { err: unknown } | null = null;
     try {
-      await committed;
+      await pending;
     } catch (err) {
       failure = { err };
     }
-    section = enterSyncSection(task);
+    const section = enterSyncSection(req.task);
     try {
-      if (failure !== null) {
-        // A pair this request created is freed at once (put under the gpuva lock), leaving no zombie behind.
-        for (const vmBo of locked.spares) {
-          boOf(vmBo.obj).gpuvaLock.hold(() => vmBo.put());
-          this.#dropRefCount(vmBo);
-        }
-        throw failure.err;
+      if (failure !== null) throw this.#failed(req, failure.err);
+      this.#finish(req, makeOps, regenerate);
+    } finally {
+      leaveSyncSection(section);
+    }
+  }
+
+  // A commit failed: frees the pairs this request created at once (put under the gpuva lock, leaving no
+  // zombie behind) and releases every lock. Returns `err`, for the caller to throw.
+  #failed(req: LockedRequest, err: unknown): unknown {
+    try {
+      for (const vmBo of req.spares) {
+        boOf(vmBo.obj).gpuvaLock.hold(() => vmBo.put());
+        this.#dropRefCount(vmBo);
       }
+    } finally {
+      this.#release(req);
+    }
+    return err;
+  }
+
+  // A commit succeeded: applies its ops, then releases every lock whatever happened.
+  #finish(req: LockedRequest, makeOps: () => GpuVaOps, regenerate: boolean): void {
+    try {
       // A disjoint request may have changed the tree meanwhile, which makes the list stale though nothing
       // in this footprint moved: generate it again and check that it is the list the backend committed.
-      let ops = locked.touched.ops;
+      let ops = req.touched.ops;
       if (regenerate && ops.generation !== this.gpuvm.generation) ops = sameOpsOrThrow(ops, makeOps());
-      this.#apply(ops, locked.touched, locked.spares, locked.footprint.lock);
+      this.#apply(req, ops);
     } finally {
-      try {
-        locked.exec[Symbol.dispose]();
-      } finally {
-        this.#inFlight--;
-        locked.footprint.release();
-        leaveSyncSection(section);
-      }
+      this.#release(req);
+    }
+  }
+
+  // Releases what a request holds, newest first, as its task.
+  #release(req: LockedRequest): void {
+    try {
+      if (req.exec !== null) req.exec[Symbol.dispose]();
+      else if (req.resv !== null) req.resv.releaseHeld(req.task);
+    } finally {
+      this.#inFlight--;
+      req.footprint.releaseHeld(req.task);
     }
   }
 
@@ -581,22 +679,26 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     return { ops, resvs, mapped, relinked };
   }
 
-  // Synchronous: nothing else runs until the tree, pairs and lists agree again.
-  #apply(ops: GpuVaOps, touched: Touched, spares: readonly VmBo[], footprint: RangeHold): void {
-    const guards = this.#immediate ? touched.relinked.map((bo) => bo.gpuvaLock.lockSync(footprint)) : NO_GUARDS;
+  // Synchronous: nothing else runs until the tree, pairs and lists agree again. In immediate mode the gpuva
+  // lock of every BO whose pair list changes is held meanwhile, nested under the request's footprint.
+  #apply(req: LockedRequest, ops: GpuVaOps): void {
+    const { task, touched } = req;
+    const relinked = this.#immediate ? touched.relinked : NO_BOS;
+    let locked = 0;
     try {
+      for (; locked < relinked.length; locked++) relinked[locked]!.gpuvaLock.acquireSync(task, req.footprint);
       this.gpuvm.apply(ops);
       for (const bo of touched.mapped) {
         const vmBo = bo.gem.gpuvaList.get(this.gpuvm)!;
         this.#pairs.add(vmBo);
         if (this.isExtobj(bo)) this.extobjList.add(vmBo);
       }
-      for (const vmBo of spares) {
+      for (const vmBo of req.spares) {
         vmBo.put(); // the new mapping holds a reference now, so this is never the last
         this.#dropRefCount(vmBo);
       }
     } finally {
-      for (let i = guards.length - 1; i >= 0; i--) guards[i]!.release();
+      while (locked > 0) relinked[--locked]!.gpuvaLock.releaseHeld(task);
     }
     // The gpuva-lock policy frees at once: pairs that lost their last mapping go now, under the request's locks.
     if (this.policy === 'gpuva-lock' && this.gpuvm.deferredCount > 0) this.gpuvm.deferredCleanup();

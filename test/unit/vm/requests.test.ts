@@ -7,15 +7,26 @@ import { DrmExec, runTask } from '../../../lib/locks/index.js';
 import { Bo, Vm, vmInvariantViolations, VM_BO_POLICIES, type VmBoPolicy, type VmMapRequest } from '../../../lib/vm/index.js';
 import { snapshot } from './snapshot.js';
 
-/** Records like the track-only backend, but rejects the k-th commit (1-based). */
+/**
+ * Records like the track-only backend, but fails the k-th commit (1-based): by throwing, as a synchronous
+ * backend would, or by rejecting after an await, as one waiting for a device would.
+ */
 class FailingBackend implements GpuVmBackend {
   readonly name = 'failing';
   readonly inner = new TrackOnlyBackend();
   calls = 0;
-  constructor(private readonly failAt: number) {}
-  async commit(vm: GpuVm, ops: GpuVaOps): Promise<void> {
-    if (++this.calls === this.failAt) throw Object.assign(new Error(`injected failure of commit ${this.calls}`), { code: 'EIO' });
-    await this.inner.commit(vm, ops);
+  constructor(private readonly failAt: number, private readonly how: 'throws' | 'rejects') {}
+  commit(vm: GpuVm, ops: GpuVaOps): void | Promise<void> {
+    const fail = ++this.calls === this.failAt;
+    const error = Object.assign(new Error(`injected failure of commit ${this.calls}`), { code: 'EIO' });
+    if (this.how === 'throws') {
+      if (fail) throw error;
+      return this.inner.commit(vm, ops);
+    }
+    return tick().then(() => {
+      if (fail) throw error;
+      this.inner.commit(vm, ops);
+    });
   }
 }
 
@@ -59,8 +70,9 @@ describe.each(VM_BO_POLICIES)('requests under the %s policy', (policy) => {
     ['unmap', [0x0, 0x100000]],
   ];
 
-  it.each(script.map((_, i) => i + 1))('a failure of commit %i leaves tree, pairs, refcounts and lists exactly as before', async (k) => {
-    const backend = new FailingBackend(k);
+  const failures = script.flatMap((_, i) => (['throws', 'rejects'] as const).map((how) => [i + 1, how] as const));
+  it.each(failures)('a failure of commit %i (it %s) leaves tree, pairs, refcounts and lists exactly as before', async (k, how) => {
+    const backend = new FailingBackend(k, how);
     const vm = newVm({ backend });
     const bos = { a: new Bo(0x10000, { name: 'a' }), b: new Bo(0x10000, { name: 'b' }) };
     // A reference held across the run, so refcounts include references, not only mappings.
@@ -88,6 +100,42 @@ describe.each(VM_BO_POLICIES)('requests under the %s policy', (policy) => {
     await vm.deferredCleanup();
     expect(vm.pairs()).toEqual([]);
     vm.close();
+  });
+
+  it('with a synchronous backend an uncontended request is done when map() returns; the promise only reports', async () => {
+    const vm = newVm();
+    const a = new Bo(0x10000, { name: 'a' });
+    const mapped = vm.map({ addr: 0x1000, range: 0x2000, bo: a });
+    expect(vm.mappings().map((v) => [v.addr, v.range])).toEqual([[0x1000n, 0x2000n]]);
+    expect(vm.requestsInFlight).toBe(0);
+    expect(a.resv.owner).toBeNull();
+    expect(vm.vaLock.idle).toBe(true);
+    await mapped;
+    const unmapped = vm.unmap(0x1000, 0x1000);
+    expect(vm.mappings().map((v) => [v.addr, v.range])).toEqual([[0x2000n, 0x1000n]]);
+    await unmapped;
+    expect(vmInvariantViolations(vm)).toEqual([]);
+  });
+
+  it('a request on an idle VM locks its range widened to the mappings it splits, as a busy VM\'s lookups would', async () => {
+    const seen: Array<[bigint, bigint]> = [];
+    const inner = new TrackOnlyBackend();
+    let vm: Vm;
+    const backend: GpuVmBackend = {
+      name: 'probe',
+      commit(gpuvm, ops) {
+        const hold = vm.vaLock.held[0]!;
+        seen.push([hold.start, hold.end]);
+        inner.commit(gpuvm, ops);
+      },
+    };
+    vm = newVm({ backend });
+    const a = new Bo(0x10000, { name: 'a' });
+    await vm.map({ addr: 0x1000, range: 0x4000, bo: a });
+    await vm.map({ addr: 0x8000, range: 0x2000, bo: a });
+    await vm.unmap(0x2000, 0x7000); // splits [0x1000, 0x5000) and [0x8000, 0xa000)
+    await vm.map({ addr: 0x1800, range: 0x100, bo: null }); // inside [0x1000, 0x2000): widened to it
+    expect(seen).toEqual([[0x1000n, 0x5000n], [0x8000n, 0xa000n], [0x1000n, 0xa000n], [0x1000n, 0x2000n]]);
   });
 
   it('overlapping concurrent requests are serialised: the second commits after the first applied', async () => {
