@@ -32,7 +32,8 @@ export function lockClassNode(name: string): LockClassNode {
 
 // True once "`from` before `to`" has been recorded directly.
 function recordedBefore(from: LockClassNode, to: LockClassNode): boolean {
-  return (((from.afterBits[to.id >>> 5] ?? 0) >>> (to.id & 31)) & 1) === 1;
+  const word = from.afterBits[to.id >>> 5];
+  return word !== undefined && ((word >>> (to.id & 31)) & 1) === 1;
 }
 
 function reaches(from: LockClassNode, to: LockClassNode): boolean {
@@ -51,33 +52,46 @@ function reaches(from: LockClassNode, to: LockClassNode): boolean {
 /**
  * Throws ERR_LOCK_ORDER if `task` taking `lock` (with `ctx`, for a reservation) would invert a recorded
  * order, or would nest two locks of one class outside a ww acquire context or a held `nestLock` (the
- * kernel's mutex_lock_nest_lock: an outer lock that serialises everyone who nests this class).
+ * kernel's mutex_lock_nest_lock: an outer lock that serialises everyone who nests this class). Returns true
+ * when every order this acquisition implies is recorded already, so granting it has nothing to record.
  */
-export function checkLockOrder(task: LockTask, lock: OwnedLock, ctx: WwAcquireContext | null, nestLock: OwnedLock | null = null): void {
+export function checkLockOrder(task: LockTask, lock: OwnedLock, ctx: WwAcquireContext | null, nestLock: OwnedLock | null = null): boolean {
   const cls = lock.classNode;
-  for (const held of task.held) {
+  const heldLocks = task.held;
+  let known = true;
+  for (let i = 0; i < heldLocks.length; i++) {
+    const held = heldLocks[i]!;
     const heldCls = held.classNode;
     if (heldCls === cls) {
-      if (ctx !== null && held.holderContext === ctx) continue;
-      if (nestLock !== null && nestLock.holderTask === task) continue;
-      throw new LockError('ERR_LOCK_ORDER',
-        `${task.label} takes ${lock.name} while holding ${held.name}: two '${cls.name}' locks nested without ` +
-        `one ww acquire context have no defined order; lock both through the same WwAcquireContext (or DrmExec)`, lock.name);
-    }
-    if (recordedBefore(heldCls, cls)) continue;
-    if (reaches(cls, heldCls)) {
-      throw new LockError('ERR_LOCK_ORDER',
-        `lock order inversion: ${task.label} takes '${cls.name}' (${lock.name}) while holding '${heldCls.name}' ` +
-        `(${held.name}), but '${cls.name}' was earlier taken before '${heldCls.name}'`, lock.name);
+      if (!(ctx !== null && held.holderContext === ctx) && !(nestLock !== null && nestLock.holderTask === task)) sameClassNested(task, lock, held);
+    } else if (!recordedBefore(heldCls, cls)) {
+      known = false;
+      if (reaches(cls, heldCls)) inverted(task, lock, held);
     }
   }
+  return known;
+}
+
+function sameClassNested(task: LockTask, lock: OwnedLock, held: OwnedLock): never {
+  throw new LockError('ERR_LOCK_ORDER',
+    `${task.label} takes ${lock.name} while holding ${held.name}: two '${lock.classNode.name}' locks nested without ` +
+    `one ww acquire context have no defined order; lock both through the same WwAcquireContext (or DrmExec)`, lock.name);
+}
+
+function inverted(task: LockTask, lock: OwnedLock, held: OwnedLock): never {
+  const cls = lock.classNode.name;
+  const heldCls = held.classNode.name;
+  throw new LockError('ERR_LOCK_ORDER',
+    `lock order inversion: ${task.label} takes '${cls}' (${lock.name}) while holding '${heldCls}' ` +
+    `(${held.name}), but '${cls}' was earlier taken before '${heldCls}'`, lock.name);
 }
 
 /** Records "held before lock" for every lock `task` holds; called once `lock` is granted. */
 export function recordLockOrder(task: LockTask, lock: OwnedLock): void {
   const cls = lock.classNode;
-  for (const held of task.held) {
-    const heldCls = held.classNode;
+  const heldLocks = task.held;
+  for (let i = 0; i < heldLocks.length; i++) {
+    const heldCls = heldLocks[i]!.classNode;
     if (heldCls === cls || recordedBefore(heldCls, cls)) continue;
     heldCls.after.add(cls);
     const word = cls.id >>> 5;

@@ -84,7 +84,11 @@ export abstract class OwnedLock {
 
   /** Throws ERR_LOCK_NOT_HELD unless the calling task holds this lock (lockdep_assert_held). */
   assertHeld(what = 'this operation'): void {
-    if (this.isHeld()) return;
+    // Kept tiny, every error path in a function of its own, so that V8 inlines it where GPUVM asserts.
+    if (this.#holder === null || this.#holder !== currentTask()) this.#notHeld(what);
+  }
+
+  #notHeld(what: string): never {
     const task = currentTask();
     const holder = this.#holder === null ? 'nobody holds it' : `it is held by ${this.#holder.label}`;
     throw new LockError('ERR_LOCK_NOT_HELD', `${what} requires ${this.name} held by the caller (${task?.label ?? 'no task'}), but ${holder}`, this.name);
@@ -106,26 +110,33 @@ export abstract class OwnedLock {
   /**
    * Grants the free lock to `task` without a guard, for lib/vm's own short holdings, which release it with
    * {@link releaseHeld}; the caller has run every check. Ownership, order and dumps are as for a guarded hold.
+   * `orderKnown` is what {@link checkAcquire} returned just before, in the same synchronous stretch.
    */
-  protected take(task: LockTask, ctx: WwAcquireContext | null, waitedSince: number | null): void {
+  protected take(task: LockTask, ctx: WwAcquireContext | null, waitedSince: number | null, orderKnown = false): void {
     this.#holder = task;
     this.#holderCtx = ctx;
-    recordLockOrder(task, this);
-    task.held.push(this);
-    task.updateActivity();
+    const held = task.held;
+    if (!orderKnown && held.length > 0) recordLockOrder(task, this);
+    // Only a task's first lock can make it active (see activeTasks); the check is the cheap part.
+    if (held.push(this) === 1) task.updateActivity();
     if (ctx !== null) ctx.acquired++;
     countAcquisition(waitedSince);
   }
 
-  /** Refuses what no wait could fix: taking a lock the task holds, or breaking lock order. */
-  protected checkAcquire(task: LockTask, ctx: WwAcquireContext | null, nestLock: OwnedLock | null = null): void {
-    if (this.#holder === task) {
-      if (ctx !== null && this.#holderCtx === ctx) {
-        throw new LockError('EALREADY', `${this.name} is already held by ww acquire context ${ctx.label}`, this.name);
-      }
-      throw new LockError('ERR_LOCK_RECURSIVE', `${task.label} takes ${this.name}, which it already holds: this would wait forever`, this.name);
+  /**
+   * Refuses what no wait could fix: taking a lock the task holds, or breaking lock order. True when the
+   * order this acquisition implies is recorded already (see {@link take}).
+   */
+  protected checkAcquire(task: LockTask, ctx: WwAcquireContext | null, nestLock: OwnedLock | null = null): boolean {
+    if (this.#holder === task) this.#recursive(task, ctx);
+    return task.held.length === 0 || checkLockOrder(task, this, ctx, nestLock);
+  }
+
+  #recursive(task: LockTask, ctx: WwAcquireContext | null): never {
+    if (ctx !== null && this.#holderCtx === ctx) {
+      throw new LockError('EALREADY', `${this.name} is already held by ww acquire context ${ctx.label}`, this.name);
     }
-    checkLockOrder(task, this, ctx, nestLock);
+    throw new LockError('ERR_LOCK_RECURSIVE', `${task.label} takes ${this.name}, which it already holds: this would wait forever`, this.name);
   }
 
   /** Queues `task`; the promise settles with a guard when the lock is handed over, or with an error. */
@@ -168,9 +179,6 @@ export abstract class OwnedLock {
     }
   }
 
-  /** Called once the lock is free again, before a waiter is granted it; for locks that are part of a larger one. */
-  protected afterRelease(): void {}
-
   /** Internal, for {@link LockGuard.release}: checks the guard and the releasing `task`, then hands the lock on. */
   release(guard: LockGuard<OwnedLock>, task: LockTask | null = currentTask()): void {
     if (this.#guard !== guard) {
@@ -185,20 +193,24 @@ export abstract class OwnedLock {
    */
   releaseHeld(task: LockTask | null): void {
     const holder = this.#holder;
-    if (holder === null) throw new LockError('ERR_LOCK_NOT_HELD', `release of ${this.name}, which nobody holds`, this.name);
-    if (task !== holder) {
-      throw new LockError('ERR_LOCK_NOT_OWNER', `${task?.label ?? 'code outside any task'} releases ${this.name}, which is held by ${holder.label}`, this.name);
-    }
+    if (holder === null || task !== holder) this.#notOwner(task);
     const held = holder.held;
     if (held[held.length - 1] === this) held.pop();
     else held.splice(held.lastIndexOf(this), 1);
-    holder.updateActivity();
+    if (held.length === 0) holder.updateActivity();
     if (this.#holderCtx !== null) this.#holderCtx.acquired--;
     this.#holder = null;
     this.#holderCtx = null;
     this.#guard = null;
-    this.afterRelease();
-    if (this.waiters.length === 0) return;
+    if (this.waiters.length !== 0) this.#handOn();
+  }
+
+  #notOwner(task: LockTask | null): never {
+    if (this.#holder === null) throw new LockError('ERR_LOCK_NOT_HELD', `release of ${this.name}, which nobody holds`, this.name);
+    throw new LockError('ERR_LOCK_NOT_OWNER', `${task?.label ?? 'code outside any task'} releases ${this.name}, which is held by ${this.#holder.label}`, this.name);
+  }
+
+  #handOn(): void {
     const next = this.waiters.shift()!;
     this.clearWaiting(next);
     next.resolve(this.grant(next.task, next.ctx, next.since));

@@ -36,22 +36,36 @@ export class RangeHold extends OwnedLock {
     return start < this.end && this.start < end;
   }
 
-  /** @internal the recursion and order checks of a new holding by `task`. */
-  check(task: LockTask): void {
-    this.checkAcquire(task, null);
+  /** @internal the recursion and order checks of a new holding by `task`; true if its order is recorded already. */
+  check(task: LockTask): boolean {
+    return this.checkAcquire(task, null);
   }
 
   /** @internal grants this range to `task`. */
   grantTo(task: LockTask, waitedSince: number | null): LockGuard<RangeHold> {
+    this.guardless = false;
     return this.grant(task, null, waitedSince) as LockGuard<RangeHold>;
   }
 
   /** @internal grants this range to `task` without a guard (see {@link RangeLock.tryHold}). */
-  takeFor(task: LockTask): void {
-    this.take(task, null, null);
+  takeFor(task: LockTask, orderKnown: boolean): void {
+    this.guardless = true;
+    this.take(task, null, null, orderKnown);
   }
 
-  protected override afterRelease(): void {
+  /** @internal true while held, or last held, without a guard: no guard can refer to it. */
+  guardless = false;
+
+  /** @internal makes this released hold the range `[start, end)` of a new holding (see RangeLock.#spare). */
+  reuseFor(start: bigint, end: bigint): this {
+    (this as { start: bigint }).start = start;
+    (this as { end: bigint }).end = end;
+    return this;
+  }
+
+  /** @internal releases the range, then lets the range lock start whoever it unblocks. */
+  override releaseHeld(task: LockTask | null): void {
+    super.releaseHeld(task);
     this.#owner.released(this);
   }
 }
@@ -73,6 +87,11 @@ export class RangeLock {
   readonly classNode: LockClassNode;
   readonly #held: RangeHold[] = [];
   readonly #waiters: RangeWaiter[] = [];
+  // Holds handed out by tryHold carry no guard, so once released nothing refers to them any more, unless a
+  // waiter still points at one as what it waits for: such a hold, released while nobody waited, is kept
+  // here and reused by the next tryHold, since a request's hold is the one allocation of an uncontended
+  // request that the garbage collector would otherwise see every time.
+  #spare: RangeHold | null = null;
 
   constructor(name: string, lockClass: string = name) {
     this.name = name;
@@ -103,6 +122,7 @@ export class RangeLock {
   async lock(start: bigint, end: bigint): Promise<LockGuard<RangeHold>> {
     const task = requireTask('locking', this.name);
     const hold = this.#newHold(task, start, end);
+    hold.check(task);
     const blockers = this.#blockers(start, end, this.#waiters.length);
     if (blockers.length === 0) return this.#grant(hold, task, null);
     for (const blocker of blockers) {
@@ -122,6 +142,7 @@ export class RangeLock {
   tryLock(start: bigint, end: bigint): LockGuard<RangeHold> | null {
     const task = requireTask('locking', this.name);
     const hold = this.#newHold(task, start, end);
+    hold.check(task);
     if (this.#mustWait(start, end)) return null;
     this.#held.push(hold);
     return hold.grantTo(task, null);
@@ -133,9 +154,10 @@ export class RangeLock {
    */
   tryHold(task: LockTask, start: bigint, end: bigint): RangeHold | null {
     const hold = this.#newHold(task, start, end);
+    const orderKnown = hold.check(task);
     if (this.#mustWait(start, end)) return null;
     this.#held.push(hold);
-    hold.takeFor(task);
+    hold.takeFor(task, orderKnown);
     return hold;
   }
 
@@ -144,17 +166,26 @@ export class RangeLock {
     return this.#blockers(start, end, this.#waiters.length).length > 0;
   }
 
-  // A holding not granted yet, after the checks no wait could fix.
+  // A holding not granted yet, after the recursion check; its own checks (RangeHold.check) come next.
   #newHold(task: LockTask, start: bigint, end: bigint): RangeHold {
-    if (!(start < end)) throw new RangeError(`range lock of ${this.name}: empty range [${hex(start)}, ${hex(end)})`);
+    if (!(start < end)) this.#emptyRange(start, end);
+    if (task.held.length > 0) this.#refuseOverlapHeldBy(task, start, end);
+    const spare = this.#spare;
+    if (spare === null) return new RangeHold(this, start, end);
+    this.#spare = null;
+    return spare.reuseFor(start, end);
+  }
+
+  #emptyRange(start: bigint, end: bigint): never {
+    throw new RangeError(`range lock of ${this.name}: empty range [${hex(start)}, ${hex(end)})`);
+  }
+
+  #refuseOverlapHeldBy(task: LockTask, start: bigint, end: bigint): void {
     for (const held of task.held) {
       if (held instanceof RangeHold && held.lockClass === this.lockClass && held.overlaps(start, end)) {
         throw new LockError('ERR_LOCK_RECURSIVE', `${task.label} takes ${this.name}[${hex(start)}, ${hex(end)}), overlapping ${held.name} which it holds`, held.name);
       }
     }
-    const hold = new RangeHold(this, start, end);
-    hold.check(task);
-    return hold;
   }
 
   // Held ranges overlapping [start, end), then queued ones ahead of position `before`, so an overlapping
@@ -177,9 +208,13 @@ export class RangeLock {
   /** @internal a range was released: drop it and start every waiter nothing blocks any more. */
   released(hold: RangeHold): void {
     // Usually the newest hold: pop it rather than splice, which allocates the array of what it removed.
-    const i = this.#held.lastIndexOf(hold);
-    if (i === this.#held.length - 1) this.#held.pop();
-    else this.#held.splice(i, 1);
+    const held = this.#held;
+    if (held[held.length - 1] === hold) held.pop();
+    else held.splice(held.lastIndexOf(hold), 1);
+    if (this.#waiters.length === 0) {
+      if (hold.guardless) this.#spare = hold;
+      return;
+    }
     for (let i = 0; i < this.#waiters.length; i++) {
       const w = this.#waiters[i]!;
       if (this.#blockers(w.hold.start, w.hold.end, i).length > 0) continue;

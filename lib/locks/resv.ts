@@ -79,9 +79,9 @@ export class ResvLock extends OwnedLock {
    * {@link tryLock} apply. True if taken.
    */
   tryAcquire(task: LockTask): boolean {
-    this.checkAcquire(task, null);
+    const orderKnown = this.checkAcquire(task, null);
     if (this.holderTask !== null) return false;
-    this.take(task, null, null);
+    this.take(task, null, null, orderKnown);
     return true;
   }
 

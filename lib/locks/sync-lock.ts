@@ -6,6 +6,7 @@
 // the kernel holds them for short sections that must not allocate or wait.
 import { LockError } from './errors.js';
 import type { LockGuard } from './guard.js';
+import { checkLockOrder } from './lock-order.js';
 import { OwnedLock } from './owned-lock.js';
 import { currentTask, LockTask, requireTask, runSync } from './task.js';
 
@@ -31,16 +32,26 @@ export class SyncLock extends OwnedLock {
    * {@link OwnedLock.releaseHeld} before the next await. The same checks apply.
    */
   acquireSync(task: LockTask, nestLock: OwnedLock | null = null): void {
-    this.#checkFree(task, nestLock);
-    this.take(task, null, null);
+    // The checks of lockSync, unrolled for the held-by-nobody case every request meets.
+    if (this.holderTask !== null) this.#refuse(task, nestLock);
+    this.take(task, null, null, task.held.length === 0 || checkLockOrder(task, this, null, nestLock));
   }
 
-  #checkFree(task: LockTask, nestLock: OwnedLock | null): void {
+  // checkAcquire's answer, once the lock is known to be free.
+  #checkFree(task: LockTask, nestLock: OwnedLock | null): boolean {
+    const orderKnown = this.checkAcquire(task, null, nestLock);
+    if (this.holderTask !== null) this.#busy();
+    return orderKnown;
+  }
+
+  // A held lock: recursion, then order, then busy, in the order lockSync reports them.
+  #refuse(task: LockTask, nestLock: OwnedLock | null): never {
     this.checkAcquire(task, null, nestLock);
-    const holder = this.holderTask;
-    if (holder !== null) {
-      throw new LockError('ERR_LOCK_BUSY', `${this.name} is held by ${holder.label} across an await; it guards synchronous sections only`, this.name);
-    }
+    this.#busy();
+  }
+
+  #busy(): never {
+    throw new LockError('ERR_LOCK_BUSY', `${this.name} is held by ${this.holderTask!.label} across an await; it guards synchronous sections only`, this.name);
   }
 
   /**

@@ -688,10 +688,14 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     try {
       for (; locked < relinked.length; locked++) relinked[locked]!.gpuvaLock.acquireSync(task, req.footprint);
       this.gpuvm.apply(ops);
-      for (const bo of touched.mapped) {
-        const vmBo = bo.gem.gpuvaList.get(this.gpuvm)!;
-        this.#pairs.add(vmBo);
-        if (this.isExtobj(bo)) this.extobjList.add(vmBo);
+      // Staged mode created the pairs just now. Immediate mode obtained them before (the spares), which
+      // listed them already, unless RESV_PROTECTED lists wait for a holder of the VM's reservation: this one.
+      if (!this.#immediate || this.resvProtected) {
+        for (const bo of touched.mapped) {
+          const vmBo = bo.gem.gpuvaList.get(this.gpuvm)!;
+          this.#pairs.add(vmBo);
+          if (this.isExtobj(bo)) this.extobjList.add(vmBo);
+        }
       }
       for (const vmBo of req.spares) {
         vmBo.put(); // the new mapping holds a reference now, so this is never the last

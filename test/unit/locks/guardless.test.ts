@@ -99,3 +99,39 @@ describe('guardless holdings', () => {
     });
   });
 });
+
+describe('reuse of released guardless range holds', () => {
+  it('the next tryHold reuses a hold released while nobody waited, with its new range', () => {
+    const va = new RangeLock(`va${fresh()}`, `guardless-range-${n}`);
+    const task = new LockTask('t');
+    runSync(task, () => {
+      const first = va.tryHold(task, 0n, 0x1000n)!;
+      first.releaseHeld(task);
+      const second = va.tryHold(task, 0x4000n, 0x6000n)!;
+      expect(second).toBe(first);
+      expect([second.start, second.end]).toEqual([0x4000n, 0x6000n]);
+      expect(second.owner).toEqual({ task: task.label, context: null });
+      second.releaseHeld(task);
+    });
+  });
+
+  it('never reuses a hold a guard refers to, nor one released while a task waited for it', async () => {
+    const va = new RangeLock(`va${fresh()}`, `guardless-range-${n}`);
+    const guard = await runTask('guarded', async () => va.lock(0n, 0x1000n));
+    const owner = guard.lock.holderTask!;
+    runSync(owner, () => guard.release());
+    const task = new LockTask('t');
+    const first = runSync(task, () => va.tryHold(task, 0n, 0x2000n)!);
+    expect(first).not.toBe(guard.lock);
+    expect([guard.lock.start, guard.lock.end]).toEqual([0n, 0x1000n]);
+    const waiter = runTask('waiter', async () => {
+      using _g = await va.lock(0x1000n, 0x3000n);
+    });
+    await tick();
+    first.releaseHeld(task);
+    await waiter;
+    const next = runSync(task, () => va.tryHold(task, 0n, 0x1000n)!);
+    expect(next).not.toBe(first);
+    next.releaseHeld(task);
+  });
+});
