@@ -18,7 +18,7 @@
 // holding locks of its own would.
 // Time is the process's CPU time (user + system), not wall time: the build machine is shared, and CPU time
 // is what the request costs whatever else runs. A process reports the median of 7 rounds after a warm-up;
-// each cell is the median of 3 such processes, run interleaved with the other cells of its row.
+// each cell is the median of 5 such processes, run interleaved with the other cells of its row.
 // Run: npm run build:ts && node bench/locks-overhead.mjs [pairs per round]
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -112,7 +112,7 @@ async function measure(run) {
 if (child) {
   process.stdout.write(String(await measure(loops[modeArg](policyArg))));
 } else {
-  const PROCESSES = 3;
+  const PROCESSES = 5;
   const once = (policy, mode) => Number(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', policy, mode, String(pairs)]));
   const pct = (full, base) => `${((full / base - 1) * 100).toFixed(1)}%`;
   console.log(`CPU µs per map+unmap pair (median of ${PROCESSES} processes, each the median of ${ROUNDS} rounds of ${pairs})`);

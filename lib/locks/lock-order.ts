@@ -19,14 +19,28 @@ export interface LockClassNode {
    * its task holds is then one array read and a mask, not a hash lookup.
    */
   readonly afterBits: number[];
+  /**
+   * The class's bit in a task's {@link LockTask.heldClassMask} and in other classes' {@link beforeMask}: one
+   * of the first 31 classes made has one, later ones 0 (they always take the full check).
+   */
+  readonly bit: number;
+  /** The classes with a bit that were recorded before this one: the whole check when the task is regular. */
+  beforeMask: number;
 }
+
+// Classes past this many have no bit: 31 keeps the masks small integers.
+const MASKED_CLASSES = 31;
 
 const classes = new Map<string, LockClassNode>();
 
 /** The order-graph node of class `name`, created on first use; locks keep it so checks skip the lookup. */
 export function lockClassNode(name: string): LockClassNode {
   let node = classes.get(name);
-  if (node === undefined) classes.set(name, (node = { name, id: classes.size, after: new Set(), afterBits: [] }));
+  if (node === undefined) {
+    const id = classes.size;
+    node = { name, id, after: new Set(), afterBits: [], bit: id < MASKED_CLASSES ? 1 << id : 0, beforeMask: 0 };
+    classes.set(name, node);
+  }
   return node;
 }
 
@@ -57,6 +71,9 @@ function reaches(from: LockClassNode, to: LockClassNode): boolean {
  */
 export function checkLockOrder(task: LockTask, lock: OwnedLock, ctx: WwAcquireContext | null, nestLock: OwnedLock | null = null): boolean {
   const cls = lock.classNode;
+  // Every held lock has a class bit of its own (see LockTask.heldClassMask), and each of those classes was
+  // recorded before this one: no inversion, no nesting within a class (a class is never before itself).
+  if (task.irregularHolds === 0 && cls.bit !== 0 && (task.heldClassMask & ~cls.beforeMask) === 0) return true;
   const heldLocks = task.held;
   let known = true;
   for (let i = 0; i < heldLocks.length; i++) {
@@ -97,5 +114,6 @@ export function recordLockOrder(task: LockTask, lock: OwnedLock): void {
     const word = cls.id >>> 5;
     while (heldCls.afterBits.length <= word) heldCls.afterBits.push(0);
     heldCls.afterBits[word]! |= 1 << (cls.id & 31);
+    cls.beforeMask |= heldCls.bit;
   }
 }

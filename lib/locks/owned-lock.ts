@@ -38,6 +38,8 @@ export abstract class OwnedLock {
   #holder: LockTask | null = null;
   #holderCtx: WwAcquireContext | null = null;
   #guard: LockGuard<OwnedLock> | null = null;
+  // The class bit this holding put in its task's heldClassMask, or 0 if it counted as irregular.
+  #maskBit = 0;
   /**
    * Queued tasks, in the order they will be granted the lock. Most locks never queue anyone (a request's
    * range hold is created and dropped uncontended), so they share one empty array until the first enqueue.
@@ -117,6 +119,14 @@ export abstract class OwnedLock {
     this.#holderCtx = ctx;
     const held = task.held;
     if (!orderKnown && held.length > 0) recordLockOrder(task, this);
+    const bit = this.classNode.bit;
+    if (bit !== 0 && (task.heldClassMask & bit) === 0) {
+      task.heldClassMask |= bit;
+      this.#maskBit = bit;
+    } else {
+      task.irregularHolds++;
+      this.#maskBit = 0;
+    }
     // Only a task's first lock can make it active (see activeTasks); the check is the cheap part.
     if (held.push(this) === 1) task.updateActivity();
     if (ctx !== null) ctx.acquired++;
@@ -198,6 +208,8 @@ export abstract class OwnedLock {
     if (held[held.length - 1] === this) held.pop();
     else held.splice(held.lastIndexOf(this), 1);
     if (held.length === 0) holder.updateActivity();
+    if (this.#maskBit !== 0) holder.heldClassMask &= ~this.#maskBit;
+    else holder.irregularHolds--;
     if (this.#holderCtx !== null) this.#holderCtx.acquired--;
     this.#holder = null;
     this.#holderCtx = null;

@@ -224,7 +224,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
       },
       lockGpuva: (_vm, obj) => {
         const lock = boOf(obj).gpuvaLock;
-        lock.acquireSync(requireTask('locking', lock.name));
+        lock.acquireSync(currentTask() ?? requireTask('locking', lock.name));
       },
       unlockGpuva: (_vm, obj) => {
         boOf(obj).gpuvaLock.releaseHeld(currentTask());
