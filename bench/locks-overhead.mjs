@@ -5,22 +5,25 @@
 //              reservation, the gpuva locks (immediate mode), the extobj list lock, every assertion.
 //   no locks:  the same Vm requests, the same code, with the lock machinery taken out: every acquisition,
 //              release and assertion of the VA range lock, the reservations and the sync locks replaced by
-//              a no-op for the whole process (the methods are stubbed on their prototypes here, in the
-//              benchmark's own process, and nowhere else). What remains of the locking design there (the
-//              task object, the synchronous section, the list of reservations a request computes) is counted
-//              as request cost, which flatters the locked column by that much; see the results file.
+//              a no-op for the whole process (the methods are stubbed on their prototypes here, in that
+//              variant's own process, and nowhere else). What remains of the locking design there (the task
+//              object, the synchronous section, the list of reservations a request computes) is counted as
+//              request cost, which flatters the locked column by that much; see the results file.
 //   model:     the bare model transaction without the Vm: ops generated, committed through the same backend,
 //              applied to a GpuVm without lock hooks (in immediate mode with the same spare pair and cleanup).
 //              It has no extobj list and no pair bookkeeping, so it is cheaper than the request itself.
-// The issue's figure is locked / no-locks - 1. Each cell is measured in a fresh process (the stubs must not
-// leak into the locked run, and AsyncLocalStorage's promise hooks, which only a caller inside runTask()
-// turns on, must not tax the others). The last column runs the locked loop inside runTask(), as a caller
-// holding locks of its own would.
-// Time is the process's CPU time (user + system), not wall time: the build machine is shared, and CPU time
-// is what the request costs whatever else runs. A process reports the median of 7 rounds after a warm-up;
-// each cell is the median of 5 such processes, run interleaved with the other cells of its row.
-// Run: npm run build:ts && node bench/locks-overhead.mjs [pairs per round]
-import { execFileSync } from 'node:child_process';
+//   in task:   the locked loop inside runTask(), as a caller holding locks of its own would run it; that turns
+//              AsyncLocalStorage on, whose promise hooks tax every promise.
+// The issue's figure is locked / no-locks - 1.
+// Each variant runs in a process of its own (the stubs must not leak into the locked run, nor the promise
+// hooks into the others), kept alive for a set of rounds. The rounds are interleaved: round r runs every
+// variant once, one after the other (in an order that rotates), so that all of them meet the same load on
+// this shared machine, and a ratio is taken within each round. How V8 compiles a process shifts its
+// speed by several per cent for its whole life, so the measurement is repeated over several sets of fresh
+// processes; the table gives medians over every round of every set.
+// Time is the process's CPU time (user + system) over the round, not wall time.
+// Run: npm run build:ts && node bench/locks-overhead.mjs [pairs per round] [rounds per set] [sets]
+import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { GpuVm } from '../dist/gpuvm/gpuvm.js';
 import { TrackOnlyBackend } from '../dist/backends/track-only.js';
@@ -31,10 +34,6 @@ import { SyncLock } from '../dist/locks/sync-lock.js';
 import { runTask } from '../dist/locks/task.js';
 import { Bo, Vm, VM_BO_POLICIES } from '../dist/vm/index.js';
 
-const [, , first, policyArg, modeArg] = process.argv;
-const child = first === '--child';
-const pairs = Number((child ? process.argv[5] : first) ?? 20000);
-const ROUNDS = 7;
 const req = { addr: 0x10000, range: 0x4000, offset: 0x1000 };
 
 function vmLoop(policy) {
@@ -83,46 +82,87 @@ function modelLoop(policy) {
   };
 }
 
-const loops = {
-  locked: vmLoop,
-  'locked-in-task': (policy) => {
-    const run = vmLoop(policy);
-    return (n) => runTask('caller', () => run(n));
-  },
-  'no-locks': (policy) => {
+const VARIANTS = {
+  model: modelLoop,
+  'no locks': (policy) => {
     stubLockMachinery();
     return vmLoop(policy);
   },
-  model: modelLoop,
+  locked: vmLoop,
+  'in task': (policy) => {
+    const run = vmLoop(policy);
+    return (n) => runTask('caller', () => run(n));
+  },
 };
 
-async function measure(run) {
-  await run(2000); // warm-up: let the JIT settle
-  const samples = [];
-  for (let r = 0; r < ROUNDS; r++) {
+// A variant's process: builds its loop, warms it up, then runs one round per message and answers with the
+// CPU microseconds per map+unmap pair of that round.
+async function serve(variant, policy) {
+  const run = VARIANTS[variant](policy);
+  process.on('message', async (pairs) => {
     const before = process.cpuUsage();
     await run(pairs);
     const used = process.cpuUsage(before);
-    samples.push((used.user + used.system) / pairs);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[ROUNDS >> 1]; // median CPU microseconds per map+unmap pair
+    process.send((used.user + used.system) / pairs);
+  });
+  await run(5000); // warm-up: let the JIT settle
+  process.send('ready');
 }
 
-if (child) {
-  process.stdout.write(String(await measure(loops[modeArg](policyArg))));
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
+};
+const quartiles = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return [sorted[Math.floor((sorted.length - 1) / 4)], sorted[Math.ceil((3 * (sorted.length - 1)) / 4)]];
+};
+
+async function measureSet(policy, pairs, rounds) {
+  const names = Object.keys(VARIANTS);
+  const children = names.map((variant) => fork(fileURLToPath(import.meta.url), ['--serve', variant, policy]));
+  const next = (child) => new Promise((resolve) => child.once('message', resolve));
+  await Promise.all(children.map(next));
+  const samples = names.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const i = (r + k) % names.length;
+      const answer = next(children[i]);
+      children[i].send(pairs);
+      samples[i].push(await answer);
+    }
+  }
+  for (const child of children) child.kill();
+  return Object.fromEntries(names.map((name, i) => [name, samples[i]]));
+}
+
+if (process.argv[2] === '--serve') {
+  await serve(process.argv[3], process.argv[4]);
 } else {
-  const PROCESSES = 5;
-  const once = (policy, mode) => Number(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', policy, mode, String(pairs)]));
-  const pct = (full, base) => `${((full / base - 1) * 100).toFixed(1)}%`;
-  console.log(`CPU µs per map+unmap pair (median of ${PROCESSES} processes, each the median of ${ROUNDS} rounds of ${pairs})`);
+  const pairs = Number(process.argv[2] ?? 20000);
+  const rounds = Number(process.argv[3] ?? 9);
+  const sets = Number(process.argv[4] ?? 5);
+  const measurePolicy = async (policy) => {
+    const all = {};
+    for (let set = 0; set < sets; set++) {
+      for (const [name, values] of Object.entries(await measureSet(policy, pairs, rounds))) (all[name] ??= []).push(...values);
+    }
+    return all;
+  };
+  const pct = (x) => `${(x * 100).toFixed(1)}%`;
+  console.log(`CPU µs per map+unmap pair: median over ${sets} sets of fresh processes x ${rounds} interleaved rounds of ${pairs} pairs; ` +
+    'overheads are medians of per-round ratios [interquartile range]');
   console.log('| policy | model | no locks | locked | **lock overhead** (locked / no locks) | locked / model | locked, caller in runTask | its overhead (/ no locks) |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const policy of VM_BO_POLICIES) {
-    const samples = { model: [], 'no-locks': [], locked: [], 'locked-in-task': [] };
-    for (let p = 0; p < PROCESSES; p++) for (const mode of Object.keys(samples)) samples[mode].push(once(policy, mode));
-    const median = (mode) => samples[mode].sort((a, b) => a - b)[PROCESSES >> 1];
-    const [model, bare, full, inTask] = ['model', 'no-locks', 'locked', 'locked-in-task'].map(median);
-    console.log(`| ${policy} | ${model.toFixed(2)} | ${bare.toFixed(2)} | ${full.toFixed(2)} | **${pct(full, bare)}** | ${pct(full, model)} | ${inTask.toFixed(2)} | ${pct(inTask, bare)} |`);
+    const s = await measurePolicy(policy);
+    const ratio = (a, b) => s[a].map((x, i) => x / s[b][i] - 1);
+    const cell = (a, b) => {
+      const r = ratio(a, b);
+      const [lo, hi] = quartiles(r);
+      return `${pct(median(r))} [${pct(lo)}, ${pct(hi)}]`;
+    };
+    const us = (name) => median(s[name]).toFixed(2);
+    console.log(`| ${policy} | ${us('model')} | ${us('no locks')} | ${us('locked')} | **${cell('locked', 'no locks')}** | ${cell('locked', 'model')} | ${us('in task')} | ${cell('in task', 'no locks')} |`);
   }
 }

@@ -5,7 +5,7 @@ import { LockError } from './errors.js';
 import { LockGuard } from './guard.js';
 import { checkLockOrder, lockClassNode, recordLockOrder, type LockClassNode } from './lock-order.js';
 import { countAcquisition } from './stats.js';
-import { currentTask, type LockTask } from './task.js';
+import { currentTask, isSectionTask, type LockTask } from './task.js';
 import type { WwAcquireContext } from './ww-context.js';
 
 /** Who holds a lock, as {@link OwnedLock.owner} reports it. */
@@ -127,8 +127,9 @@ export abstract class OwnedLock {
       task.irregularHolds++;
       this.#maskBit = 0;
     }
-    // Only a task's first lock can make it active (see activeTasks); the check is the cheap part.
-    if (held.push(this) === 1) task.updateActivity();
+    // Only a task's first lock can make it active, and not inside its own synchronous section (see
+    // activeTasks, which finds it there).
+    if (held.push(this) === 1 && !isSectionTask(task)) task.updateActivity();
     if (ctx !== null) ctx.acquired++;
     countAcquisition(waitedSince);
   }

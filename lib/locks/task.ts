@@ -22,9 +22,19 @@ let syncTask: LockTask | null = null;
 // leaves it on nearly every lock and unlock, and a Set churned that way keeps the garbage collector busy.
 let firstActive: LockTask | null = null;
 
+// The tasks of the synchronous sections entered and not yet left, innermost last. A task that takes its
+// first lock inside its own section does not join the active list: until that section ends only its own
+// code runs, and activeTasks() finds it here. Only if it still holds locks when the section ends does it
+// join the list. An uncontended request, whose locks live and die in one section, never touches the list.
+const sectionTasks: LockTask[] = [];
+
 /** The tasks that hold or wait for a lock now. */
 export function* activeTasks(): IterableIterator<LockTask> {
   for (let task = firstActive; task !== null; task = task.nextActive) yield task;
+  for (let i = 0; i < sectionTasks.length; i++) {
+    const task = sectionTasks[i]!;
+    if (!task.listed && task.held.length > 0 && sectionTasks.indexOf(task) === i) yield task;
+  }
 }
 
 /** One holder of locks: the async call chain started by {@link runTask}. */
@@ -60,6 +70,11 @@ export class LockTask {
   /** @internal */
   prevActive: LockTask | null = null;
   #active = false;
+
+  /** @internal True while on the active list (see {@link activeTasks}). */
+  get listed(): boolean {
+    return this.#active;
+  }
 
   /** Keeps {@link activeTasks} equal to the tasks that hold or wait. */
   updateActivity(): void {
@@ -104,12 +119,21 @@ export function continueTask<T>(task: LockTask, fn: () => T): T {
 export function enterSyncSection(task: LockTask): LockTask | null {
   const outer = syncTask;
   syncTask = task;
+  sectionTasks.push(task);
   return outer;
 }
 
 /** Ends the section begun by {@link enterSyncSection}; `outer` is what that returned. */
 export function leaveSyncSection(outer: LockTask | null): void {
+  const leaving = sectionTasks.pop()!;
   syncTask = outer;
+  // Still holding locks as its last section ends: from now on the active list shows it.
+  if (leaving.held.length > 0 && !leaving.listed && !sectionTasks.includes(leaving)) leaving.updateActivity();
+}
+
+/** True when `task` is the task of the synchronous section running now. */
+export function isSectionTask(task: LockTask): boolean {
+  return task === syncTask;
 }
 
 /** Runs the synchronous `fn` as `task`, without AsyncLocalStorage; a promise `fn` returns continues taskless. */
@@ -118,7 +142,7 @@ export function runSync<T>(task: LockTask, fn: () => T): T {
   try {
     return fn();
   } finally {
-    syncTask = outer;
+    leaveSyncSection(outer);
   }
 }
 
