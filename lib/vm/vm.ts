@@ -14,7 +14,7 @@ import type { GemObject } from '../gpuvm/gem.js';
 import { GpuVm } from '../gpuvm/gpuvm.js';
 import type { GpuVa } from '../gpuvm/gpuva.js';
 import type { GpuVmLockHooks } from '../gpuvm/lock-hooks.js';
-import { GpuVaOps, type OpMap, type OpPrefetch, type OpRemap, type OpUnmap } from '../gpuvm/ops.js';
+import { GpuVaOps, opsListKey, type OpMap, type OpPrefetch, type OpRemap, type OpUnmap } from '../gpuvm/ops.js';
 import type { VmBo } from '../gpuvm/vm-bo.js';
 import { hasVaAccess, type GpuVaAccess, type GpuVmBackend } from '../backends/backend.js';
 import { TrackOnlyBackend } from '../backends/track-only.js';
@@ -76,6 +76,9 @@ interface Touched {
   resvs: ResvLock[];
   mapped: Bo[];
   relinked: Bo[];
+  /** `[lo, hi)`: the request's own range widened to every VA its ops unmap or remap. */
+  lo: bigint;
+  hi: bigint;
 }
 
 /** What a transaction is: names its task and its ww acquire context. */
@@ -125,19 +128,6 @@ const NO_BOS: readonly Bo[] = [];
 
 // What a request whose backend finished synchronously returns: settled already, and never changes.
 const DONE: Promise<void> = Promise.resolve();
-
-// The range a request's ops touch: its own `[start, end)` widened to every VA they unmap or remap.
-function footprintOf(ops: GpuVaOps, start: bigint, end: bigint): [bigint, bigint] {
-  let lo = start;
-  let hi = end;
-  for (const op of ops) {
-    if (op.type !== 'unmap' && op.type !== 'remap') continue;
-    const va = op.type === 'remap' ? op.unmap.va : op.va;
-    if (va.addr < lo) lo = va.addr;
-    if (va.addr + va.range > hi) hi = va.addr + va.range;
-  }
-  return [lo, hi];
-}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
@@ -444,13 +434,12 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
       if (this.vaLock.idle) {
         // No request in flight and none waiting: nothing can change the tree before this one holds its
         // footprint, so it generates its ops first and locks exactly the range they touch.
-        const touched = this.#generate(makeOps);
-        const [lo, hi] = footprintOf(touched.ops, start, start + range);
-        begun = this.#started(task, this.vaLock.tryHold(task, lo, hi)!, kind, touched);
+        const touched = this.#generate(makeOps, start, start + range);
+        begun = this.#started(task, this.vaLock.tryHold(task, touched.lo, touched.hi)!, kind, touched);
       } else {
         const [lo, hi] = this.#footprint(start, range);
         const hold = this.vaLock.tryHold(task, lo, hi);
-        if (hold !== null) begun = this.#begin(task, hold, kind, makeOps);
+        if (hold !== null) begun = this.#begin(task, hold, kind, start, range, makeOps);
       }
       if (begun !== null && this.#lockObjectsNow(begun)) {
         begun.taskReusable = outer === null;
@@ -506,10 +495,10 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
   }
 
   // A request whose footprint `task` holds: its ops generated, no reservation taken yet.
-  #begin(task: LockTask, footprint: RangeHold, kind: RequestKind, makeOps: () => GpuVaOps): LockedRequest {
+  #begin(task: LockTask, footprint: RangeHold, kind: RequestKind, start: bigint, range: bigint, makeOps: () => GpuVaOps): LockedRequest {
     let touched: Touched;
     try {
-      touched = this.#generate(makeOps);
+      touched = this.#generate(makeOps, start, start + range);
     } catch (err) {
       footprint.releaseHeld(task);
       throw err;
@@ -556,15 +545,15 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
   // A request whose footprint was contended: waits for it (in `task`, carried by AsyncLocalStorage), then
   // goes on as an uncontended one would.
   async #transact(task: LockTask, kind: RequestKind, start: bigint, range: bigint, makeOps: () => GpuVaOps, regenerate: boolean): Promise<void> {
-    const req = this.#begin(task, await this.#lockFootprint(task, start, range), kind, makeOps);
+    const req = this.#begin(task, await this.#lockFootprint(task, start, range), kind, start, range, makeOps);
     if (this.#lockObjectsNow(req)) return this.#commit(req, makeOps, regenerate);
     return this.#lockObjectsAndCommit(req, makeOps, regenerate);
   }
 
-  // The ops of a request whose footprint is locked, and what they touch.
-  #generate(makeOps: () => GpuVaOps): Touched {
+  // The ops of a request on [start, end), and what they touch.
+  #generate(makeOps: () => GpuVaOps, start: bigint, end: bigint): Touched {
     this.#checkOpen();
-    const touched = this.#touched(makeOps(), this.resvProtected);
+    const touched = this.#touched(makeOps(), this.resvProtected, start, end);
     for (const bo of touched.mapped) bo.claimMode(this.#immediate, this.name);
     return touched;
   }
@@ -652,16 +641,21 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     }
   }
 
-  // What a request touches: the reservations to lock (with RESV_PROTECTED the VM's first, since it guards
-  // the lists the request edits, as drm_gpuvm_prepare_vm would; then each op's BO, as sm_map_exec_lock
-  // would), the BOs it maps, and the BOs whose pair lists change. Without RESV_PROTECTED the VM's reservation
-  // is not needed, and leaving it alone is what lets disjoint requests interleave.
-  #touched(ops: GpuVaOps, withVmResv: boolean): Touched {
+  // What a request on [start, end) touches: the reservations to lock (with RESV_PROTECTED the VM's first,
+  // since it guards the lists the request edits, as drm_gpuvm_prepare_vm would; then each op's BO, as
+  // sm_map_exec_lock would), the BOs it maps, the BOs whose pair lists change, and the range its ops reach.
+  // Without RESV_PROTECTED the VM's reservation is not needed, and leaving it alone is what lets disjoint
+  // requests interleave.
+  #touched(ops: GpuVaOps, withVmResv: boolean, start: bigint, end: bigint): Touched {
     const resvs = withVmResv ? [this.resv] : [];
     const mapped: Bo[] = [];
     const relinked: Bo[] = [];
-    // Iterating the list itself: ops.ops would copy and freeze it for every request.
-    for (const op of ops) {
+    let lo = start;
+    let hi = end;
+    // The list itself, by index: ops.ops would copy and freeze it, and an iterator is an object per request.
+    const list = ops[opsListKey];
+    for (let i = 0; i < list.length; i++) {
+      const op = list[i]!;
       if (op.type === 'map') {
         if (op.obj === null) continue;
         const bo = boOf(op.obj);
@@ -670,13 +664,16 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
         addOnce(resvs, bo.resv);
       } else if (op.type !== 'prefetch') {
         const va = op.type === 'remap' ? op.unmap.va : op.va;
+        if (va.addr < lo) lo = va.addr;
+        const vaEnd = va.addr + va.range;
+        if (vaEnd > hi) hi = vaEnd;
         if (va.obj === null) continue;
         const bo = boOf(va.obj);
         addOnce(relinked, bo);
         addOnce(resvs, bo.resv);
       }
     }
-    return { ops, resvs, mapped, relinked };
+    return { ops, resvs, mapped, relinked, lo, hi };
   }
 
   // Synchronous: nothing else runs until the tree, pairs and lists agree again. In immediate mode the gpuva
@@ -709,7 +706,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
   }
 
   async #lockOpObjects(exec: DrmExec, ops: GpuVaOps): Promise<void> {
-    for (const resv of this.#touched(ops, false).resvs) await exec.lock(resv);
+    for (const resv of this.#touched(ops, false, this.gpuvm.start, this.gpuvm.start).resvs) await exec.lock(resv);
   }
 
   // ---- deferred cleanup ----------------------------------------------------------------------------
