@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // What the lock machinery costs on an uncontended request (issue 5: under 25% of the request's cost without
-// locks). One task maps and unmaps a BO (an extobj, 4 pages) over and over, through the track-only backend:
+// locks). One task maps and unmaps a BO (an extobj, 4 pages) over and over, through the track-only backend
+// (or, with --backend window, the VA window backend on the software device, whose commit makes real mmap
+// calls, as a backend with a device to talk to does):
 //   locked:    vm.map + vm.unmap as users call them: the request's task, its VA range hold, the BO's
 //              reservation, the gpuva locks (immediate mode), the extobj list lock, every assertion.
 //   no locks:  the same Vm requests, the same code, with the lock machinery taken out: every acquisition,
@@ -22,11 +24,13 @@
 // speed by several per cent for its whole life, so the measurement is repeated over several sets of fresh
 // processes; the table gives medians over every round of every set.
 // Time is the process's CPU time (user + system) over the round, not wall time.
-// Run: npm run build:ts && node bench/locks-overhead.mjs [pairs per round] [rounds per set] [sets]
+// Run: npm run build:ts && node bench/locks-overhead.mjs [pairs per round] [rounds per set] [sets] [--backend window]
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { GpuVm } from '../dist/gpuvm/gpuvm.js';
 import { TrackOnlyBackend } from '../dist/backends/track-only.js';
+import { VaWindowBackend } from '../dist/backends/va-window-backend.js';
+import { SoftwareDevice } from '../dist/drm/software-device.js';
 import { OwnedLock } from '../dist/locks/owned-lock.js';
 import { RangeLock } from '../dist/locks/range-lock.js';
 import { ResvLock } from '../dist/locks/resv.js';
@@ -35,10 +39,20 @@ import { runTask } from '../dist/locks/task.js';
 import { Bo, Vm, VM_BO_POLICIES } from '../dist/vm/index.js';
 
 const req = { addr: 0x10000, range: 0x4000, offset: 0x1000 };
+const VA_RANGE = 1 << 24;
 
-function vmLoop(policy) {
-  const vm = new Vm({ policy, start: 0, range: 1 << 30 });
+// The backend a variant commits through, and the BO it maps (which the VA window must give memory).
+function backendAndBo(kind) {
   const bo = new Bo(0x100000, { name: 'bo' });
+  if (kind === 'track-only') return { backend: new TrackOnlyBackend(), bo };
+  const backend = new VaWindowBackend({ device: new SoftwareDevice(), size: VA_RANGE });
+  backend.allocate(bo.gem);
+  return { backend, bo };
+}
+
+function vmLoop(policy, kind) {
+  const { backend, bo } = backendAndBo(kind);
+  const vm = new Vm({ policy, start: 0, range: VA_RANGE, backend });
   const map = { ...req, bo };
   return async (n) => {
     for (let i = 0; i < n; i++) {
@@ -60,11 +74,10 @@ function stubLockMachinery() {
   OwnedLock.prototype.isHeld = () => true;
 }
 
-function modelLoop(policy) {
+function modelLoop(policy, kind) {
   const immediateMode = policy !== 'resv';
-  const gpuvm = new GpuVm({ start: 0, range: 1 << 30, immediateMode });
-  const backend = new TrackOnlyBackend();
-  const bo = new Bo(0x100000, { name: 'bo' });
+  const gpuvm = new GpuVm({ start: 0, range: VA_RANGE, immediateMode });
+  const { backend, bo } = backendAndBo(kind);
   const map = { ...req, obj: bo.gem };
   // Shaped like vm.map / vm.unmap: a call whose promise the caller awaits.
   const request = async (ops) => {
@@ -84,21 +97,21 @@ function modelLoop(policy) {
 
 const VARIANTS = {
   model: modelLoop,
-  'no locks': (policy) => {
+  'no locks': (policy, kind) => {
     stubLockMachinery();
-    return vmLoop(policy);
+    return vmLoop(policy, kind);
   },
   locked: vmLoop,
-  'in task': (policy) => {
-    const run = vmLoop(policy);
+  'in task': (policy, kind) => {
+    const run = vmLoop(policy, kind);
     return (n) => runTask('caller', () => run(n));
   },
 };
 
 // A variant's process: builds its loop, warms it up, then runs one round per message and answers with the
 // CPU microseconds per map+unmap pair of that round.
-async function serve(variant, policy) {
-  const run = VARIANTS[variant](policy);
+async function serve(variant, policy, kind) {
+  const run = VARIANTS[variant](policy, kind);
   process.on('message', async (pairs) => {
     const before = process.cpuUsage();
     await run(pairs);
@@ -118,9 +131,9 @@ const quartiles = (values) => {
   return [sorted[Math.floor((sorted.length - 1) / 4)], sorted[Math.ceil((3 * (sorted.length - 1)) / 4)]];
 };
 
-async function measureSet(policy, pairs, rounds) {
+async function measureSet(policy, kind, pairs, rounds) {
   const names = Object.keys(VARIANTS);
-  const children = names.map((variant) => fork(fileURLToPath(import.meta.url), ['--serve', variant, policy]));
+  const children = names.map((variant) => fork(fileURLToPath(import.meta.url), ['--serve', variant, policy, kind]));
   const next = (child) => new Promise((resolve) => child.once('message', resolve));
   await Promise.all(children.map(next));
   const samples = names.map(() => []);
@@ -137,20 +150,24 @@ async function measureSet(policy, pairs, rounds) {
 }
 
 if (process.argv[2] === '--serve') {
-  await serve(process.argv[3], process.argv[4]);
+  await serve(process.argv[3], process.argv[4], process.argv[5]);
 } else {
-  const pairs = Number(process.argv[2] ?? 20000);
-  const rounds = Number(process.argv[3] ?? 9);
-  const sets = Number(process.argv[4] ?? 5);
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--backend');
+  const kind = at < 0 ? 'track-only' : args.splice(at, 2)[1];
+  if (kind !== 'track-only' && kind !== 'window') throw new Error(`--backend takes track-only or window, not ${kind}`);
+  const pairs = Number(args[0] ?? (kind === 'window' ? 5000 : 20000));
+  const rounds = Number(args[1] ?? 9);
+  const sets = Number(args[2] ?? 5);
   const measurePolicy = async (policy) => {
     const all = {};
     for (let set = 0; set < sets; set++) {
-      for (const [name, values] of Object.entries(await measureSet(policy, pairs, rounds))) (all[name] ??= []).push(...values);
+      for (const [name, values] of Object.entries(await measureSet(policy, kind, pairs, rounds))) (all[name] ??= []).push(...values);
     }
     return all;
   };
   const pct = (x) => `${(x * 100).toFixed(1)}%`;
-  console.log(`CPU µs per map+unmap pair: median over ${sets} sets of fresh processes x ${rounds} interleaved rounds of ${pairs} pairs; ` +
+  console.log(`Backend ${kind}. CPU µs per map+unmap pair: median over ${sets} sets of fresh processes x ${rounds} interleaved rounds of ${pairs} pairs; ` +
     'overheads are medians of per-round ratios [interquartile range]');
   console.log('| policy | model | no locks | locked | **lock overhead** (locked / no locks) | locked / model | locked, caller in runTask | its overhead (/ no locks) |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
