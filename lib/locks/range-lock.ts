@@ -99,7 +99,10 @@ export class RangeLock {
     this.classNode = lockClassNode(lockClass);
   }
 
-  /** The ranges held now. */
+  /**
+   * The ranges held now (the live list). A hold taken by tryHold is reused for a later range once released,
+   * so read a hold's range while it is held.
+   */
   get held(): readonly RangeHold[] {
     return this.#held;
   }
