@@ -2,7 +2,7 @@
 // Replay cost of the GPUVM model per request, and heap per live mapping (issue 4's targets: under 1.5 us per
 // request at 100k live mappings, under 4 us at 1M, growth no faster than log n, under 200 bytes per mapping).
 //
-// For each size N the steady stream of lib/gpuvm/trace-generator.ts (seed, N) is replayed through GpuVm the
+// For each size N the steady stream of lib/trace/trace-generator.ts (seed, N) is replayed through GpuVm the
 // way `drm-gpuvm trace` replays a trace: smMapOps / smUnmapOps, then apply, with the BO-backed mappings
 // linked to their VmBo. The fill (N whole-slot maps) is not timed; the heap is measured around it, after a
 // full GC on each side (needs --expose-gc), on the JS heap and apart for the typed arrays' storage (the
@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GemObject } from '../dist/gpuvm/gem.js';
 import { GpuVm } from '../dist/gpuvm/gpuvm.js';
-import { generateTrace } from '../dist/gpuvm/trace-generator.js';
+import { generateTrace } from '../dist/trace/trace-generator.js';
 
 const ROUNDS = 5;
 /** Requests replayed untimed after the fill, so the timed chunks see warm code and a settled tree. */

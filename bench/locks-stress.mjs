@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
-// The issue-5 stress workload (lib/vm/stress.ts) under each VmBo lifetime policy at 1, 8 and 64 tasks:
+// The issue-5 stress workload (lib/cli/stress-workload.ts) under each VmBo lifetime policy at 1, 8 and 64 tasks:
 // throughput, CPU per step, and what the locks cost in waiting and back-offs. Each run is a fresh process.
 // Each process warms up with a short run first. Invariant checks are off here (they are on in the tests and in `drm-gpuvm stress`): this measures the
 // workload, not the checker. The random awaits between steps are part of the workload.
 // Run: npm run build:ts && node bench/locks-stress.mjs [opsPerTask] [seed]
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { runStress, VM_BO_POLICIES } from '../dist/vm/index.js';
+import { runStress } from '../dist/cli/stress-workload.js';
+import { VM_BO_POLICIES } from '../dist/vm/index.js';
 
 const [, , first, ...rest] = process.argv;
 if (first === '--child') {

@@ -2,7 +2,7 @@
 // `drm-gpuvm info [--json]`: every DRM node with its type, driver, version, capabilities and sibling.
 import { describeDevice, listDevices } from '../drm/discovery.js';
 import type { DrmNodeDescription } from '../drm/discovery.js';
-import { backendFor, describeBackend } from '../backends/kernel-backends.js';
+import { backendFor, describeBackend } from '../backends/kernel-backend-catalogue.js';
 
 const usage = 'usage: drm-gpuvm info [--json]\n';
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // drm-gpuvm map --svg [FILE] [-o OUT] [--width PX] [--title TEXT]: draws the VA space as SVG, after
 // replaying a trace, or straight from a dump (`va` lines, e.g. the output of `drm-gpuvm trace`). Reading
-// the input is lib/render/va-map-input.ts, drawing is lib/render/va-map-svg.ts; this file wires them.
+// the input is lib/va-map/va-map-input.ts, drawing is lib/va-map/va-map-svg.ts; this file wires them.
 import { writeFileSync } from 'node:fs';
-import { parseTrace, TraceReplayer, TraceSyntaxError, type TraceCommand } from '../gpuvm/trace.js';
-import { isVaDump, parseVaDump, vaMapInputFromGpuVm, VaDumpSyntaxError } from '../render/va-map-input.js';
-import { renderVaMapSvg, VaMapInputError, type VaMapInput } from '../render/va-map-svg.js';
+import { parseTrace, TraceReplayer, TraceSyntaxError, type TraceCommand } from '../trace/trace.js';
+import { isVaDump, parseVaDump, vaMapInputFromGpuVm, VaDumpSyntaxError } from '../va-map/va-map-input.js';
+import { renderVaMapSvg, VaMapInputError, type VaMapInput } from '../va-map/va-map-svg.js';
 import { readCliInput } from './read-input.js';
 
 const USAGE = 'usage: drm-gpuvm map --svg [FILE] [-o OUT] [--width PX] [--title TEXT]\n' +

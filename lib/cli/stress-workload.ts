@@ -14,11 +14,11 @@ import { DrmExec } from '../locks/exec.js';
 import { lockStats, resetLockStats, type LockStats } from '../locks/stats.js';
 import { runTask } from '../locks/task.js';
 import { mulberry32 } from '../mulberry32.js';
-import { Bo } from './bo.js';
-import { vmInvariantViolations } from './invariants.js';
-import type { VmBoPolicy } from './policy.js';
-import { Vm } from './vm.js';
-import type { VmBoRef } from './vm-bo-ref.js';
+import { Bo } from '../vm/bo.js';
+import { vmInvariantViolations } from '../vm/invariants.js';
+import type { VmBoPolicy } from '../vm/policy.js';
+import { Vm } from '../vm/vm.js';
+import type { VmBoRef } from '../vm/vm-bo-ref.js';
 
 /** Parameters of {@link runStress}. */
 export interface StressOptions {

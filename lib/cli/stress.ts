@@ -2,7 +2,7 @@
 // drm-gpuvm stress: the issue-5 workload under one VmBo lifetime policy, reported on one line so designs can
 // be compared on the user's own machine. Exit 0 only with no deadlock, no violation and every misuse caught.
 import { parseArgs } from 'node:util';
-import { runStress } from '../vm/stress.js';
+import { runStress } from './stress-workload.js';
 import { VM_BO_POLICIES, type VmBoPolicy } from '../vm/policy.js';
 
 const USAGE = 'usage: drm-gpuvm stress --policy resv|gpuva-lock|deferred --tasks N --ops M --seed S [--bos K] [--resv-protected]\n';

@@ -3,7 +3,7 @@
 // same stream can be replayed by `drm-gpuvm trace`, by another implementation, or by a kernel driver.
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { formatTraceCommand, generateTrace, type TraceGeneratorParams } from '../gpuvm/trace-generator.js';
+import { formatTraceCommand, generateTrace, type TraceGeneratorParams } from '../trace/trace-generator.js';
 
 const USAGE = `usage: drm-gpuvm trace-gen [--seed N] [--profile mixed|steady] [--requests N] [--live N]
   --seed N        stream seed, 0..4294967295 (default 1); the same options always give the same stream

@@ -12,6 +12,10 @@
 //                                  >= size + alignment - 1 in the window fits, which is the common case)
 //   memory                         one node per hole
 // Treap priorities come from a fixed-seed generator: the same calls build the same tree on every run.
+//
+// It sits in lib/gpuvm although the kernel's drm_gpuvm has no allocator: it is pure and synchronous like the
+// model, is built from a GpuVm's VAs (fromGpuVm), and touches no device, lock or backend, so any layer that
+// may use the model may use it (it needs nothing beyond lib/u64, as the rest of lib/gpuvm).
 import { toU64, U64_LIMIT, type U64Like } from '../u64.js';
 import type { GpuVm } from './gpuvm.js';
 

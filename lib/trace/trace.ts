@@ -3,11 +3,11 @@
 // commands against a GpuVm with output byte for byte as the spec prints it. Text in, text out; the CLI
 // (lib/cli/trace.ts) does the reading, writing and timing.
 import { U64_MAX } from '../u64.js';
-import { GpuVmRequestError } from './errors.js';
-import { GemObject } from './gem.js';
-import type { GpuVa } from './gpuva.js';
-import { GpuVm } from './gpuvm.js';
-import type { GpuVaOp, OpMap } from './ops.js';
+import { GpuVmRequestError } from '../gpuvm/errors.js';
+import { GemObject } from '../gpuvm/gem.js';
+import type { GpuVa } from '../gpuvm/gpuva.js';
+import { GpuVm } from '../gpuvm/gpuvm.js';
+import type { GpuVaOp, OpMap } from '../gpuvm/ops.js';
 
 /** One parsed trace line. `line` is 1-based. */
 export type TraceCommand =

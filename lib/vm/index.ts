@@ -7,4 +7,3 @@ export { VmBoList } from './vm-bo-list.js';
 export { VM_BO_POLICIES, type VmBoPolicy } from './policy.js';
 export { VmError, type VmErrorCode } from './errors.js';
 export { vmInvariantViolations } from './invariants.js';
-export { runStress, type StressOptions, type StressResult } from './stress.js';

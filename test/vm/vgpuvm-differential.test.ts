@@ -9,8 +9,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatTraceCommand, generateTrace } from '../../lib/gpuvm/trace-generator.js';
-import { replayTrace } from '../../lib/gpuvm/trace.js';
+import { formatTraceCommand, generateTrace } from '../../lib/trace/trace-generator.js';
+import { replayTrace } from '../../lib/trace/trace.js';
 import { findVgpuvm } from '../../lib/qemu/vgpuvm.js';
 
 const setup = await findVgpuvm();

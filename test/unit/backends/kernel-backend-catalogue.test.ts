@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { backendFor, describeBackend, KERNEL_BACKEND_DRIVERS } from '../../../lib/backends/kernel-backends.js';
+import { backendFor, describeBackend, KERNEL_BACKEND_DRIVERS } from '../../../lib/backends/kernel-backend-catalogue.js';
 
 describe('backendFor', () => {
   it.each(['xe', 'nouveau', 'panthor', 'msm', 'amdgpu'])('has a backend for %s', (driver) => {

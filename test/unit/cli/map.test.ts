@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../../lib/cli/map.js';
-import { replayTrace } from '../../../lib/gpuvm/trace.js';
-import { parseXml } from './xml.js';
+import { replayTrace } from '../../../lib/trace/trace.js';
+import { parseXml } from '../va-map/xml.js';
 
 const CASE = join(import.meta.dirname, '../../../../shared/spec/gpuvm-trace-cases/12-reserved-and-errors.trace');
 const dir = mkdtempSync(join(tmpdir(), 'va-map-cli-'));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runStress, VM_BO_POLICIES } from '../../../lib/vm/index.js';
+import { runStress } from '../../../lib/cli/stress-workload.js';
+import { VM_BO_POLICIES } from '../../../lib/vm/index.js';
 
 describe.each(VM_BO_POLICIES)('stress under the %s policy', (policy) => {
   it.each([false, true])('8 tasks x 150 steps, resvProtected=%s: no deadlock, no violation, every misuse caught', async (resvProtected) => {

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { run as traceGen } from '../../../lib/cli/trace-gen.js';
-import { formatTraceCommand, generateTrace, type TraceGeneratorParams } from '../../../lib/gpuvm/trace-generator.js';
+import { formatTraceCommand, generateTrace, type TraceGeneratorParams } from '../../../lib/trace/trace-generator.js';
 import { IntervalModel } from '../../support/interval-model.js';
 import { replayWithReference } from '../../support/reference-trace.js';
 

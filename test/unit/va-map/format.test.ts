@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { formatAddress, formatSize } from '../../../lib/render/format.js';
+import { formatAddress, formatSize } from '../../../lib/va-map/format.js';
 
 describe('formatAddress', () => {
   it.each([

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { layoutAxis, pixelOf, addressOf, type AxisItem, type AxisLayout } from '../../../lib/render/va-axis.js';
-import { aggregateColumns, itemSpan } from '../../../lib/render/va-columns.js';
+import { layoutAxis, pixelOf, addressOf, type AxisItem, type AxisLayout } from '../../../lib/va-map/va-axis.js';
+import { aggregateColumns, itemSpan } from '../../../lib/va-map/va-columns.js';
 
 const LAYOUT: AxisLayout = { pixels: 1168, breakWidth: 22, minSegmentWidth: 8, maxBreaks: 19 };
 const items = (...spans: Array<[bigint, bigint]>): AxisItem[] => spans.map(([start, size]) => ({ start, end: start + size }));

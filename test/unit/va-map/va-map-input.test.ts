@@ -2,10 +2,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseTrace, replayTrace, TraceReplayer, type TraceCommand } from '../../../lib/gpuvm/trace.js';
+import { parseTrace, replayTrace, TraceReplayer, type TraceCommand } from '../../../lib/trace/trace.js';
 import { GemObject } from '../../../lib/gpuvm/gem.js';
 import { GpuVm } from '../../../lib/gpuvm/gpuvm.js';
-import { isVaDump, parseVaDump, vaMapInputFromGpuVm, VaDumpSyntaxError } from '../../../lib/render/va-map-input.js';
+import { isVaDump, parseVaDump, vaMapInputFromGpuVm, VaDumpSyntaxError } from '../../../lib/va-map/va-map-input.js';
 
 const CASES = join(import.meta.dirname, '../../../../shared/spec/gpuvm-trace-cases');
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { renderVaMapSvg, vaMapElementBound, VaMapInputError, type VaMapInput, type VaMapMapping } from '../../../lib/render/va-map-svg.js';
+import { renderVaMapSvg, vaMapElementBound, VaMapInputError, type VaMapInput, type VaMapMapping } from '../../../lib/va-map/va-map-svg.js';
 import { allElements, parseXml, type XmlElement } from './xml.js';
 
 const U64_MAX = 2n ** 64n - 1n;
