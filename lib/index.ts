@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Public entry point: exports only, one line per module.
 export { toU64, U64_MAX, type U64Like } from './u64.js';
-export { GpuVm, type GpuVmOptions, type MapRequest, type SmMapSteps, type SmUnmapSteps, type AppliedOps } from './gpuvm/gpuvm.js';
+export { GpuVm, type GpuVmOptions, type GpuVmMapRequest, type SmMapSteps, type SmUnmapSteps, type AppliedOps } from './gpuvm/gpuvm.js';
 export { GpuVa, GPUVA_INVALIDATED, GPUVA_SPARSE, GPUVA_USERBITS, type GpuVaInit } from './gpuvm/gpuva.js';
 export { GemObject } from './gpuvm/gem.js';
 export { VmBo, type VmBoState } from './gpuvm/vm-bo.js';

@@ -26,7 +26,7 @@ import { toUnsigned } from '../u64.js';
  * Map `[addr, addr+range)` to GEM `handle` at `offset` (handle null: sparse); `overOccupied` when the kernel
  * will find VAs there to split or replace.
  */
-export interface MapRequest {
+export interface BindMapRequest {
   readonly kind: 'map';
   readonly addr: bigint;
   readonly range: bigint;
@@ -39,7 +39,7 @@ export interface MapRequest {
  * Unmap `[addr, addr+range)`. `wholeHandle` is set when exactly one VA is removed entirely (an UNMAP op):
  * the GEM handle behind it, or null for a sparse VA; undefined when part of a VA goes (a REMAP).
  */
-export interface UnmapRequest {
+export interface BindUnmapRequest {
   readonly kind: 'unmap';
   readonly addr: bigint;
   readonly range: bigint;
@@ -47,7 +47,7 @@ export interface UnmapRequest {
 }
 
 /** What a bind ioctl is asked to do, in order. */
-export type BindRequest = MapRequest | UnmapRequest;
+export type BindRequest = BindMapRequest | BindUnmapRequest;
 
 type Removal = OpUnmap | OpRemap;
 
@@ -87,7 +87,7 @@ export function bindRequestsFromOps(driver: string, ops: Iterable<GpuVaOp>, gem:
   return requests;
 }
 
-function unmapRequest(op: Removal, handle: (obj: GemObject | null) => number | null): UnmapRequest {
+function unmapRequest(op: Removal, handle: (obj: GemObject | null) => number | null): BindUnmapRequest {
   const r = removedRange(op);
   const base = { kind: 'unmap', addr: r.start, range: r.end - r.start } as const;
   return op.type === 'unmap' ? { ...base, wholeHandle: handle(op.va.obj) } : base;

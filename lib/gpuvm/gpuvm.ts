@@ -38,7 +38,7 @@ export interface GpuVmOptions {
 }
 
 /** A map request (struct drm_gpuvm_map_req): `[addr, addr+range)` of `obj` at `offset`; no obj means sparse. */
-export interface MapRequest {
+export interface GpuVmMapRequest {
   /** Start address. */
   addr: U64Like;
   /** Length, > 0. */
@@ -261,7 +261,7 @@ export class GpuVm {
    * drm_gpuvm_sm_map_ops_create: the ops that make room for `req` and map it, computed against the
    * current tree, which is not changed. Throws GpuVmRequestError for an invalid request.
    */
-  smMapOps(req: MapRequest): GpuVaOps {
+  smMapOps(req: GpuVmMapRequest): GpuVaOps {
     const checked = this.checkMapRequest(req);
     const sink = new OpListSink();
     splitMergeMap(this, checked, sink, false);
@@ -327,7 +327,7 @@ export class GpuVm {
    * must apply it and return the token only applying yields (else ERR_GPUVM_OP_NOT_APPLIED). As in the
    * kernel, a callback that throws stops the walk and what was applied stays applied.
    */
-  smMap(req: MapRequest, steps: SmMapSteps): void {
+  smMap(req: GpuVmMapRequest, steps: SmMapSteps): void {
     checkSteps(steps, ['map', 'remap', 'unmap']);
     const checked = this.checkMapRequest(req);
     splitMergeMap(this, checked, stepSink(steps), false);
@@ -631,7 +631,7 @@ export class GpuVm {
     if (reason !== null) throw requestError(reason, what, addr, range, this);
   }
 
-  private checkMapRequest(req: MapRequest): CheckedMapRequest {
+  private checkMapRequest(req: GpuVmMapRequest): CheckedMapRequest {
     if (typeof req !== 'object' || req === null) throw invalidArgType('req', 'a map request object', req);
     const addr = toU64(req.addr, 'addr');
     const range = toU64(req.range, 'range');

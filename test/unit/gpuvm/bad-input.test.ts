@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { GpuVmRequestError } from '../../../lib/gpuvm/errors.js';
 import { GemObject } from '../../../lib/gpuvm/gem.js';
 import { GpuVa } from '../../../lib/gpuvm/gpuva.js';
-import { GpuVm, type MapRequest } from '../../../lib/gpuvm/gpuvm.js';
+import { GpuVm, type GpuVmMapRequest } from '../../../lib/gpuvm/gpuvm.js';
 import { U64_MAX } from '../../../lib/u64.js';
 
 const TOP = U64_MAX; // 2^64-1
@@ -13,7 +13,7 @@ const bo = new GemObject(0x10000, 'bo');
 
 describe('request checks, in the spec order', () => {
   const vm = new GpuVm({ start: 0x1000, range: 0x100000, reserveOffset: 0x1000, reserveRange: 0x1000 });
-  it.each<[string, MapRequest, string]>([
+  it.each<[string, GpuVmMapRequest, string]>([
     ['zero range (before everything else)', { addr: TOP, range: 0, obj: bo, offset: TOP }, 'zero_range'],
     ['addr + range past 2^64-1', { addr: TOP, range: 1 }, 'overflow'],
     ['addr + range exactly 2^64', { addr: TOP - 0xfffn, range: 0x1000 }, 'overflow'],
