@@ -13,7 +13,7 @@ export default defineConfig({
       { extends: true, test: { name: 'qemu', include: ['test/qemu/**/*.test.ts'], fileParallelism: false } },
       // Needs a real DRM device: runs inside `drm-gpuvm vm`, one file at a time (they share the device).
       // Under TCG code runs about ten times slower than on the host, hence the longer per-test limit.
-      { extends: true, test: { name: 'vm', include: ['test/vm/**/*.test.ts'], fileParallelism: false, testTimeout: 60_000 } },
+      { extends: true, test: { name: 'guest', include: ['test/guest/**/*.test.ts'], fileParallelism: false, testTimeout: 60_000 } },
     ],
   },
 });

@@ -62,13 +62,13 @@ for (const kernel of kernels) {
 
 if (withSuite) {
   out();
-  out('## The in-VM suite: `drm-gpuvm vm --kernel K -- node node_modules/vitest/vitest.mjs run --project vm` (1 run)');
+  out('## The in-VM suite: `drm-gpuvm vm --kernel K -- node node_modules/vitest/vitest.mjs run --project guest` (1 run)');
   out();
   out('| kernel | wall | exit | vitest summary |');
   out('|---|---|---|---|');
   for (const kernel of kernels) {
     // Timed whatever the suite's verdict: a failing test is the suite's business, not the timing's.
-    const r = timed(['--kernel', kernel, '--', process.execPath, vitest, 'run', '--project', 'vm'], { allowFailure: true });
+    const r = timed(['--kernel', kernel, '--', process.execPath, vitest, 'run', '--project', 'guest'], { allowFailure: true });
     const summary = /Tests\s+([^\n]+)/.exec(r.stdout)?.[1]?.trim() ?? '?';
     out(`| ${kernel} | ${f(r.seconds)} s | ${r.status} | ${summary} |`);
   }

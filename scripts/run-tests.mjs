@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
-// `npm test`: the host suites (vitest projects unit, native, qemu), then the vm suite inside `drm-gpuvm vm`
+// `npm test`: the host suites (vitest projects unit, native, qemu), then the guest suite (test/guest) inside `drm-gpuvm vm`
 // on each Debian kernel, one vitest run per kernel (node starts slowly under TCG). Results come from
 // vitest's JSON reporter, written to .vm-results/ in the working directory (shared read-write with the
 // guest). The last line is always `N passed, N failed, N skipped`, summed over everything; the exit
@@ -36,7 +36,7 @@ function main() {
   for (const kernel of KERNELS) {
     const name = `vm-${kernel}`;
     const vmArgs = [process.execPath, cli, 'vm', '--kernel', kernel, '--timeout', String(VM_SUITE_TIMEOUT_S), ...extraVmOptions(kernel), '--'];
-    runSuite(`vm (${kernel})`, name, [...vmArgs, process.execPath, vitest, 'run', '--project', 'vm', ...reporterArgs(name)], { zeroTestsFail: true });
+    runSuite(`vm (${kernel})`, name, [...vmArgs, process.execPath, vitest, 'run', '--project', 'guest', ...reporterArgs(name)], { zeroTestsFail: true });
   }
   report();
 }

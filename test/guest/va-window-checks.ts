@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Shared checks of the VA window backend, run on the software device (test/native) and on vgem inside the
-// VM (test/vm): a page model written here, random request sequences, and fault injection that fails the
+// VM (test/guest): a page model written here, random request sequences, and fault injection that fails the
 // k-th window mmap of a request for every k.
 import { expect } from 'vitest';
 import type { Device } from '../../lib/drm/device.js';

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Types of build.mjs, for the TypeScript callers (lib/qemu/vgpuvm.ts, test/vm/vgpuvm-*.test.ts).
+// Types of build.mjs, for the TypeScript callers (lib/qemu/vgpuvm.ts, test/guest/vgpuvm-*.test.ts).
 
 /** A progress sink: one line per call. */
 type Log = (line: string) => void;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Async fd waits (native/fd_wait.cc through FdWait): libuv polling on this thread's loop, timeout,
 // AbortSignal, and no hold on the process unless awaited. A FIFO stands in for a dma-buf: the mechanism
-// is the same poll(2) readiness; the dma-buf fence semantics are tested on vgem in test/vm/.
+// is the same poll(2) readiness; the dma-buf fence semantics are tested on vgem in test/guest/.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';

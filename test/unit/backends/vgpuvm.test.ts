@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The vgpuvm backend without a device: how requests are encoded for VM_BIND, how a model op list becomes
-// those requests, and how VM_QUERY records are read back. (Against the kernel: test/vm/vgpuvm-native.)
+// those requests, and how VM_QUERY records are read back. (Against the kernel: test/guest/vgpuvm-native.)
 import { describe, expect, it } from 'vitest';
 import { BindRefusedError } from '../../../lib/backends/bind-refused-error.js';
 import { readField } from '../../../lib/backends/uapi-struct.js';

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // DrmDevice.setVersion's argument rule: an object of four C ints, refused with a coded error before any
-// ioctl. The ioctl itself runs against vgem in test/vm/vgem-basic.test.ts (setversion).
+// ioctl. The ioctl itself runs against vgem in test/guest/vgem-basic.test.ts (setversion).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toSetVersionRequest } from '../../../lib/drm/set-version.js';
