@@ -218,7 +218,7 @@ export async function buildTool(name, { log = () => {} } = {}) {
   return binary;
 }
 
-// `node test/kmod/build.mjs [KERNEL_VERSION]`: build (or find) the module and the tools; print their paths.
+// `node kmod/vgpuvm/build.mjs [KERNEL_VERSION]`: build (or find) the module and the tools; print their paths.
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const log = (line) => process.stderr.write(`${line}\n`);
   buildVgpuvm({ kernelVersion: process.argv[2], log }).then(

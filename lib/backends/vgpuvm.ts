@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// vgpuvm (test/kmod/vgpuvm_drm.h): the project's test-only DRM driver whose VM_BIND runs the kernel's own
+// vgpuvm (kmod/vgpuvm/vgpuvm_drm.h): the project's test-only DRM driver whose VM_BIND runs the kernel's own
 // drm_gpuvm and records the ops it generated. Calls to create BOs and VMs, bind map/unmap requests, and read
 // back the kernel's VA tree and op list, so our model can be compared with the kernel's, request by request.
 // Only inside `drm-gpuvm vm --kernel sid --with-vgpuvm`; like every driver-private ioctl, each call checks
@@ -71,7 +71,7 @@ export const DRM_IOCTL_VGPUVM_VM_QUERY = driverIoctl('DRM_IOCTL_VGPUVM_VM_QUERY'
 /** DRM_IOCTL_VGPUVM_STATS. */
 export const DRM_IOCTL_VGPUVM_STATS = driverIoctl('DRM_IOCTL_VGPUVM_STATS', 0x06, IOC_READ, VGPUVM_STATS);
 
-/** Everything this backend takes from test/kmod/vgpuvm_drm.h, for the ABI test (the header path is relative to test/kmod). */
+/** Everything this backend takes from kmod/vgpuvm/vgpuvm_drm.h, for the ABI test (the header path is relative to kmod/vgpuvm). */
 export const VGPUVM_UAPI: DriverUapi = {
   driver: DRIVER,
   header: 'vgpuvm_drm.h',

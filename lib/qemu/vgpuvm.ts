@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The vgpuvm test module for the VM runner: builds it (and the programs that drive it) for the exact kernel the
-// runner boots, with test/kmod/build.mjs, and names the modules to load in the guest, in order.
+// runner boots, with kmod/vgpuvm/build.mjs, and names the modules to load in the guest, in order.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -8,7 +8,7 @@ import { prepareKernel } from './boot-files.js';
 import { VmRunnerError } from './errors.js';
 import type { KernelChoice } from './vm-args.js';
 
-/** What test/kmod/build.mjs exports (it is plain JavaScript, so its shape is declared here). */
+/** What kmod/vgpuvm/build.mjs exports (it is plain JavaScript, so its shape is declared here). */
 interface KmodBuild {
   buildVgpuvm(options: { kernelVersion?: string; log?: (line: string) => void }): Promise<{
     module: string;
@@ -26,21 +26,21 @@ export type VgpuvmTool = 'smoke' | 'replay';
 export interface VgpuvmBuild {
   /** Host path of vgpuvm.ko. */
   module: string;
-  /** Host path of the static bring-up test binary (test/kmod/smoke.c). */
+  /** Host path of the static bring-up test binary (kmod/vgpuvm/smoke.c). */
   smoke: string;
-  /** Host path of the static trace replayer (test/kmod/replay.c). */
+  /** Host path of the static trace replayer (kmod/vgpuvm/replay.c). */
   replay: string;
   /** In-tree modules to load first, then the .ko path: the runner's `extraModules`. */
   modules: string[];
 }
 
-// The module sources live in the repository, beside the tests, not in the published package:
+// The module sources ship in the package (kmod/vgpuvm/, GPL-2.0) and are built on first use;
 // lib/qemu/ and dist/qemu/ are both two levels below the package root.
-const BUILD_SCRIPT = fileURLToPath(new URL('../../test/kmod/build.mjs', import.meta.url));
+const BUILD_SCRIPT = fileURLToPath(new URL('../../kmod/vgpuvm/build.mjs', import.meta.url));
 
 async function loadBuildScript(): Promise<KmodBuild> {
   if (!existsSync(BUILD_SCRIPT)) {
-    throw new VmRunnerError('ERR_VM_MODULE', `vgpuvm needs the repository's test/kmod/ (not in the published package): ${BUILD_SCRIPT} is missing`);
+    throw new VmRunnerError('ERR_VM_MODULE', `vgpuvm needs its sources in kmod/vgpuvm/ beside lib/ and dist/: ${BUILD_SCRIPT} is missing`);
   }
   return (await import(pathToFileURL(BUILD_SCRIPT).href)) as KmodBuild;
 }
@@ -81,7 +81,7 @@ export async function findVgpuvm(): Promise<VgpuvmSetup> {
   }
   const replay = kmod.toolPath('replay');
   if (!existsSync(replay)) {
-    return { ready: false, reason: `the vgpuvm programs are not built (${replay}): run node test/kmod/build.mjs, or drm-gpuvm vm --with-vgpuvm` };
+    return { ready: false, reason: `the vgpuvm programs are not built (${replay}): run node kmod/vgpuvm/build.mjs, or drm-gpuvm vm --with-vgpuvm` };
   }
   let nodes: string[] = [];
   try {

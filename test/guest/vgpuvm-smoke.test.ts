@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The vgpuvm module's own checks (test/kmod/smoke.c): split/merge tables in both modes, rejected requests
+// The vgpuvm module's own checks (kmod/vgpuvm/smoke.c): split/merge tables in both modes, rejected requests
 // that must change nothing, a seeded fuzz of the ioctls, concurrent binders in several processes on shared
 // BOs, and every VM, vm_bo, mapping and BO freed at the end; then the kernel log must hold no WARN, BUG
 // or oops.
