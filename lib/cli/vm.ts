@@ -17,7 +17,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(VM_USAGE + VGPUVM_USAGE);
       return 0;
     }
-    if (withVgpuvm && invocation.action === 'status') throw new VmRunnerError('ERR_VM_USAGE', '--with-vgpuvm does not apply to --status');
+    if (withVgpuvm && invocation.action === 'status') throw new VmRunnerError('ERR_QEMU_USAGE', '--with-vgpuvm does not apply to --status');
     if (invocation.action === 'status') {
       const status = cacheStatus(cacheRoot());
       process.stdout.write(invocation.json ? JSON.stringify(status, null, 2) + '\n' : formatCacheStatus(status));

@@ -74,10 +74,10 @@ export class PrivateApt {
 
   #run(args: string[], what: string, cwd: string = this.#dir): void {
     const result = spawnSync('apt-get', ['-q', ...this.#options, ...args], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
-    if (result.error !== undefined) throw new VmRunnerError('ERR_VM_KERNEL', `${what}: ${result.error.message}`, { cause: result.error });
+    if (result.error !== undefined) throw new VmRunnerError('ERR_QEMU_KERNEL', `${what}: ${result.error.message}`, { cause: result.error });
     if (result.status !== 0) {
       const tail = `${result.stdout}${result.stderr}`.trim().split('\n').slice(-6).join('\n');
-      throw new VmRunnerError('ERR_VM_KERNEL', `${what} failed (exit ${result.status}):\n${tail}`);
+      throw new VmRunnerError('ERR_QEMU_KERNEL', `${what} failed (exit ${result.status}):\n${tail}`);
     }
   }
 }

@@ -26,7 +26,7 @@ export async function debianKernel(suite: DebianSuite, cacheRoot: string, log: (
     const started = Date.now();
     await buildDirAtomically(dir, async (temp) => fetchInto(suite, temp, log));
     record = readKernelRecord(dir);
-    if (record === undefined) throw new VmRunnerError('ERR_VM_KERNEL', `the ${suite} kernel was fetched but ${dir}/kernel.json is unreadable`);
+    if (record === undefined) throw new VmRunnerError('ERR_QEMU_KERNEL', `the ${suite} kernel was fetched but ${dir}/kernel.json is unreadable`);
     log(`drm-gpuvm vm: cached Linux ${record.release} (Debian ${record.packageVersion}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   return {
@@ -44,11 +44,11 @@ function fetchInto(suite: DebianSuite, temp: string, log: (line: string) => void
   apt.update();
 
   const [meta] = apt.download(['linux-image-amd64'], debs);
-  if (meta === undefined) throw new VmRunnerError('ERR_VM_KERNEL', `apt-get download linux-image-amd64 (${suite}) gave no package`);
+  if (meta === undefined) throw new VmRunnerError('ERR_QEMU_KERNEL', `apt-get download linux-image-amd64 (${suite}) gave no package`);
   const imageName = dependencyMatching(meta, /^linux-image-\d/);
   const packages = [imageName];
   const [image] = apt.download([imageName], debs);
-  if (image === undefined) throw new VmRunnerError('ERR_VM_KERNEL', `apt-get download ${imageName} gave no package`);
+  if (image === undefined) throw new VmRunnerError('ERR_QEMU_KERNEL', `apt-get download ${imageName} gave no package`);
   const parts = dependenciesMatching(image, /^linux-(binary|modules)-\d/);
   packages.push(...parts);
   log(`drm-gpuvm vm:   downloading ${packages.join(', ')}`);
@@ -85,6 +85,6 @@ function dependenciesMatching(deb: string, pattern: RegExp): string[] {
 
 function dependencyMatching(deb: string, pattern: RegExp): string {
   const [name] = dependenciesMatching(deb, pattern);
-  if (name === undefined) throw new VmRunnerError('ERR_VM_KERNEL', `${deb}: no dependency matching ${pattern} in its Depends field`);
+  if (name === undefined) throw new VmRunnerError('ERR_QEMU_KERNEL', `${deb}: no dependency matching ${pattern} in its Depends field`);
   return name;
 }

@@ -3,15 +3,15 @@
 
 /** Why a VM run could not start or did not finish normally. */
 export type VmRunnerErrorCode =
-  | 'ERR_VM_USAGE'            // bad command-line arguments or options
-  | 'ERR_VM_MISSING_PACKAGE'  // a host tool is missing and could not be installed
-  | 'ERR_VM_KERNEL'           // the kernel could not be fetched or its layout is not understood
-  | 'ERR_VM_MODULE'           // a kernel module is missing or failed to load in the guest
-  | 'ERR_VM_BOOT'             // the guest stopped before it could run the command
-  | 'ERR_VM_PANIC'            // the guest kernel panicked
-  | 'ERR_VM_COMMAND_NOT_FOUND'
-  | 'ERR_VM_TIMEOUT'
-  | 'ERR_VM_ABORTED';
+  | 'ERR_QEMU_USAGE'            // bad command-line arguments or options
+  | 'ERR_QEMU_MISSING_PACKAGE'  // a host tool is missing and could not be installed
+  | 'ERR_QEMU_KERNEL'           // the kernel could not be fetched or its layout is not understood
+  | 'ERR_QEMU_MODULE'           // a kernel module is missing or failed to load in the guest
+  | 'ERR_QEMU_BOOT'             // the guest stopped before it could run the command
+  | 'ERR_QEMU_PANIC'            // the guest kernel panicked
+  | 'ERR_QEMU_COMMAND_NOT_FOUND'
+  | 'ERR_QEMU_TIMEOUT'
+  | 'ERR_QEMU_ABORTED';
 
 /** An error of the VM runner; `exitCode` is what the `vm` command exits with for it. */
 export class VmRunnerError extends Error {
@@ -32,10 +32,10 @@ export class VmRunnerError extends Error {
 // 124 and 127 follow timeout(1) and the shell; 125 is "the runner itself failed", as with timeout(1).
 function defaultExitCode(code: VmRunnerErrorCode): number {
   switch (code) {
-    case 'ERR_VM_USAGE': return 2;
-    case 'ERR_VM_TIMEOUT': return 124;
-    case 'ERR_VM_COMMAND_NOT_FOUND': return 127;
-    case 'ERR_VM_ABORTED': return 130;
+    case 'ERR_QEMU_USAGE': return 2;
+    case 'ERR_QEMU_TIMEOUT': return 124;
+    case 'ERR_QEMU_COMMAND_NOT_FOUND': return 127;
+    case 'ERR_QEMU_ABORTED': return 130;
     default: return 125;
   }
 }

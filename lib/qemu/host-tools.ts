@@ -74,7 +74,7 @@ export function requireTools(tools: readonly HostTool[], log: (line: string) => 
     if (missing.length > 0) {
       const names = [...new Set(missing.map((t) => t.debianPackage))];
       throw new VmRunnerError(
-        'ERR_VM_MISSING_PACKAGE',
+        'ERR_QEMU_MISSING_PACKAGE',
         `missing ${missing.map((t) => t.name).join(', ')}: install the Debian package${names.length > 1 ? 's' : ''} ` +
           `${names.join(' ')} (apt-get install ${names.join(' ')})`,
       );

@@ -17,19 +17,19 @@ export interface KernelFiles {
  * inside. Exactly one modules tree must be there.
  */
 export function locateKernel(root: string): KernelFiles {
-  if (!isDir(root)) throw new VmRunnerError('ERR_VM_KERNEL', `kernel path ${root} is not a directory`);
+  if (!isDir(root)) throw new VmRunnerError('ERR_QEMU_KERNEL', `kernel path ${root} is not a directory`);
   const trees = isModulesTree(root)
     ? [root]
     : ['lib/modules', 'usr/lib/modules'].flatMap((sub) => listDirs(join(root, sub))).filter(isModulesTree);
   if (trees.length === 0) {
-    throw new VmRunnerError('ERR_VM_KERNEL', `no modules tree in ${root}: expected lib/modules/RELEASE (with kernel/ inside) or usr/lib/modules/RELEASE`);
+    throw new VmRunnerError('ERR_QEMU_KERNEL', `no modules tree in ${root}: expected lib/modules/RELEASE (with kernel/ inside) or usr/lib/modules/RELEASE`);
   }
-  if (trees.length > 1) throw new VmRunnerError('ERR_VM_KERNEL', `several modules trees in ${root}: ${trees.join(', ')}; point --kernel at one`);
+  if (trees.length > 1) throw new VmRunnerError('ERR_QEMU_KERNEL', `several modules trees in ${root}: ${trees.join(', ')}; point --kernel at one`);
   const modulesDir = trees[0]!;
   const release = basename(modulesDir);
   const images = [join(modulesDir, 'vmlinuz'), join(root, 'boot', `vmlinuz-${release}`), join(root, 'vmlinuz'), join(root, 'boot', 'vmlinuz')];
   const vmlinuz = images.find((p) => existsSync(p) && !isDir(p));
-  if (vmlinuz === undefined) throw new VmRunnerError('ERR_VM_KERNEL', `no kernel image for ${release}: looked for ${images.join(', ')}`);
+  if (vmlinuz === undefined) throw new VmRunnerError('ERR_QEMU_KERNEL', `no kernel image for ${release}: looked for ${images.join(', ')}`);
   return { vmlinuz, modulesDir, release };
 }
 

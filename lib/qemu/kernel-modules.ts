@@ -95,7 +95,7 @@ export function resolveModules(
 
   const visit = (name: string, path: string, chain: string[]): void => {
     if (placed.has(name)) return;
-    if (visiting.has(name)) throw new VmRunnerError('ERR_VM_MODULE', `module dependency cycle: ${[...chain, name].join(' -> ')}`);
+    if (visiting.has(name)) throw new VmRunnerError('ERR_QEMU_MODULE', `module dependency cycle: ${[...chain, name].join(' -> ')}`);
     visiting.add(name);
     let data: Buffer;
     let info: ModInfo;
@@ -103,7 +103,7 @@ export function resolveModules(
       data = read(path);
       info = readModInfo(data, path);
     } catch (err) {
-      throw new VmRunnerError('ERR_VM_MODULE', `cannot read module ${path}: ${(err as Error).message}`, { cause: err });
+      throw new VmRunnerError('ERR_QEMU_MODULE', `cannot read module ${path}: ${(err as Error).message}`, { cause: err });
     }
     for (const dep of info.depends) {
       const depName = normalizeModuleName(dep);
@@ -125,7 +125,7 @@ export function resolveModules(
     const path = index.get(name);
     if (path !== undefined) visit(name, path, []);
     else if (!request.mayBeBuiltIn && !placed.has(name)) {
-      throw new VmRunnerError('ERR_VM_MODULE', `module '${request.module}' is not in this kernel's modules tree`);
+      throw new VmRunnerError('ERR_QEMU_MODULE', `module '${request.module}' is not in this kernel's modules tree`);
     }
   }
   return order;

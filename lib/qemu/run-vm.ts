@@ -23,7 +23,7 @@ export interface VmRunOptions {
   command: readonly string[];
   kernel?: KernelChoice;
   memMiB?: number;
-  /** Seconds before the VM is killed and the run fails with ERR_VM_TIMEOUT; 0 for no limit. */
+  /** Seconds before the VM is killed and the run fails with ERR_QEMU_TIMEOUT; 0 for no limit. */
   timeoutS?: number;
   /** Keep the run directory (console.log, stdout, stderr, status, spec.sh) instead of deleting it. */
   keep?: boolean;
@@ -41,7 +41,7 @@ export interface VmRunOptions {
   stderr?: NodeJS.WritableStream;
   /** Progress lines (first use, downloads); default: the stderr stream. */
   log?: (line: string) => void;
-  /** Aborting kills the VM; the run then fails with ERR_VM_ABORTED. */
+  /** Aborting kills the VM; the run then fails with ERR_QEMU_ABORTED. */
   signal?: AbortSignal;
   /** Cache root (default: the XDG cache directory). */
   cacheRoot?: string;
@@ -76,8 +76,8 @@ export async function runInVm(options: VmRunOptions): Promise<VmRunResult> {
   const env = options.env ?? process.env;
   const timeoutS = options.timeoutS ?? DEFAULT_TIMEOUT_S;
   const root = options.cacheRoot ?? defaultCacheRoot();
-  if (options.command.length === 0) throw new VmRunnerError('ERR_VM_USAGE', 'no command to run');
-  if (cwd === '/') throw new VmRunnerError('ERR_VM_USAGE', 'the working directory is /, which is shared read-only; run from a project directory');
+  if (options.command.length === 0) throw new VmRunnerError('ERR_QEMU_USAGE', 'no command to run');
+  if (cwd === '/') throw new VmRunnerError('ERR_QEMU_USAGE', 'the working directory is /, which is shared read-only; run from a project directory');
   options.signal?.throwIfAborted();
 
   const uid = process.getuid?.() ?? 0;
@@ -216,27 +216,27 @@ class FileTail {
 /** Turns how QEMU ended, and what the guest left in the run directory, into an exit status or an error. */
 function interpret(outcome: BootOutcome, runDir: string, command: readonly string[], kernelLabel: string, timeoutS: number): number | VmRunnerError {
   const consoleTail = outcome.console.replace(/\r/g, '').trimEnd().split('\n').slice(-CONSOLE_TAIL_LINES).join('\n');
-  if (outcome.spawnError !== undefined) return new VmRunnerError('ERR_VM_BOOT', `cannot start QEMU: ${outcome.spawnError.message}`, { cause: outcome.spawnError });
-  if (outcome.aborted) return new VmRunnerError('ERR_VM_ABORTED', 'the run was aborted; the VM was killed');
-  if (outcome.timedOut) return new VmRunnerError('ERR_VM_TIMEOUT', `timed out after ${timeoutS} s; the VM was killed`, { consoleTail });
+  if (outcome.spawnError !== undefined) return new VmRunnerError('ERR_QEMU_BOOT', `cannot start QEMU: ${outcome.spawnError.message}`, { cause: outcome.spawnError });
+  if (outcome.aborted) return new VmRunnerError('ERR_QEMU_ABORTED', 'the run was aborted; the VM was killed');
+  if (outcome.timedOut) return new VmRunnerError('ERR_QEMU_TIMEOUT', `timed out after ${timeoutS} s; the VM was killed`, { consoleTail });
   const status = readText(join(runDir, 'status')).trim();
   const launch = readText(join(runDir, 'launch')).trim();
-  if (launch === 'notfound') return new VmRunnerError('ERR_VM_COMMAND_NOT_FOUND', `${command[0]}: command not found in the VM (looked up on the command's PATH)`);
-  if (launch === 'nocwd') return new VmRunnerError('ERR_VM_BOOT', 'the working directory does not exist in the VM');
+  if (launch === 'notfound') return new VmRunnerError('ERR_QEMU_COMMAND_NOT_FOUND', `${command[0]}: command not found in the VM (looked up on the command's PATH)`);
+  if (launch === 'nocwd') return new VmRunnerError('ERR_QEMU_BOOT', 'the working directory does not exist in the VM');
   const exit = /^exit (\d+)$/.exec(status);
   if (exit !== null) return Number(exit[1]);
   const fail = /^fail (\w+) ([\s\S]*)$/.exec(status);
-  if (fail !== null) return new VmRunnerError(fail[1] === 'module' ? 'ERR_VM_MODULE' : 'ERR_VM_BOOT', `${kernelLabel}: ${fail[2]}`, { consoleTail });
+  if (fail !== null) return new VmRunnerError(fail[1] === 'module' ? 'ERR_QEMU_MODULE' : 'ERR_QEMU_BOOT', `${kernelLabel}: ${fail[2]}`, { consoleTail });
   const panic = /Kernel panic - not syncing:[^\n]*/.exec(outcome.console);
-  if (panic !== null) return new VmRunnerError('ERR_VM_PANIC', `${kernelLabel}: ${panic[0].trim()}`, { consoleTail });
+  if (panic !== null) return new VmRunnerError('ERR_QEMU_PANIC', `${kernelLabel}: ${panic[0].trim()}`, { consoleTail });
   const marker = outcome.console.split('\n').find((l) => l.includes(CONSOLE_FAILURE_MARKER));
   if (marker !== undefined) {
     const text = marker.slice(marker.indexOf(CONSOLE_FAILURE_MARKER) + CONSOLE_FAILURE_MARKER.length).trim();
-    return new VmRunnerError(text.startsWith('module') ? 'ERR_VM_MODULE' : 'ERR_VM_BOOT', `${kernelLabel}: ${text}`, { consoleTail });
+    return new VmRunnerError(text.startsWith('module') ? 'ERR_QEMU_MODULE' : 'ERR_QEMU_BOOT', `${kernelLabel}: ${text}`, { consoleTail });
   }
   const how = outcome.signal !== null ? `was killed by ${outcome.signal}` : `exited with status ${outcome.exitCode}`;
   const qemuSaid = outcome.qemuStderr.trim();
-  return new VmRunnerError('ERR_VM_BOOT', `QEMU ${how} before the command finished${qemuSaid === '' ? '' : `: ${qemuSaid}`}`, { consoleTail });
+  return new VmRunnerError('ERR_QEMU_BOOT', `QEMU ${how} before the command finished${qemuSaid === '' ? '' : `: ${qemuSaid}`}`, { consoleTail });
 }
 
 function readText(path: string): string {

@@ -40,7 +40,7 @@ const BUILD_SCRIPT = fileURLToPath(new URL('../../kmod/vgpuvm/build.mjs', import
 
 async function loadBuildScript(): Promise<KmodBuild> {
   if (!existsSync(BUILD_SCRIPT)) {
-    throw new VmRunnerError('ERR_VM_MODULE', `vgpuvm needs its sources in kmod/vgpuvm/ beside lib/ and dist/: ${BUILD_SCRIPT} is missing`);
+    throw new VmRunnerError('ERR_QEMU_MODULE', `vgpuvm needs its sources in kmod/vgpuvm/ beside lib/ and dist/: ${BUILD_SCRIPT} is missing`);
   }
   return (await import(pathToFileURL(BUILD_SCRIPT).href)) as KmodBuild;
 }
@@ -58,7 +58,7 @@ export async function buildVgpuvmFor(kernelRelease: string, log: (line: string) 
     const replay = await kmod.buildTool('replay', { log });
     return { module: built.module, smoke, replay, modules: [...built.dependencies, built.module] };
   } catch (err) {
-    throw new VmRunnerError('ERR_VM_MODULE', `cannot build vgpuvm for Linux ${kernelRelease}: ${(err as Error).message}`, { cause: err });
+    throw new VmRunnerError('ERR_QEMU_MODULE', `cannot build vgpuvm for Linux ${kernelRelease}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -93,7 +93,7 @@ export async function findVgpuvm(): Promise<VgpuvmSetup> {
   if (node === undefined) return { ready: false, reason: 'no vgpuvm render node: run inside drm-gpuvm vm --kernel sid --with-vgpuvm' };
   const tool = (name: VgpuvmTool): string => {
     const path = kmod.toolPath(name);
-    if (!existsSync(path)) throw new VmRunnerError('ERR_VM_MODULE', `the vgpuvm program '${name}' is not built (${path})`);
+    if (!existsSync(path)) throw new VmRunnerError('ERR_QEMU_MODULE', `the vgpuvm program '${name}' is not built (${path})`);
     return path;
   };
   return { ready: true, node, tool };
@@ -120,7 +120,7 @@ export function takeWithVgpuvm(argv: readonly string[]): { withVgpuvm: boolean; 
  */
 export async function vgpuvmModulesFor(kernel: KernelChoice, cacheRoot: string, log: (line: string) => void): Promise<string[]> {
   if (kernel.kind !== 'debian' || kernel.suite !== 'sid') {
-    throw new VmRunnerError('ERR_VM_USAGE', '--with-vgpuvm needs --kernel sid (vgpuvm is built against Debian sid\'s kernel headers, and needs CONFIG_DRM_GPUVM)');
+    throw new VmRunnerError('ERR_QEMU_USAGE', '--with-vgpuvm needs --kernel sid (vgpuvm is built against Debian sid\'s kernel headers, and needs CONFIG_DRM_GPUVM)');
   }
   const prepared = await prepareKernel(kernel, cacheRoot, log);
   return (await buildVgpuvmFor(prepared.release, log)).modules;

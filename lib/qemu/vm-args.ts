@@ -40,7 +40,7 @@ Exits with COMMAND's exit status; 124 on timeout, 125 when the VM itself failed,
 `;
 
 /**
- * Parses the arguments that follow `drm-gpuvm vm`. Throws a VmRunnerError with code ERR_VM_USAGE on anything it
+ * Parses the arguments that follow `drm-gpuvm vm`. Throws a VmRunnerError with code ERR_QEMU_USAGE on anything it
  * does not understand, naming the offending argument.
  */
 export function parseVmArgs(argv: readonly string[], cwd: string = process.cwd()): VmInvocation {
@@ -129,5 +129,5 @@ function parseInteger(name: string, value: string, min: number, max: number): nu
 }
 
 function usage(message: string): VmRunnerError {
-  return new VmRunnerError('ERR_VM_USAGE', `${message}\n\n${VM_USAGE}`);
+  return new VmRunnerError('ERR_QEMU_USAGE', `${message}\n\n${VM_USAGE}`);
 }

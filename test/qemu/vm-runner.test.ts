@@ -94,8 +94,8 @@ describe('drm-gpuvm vm (bookworm)', () => {
     expect(r.stdout).toBe(`${process.getuid?.()}\ncard0\nrenderD128\n`);
   }, BOOT_MS);
 
-  it('fails with ERR_VM_COMMAND_NOT_FOUND and exit code 127 for a missing command', async () => {
-    await expect(run(['drm-gpuvm-no-such-command'])).rejects.toMatchObject({ code: 'ERR_VM_COMMAND_NOT_FOUND', exitCode: 127 });
+  it('fails with ERR_QEMU_COMMAND_NOT_FOUND and exit code 127 for a missing command', async () => {
+    await expect(run(['drm-gpuvm-no-such-command'])).rejects.toMatchObject({ code: 'ERR_QEMU_COMMAND_NOT_FOUND', exitCode: 127 });
   }, BOOT_MS);
 
   it('tells a command that exits 127 by itself from a missing command', async () => {
@@ -107,24 +107,24 @@ describe('drm-gpuvm vm (bookworm)', () => {
     let runDir = '';
     await expect(run(['sleep', '600'], { timeoutS: 15, keep: true, log: (line) => {
       runDir = /run directory kept: (\S+)/.exec(line)?.[1] ?? runDir;
-    } })).rejects.toMatchObject({ code: 'ERR_VM_TIMEOUT', exitCode: 124 });
+    } })).rejects.toMatchObject({ code: 'ERR_QEMU_TIMEOUT', exitCode: 124 });
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(runDir).not.toBe('');
     expect(qemuProcessesUsing(runDir)).toEqual([]);
     rmSync(runDir, { recursive: true, force: true });
   }, BOOT_MS);
 
-  it('reports a kernel panic in the guest as ERR_VM_PANIC', async () => {
+  it('reports a kernel panic in the guest as ERR_QEMU_PANIC', async () => {
     await expect(run(['sh', '-c', 'echo c > /proc/sysrq-trigger; sleep 30'])).rejects.toMatchObject({
-      code: 'ERR_VM_PANIC', exitCode: 125, message: expect.stringContaining('Kernel panic'),
+      code: 'ERR_QEMU_PANIC', exitCode: 125, message: expect.stringContaining('Kernel panic'),
     });
   }, BOOT_MS);
 
-  it('reports a module that fails to load as ERR_VM_MODULE, naming it', async () => {
+  it('reports a module that fails to load as ERR_QEMU_MODULE, naming it', async () => {
     const bogus = join(work, 'bogus.ko');
     writeFileSync(bogus, fakeModule('bogus', []));
     await expect(run(['true'], { extraModules: [bogus] })).rejects.toMatchObject({
-      code: 'ERR_VM_MODULE', exitCode: 125, message: expect.stringContaining('insmod bogus failed'),
+      code: 'ERR_QEMU_MODULE', exitCode: 125, message: expect.stringContaining('insmod bogus failed'),
     });
   }, BOOT_MS);
 

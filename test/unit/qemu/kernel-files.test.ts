@@ -64,7 +64,7 @@ describe('kernel layout', () => {
     }],
   ])('explains a directory with %s', (text, setup) => {
     setup();
-    expect(() => locateKernel(root)).toThrow(expect.objectContaining({ code: 'ERR_VM_KERNEL', message: expect.stringContaining(text) }));
+    expect(() => locateKernel(root)).toThrow(expect.objectContaining({ code: 'ERR_QEMU_KERNEL', message: expect.stringContaining(text) }));
   });
 });
 

@@ -54,7 +54,7 @@ describe('module load order', () => {
 
   it('refuses a missing module that must be loadable', () => {
     expect(() => resolveModules([{ module: 'nosuch', mayBeBuiltIn: false }], index, new Set(), read)).toThrow(
-      expect.objectContaining({ code: 'ERR_VM_MODULE', message: expect.stringContaining("'nosuch'") }),
+      expect.objectContaining({ code: 'ERR_QEMU_MODULE', message: expect.stringContaining("'nosuch'") }),
     );
   });
 
@@ -68,7 +68,7 @@ describe('module load order', () => {
       throw new Error('ENOENT');
     };
     expect(() => resolveModules([{ module: '/nope/x.ko', mayBeBuiltIn: false }], index, new Set(), failing)).toThrow(
-      expect.objectContaining({ code: 'ERR_VM_MODULE' }),
+      expect.objectContaining({ code: 'ERR_QEMU_MODULE' }),
     );
   });
 

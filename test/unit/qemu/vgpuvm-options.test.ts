@@ -20,6 +20,6 @@ describe('vgpuvmModulesFor', () => {
     { kind: 'debian', suite: 'bookworm' } as const,
     { kind: 'path', path: '/boot' } as const,
   ])('refuses a kernel other than sid: %o', async (kernel) => {
-    await expect(vgpuvmModulesFor(kernel, '/nonexistent-cache', () => {})).rejects.toMatchObject({ code: 'ERR_VM_USAGE' });
+    await expect(vgpuvmModulesFor(kernel, '/nonexistent-cache', () => {})).rejects.toMatchObject({ code: 'ERR_QEMU_USAGE' });
   });
 });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MEM_MIB, DEFAULT_TIMEOUT_S, parseVmArgs } from '../../../lib/qemu/vm-args.js';
 
-const usageError = (text: string) => expect.objectContaining({ code: 'ERR_VM_USAGE', exitCode: 2, message: expect.stringContaining(text) });
+const usageError = (text: string) => expect.objectContaining({ code: 'ERR_QEMU_USAGE', exitCode: 2, message: expect.stringContaining(text) });
 
 describe('drm-gpuvm vm arguments', () => {
   it('defaults to the bookworm kernel, default memory and timeout, no keep', () => {
