@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Replays a GPUVM trace (shared/spec/gpuvm-trace.md) through the vgpuvm module and prints, in the trace
+ * Replays a GPUVM trace (docs/trace-format.md) through the vgpuvm module and prints, in the trace
  * output format, the ops the kernel's drm_gpuvm generated and the mappings it holds, so the output can be
  * compared byte for byte with `drm-gpuvm trace` (the TypeScript model).
  *

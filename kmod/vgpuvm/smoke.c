@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Bring-up test of the vgpuvm module, run inside the sid VM as a static program:
- *   1. the split/merge cases of drm_gpuvm (the worked examples of shared/notes/gpuvm-semantics.md §2.4),
+ *   1. the split/merge cases of drm_gpuvm (the worked examples of split-merge-examples.test.ts),
  *      through VM_BIND, in both VM modes, comparing the ops VM_QUERY returns with the expected ones;
  *   2. the rejected requests (zero range, overflow, outside the space, reserved node, BO bounds, bad fields,
  *      unknown handle, bad pointers), each checked to change nothing;

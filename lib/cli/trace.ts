@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// drm-gpuvm trace [--time] [FILE]: replays a GPUVM trace (../shared/spec/gpuvm-trace.md) from FILE or
+// drm-gpuvm trace [--time] [FILE]: replays a GPUVM trace (docs/trace-format.md) from FILE or
 // standard input. Parsing and replay live in lib/trace/trace.ts; this file reads, times and writes.
 import { parseTrace, TraceReplayer, TraceSyntaxError, type TraceCommand } from '../trace/trace.js';
 import { readCliInput } from './read-input.js';

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // What to tell the user when a syscall fails, keyed by errno, syscall, ioctl and node type. Facts come
-// from the kernel's ioctl permission flags (drm_ioctl_permit) and shared/notes/drm-uapi.md.
+// from the kernel's ioctl permission flags (drm_ioctl_permit, drm_ioctl.c) and the uAPI headers' comments.
 import type { CallSite } from './errors.js';
 
 const EPERM = 1;

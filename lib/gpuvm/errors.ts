@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Typed errors of the GPUVM model. Request errors use the words of the trace spec
-// (../shared/spec/gpuvm-trace.md) so the replayer prints exactly what the API throws.
+// (docs/trace-format.md) so the replayer prints exactly what the API throws.
 
 /** Why a map, unmap or lookup request was refused, in the order the checks run. */
 export type GpuVmRequestReason = 'zero_range' | 'overflow' | 'out_of_range' | 'reserved' | 'bo_bounds';

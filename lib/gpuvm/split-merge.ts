@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The split/merge walk of drm_gpuvm (__drm_gpuvm_sm_map, __drm_gpuvm_sm_unmap and the madvise variant),
-// written from the behaviour described in ../shared/notes/gpuvm-semantics.md §2. Requests are already
+// written from the behaviour of the kernel's drivers/gpu/drm/drm_gpuvm.c (its "Split and Merge" section). Requests are already
 // validated by the caller. The walk visits every VA overlapping the request in address order and hands
 // each op to a sink as soon as it is known; the next VA (when the walk goes on) is fetched before the
 // sink runs, because a step-mode sink applies the op (removing the current VA) before returning.

@@ -78,7 +78,7 @@ mount -t devtmpfs devtmpfs /host/dev
 mkdir -p /host/dev/pts /host/dev/shm
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm
-# /tmp: the host's /tmp stays visible (read-only, e.g. a clone and its ../shared under /tmp) under a
+# /tmp: the host's /tmp stays visible (read-only, e.g. a clone under /tmp) under a
 # writable layer of the guest's own; a kernel without overlayfs gets a plain tmpfs.
 mkdir -p /tmp-lower /tmp-layer
 mount --bind /host/tmp /tmp-lower

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Seeded generator of GPUVM request streams in the trace format (../shared/spec/gpuvm-trace.md), so one
+// Seeded generator of GPUVM request streams in the trace format (docs/trace-format.md), so one
 // stream can be replayed by this package, by the test-only reference models and, later, by a kernel driver.
 // Pure and deterministic: the same (seed, params) always gives the same commands, on any machine, because the
 // only source of randomness is the sfc32 generator below and every draw happens in a fixed order. A change

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The GPUVM trace format (../shared/spec/gpuvm-trace.md): parsing a trace into commands, and replaying
+// The GPUVM trace format (docs/trace-format.md): parsing a trace into commands, and replaying
 // commands against a GpuVm with output byte for byte as the spec prints it. Text in, text out; the CLI
 // (lib/cli/trace.ts) does the reading, writing and timing.
 import { U64_MAX } from '../u64.js';

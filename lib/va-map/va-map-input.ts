@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Where the VA map's input comes from: a live GpuVm, or a dump as `drm-gpuvm trace` prints it
-// (`va <addr> <range> <bo>|sparse <offset>` lines, ../shared/spec/gpuvm-trace.md).
+// (`va <addr> <range> <bo>|sparse <offset>` lines, docs/trace-format.md).
 import type { GemObject } from '../gpuvm/gem.js';
 import type { GpuVm } from '../gpuvm/gpuvm.js';
 import { U64_MAX } from '../u64.js';

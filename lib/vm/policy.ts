@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The three answers to "who may drop the last reference to a (VM, BO) pair, and under which lock", from the
-// 2025 kernel discussion (../shared/notes/gpuvm-semantics.md §3.3), chosen per VM.
+// 2025 dri-devel discussion of the Rust GPUVM abstraction (June 2025, "rust: drm: Add GPUVM abstraction" v2),
+// chosen per VM.
 
 /**
  * - `resv`: the staged default. The BO's reservation guards its pair list; the final put must prove it holds

@@ -20,7 +20,7 @@ if (!setup.ready) process.stderr.write(`vgpuvm differential: NOT RUN (skipped, n
 /** Seeds 1..SEEDS with REQUESTS requests each: 20,000 kernel requests per mode. */
 const SEEDS = 10;
 const REQUESTS = 2000;
-const SPEC_CASES = new URL('../../../shared/spec/gpuvm-trace-cases/', import.meta.url);
+const SPEC_CASES = new URL('../fixtures/trace-cases/', import.meta.url);
 const MODES = [
   { name: 'staged', args: [] as string[] },
   { name: 'immediate', args: ['--immediate'] },

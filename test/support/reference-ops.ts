@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The vocabulary of the test-only reference models of drm_gpuvm (page-model.ts, interval-model.ts): mappings,
-// requests, ops and request errors, written from ../shared/notes/gpuvm-semantics.md §2 and the trace spec,
+// requests, ops and request errors, written from drm_gpuvm.c's split/merge and docs/trace-format.md,
 // not from lib/gpuvm. Also an op applier that checks an op list against the tree it claims to change, and
 // the trace-format text of ops and mappings.
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Replays trace-format text (../shared/spec/gpuvm-trace.md) through a reference model and prints the spec's
+// Replays trace-format text (docs/trace-format.md) through a reference model and prints the spec's
 // output, so the reference can be checked against the spec's twelve cases and compared line by line with
 // `drm-gpuvm trace`. Trusted input only (spec cases, generated traces): a bad line is a test bug and throws.
 import { formatResult, formatVa, type ReferenceModel, type RefVmConfig } from './reference-ops.js';

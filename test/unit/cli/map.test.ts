@@ -8,7 +8,7 @@ import { run } from '../../../lib/cli/map.js';
 import { replayTrace } from '../../../lib/trace/trace.js';
 import { parseXml } from '../va-map/xml.js';
 
-const CASE = join(import.meta.dirname, '../../../../shared/spec/gpuvm-trace-cases/12-reserved-and-errors.trace');
+const CASE = join(import.meta.dirname, '../../fixtures/trace-cases/12-reserved-and-errors.trace');
 const dir = mkdtempSync(join(tmpdir(), 'va-map-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -14,7 +14,7 @@ import { replayWithReference } from '../../support/reference-trace.js';
 // and a loaded shared machine can be several times slower.
 const PROPERTY_TIMEOUT = 600_000;
 
-const CASES = new URL('../../../../shared/spec/gpuvm-trace-cases/', import.meta.url);
+const CASES = new URL('../../fixtures/trace-cases/', import.meta.url);
 const caseNames = readdirSync(CASES).filter((name) => name.endsWith('.trace')).sort();
 
 describe('reference models replay the spec trace cases exactly', () => {

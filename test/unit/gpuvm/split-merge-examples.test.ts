@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The worked examples of ../shared/notes/gpuvm-semantics.md §2.4 as tables: sm_map (M1-M23), sm_unmap
-// (U1-U6), remap_to_unmap_range and madvise (D1-D4). Ops are written the way the note writes them:
+// Worked examples of drm_gpuvm's split/merge (drm_gpuvm.c) as tables: sm_map (M1-M23), sm_unmap
+// (U1-U6), remap_to_unmap_range and madvise (D1-D4). Ops are written as in the kernel's documentation:
 // `[s,e) X@o` is a range backed by GEM X at offset o (NULL: sparse), Vn the n-th existing VA.
 import { describe, expect, it } from 'vitest';
 import { GpuVmRequestError } from '../../../lib/gpuvm/errors.js';

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// `drm-gpuvm trace` (the CLI module): the twelve spec traces (../shared/spec/gpuvm-trace-cases) give their
+// `drm-gpuvm trace` (the CLI module): the twelve spec traces (test/fixtures/trace-cases) give their
 // .out files byte for byte; malformed traces exit 2 naming the line; --time prints its one line.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../../../lib/cli/trace.js';
 
-const casesDir = new URL('../../../../shared/spec/gpuvm-trace-cases/', import.meta.url);
+const casesDir = new URL('../../fixtures/trace-cases/', import.meta.url);
 const traces = readdirSync(casesDir).filter((name) => name.endsWith('.trace')).sort();
 
 /** Runs the CLI module with `argv`, capturing what it writes. */

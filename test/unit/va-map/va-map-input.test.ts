@@ -7,7 +7,7 @@ import { GemObject } from '../../../lib/gpuvm/gem.js';
 import { GpuVm } from '../../../lib/gpuvm/gpuvm.js';
 import { isVaDump, parseVaDump, vaMapInputFromGpuVm, VaDumpSyntaxError } from '../../../lib/va-map/va-map-input.js';
 
-const CASES = join(import.meta.dirname, '../../../../shared/spec/gpuvm-trace-cases');
+const CASES = join(import.meta.dirname, '../../fixtures/trace-cases');
 
 describe('vaMapInputFromGpuVm', () => {
   it('lists the mappings in address order and the reserved node apart', () => {
