@@ -48,5 +48,6 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (value === null) return 'null';
   if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
-  return String(value);
+  if (typeof value === 'function') return `function ${value.name}`;
+  return String(value as number | boolean | symbol | undefined);
 }

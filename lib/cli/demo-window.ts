@@ -70,7 +70,7 @@ export async function runWindowDemo(device: Device, options: WindowDemoOptions):
     bos.push(bo);
   }
   // The model: per page, null (unmapped), 'sparse', or [bo, page of the bo].
-  const model: (null | 'sparse' | [number, number])[] = new Array(options.pages).fill(null);
+  const model = new Array<null | 'sparse' | [number, number]>(options.pages).fill(null);
   const zero = new Uint8Array(pageSize);
   const result: WindowDemoResult = { requests: 0, refused: 0, pagesChecked: 0, mismatches: 0, memory: backend.plan.kind };
   for (let r = 0; r < options.requests; r++) {

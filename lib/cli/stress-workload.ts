@@ -77,7 +77,7 @@ function jitteryBackend(random: () => number): GpuVmBackend {
     name: 'track-only+jitter',
     async commit(vm: GpuVm, ops: GpuVaOps) {
       for (let i = Math.floor(random() * 3); i > 0; i--) await tick();
-      await inner.commit(vm, ops);
+      inner.commit(vm, ops);
     },
   };
 }
@@ -88,7 +88,6 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
   const checkInvariants = options.checkInvariants ?? true;
   const injectMisuse = options.injectMisuse ?? true;
   const stallMs = options.stallMs ?? 5000;
-  const random = mulberry32(seed);
   const vms = [0, 1].map((i) => new Vm({
     policy, name: `vm${i}`, start: 0, range: VA_PAGES * PAGE, resvProtected: options.resvProtected === true,
     backend: jitteryBackend(mulberry32(seed * 31 + i)), validate: async () => { await tick(); },

@@ -248,7 +248,7 @@ function validate(input: VaMapInput): bigint {
     (input.title !== undefined && typeof input.title !== 'string')) {
     throw new VaMapInputError('The input must have bigint start and range (u64), a mappings array, and optionally a reserved {addr, range} and a string title');
   }
-  input.mappings.forEach((m, i) => {
+  input.mappings.forEach((m: VaMapMapping, i) => {
     if (typeof m !== 'object' || m === null || !isU64(m.addr) || !isU64(m.range) || !isU64(m.offset) || (m.bo !== null && typeof m.bo !== 'string')) {
       throw new VaMapInputError(`Mapping ${i} must have bigint addr, range and offset (u64) and a string or null bo`);
     }
@@ -263,7 +263,7 @@ function validate(input: VaMapInput): bigint {
     throw new VaMapInputError(`The reserved node [${formatAddress(r.addr)}, +${formatAddress(r.range)}) is not inside the VA space`);
   }
   let previousEnd = input.start;
-  input.mappings.forEach((m, i) => {
+  input.mappings.forEach((m: VaMapMapping, i) => {
     if (!inside(m.addr, m.range)) {
       throw new VaMapInputError(`Mapping ${i} [${formatAddress(m.addr)}, +${formatAddress(m.range)}) is empty or not inside the VA space`);
     }

@@ -3,7 +3,7 @@
 // dmabuf_sync_file: fence attach, dma-buf poll busy/idle, async idle waits, sync_file export and info,
 // CPU-access brackets, and the errors of the fence ioctls.
 import { describe, expect, it } from 'vitest';
-import { attachVgemFence, DrmDevice, listDevices } from '../../lib/index.js';
+import { attachVgemFence, DrmDevice } from '../../lib/index.js';
 import { native } from '../../lib/native.js';
 import { findVgem, reportNotRun } from './vgem-node.js';
 

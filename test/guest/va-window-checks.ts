@@ -180,7 +180,7 @@ export async function randomSequence(rig: WindowRig, seed: number, requests: num
       opsOf = () => rig.vm.gpuvm.smUnmapOps(BigInt(first) * P, BigInt(count) * P);
     } else {
       const shown = rig.model[first];
-      const consistent = choice < 0.65 && Array.isArray(shown) && shown[1] + count <= rig.boPages;
+      const consistent = choice < 0.65 && shown !== null && shown !== 'sparse' && shown[1] + count <= rig.boPages;
       const bo = choice < 0.38 ? null : consistent ? shown[0] : pick(rig.bos.length);
       // Where only BO offset 0 maps correctly, fresh maps start there (consistent ones still test the refusal).
       const fresh = rig.backend.plan.anyOffset ? pick(rig.boPages - count + 1) : 0;

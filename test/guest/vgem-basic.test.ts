@@ -177,7 +177,7 @@ describe.skipIf(!vgem.ready)('vgem_basic', () => {
   });
 
   it('sysfs: every file of the device node sysfs directory reads within 1 s', () => {
-    using device = DrmDevice.open(card);
+    using _device = DrmDevice.open(card);
     const { rdev } = statSync(card);
     const dir = realpathSync(`/sys/dev/char/${Math.floor(rdev / 256)}:${rdev % 256}`);
     const files = regularFilesIn(dir);
@@ -186,7 +186,7 @@ describe.skipIf(!vgem.ready)('vgem_basic', () => {
   });
 
   it.skipIf(process.getuid?.() !== 0)('debugfs: every file of the device debugfs directory reads within 1 s', () => {
-    using device = DrmDevice.open(card);
+    using _device = DrmDevice.open(card);
     const minor = statSync(card).rdev % 256;
     const dir = `/sys/kernel/debug/dri/${minor}`;
     expect(existsSync(dir), `${dir} (debugfs is mounted by drm-gpuvm vm)`).toBe(true);

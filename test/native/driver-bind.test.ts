@@ -12,7 +12,7 @@ import { XE_UAPI, xeGemCreate, xeVmBind, xeVmCreate, xeVmDestroy, type XeVm } fr
 import { NOUVEAU_UAPI, nouveauGemNew, nouveauVmBind, nouveauVmInit, type NouveauVm } from '../../lib/backends/nouveau.js';
 import { PANTHOR_UAPI, panthorBoCreate, panthorVmBind, panthorVmCreate, panthorVmDestroy, type PanthorVm } from '../../lib/backends/panthor.js';
 import { MSM, MSM_PARAM, MSM_UAPI, DRM_IOCTL_MSM_SET_PARAM, msmBindQueueNew, msmEnableVmBind, msmGemNew, msmQueueClose, msmVmBind, type MsmVm } from '../../lib/backends/msm.js';
-import { AMDGPU_GEM_VA, AMDGPU_UAPI, DRM_IOCTL_AMDGPU_GEM_VA, amdgpuGemCreate, amdgpuGemVa, type AmdgpuVm } from '../../lib/backends/amdgpu.js';
+import { AMDGPU_GEM_VA, AMDGPU_UAPI, DRM_IOCTL_AMDGPU_GEM_VA, amdgpuGemCreate } from '../../lib/backends/amdgpu.js';
 import { VGPUVM_UAPI, vgpuvmBoCreate, vgpuvmStats, vgpuvmVmBind, vgpuvmVmCreate, vgpuvmVmDestroy, vgpuvmVmQuery } from '../../lib/backends/vgpuvm.js';
 import { A, B, handleOf, map, unmap, va } from '../unit/backends/layout-bytes.js';
 
@@ -77,7 +77,6 @@ const nouveauVm: NouveauVm = { kernel: { addr: 0xff_0000_0000n, size: 0x1_0000_0
 const panthorVm: PanthorVm = { vmId: 2, rules: { pageSize: 0x1000n, vaStart: 0n, vaEnd: 1n << 32n }, handleOf };
 const MSM_BASE = 0x1_0000_0000;
 const msmVm: MsmVm = { queueId: 4, hasPrr: false, rules: { pageSize: 0x1000n, vaStart: 0x1_0000_0000n, vaEnd: 0x2_0000_0000n }, handleOf };
-const amdgpuVm: AmdgpuVm = { rules: { pageSize: 0x1000n, vaStart: 0x80_0000n, vaEnd: 1n << 47n }, handleOf };
 const syncs = { waits: [{ handle: 3, point: 7n }], signals: [{ handle: 4 }, { handle: 5 }] };
 const twoOps = (base: number) => [unmap(va(base + 0x4000, 0x1000, B)), map(base + 0x10000, 0x2000, A, 0x1000)];
 

@@ -92,7 +92,7 @@ describe('VaWindowBackend on the software device', () => {
     const slow: GpuVmBackend & GpuVaAccess = {
       name: 'slow-window',
       async commit(gpuvm, ops) {
-        await inner.commit(gpuvm, ops);
+        inner.commit(gpuvm, ops);
         await new Promise<void>((resolve) => setTimeout(resolve, 5));
       },
       read: (addr, length) => inner.read(addr, length),

@@ -128,7 +128,7 @@ describe('deferred policy: put never needs a lock the caller could hold', () => 
     const bo = new Bo(0x10000, { name: 'bo' });
     await vm.map({ addr: 0, range: 0x1000, bo });
     await runTask('t', async () => {
-      using ref = vm.obtain(bo);
+      using _ref = vm.obtain(bo);
       await vm.unmap(0, 0x1000);
     });
     expect(vm.gpuvm.deferredCount).toBe(1);
