@@ -16,6 +16,7 @@ import { kvmUsable } from './accel.js';
 import { qemuArgs } from './qemu-command.js';
 import { uncompressedKernel } from './vmlinux.js';
 import { DEFAULT_MEM_MIB, DEFAULT_TIMEOUT_S, type KernelChoice } from './vm-args.js';
+import { writableDirs } from './writable-dirs.js';
 
 /** Options of one VM run. */
 export interface VmRunOptions {
@@ -27,7 +28,11 @@ export interface VmRunOptions {
   timeoutS?: number;
   /** Keep the run directory (console.log, stdout, stderr, status, spec.sh) instead of deleting it. */
   keep?: boolean;
-  /** Working directory, shared read-write at the same path (default: process.cwd()). */
+  /**
+   * Working directory, shared read-write at the same path (default: process.cwd()). The rest of the host's
+   * `/` is read-only, except /tmp, `$HOME` and the XDG base directories `env` names: the guest writes there
+   * in a layer of its own over the host's contents, discarded when the VM exits.
+   */
   cwd?: string;
   /** Environment of the command (default: process.env). */
   env?: Readonly<Record<string, string | undefined>>;
@@ -97,7 +102,10 @@ export async function runInVm(options: VmRunOptions): Promise<VmRunResult> {
     }
     writeFileSync(
       join(runDir, 'spec.sh'),
-      renderRunSpec({ cwd, uid, gid: process.getgid?.() ?? 0, groups: process.getgroups?.() ?? [], env, command: options.command, setprivPath }),
+      renderRunSpec({
+        cwd, uid, gid: process.getgid?.() ?? 0, groups: process.getgroups?.() ?? [], env, command: options.command, setprivPath,
+        writableDirs: writableDirs(env, cwd),
+      }),
     );
     const kvm = await kvmUsable(qemu!);
     // One vCPU under TCG: on a busy 2-core host a second vCPU made boots 2x slower (spinning on locks

@@ -89,6 +89,24 @@ describe('drm-gpuvm vm (bookworm)', () => {
     }
   }, BOOT_MS);
 
+  it("gives $HOME and the XDG directories a writable layer: the host's files show, the guest's writes stay in the guest", async () => {
+    // Beside the working directory, not in it: the working directory itself is shared read-write.
+    const home = mkdtempSync(join(repo, '.vm-results', 'vm-runner-home-'));
+    const state = mkdtempSync(join(repo, '.vm-results', 'vm-runner-state-'));
+    try {
+      writeFileSync(join(home, 'from-host'), 'hello');
+      const script = 'cat "$HOME/from-host"; mkdir -p "$HOME/.npm/_npx" && echo npx > "$HOME/.npm/_npx/lock" && cat "$HOME/.npm/_npx/lock"; '
+        + 'echo state > "$XDG_STATE_HOME/s" && cat "$XDG_STATE_HOME/s"; stat -c %u "$HOME"';
+      const r = await run(['sh', '-c', script], { env: { PATH: process.env.PATH, HOME: home, XDG_STATE_HOME: state } });
+      expect(r.stdout).toBe(`hellonpx\nstate\n${process.getuid?.()}\n`);
+      expect(readdirSync(home)).toEqual(['from-host']);
+      expect(readdirSync(state)).toEqual([]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      rmSync(state, { recursive: true, force: true });
+    }
+  }, BOOT_MS);
+
   it('runs as the same user, with vgem card and render nodes present', async () => {
     const r = await run(['sh', '-c', 'id -u; ls /dev/dri']);
     expect(r.stdout).toBe(`${process.getuid?.()}\ncard0\nrenderD128\n`);

@@ -22,7 +22,7 @@ function wordsOf(spec: RunSpec): { cwd: string; uid: string; argv: string[] } {
   return { cwd: cwd!, uid: uid!, argv };
 }
 
-const base: RunSpec = { cwd: '/work/p', uid: 0, gid: 0, groups: [0], env: { PATH: '/usr/bin:/bin' }, command: ['true'], setprivPath: undefined };
+const base: RunSpec = { cwd: '/work/p', uid: 0, gid: 0, groups: [0], env: { PATH: '/usr/bin:/bin' }, command: ['true'], setprivPath: undefined, writableDirs: [] };
 
 describe('the run spec /init sources', () => {
   it('runs the command with exactly the given environment (env -i), chrooted into the host root', () => {
@@ -59,6 +59,19 @@ describe('the run spec /init sources', () => {
   it('clears supplementary groups for a user without any', () => {
     const { argv } = wordsOf({ ...base, uid: 1000, gid: 100, groups: [], setprivPath: '/usr/bin/setpriv' });
     expect(argv).toContain('--clear-groups');
+  });
+
+  it('lists the directories that get a writable layer, one per line, each byte kept', () => {
+    const dirs = ['/root', "/home/it's a \\ $dir"];
+    const file = join(dir, 'layers.sh');
+    writeFileSync(file, renderRunSpec({ ...base, writableDirs: dirs }));
+    const out = execFileSync('/bin/sh', ['-c', `. "${file}"; printf '%s\\n' "$vm_writable" | while IFS= read -r d; do printf '%s\\0' "$d"; done`], { encoding: 'utf8' });
+    expect(out.split('\0').slice(0, -1)).toEqual(dirs);
+  });
+
+  it('refuses a writable directory that is relative or holds a newline', () => {
+    expect(() => renderRunSpec({ ...base, writableDirs: ['home'] })).toThrow('absolute');
+    expect(() => renderRunSpec({ ...base, writableDirs: ['/a\nb'] })).toThrow('absolute');
   });
 
   it('refuses a non-root run without setpriv', () => {
