@@ -2,6 +2,9 @@
 // dma-buf ioctls: CPU access brackets and implicit-fence sync_file export/import
 // (include/uapi/linux/dma-buf.h, Documentation/driver-api/dma-buf.rst). The sync_file ioctls arrived
 // in 6.0; older kernels answer ENOTTY, which reaches JS as such.
+// linux/ioctl.h first: the uapi dma-buf.h of older 6.1 headers (the arm64 cross toolchain's) uses _IOW
+// without including it.
+#include <linux/ioctl.h>
 #include <linux/dma-buf.h>
 
 #include "addon.h"
