@@ -2,6 +2,7 @@
 // Kernel uAPI structs described as data: name, size and the offset and width of every field we write or read.
 // The encoders write through these descriptions and the ABI test compiles the same descriptions against the
 // kernel headers, so a layout can only be wrong in one place, and that place is checked.
+import { outOfRange } from '../arg-errors.js';
 import { toUnsigned } from '../u64.js';
 
 /** Width of a scalar field as the uAPI header declares it (`__u16`, `__u32`, `__s32`, `__u64`). */
@@ -100,10 +101,6 @@ function toSigned32(value: bigint | number, label: string): number {
   const inRange = typeof value === 'bigint'
     ? value >= -0x80000000n && value <= 0x7fffffffn
     : Number.isInteger(value) && value >= -0x80000000 && value <= 0x7fffffff;
-  if (!inRange) {
-    const err = new RangeError(`The value of "${label}" is out of range. It must be a 32-bit signed integer. Received ${value}`);
-    (err as NodeJS.ErrnoException).code = 'ERR_OUT_OF_RANGE';
-    throw err;
-  }
+  if (!inRange) throw outOfRange(label, 'a 32-bit signed integer', value);
   return Number(value);
 }

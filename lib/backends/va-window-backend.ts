@@ -19,6 +19,7 @@ import type { GpuVa } from '../gpuvm/gpuva.js';
 import type { GpuVm } from '../gpuvm/gpuvm.js';
 import { type GpuVaOps, type OpMap, remapToUnmapRange } from '../gpuvm/ops.js';
 import { native } from '../native.js';
+import { invalidArgType, outOfRange } from '../arg-errors.js';
 import { toU64, type U64Like } from '../u64.js';
 import type { GpuVmBackend } from './backend.js';
 import { VaWindowError } from './va-window-error.js';
@@ -81,18 +82,18 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
 
   /** Probes the device (see planWindowMemory) and reserves the window. */
   constructor(options: VaWindowBackendOptions) {
-    if (typeof options !== 'object' || options === null) throw argType('options', 'an object');
+    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
     if (typeof options.device !== 'object' || options.device === null || typeof options.device.createBuffer !== 'function') {
-      throw argType('device', 'a Device');
+      throw invalidArgType('options.device', 'an object with createBuffer (a DrmDevice or SoftwareDevice)', options.device);
     }
     this.#page = BigInt(native().pageSize);
-    this.start = toU64(options.start ?? 0n, 'start');
-    this.size = toU64(options.size, 'size');
-    if (this.start % this.#page !== 0n) throw outOfRange(`The "start" ${hex(this.start)} must be a multiple of the page size`);
+    this.start = toU64(options.start ?? 0n, 'options.start');
+    this.size = toU64(options.size, 'options.size');
+    if (this.start % this.#page !== 0n) throw outOfRange('options.start', `a multiple of the page size (${this.#page})`, hex(this.start));
     if (this.size === 0n || this.size % this.#page !== 0n || this.size > 1n << 46n) {
-      throw outOfRange(`The "size" ${hex(this.size)} must be a non-zero multiple of the page size, at most 2^46`);
+      throw outOfRange('options.size', `a non-zero multiple of the page size (${this.#page}), at most 2^46`, hex(this.size));
     }
-    if (this.start + this.size > 1n << 64n) throw outOfRange('The window must end at or below 2^64');
+    if (this.start + this.size > 1n << 64n) throw outOfRange('options.size', 'a size that keeps start + size <= 2^64', hex(this.size));
     this.device = options.device;
     this.plan = planWindowMemory(options.device);
     if (options.window !== undefined) {
@@ -203,7 +204,7 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
    * mappings are dropped. Any unmapped byte in the range refuses the whole write (ERR_VA_UNMAPPED).
    */
   write(addr: U64Like, bytes: Uint8Array): void {
-    if (!(bytes instanceof Uint8Array)) throw argType('bytes', 'a Uint8Array');
+    if (!(bytes instanceof Uint8Array)) throw invalidArgType('bytes', 'Uint8Array', bytes);
     const { start, end } = this.#accessRange(addr, BigInt(bytes.byteLength));
     for (const va of this.#covering(start, end)) {
       if (va.obj === null) continue;
@@ -325,8 +326,8 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
     this.#checkUsable();
     const start = toU64(addr, 'addr');
     const bytes = toU64(length, 'length');
-    if (bytes > MAX_ACCESS) throw outOfRange(`The "length" ${bytes} must be at most ${MAX_ACCESS}`);
-    if (start + bytes > 1n << 64n) throw outOfRange(`[${hex(start)}, +${hex(bytes)}) runs past 2^64`);
+    if (bytes > MAX_ACCESS) throw outOfRange('length', `at most ${MAX_ACCESS} bytes`, bytes);
+    if (start + bytes > 1n << 64n) throw outOfRange('length', 'a length that keeps addr + length <= 2^64', `${hex(bytes)} at ${hex(start)}`);
     return { start, end: start + bytes };
   }
 
@@ -358,16 +359,4 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
     }
     return view;
   }
-}
-
-function argType(name: string, expected: string): TypeError {
-  const err = new TypeError(`The "${name}" argument must be ${expected}`);
-  (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_TYPE';
-  return err;
-}
-
-function outOfRange(message: string): RangeError {
-  const err = new RangeError(message);
-  (err as NodeJS.ErrnoException).code = 'ERR_OUT_OF_RANGE';
-  return err;
 }

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DrmCap } from './caps.js';
 import { DrmDevice, type DriverVersion, type NodeType } from './drm-device.js';
-import { invalidArgType } from './errors.js';
+import { invalidArgType } from '../arg-errors.js';
 
 /** A DRM node as sysfs lists it. */
 export interface DrmNode {
@@ -74,8 +74,8 @@ function siblingOf(entry: string, name: string, devRoot: string): string | undef
  * /dev/dri), card nodes first, then by number. An empty list where there is no DRM.
  */
 export function listDevices(sysfsRoot = '/sys/class/drm', devRoot = '/dev/dri'): DrmNode[] {
-  if (typeof sysfsRoot !== 'string') throw invalidArgType('sysfsRoot', 'a string', sysfsRoot);
-  if (typeof devRoot !== 'string') throw invalidArgType('devRoot', 'a string', devRoot);
+  if (typeof sysfsRoot !== 'string') throw invalidArgType('sysfsRoot', 'string', sysfsRoot);
+  if (typeof devRoot !== 'string') throw invalidArgType('devRoot', 'string', devRoot);
   let names: string[];
   try {
     names = readdirSync(sysfsRoot);

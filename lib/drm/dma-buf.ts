@@ -7,7 +7,8 @@
 // and have no fences, so they are always idle and the fence ioctls answer ENOTTY.
 import { native } from '../native.js';
 import { toU64, type U64Like } from '../u64.js';
-import { abortError, callNative, type CallSite, invalidArgValue, outOfRange, unsafeMapping, useAfterClose } from './errors.js';
+import { invalidArgType, invalidArgValue, outOfRange } from '../arg-errors.js';
+import { abortError, callNative, type CallSite, unsafeMapping, useAfterClose } from './errors.js';
 import { takeFd } from './fd.js';
 import { checkWaitOptions, type WaitOptions, WaitSet } from './fd-wait.js';
 import { type Mapping, MappingSet } from './mapping.js';
@@ -46,17 +47,17 @@ function accessFlags(access: unknown): bigint {
   if (access === 'read') return SYNC_READ;
   if (access === 'write') return SYNC_WRITE;
   if (access === 'readwrite') return SYNC_READ | SYNC_WRITE;
-  throw invalidArgValue('access', `must be 'read', 'write' or 'readwrite', received ${String(access)}`);
+  throw invalidArgValue('access', access, "must be 'read', 'write' or 'readwrite'");
 }
 
 /** Checks and resolves a MapOptions range against a buffer of `size` bytes. */
 export function mapRange(options: MapOptions, size: bigint): { offset: bigint; length: bigint } {
-  if (typeof options !== 'object' || options === null) throw invalidArgValue('options', 'must be an object');
-  const offset = toU64(options.offset ?? 0, 'offset');
-  if (offset >= size) throw outOfRange(`The "offset" ${offset} must be below the buffer size ${size}`);
-  const length = options.length === undefined ? size - offset : toU64(options.length, 'length');
+  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+  const offset = toU64(options.offset ?? 0, 'options.offset');
+  if (offset >= size) throw outOfRange('options.offset', `below the buffer size (${size})`, offset);
+  const length = options.length === undefined ? size - offset : toU64(options.length, 'options.length');
   if (length === 0n || length > size - offset) {
-    throw outOfRange(`The "length" ${length} must be in [1, ${size - offset}] (buffer size ${size}, offset ${offset})`);
+    throw outOfRange('options.length', `in [1, ${size - offset}] (buffer size ${size}, offset ${offset})`, length);
   }
   return { offset, length };
 }
@@ -136,8 +137,8 @@ export class DmaBuf extends Resource {
   /** Adds `syncFile`'s fences to this buffer as readers ('read') or writers ('write', 'readwrite'). */
   importSyncFile(syncFile: SyncFile, access: Access = 'write'): void {
     this.assertOpen();
-    if (!(syncFile instanceof SyncFile)) throw invalidArgValue('syncFile', 'must be a SyncFile');
-    if (syncFile.closed) throw invalidArgValue('syncFile', 'is closed');
+    if (!(syncFile instanceof SyncFile)) throw invalidArgType('syncFile', 'SyncFile', syncFile);
+    if (syncFile.closed) throw invalidArgValue('syncFile', syncFile, 'is closed');
     const flags = Number(accessFlags(access));
     callNative(this.#site, () => native().importSyncFile(this.fd, syncFile.fd, flags));
   }

@@ -8,7 +8,8 @@ import type { NativeVersion } from '../native-types.js';
 import { toU64, toUnsigned, type U64Like } from '../u64.js';
 import type { Device } from './device.js';
 import { DmaBuf } from './dma-buf.js';
-import { callNative, type CallSite, invalidArgType, invalidArgValue, outOfRange, unsafeMapping, useAfterClose } from './errors.js';
+import { invalidArgType, invalidArgValue, outOfRange } from '../arg-errors.js';
+import { callNative, type CallSite, unsafeMapping, useAfterClose } from './errors.js';
 import { GemBuffer } from './gem-buffer.js';
 import { Resource } from './resource.js';
 import { type DrmSetVersion, toSetVersionRequest } from './set-version.js';
@@ -74,7 +75,7 @@ export class DrmDevice extends Resource implements Device {
     const kind = callNative(site, () => native().fdKind(fd));
     if (kind.kind !== 'drm' || kind.minor === undefined) {
       native().close(fd);
-      throw invalidArgValue('path', `must be a DRM device node, but ${path} is not`);
+      throw invalidArgValue('path', path, 'must be a DRM device node');
     }
     this.nodeType = nodeTypeOf(kind.minor);
     try {
@@ -89,7 +90,7 @@ export class DrmDevice extends Resource implements Device {
 
   /** Opens a DRM node read-write. Errors say what to do (permissions, missing node). */
   static open(path: string): DrmDevice {
-    if (typeof path !== 'string') throw invalidArgType('path', 'a string', path);
+    if (typeof path !== 'string') throw invalidArgType('path', 'string', path);
     const fd = callNative({ path }, () => native().open(path, true));
     return new DrmDevice(path, fd);
   }
@@ -132,7 +133,7 @@ export class DrmDevice extends Resource implements Device {
   /** MODE_CREATE_DUMB: a zeroed buffer of width x height pixels of bpp bits (card nodes only). */
   createDumb(options: DumbOptions): GemBuffer {
     this.assertOpen();
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
     const width = u32(options.width, 'width');
     const height = u32(options.height, 'height');
     const bpp = u32(options.bpp, 'bpp');
@@ -145,16 +146,16 @@ export class DrmDevice extends Resource implements Device {
   createBuffer(size: U64Like): GemBuffer {
     this.assertOpen();
     const bytes = toU64(size, 'size');
-    if (bytes === 0n) throw outOfRange('The "size" must be at least 1 byte');
+    if (bytes === 0n) throw outOfRange('size', 'at least 1 byte', size);
     const rows = (bytes + 4095n) / 4096n;
-    if (rows > U32_MAX) throw outOfRange(`The "size" ${bytes} is too large for a dumb buffer`);
+    if (rows > U32_MAX) throw outOfRange('size', `at most ${U32_MAX * 4096n} bytes (2^32-1 rows of 4096 bytes in a dumb buffer)`, size);
     return this.createDumb({ width: 1024, height: Number(rows), bpp: 32 });
   }
 
   /** PRIME_FD_TO_HANDLE: this device's handle for `dmaBuf` (the same handle for the same buffer). */
   importDmaBuf(dmaBuf: DmaBuf): GemBuffer {
     this.assertOpen();
-    if (!(dmaBuf instanceof DmaBuf)) throw invalidArgType('dmaBuf', 'a DmaBuf', dmaBuf);
+    if (!(dmaBuf instanceof DmaBuf)) throw invalidArgType('dmaBuf', 'DmaBuf', dmaBuf);
     if (dmaBuf.closed) throw useAfterClose('DmaBuf');
     const handle = callNative(this.callSite, () => native().primeFdToHandle(this.fd, dmaBuf.fd));
     return this.#adopt(handle, dmaBuf.size, 0);

@@ -101,22 +101,6 @@ export function notSupported(feature: string, driver: string, why?: string): Err
   return coded(new Error(`${feature} is not supported by ${driver}${why !== undefined ? `: ${why}` : ''}`), 'ERR_DRM_NOT_SUPPORTED');
 }
 
-/** An argument of the right type but an unusable value (code ERR_INVALID_ARG_VALUE). */
-export function invalidArgValue(name: string, why: string): TypeError {
-  return coded(new TypeError(`The argument '${name}' ${why}`), 'ERR_INVALID_ARG_VALUE');
-}
-
-/** An argument of the wrong type (code ERR_INVALID_ARG_TYPE). */
-export function invalidArgType(name: string, expected: string, value: unknown): TypeError {
-  const received = value === null ? 'null' : typeof value;
-  return coded(new TypeError(`The "${name}" argument must be ${expected}, received ${received}`), 'ERR_INVALID_ARG_TYPE');
-}
-
-/** A value outside its allowed range (code ERR_OUT_OF_RANGE). */
-export function outOfRange(message: string): RangeError {
-  return coded(new RangeError(message), 'ERR_OUT_OF_RANGE');
-}
-
 /** A mapping refused because the kernel would hand out the wrong memory (code ERR_DRM_UNSAFE_MAPPING). */
 export function unsafeMapping(why: string): Error {
   return coded(new Error(why), 'ERR_DRM_UNSAFE_MAPPING');

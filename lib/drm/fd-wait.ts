@@ -3,7 +3,8 @@
 // thread's own loop (native/fd_wait.cc). The wait keeps the process alive only once something awaits
 // it: then() is what references the loop handles, so a wait that nobody awaits never holds Node open.
 import { native } from '../native.js';
-import { abortError, DrmError, invalidArgType, outOfRange, useAfterClose } from './errors.js';
+import { invalidArgType, outOfRange } from '../arg-errors.js';
+import { abortError, DrmError, useAfterClose } from './errors.js';
 
 /** Options of an idle wait. */
 export interface WaitOptions {
@@ -15,14 +16,14 @@ export interface WaitOptions {
 
 /** Checks `options` and returns the timeout in ms, or -1 for none. */
 export function checkWaitOptions(options: WaitOptions): number {
-  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
   const timeoutMs = options.timeoutMs ?? -1;
-  if (typeof timeoutMs !== 'number') throw invalidArgType('timeoutMs', 'a number', timeoutMs);
+  if (typeof timeoutMs !== 'number') throw invalidArgType('options.timeoutMs', 'number', timeoutMs);
   if (Number.isNaN(timeoutMs) || timeoutMs > 0xffffffff) {
-    throw outOfRange('The "timeoutMs" option must be a number of milliseconds below 2^32');
+    throw outOfRange('options.timeoutMs', 'a number of milliseconds below 2^32', timeoutMs);
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw invalidArgType('signal', 'an AbortSignal', options.signal);
+    throw invalidArgType('options.signal', 'AbortSignal', options.signal);
   }
   return timeoutMs;
 }

@@ -3,7 +3,7 @@
 // for a DRM interface version and a driver version. The kernel refuses a version it does not have with
 // EINVAL, and in every case writes back the ones it has. Asking for interface 1.1 or later also gives the
 // master its bus id, which GET_UNIQUE then reports (libdrm's drmGetBusid relies on that).
-import { invalidArgType, outOfRange } from './errors.js';
+import { invalidArgType, outOfRange } from '../arg-errors.js';
 
 /**
  * The four C ints of struct drm_set_version. In a request a major of -1 asks nothing for that pair
@@ -32,13 +32,13 @@ const INT_MAX = 2 ** 31 - 1;
  * not such an integer).
  */
 export function toSetVersionRequest(request: unknown): DrmSetVersion {
-  if (typeof request !== 'object' || request === null) throw invalidArgType('request', 'an object', request);
+  if (typeof request !== 'object' || request === null) throw invalidArgType('request', 'object', request);
   const checked = {} as DrmSetVersion;
   for (const field of FIELDS) {
     const value: unknown = (request as Record<string, unknown>)[field];
-    if (typeof value !== 'number') throw invalidArgType(field, 'a number', value);
+    if (typeof value !== 'number') throw invalidArgType(field, 'number', value);
     if (!Number.isInteger(value) || value < INT_MIN || value > INT_MAX) {
-      throw outOfRange(`The value of "${field}" is out of range. It must be an integer in [-2^31, 2^31-1]. Received ${value}`);
+      throw outOfRange(field, 'an integer in [-2^31, 2^31-1]', value);
     }
     checked[field] = value;
   }

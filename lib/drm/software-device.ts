@@ -7,7 +7,8 @@ import { native } from '../native.js';
 import { toU64, type U64Like } from '../u64.js';
 import type { Buffer, Device } from './device.js';
 import { DmaBuf, type MapOptions, mapRange } from './dma-buf.js';
-import { callNative, type CallSite, invalidArgType, invalidArgValue, outOfRange, useAfterClose } from './errors.js';
+import { invalidArgType, invalidArgValue, outOfRange } from '../arg-errors.js';
+import { callNative, type CallSite, useAfterClose } from './errors.js';
 import { type Mapping, MappingSet } from './mapping.js';
 import { Resource } from './resource.js';
 
@@ -29,8 +30,8 @@ export class SoftwareDevice extends Resource implements Device {
     this.assertOpen();
     const bytes = toU64(size, 'size');
     const page = BigInt(native().pageSize);
-    if (bytes === 0n) throw outOfRange('The "size" must be at least 1 byte');
-    if (bytes > (1n << 62n)) throw outOfRange(`The "size" ${bytes} must be at most 2^62`);
+    if (bytes === 0n) throw outOfRange('size', 'at least 1 byte', size);
+    if (bytes > (1n << 62n)) throw outOfRange('size', 'at most 2^62', size);
     const rounded = ((bytes + page - 1n) / page) * page;
     const handle = this.#nextHandle++;
     const fd = callNative(site, () => native().memfdCreate(`drm-gpuvm-buffer-${handle}`, rounded));
@@ -40,7 +41,7 @@ export class SoftwareDevice extends Resource implements Device {
   /** A buffer over the memfd behind `dmaBuf` (exported by this or another software device). */
   importDmaBuf(dmaBuf: DmaBuf): SoftwareBuffer {
     this.assertOpen();
-    if (!(dmaBuf instanceof DmaBuf)) throw invalidArgType('dmaBuf', 'a DmaBuf', dmaBuf);
+    if (!(dmaBuf instanceof DmaBuf)) throw invalidArgType('dmaBuf', 'DmaBuf', dmaBuf);
     if (dmaBuf.closed) throw useAfterClose('DmaBuf');
     if (dmaBuf.kind !== 'memfd') throw invalidArgValue('dmaBuf', 'must be a memfd: the software device cannot import a DRM dma-buf');
     const fd = callNative(site, () => native().dup(dmaBuf.fd));

@@ -3,7 +3,8 @@
 // It polls readable once every fence has signalled.
 import { native } from '../native.js';
 import type { NativeFenceInfo } from '../native-types.js';
-import { callNative, invalidArgValue, useAfterClose } from './errors.js';
+import { invalidArgType, invalidArgValue } from '../arg-errors.js';
+import { callNative, useAfterClose } from './errors.js';
 import { type FdWait, type WaitOptions, WaitSet } from './fd-wait.js';
 import { Resource } from './resource.js';
 import { takeFd } from './fd.js';
@@ -84,8 +85,8 @@ export class SyncFile extends Resource {
   /** A new sync_file that signals once both this one and `other` have. */
   merge(other: SyncFile, name = 'merged'): SyncFile {
     this.assertOpen();
-    if (!(other instanceof SyncFile)) throw invalidArgValue('other', 'must be a SyncFile');
-    if (other.closed) throw invalidArgValue('other', 'is closed');
+    if (!(other instanceof SyncFile)) throw invalidArgType('other', 'SyncFile', other);
+    if (other.closed) throw invalidArgValue('other', other, 'is closed');
     return new SyncFile(callNative({}, () => native().syncFileMerge(this.fd, other.fd, name)));
   }
 

@@ -6,7 +6,8 @@ import { native } from '../native.js';
 import { toU64, type U64Like } from '../u64.js';
 import { DrmCap } from './caps.js';
 import { DrmDevice } from './drm-device.js';
-import { callNative, invalidArgType, invalidArgValue, notSupported } from './errors.js';
+import { invalidArgType, invalidArgValue } from '../arg-errors.js';
+import { callNative, notSupported } from './errors.js';
 import { Resource } from './resource.js';
 import { SyncFile } from './sync-file.js';
 
@@ -32,9 +33,9 @@ export class Syncobj extends Resource {
 
   /** Creates a sync object; ERR_DRM_NOT_SUPPORTED where the driver has none. */
   static create(device: DrmDevice, options: SyncobjOptions = {}): Syncobj {
-    if (!(device instanceof DrmDevice)) throw invalidArgType('device', 'a DrmDevice', device);
+    if (!(device instanceof DrmDevice)) throw invalidArgType('device', 'DrmDevice', device);
     const signaled = options.signaled ?? false;
-    if (typeof signaled !== 'boolean') throw invalidArgType('signaled', 'a boolean', signaled);
+    if (typeof signaled !== 'boolean') throw invalidArgType('signaled', 'boolean', signaled);
     if (device.getCap(DrmCap.SYNCOBJ) === 0n) {
       throw notSupported('DRM sync objects', device.driver, 'GET_CAP(DRM_CAP_SYNCOBJ) is 0');
     }
@@ -43,8 +44,8 @@ export class Syncobj extends Resource {
 
   /** Imports a sync object fd exported by Syncobj.exportFd (of this or another process). */
   static importFd(device: DrmDevice, fd: number): Syncobj {
-    if (!(device instanceof DrmDevice)) throw invalidArgType('device', 'a DrmDevice', device);
-    if (!Number.isInteger(fd) || fd < 0) throw invalidArgValue('fd', 'must be a file descriptor');
+    if (!(device instanceof DrmDevice)) throw invalidArgType('device', 'DrmDevice', device);
+    if (!Number.isInteger(fd) || fd < 0) throw invalidArgValue('fd', fd, 'must be a file descriptor');
     return new Syncobj(device, callNative(device.callSite, () => native().syncobjFdToHandle(device.fd, fd)));
   }
 
@@ -79,7 +80,8 @@ export class Syncobj extends Resource {
   /** Replaces the fence with `syncFile`'s. */
   importSyncFile(syncFile: SyncFile): void {
     this.#check();
-    if (!(syncFile instanceof SyncFile) || syncFile.closed) throw invalidArgValue('syncFile', 'must be an open SyncFile');
+    if (!(syncFile instanceof SyncFile)) throw invalidArgType('syncFile', 'SyncFile', syncFile);
+    if (syncFile.closed) throw invalidArgValue('syncFile', syncFile, 'is closed');
     callNative(this.device.callSite, () => native().syncobjImportSyncFile(this.device.fd, this.handle, syncFile.fd));
   }
 

@@ -8,7 +8,8 @@ import { native } from '../native.js';
 import { toU64, type U64Like } from '../u64.js';
 import type { Buffer } from './device.js';
 import { DmaBuf } from './dma-buf.js';
-import { callNative, invalidArgType, outOfRange } from './errors.js';
+import { invalidArgType, outOfRange } from '../arg-errors.js';
+import { callNative } from './errors.js';
 import { GemBuffer } from './gem-buffer.js';
 import { Resource } from './resource.js';
 import { SoftwareBuffer } from './software-device.js';
@@ -43,7 +44,7 @@ function resolveSource(source: WindowSource, sourceOffset: bigint): { fd: number
     const fake = callNative(device.callSite, () => native().mapDumb(device.fd, source.handle));
     return { fd: device.fd, fileOffset: fake + sourceOffset, path: device.path };
   }
-  throw invalidArgType('source', 'a GemBuffer, SoftwareBuffer or DmaBuf', source);
+  throw invalidArgType('source', ['GemBuffer', 'SoftwareBuffer', 'DmaBuf'], source);
 }
 
 /** A reserved range of CPU address space that buffers are mapped into at fixed offsets. */
@@ -72,9 +73,9 @@ export class VaWindow extends Resource {
       throw invalidArgType('source', 'an open GemBuffer, SoftwareBuffer or DmaBuf', source);
     }
     const sourceOffset = toU64(options.sourceOffset ?? 0, 'sourceOffset');
-    if (sourceOffset >= source.size) throw outOfRange(`The "sourceOffset" ${sourceOffset} must be below the source size ${source.size}`);
+    if (sourceOffset >= source.size) throw outOfRange('options.sourceOffset', `below the source size (${source.size})`, sourceOffset);
     const length = options.length === undefined ? source.size - sourceOffset : toU64(options.length, 'length');
-    if (length > source.size - sourceOffset) throw outOfRange(`The "length" ${length} runs past the end of the source (${source.size} bytes)`);
+    if (length > source.size - sourceOffset) throw outOfRange('options.length', `at most the ${source.size - sourceOffset} bytes from sourceOffset to the end of the source`, length);
     const { fd, fileOffset, path } = resolveSource(source, sourceOffset);
     callNative({ path }, () => native().vaMap(this.#id, at, fd, fileOffset, length));
   }

@@ -4,7 +4,8 @@
 // dma-buf of that buffer. The kernel signals a forgotten fence after 10 s; closing the DRM fd signals all.
 // The native side checks the driver name before issuing these driver-private ioctls.
 import { native } from '../native.js';
-import { callNative, invalidArgType, notSupported, useAfterClose } from './errors.js';
+import { invalidArgType } from '../arg-errors.js';
+import { callNative, notSupported, useAfterClose } from './errors.js';
 import { GemBuffer } from './gem-buffer.js';
 
 /** Options of attachVgemFence. */
@@ -43,13 +44,13 @@ export class VgemFence {
 
 /** Attaches an unsignalled fence to `buffer` (VGEM_FENCE_ATTACH); vgem devices only. */
 export function attachVgemFence(buffer: GemBuffer, options: VgemFenceOptions = {}): VgemFence {
-  if (!(buffer instanceof GemBuffer)) throw invalidArgType('buffer', 'a GemBuffer', buffer);
+  if (!(buffer instanceof GemBuffer)) throw invalidArgType('buffer', 'GemBuffer', buffer);
   if (buffer.closed) throw useAfterClose(`GemBuffer ${buffer.handle}`);
   const device = buffer.device;
   device.assertUsable();
   if (device.driver !== 'vgem') throw notSupported('VGEM_FENCE_ATTACH', device.driver, 'it is a vgem-only ioctl');
   const write = options.write ?? false;
-  if (typeof write !== 'boolean') throw invalidArgType('write', 'a boolean', write);
+  if (typeof write !== 'boolean') throw invalidArgType('write', 'boolean', write);
   const id = callNative(device.callSite, () => native().vgemFenceAttach(device.fd, buffer.handle, write));
   return new VgemFence(buffer, id);
 }

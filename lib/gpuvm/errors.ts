@@ -68,11 +68,3 @@ export class GpuVmStateError extends Error {
     this.code = code;
   }
 }
-
-/** Builds a Node-shaped TypeError (code ERR_INVALID_ARG_TYPE) for a wrongly typed argument. */
-export function invalidArgType(name: string, expected: string, value: unknown): TypeError {
-  const shown = value === null ? 'null' : typeof value === 'object' ? `an instance of ${value.constructor?.name ?? 'Object'}` : typeof value;
-  const err = new TypeError(`The "${name}" argument must be ${expected}, received ${shown}`);
-  (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_TYPE';
-  return err;
-}

@@ -2,7 +2,8 @@
 // One GPU VA mapping, the kernel's struct drm_gpuva. It carries its own links (to its tree leaf and in its
 // VmBo's list), so a live mapping costs one object plus its u64 values and a slot in a leaf.
 import { toU64, type U64Like } from '../u64.js';
-import { GpuVmStateError, invalidArgType } from './errors.js';
+import { invalidArgType, outOfRange } from '../arg-errors.js';
+import { GpuVmStateError } from './errors.js';
 import { GemObject } from './gem.js';
 import type { GpuVm } from './gpuvm.js';
 import type { VaLeaf } from './va-tree.js';
@@ -76,11 +77,12 @@ export class GpuVa {
       this.flags = 0;
       return;
     }
-    if (typeof init !== 'object' || init === null) throw invalidArgType('init', 'an object', init);
+    if (typeof init !== 'object' || init === null) throw invalidArgType('init', 'object', init);
     const obj = init.obj ?? null;
-    if (obj !== null && !(obj instanceof GemObject)) throw invalidArgType('obj', 'a GemObject or null', obj);
+    if (obj !== null && !(obj instanceof GemObject)) throw invalidArgType('obj', ['GemObject', 'null'], obj);
     const flags = init.flags ?? 0;
-    if (!Number.isInteger(flags) || flags < 0 || flags > 0x7fffffff) throw invalidArgType('flags', 'an integer in [0, 2^31-1]', flags);
+    if (typeof flags !== 'number') throw invalidArgType('init.flags', 'number', flags);
+    if (!Number.isInteger(flags) || flags < 0 || flags > 0x7fffffff) throw outOfRange('init.flags', 'an integer in [0, 2^31-1]', flags);
     this.addr = toU64(init.addr, 'addr');
     this.range = toU64(init.range, 'range');
     this.offset = toU64(init.offset ?? 0n, 'offset');
@@ -123,7 +125,7 @@ export class GpuVa {
    * VA. Asserts the GEM gpuva lock.
    */
   link(vmBo: VmBo): void {
-    if (!(vmBo instanceof VmBo)) throw invalidArgType('vmBo', 'a VmBo', vmBo);
+    if (!(vmBo instanceof VmBo)) throw invalidArgType('vmBo', 'VmBo', vmBo);
     const obj = this.obj;
     if (obj === null) return;
     if (vmBo.obj !== obj) throw new GpuVmStateError('ERR_GPUVM_LINK', `link: the VA maps GEM '${obj.name}', the VmBo is for GEM '${vmBo.obj.name}'`);

@@ -3,7 +3,8 @@
 // lookups, the op generators, the helpers that apply ops, and the VmBo lifetime entry points.
 // Pure and synchronous. GPUVM takes no locks of its own: where the kernel asserts one, a lock hook runs.
 import { toU64, U64_LIMIT, type U64Like } from '../u64.js';
-import { GpuVmRequestError, GpuVmStateError, invalidArgType, type GpuVmRequestReason } from './errors.js';
+import { invalidArgType } from '../arg-errors.js';
+import { GpuVmRequestError, GpuVmStateError, type GpuVmRequestReason } from './errors.js';
 import { GemObject } from './gem.js';
 import { GpuVa, initGpuVa } from './gpuva.js';
 import { noLockHooks, type GpuVmLockHooks } from './lock-hooks.js';
@@ -95,17 +96,17 @@ export class GpuVm {
 
   /** drm_gpuvm_init. Throws GpuVmRequestError if the space or the reserved node is invalid. */
   constructor(options: GpuVmOptions) {
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
     const start = toU64(options.start, 'start');
     const range = toU64(options.range, 'range');
     const reserveOffset = toU64(options.reserveOffset ?? 0n, 'reserveOffset');
     const reserveRange = toU64(options.reserveRange ?? 0n, 'reserveRange');
     const hooks = options.lockHooks ?? noLockHooks;
     for (const key of ['assertGpuvaLockHeld', 'lockGpuva', 'unlockGpuva', 'mightSleep'] as const) {
-      if (typeof hooks[key] !== 'function') throw invalidArgType(`lockHooks.${key}`, 'a function', hooks[key]);
+      if (typeof hooks[key] !== 'function') throw invalidArgType(`lockHooks.${key}`, 'function', hooks[key]);
     }
     if (options.vmBoFree !== undefined && typeof options.vmBoFree !== 'function') {
-      throw invalidArgType('vmBoFree', 'a function', options.vmBoFree);
+      throw invalidArgType('vmBoFree', 'function', options.vmBoFree);
     }
     if (start + range >= U64_LIMIT) throw new GpuVmRequestError('overflow', `VM start 0x${start.toString(16)} + range 0x${range.toString(16)} passes 2^64-1`);
     this.name = options.name ?? 'unknown';
@@ -239,7 +240,7 @@ export class GpuVm {
    * valid (zero range included), GpuVmStateError ERR_GPUVM_VA_EXISTS when it overlaps a VA.
    */
   insert(va: GpuVa): void {
-    if (!(va instanceof GpuVa)) throw invalidArgType('va', 'a GpuVa', va);
+    if (!(va instanceof GpuVa)) throw invalidArgType('va', 'GpuVa', va);
     if (va.vm !== null) throw new GpuVmStateError('ERR_GPUVM_VA_STATE', 'insert: the VA is already in a tree');
     this.checkRequestRange(va.addr, va.range, 'insert');
     if (this.vaTree.firstOverlap(va.addr, va.addr + va.range) !== null) {
@@ -349,7 +350,7 @@ export class GpuVm {
    * that is in no tree). Does not link it. Refuses an op whose range is not free any more.
    */
   applyMap(op: OpMap, va: GpuVa = new GpuVa()): OpMapped {
-    if (!(op instanceof OpMap)) throw invalidArgType('op', 'an OpMap', op);
+    if (!(op instanceof OpMap)) throw invalidArgType('op', 'OpMap', op);
     this.checkSpare(va, 'va');
     this.checkPiece(op, 'applyMap');
     if (this.vaTree.firstOverlap(op.addr, op.addr + op.range) !== null) {
@@ -365,7 +366,7 @@ export class GpuVm {
    * Flags and links are not carried over: that is the caller's job, as in the kernel.
    */
   applyRemap(op: OpRemap, prev: GpuVa = new GpuVa(), next: GpuVa = new GpuVa()): OpRemapped {
-    if (!(op instanceof OpRemap)) throw invalidArgType('op', 'an OpRemap', op);
+    if (!(op instanceof OpRemap)) throw invalidArgType('op', 'OpRemap', op);
     const old = op.unmap.va;
     this.checkLiveOpVa(old, 'applyRemap');
     if (op.prev !== null) this.checkSpare(prev, 'prev');
@@ -388,7 +389,7 @@ export class GpuVm {
 
   /** drm_gpuva_unmap: removes `op.va` from the tree. Does not unlink it. */
   applyUnmap(op: OpUnmap): OpUnmapped {
-    if (!(op instanceof OpUnmap)) throw invalidArgType('op', 'an OpUnmap', op);
+    if (!(op instanceof OpUnmap)) throw invalidArgType('op', 'OpUnmap', op);
     this.checkLiveOpVa(op.va, 'applyUnmap');
     this.removeNode(op.va);
     return new OpUnmapped(opTokenKey, op, op.va);
@@ -409,7 +410,7 @@ export class GpuVm {
    * already held, so nothing is taken and nothing is freed here).
    */
   apply(ops: GpuVaOps): AppliedOps {
-    if (!(ops instanceof GpuVaOps)) throw invalidArgType('ops', 'a GpuVaOps list', ops);
+    if (!(ops instanceof GpuVaOps)) throw invalidArgType('ops', 'GpuVaOps', ops);
     if (ops.vm !== this) throw new GpuVmStateError('ERR_GPUVM_WRONG_VM', `apply: the ops were generated for VM '${ops.vm.name}'`);
     if (ops.generation !== this.generation) {
       throw new GpuVmStateError('ERR_GPUVM_STALE_OPS', 'apply: the VA tree changed since these ops were generated (or they were applied already)');
@@ -470,13 +471,13 @@ export class GpuVm {
 
   /** drm_gpuvm_bo_create: a new VmBo with one reference, not in the GEM's list (a spare for obtainPrealloc). */
   createVmBo(obj: GemObject): VmBo {
-    if (!(obj instanceof GemObject)) throw invalidArgType('obj', 'a GemObject', obj);
+    if (!(obj instanceof GemObject)) throw invalidArgType('obj', 'GemObject', obj);
     return new VmBo(this, obj);
   }
 
   /** drm_gpuvm_bo_find: the VmBo of `obj` in this VM with a new reference, or null. Asserts the GEM gpuva lock. */
   findVmBo(obj: GemObject): VmBo | null {
-    if (!(obj instanceof GemObject)) throw invalidArgType('obj', 'a GemObject', obj);
+    if (!(obj instanceof GemObject)) throw invalidArgType('obj', 'GemObject', obj);
     this.lockHooks.assertGpuvaLockHeld(this, obj, 'drm_gpuvm_bo_find');
     const vmBo = obj.gpuvaList.get(this);
     if (vmBo === undefined) return null;
@@ -489,7 +490,7 @@ export class GpuVm {
    * new reference. Asserts the GEM gpuva lock. In immediate mode use obtainPrealloc (ERR_GPUVM_MODE).
    */
   obtain(obj: GemObject): VmBo {
-    if (!(obj instanceof GemObject)) throw invalidArgType('obj', 'a GemObject', obj);
+    if (!(obj instanceof GemObject)) throw invalidArgType('obj', 'GemObject', obj);
     if (this.immediateMode) throw this.modeError('obtain', false);
     this.lockHooks.assertGpuvaLockHeld(this, obj, 'drm_gpuvm_bo_obtain_locked');
     const found = obj.gpuvaList.get(this);
@@ -508,7 +509,7 @@ export class GpuVm {
    * existing VmBo with a new reference and frees the spare after unlocking, or lists the spare.
    */
   obtainPrealloc(spare: VmBo): VmBo {
-    if (!(spare instanceof VmBo)) throw invalidArgType('spare', 'a VmBo from createVmBo', spare);
+    if (!(spare instanceof VmBo)) throw invalidArgType('spare', 'VmBo', spare);
     if (!this.immediateMode) throw this.modeError('obtainPrealloc', true);
     this.checkOwnVmBo(spare, 'obtainPrealloc');
     if (spare.lifeState !== 'created' || spare.kref !== 1) {
@@ -632,12 +633,12 @@ export class GpuVm {
   }
 
   private checkMapRequest(req: GpuVmMapRequest): CheckedMapRequest {
-    if (typeof req !== 'object' || req === null) throw invalidArgType('req', 'a map request object', req);
+    if (typeof req !== 'object' || req === null) throw invalidArgType('req', 'object', req);
     const addr = toU64(req.addr, 'addr');
     const range = toU64(req.range, 'range');
     const offset = req.offset === undefined ? 0n : toU64(req.offset, 'offset');
     const obj = req.obj ?? null;
-    if (obj !== null && !(obj instanceof GemObject)) throw invalidArgType('obj', 'a GemObject or null', obj);
+    if (obj !== null && !(obj instanceof GemObject)) throw invalidArgType('obj', ['GemObject', 'null'], obj);
     this.checkRequestRange(addr, range, 'map');
     if (obj !== null && offset + range > obj.size) {
       throw new GpuVmRequestError('bo_bounds', `map: offset 0x${offset.toString(16)} + range 0x${range.toString(16)} is beyond GEM '${obj.name}' (size 0x${obj.size.toString(16)})`);
@@ -646,7 +647,7 @@ export class GpuVm {
   }
 
   private checkOwnVa(va: GpuVa, what: string): void {
-    if (!(va instanceof GpuVa)) throw invalidArgType('va', 'a GpuVa', va);
+    if (!(va instanceof GpuVa)) throw invalidArgType('va', 'GpuVa', va);
     if (va.vm !== this) {
       throw va.vm === null
         ? new GpuVmStateError('ERR_GPUVM_VA_STATE', `${what}: the VA is not in a tree`)
@@ -655,7 +656,7 @@ export class GpuVm {
   }
 
   private checkOwnVmBo(vmBo: VmBo, what: string): void {
-    if (!(vmBo instanceof VmBo)) throw invalidArgType('vmBo', 'a VmBo', vmBo);
+    if (!(vmBo instanceof VmBo)) throw invalidArgType('vmBo', 'VmBo', vmBo);
     if (vmBo.vm !== this) throw new GpuVmStateError('ERR_GPUVM_WRONG_VM', `${what}: the VmBo belongs to VM '${vmBo.vm.name}'`);
   }
 
@@ -667,7 +668,7 @@ export class GpuVm {
   }
 
   private checkSpare(va: GpuVa, name: string): void {
-    if (!(va instanceof GpuVa)) throw invalidArgType(name, 'a GpuVa', va);
+    if (!(va instanceof GpuVa)) throw invalidArgType(name, 'GpuVa', va);
     if (va.vm !== null || va === this.kernelAllocNode) throw new GpuVmStateError('ERR_GPUVM_VA_STATE', `the "${name}" VA is already in a tree`);
   }
 
@@ -675,7 +676,7 @@ export class GpuVm {
     if (typeof op.addr !== 'bigint' || typeof op.range !== 'bigint' || typeof op.offset !== 'bigint') {
       throw invalidArgType('op', 'an op with bigint addr, range and offset', op);
     }
-    if (op.obj !== null && !(op.obj instanceof GemObject)) throw invalidArgType('op.obj', 'a GemObject or null', op.obj);
+    if (op.obj !== null && !(op.obj instanceof GemObject)) throw invalidArgType('op.obj', ['GemObject', 'null'], op.obj);
     this.checkRequestRange(op.addr, op.range, what);
   }
 }
@@ -738,10 +739,10 @@ class OpListSink implements SplitMergeSink {
 }
 
 function checkSteps(steps: unknown, names: readonly string[]): void {
-  if (typeof steps !== 'object' || steps === null) throw invalidArgType('steps', 'an object of step callbacks', steps);
+  if (typeof steps !== 'object' || steps === null) throw invalidArgType('steps', 'object', steps);
   for (const name of names) {
     const fn = (steps as Record<string, unknown>)[name];
-    if (typeof fn !== 'function') throw invalidArgType(`steps.${name}`, 'a function', fn);
+    if (typeof fn !== 'function') throw invalidArgType(`steps.${name}`, 'function', fn);
   }
 }
 

@@ -15,7 +15,8 @@
 //
 // It sits in lib/gpuvm although the kernel's drm_gpuvm has no allocator: it is pure and synchronous like the
 // model, is built from a GpuVm's VAs (fromGpuVm), and touches no device, lock or backend, so any layer that
-// may use the model may use it (it needs nothing beyond lib/u64, as the rest of lib/gpuvm).
+// may use the model may use it (it needs nothing beyond lib/u64 and lib/arg-errors, as the rest of lib/gpuvm).
+import { invalidArgValue, outOfRange } from '../arg-errors.js';
 import { toU64, U64_LIMIT, type U64Like } from '../u64.js';
 import type { GpuVm } from './gpuvm.js';
 
@@ -85,8 +86,8 @@ export class VaHeap {
   constructor(start: U64Like, size: U64Like) {
     this.start = toU64(start, 'start');
     this.size = toU64(size, 'size');
-    if (this.size === 0n) throw rangeError('size', size, 'a non-zero size');
-    if (this.start + this.size > U64_LIMIT) throw rangeError('size', size, 'a size that keeps start + size <= 2^64');
+    if (this.size === 0n) throw outOfRange('size', 'a non-zero size', size);
+    if (this.start + this.size > U64_LIMIT) throw outOfRange('size', 'a size that keeps start + size <= 2^64', size);
     this.#insert(this.start, this.start + this.size);
   }
 
@@ -127,25 +128,25 @@ export class VaHeap {
    */
   alloc(size: U64Like, alignment: U64Like, options: VaHeapAllocOptions = {}): bigint | null {
     const length = toU64(size, 'size');
-    if (length === 0n) throw rangeError('size', size, 'a non-zero size');
+    if (length === 0n) throw outOfRange('size', 'a non-zero size', size);
     const align = toU64(alignment, 'alignment');
     if (align === 0n || (align & (align - 1n)) !== 0n) {
-      throw rangeError('alignment', alignment, 'a power of two');
+      throw outOfRange('alignment', 'a power of two', alignment);
     }
     const direction = options.direction ?? 'top-down';
     if (direction !== 'top-down' && direction !== 'bottom-up') {
-      throw rangeError('options.direction', direction, "'top-down' or 'bottom-up'");
+      throw invalidArgValue('options.direction', direction, "must be 'top-down' or 'bottom-up'");
     }
     let low = this.start;
     let high = this.start + this.size;
     if (options.window !== undefined) {
       low = toU64(options.window.start, 'options.window.start');
       const windowSize = toU64(options.window.size, 'options.window.size');
-      if (windowSize === 0n) throw rangeError('options.window.size', options.window.size, 'a non-zero size');
+      if (windowSize === 0n) throw outOfRange('options.window.size', 'a non-zero size', options.window.size);
       high = low + windowSize;
       if (low < this.start || high > this.start + this.size) {
-        throw rangeError('options.window', `[0x${low.toString(16)}, 0x${high.toString(16)})`,
-          `a range inside the heap [0x${this.start.toString(16)}, 0x${(this.start + this.size).toString(16)})`);
+        throw outOfRange('options.window', `a range inside the heap [0x${this.start.toString(16)}, 0x${(this.start + this.size).toString(16)})`,
+          `[0x${low.toString(16)}, 0x${high.toString(16)})`);
       }
     }
     const search = { length, align, low, high };
@@ -215,11 +216,11 @@ export class VaHeap {
   #checkRange(addr: U64Like, size: U64Like): [bigint, bigint] {
     const start = toU64(addr, 'addr');
     const length = toU64(size, 'size');
-    if (length === 0n) throw rangeError('size', size, 'a non-zero size');
+    if (length === 0n) throw outOfRange('size', 'a non-zero size', size);
     const end = start + length;
     if (start < this.start || end > this.start + this.size) {
-      throw rangeError('addr', `[0x${start.toString(16)}, 0x${end.toString(16)})`,
-        `a range inside the heap [0x${this.start.toString(16)}, 0x${(this.start + this.size).toString(16)})`);
+      throw outOfRange('addr', `a range inside the heap [0x${this.start.toString(16)}, 0x${(this.start + this.size).toString(16)})`,
+        `[0x${start.toString(16)}, 0x${end.toString(16)})`);
     }
     return [start, end];
   }
@@ -358,11 +359,4 @@ function min(a: bigint, b: bigint): bigint {
 
 function max(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
-}
-
-function rangeError(name: string, value: unknown, expected: string): RangeError {
-  const shown = typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? value : String(value);
-  const err = new RangeError(`The value of "${name}" is out of range. It must be ${expected}. Received ${shown}`);
-  (err as NodeJS.ErrnoException).code = 'ERR_OUT_OF_RANGE';
-  return err;
 }

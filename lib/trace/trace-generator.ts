@@ -4,6 +4,7 @@
 // Pure and deterministic: the same (seed, params) always gives the same commands, on any machine, because the
 // only source of randomness is the sfc32 generator below and every draw happens in a fixed order. A change
 // that alters any stream for existing (seed, params) must bump TRACE_GENERATOR_VERSION.
+import { invalidArgValue, outOfRange } from '../arg-errors.js';
 
 /** Bumped whenever the stream for some (seed, params) changes; traces print it in their header. */
 export const TRACE_GENERATOR_VERSION = 1;
@@ -120,19 +121,13 @@ export function* generateTrace(params: TraceGeneratorParams): Generator<Generate
 
 function checkParams(params: TraceGeneratorParams): TraceGeneratorParams {
   const { seed, profile, requests, liveMappings } = params;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw rangeError('seed', 'an integer in [0, 2^32-1]', seed);
-  if (profile !== 'mixed' && profile !== 'steady') throw rangeError('profile', "'mixed' or 'steady'", profile);
-  if (!Number.isSafeInteger(requests) || requests < 0) throw rangeError('requests', 'a non-negative safe integer', requests);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw outOfRange('seed', 'an integer in [0, 2^32-1]', seed);
+  if (profile !== 'mixed' && profile !== 'steady') throw invalidArgValue('profile', profile, "must be 'mixed' or 'steady'");
+  if (!Number.isSafeInteger(requests) || requests < 0) throw outOfRange('requests', 'a non-negative safe integer', requests);
   if (profile === 'steady' && (!Number.isInteger(liveMappings) || liveMappings! < 1 || liveMappings! > 0x40000000)) {
-    throw rangeError('liveMappings', 'an integer in [1, 2^30] for the steady profile', liveMappings);
+    throw outOfRange('liveMappings', 'an integer in [1, 2^30] for the steady profile', liveMappings);
   }
   return params;
-}
-
-function rangeError(name: string, expected: string, value: unknown): RangeError {
-  const err = new RangeError(`The value of "${name}" is out of range. It must be ${expected}. Received ${String(value)}`);
-  (err as NodeJS.ErrnoException).code = 'ERR_OUT_OF_RANGE';
-  return err;
 }
 
 function* steady(rng: Sfc32, live: number, requests: number): Generator<GeneratedTraceCommand> {

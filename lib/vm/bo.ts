@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A buffer object as the transactional layer sees it: the model's GemObject plus the two locks the
 // kernel gives a GEM, its reservation (dma_resv) and its gpuva lock (obj->gpuva.lock, immediate mode).
-import { invalidArgType } from '../gpuvm/errors.js';
+import { invalidArgType } from '../arg-errors.js';
 import { GemObject } from '../gpuvm/gem.js';
 import type { VmBo } from '../gpuvm/vm-bo.js';
 import type { LockGuard } from '../locks/guard.js';
@@ -46,10 +46,10 @@ export class Bo {
   #immediate: boolean | null = null;
 
   constructor(size: U64Like, options: BoOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
     const name = options.name ?? 'bo';
     const bytes = toU64(size, 'size');
-    if (options.resv !== undefined && !(options.resv instanceof ResvLock)) throw invalidArgType('resv', 'a ResvLock', options.resv);
+    if (options.resv !== undefined && !(options.resv instanceof ResvLock)) throw invalidArgType('resv', 'ResvLock', options.resv);
     this.gem = new BoGem(bytes, name, this);
     this.resv = options.resv ?? new ResvLock(`${name}.resv`);
     this.gpuvaLock = new SyncLock(`${name}.gpuva`, GPUVA_LOCK_CLASS);

@@ -4,7 +4,7 @@
 // sm_map/sm_unmap exec_lock helpers), mark pairs evicted (drm_gpuvm_bo_evict) and make them resident again
 // (drm_gpuvm_validate) through the VM's vm_bo_validate callback.
 import type { GemObject } from '../gpuvm/gem.js';
-import { invalidArgType } from '../gpuvm/errors.js';
+import { invalidArgType } from '../arg-errors.js';
 import type { GpuVaOps } from '../gpuvm/ops.js';
 import type { VmBo } from '../gpuvm/vm-bo.js';
 import { DrmExec } from '../locks/exec.js';
@@ -121,7 +121,7 @@ export class VmExecHelpers {
   /** drm_gpuvm_sm_map_exec_lock. */
   async smMapExecLock(exec: DrmExec, req: VmMapRequest): Promise<void> {
     const bo = req.bo ?? null;
-    if (bo !== null && !(bo instanceof Bo)) throw invalidArgType('bo', 'a Bo or null', bo);
+    if (bo !== null && !(bo instanceof Bo)) throw invalidArgType('bo', ['Bo', 'null'], bo);
     await this.#lockOpObjects(exec, this.#vm.gpuvm.smMapOps({ addr: req.addr, range: req.range, obj: bo?.gem ?? null, offset: req.offset }));
   }
 

@@ -9,7 +9,8 @@
 // A request first locks its footprint in the VM's VA range lock: the request's range widened to every
 // mapping it overlaps, since those are what its ops remove or split. Requests whose footprints overlap are
 // serialised; disjoint ones interleave, and meet only on the reservations of the BOs they share.
-import { GpuVmStateError, invalidArgType } from '../gpuvm/errors.js';
+import { invalidArgType, invalidArgValue } from '../arg-errors.js';
+import { GpuVmStateError } from '../gpuvm/errors.js';
 import { GpuVm } from '../gpuvm/gpuvm.js';
 import type { GpuVa } from '../gpuvm/gpuva.js';
 import type { GpuVmLockHooks } from '../gpuvm/lock-hooks.js';
@@ -105,9 +106,9 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
   #closed = false;
 
   constructor(options: VmOptions) {
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
-    if (!['resv', 'gpuva-lock', 'deferred'].includes(options.policy)) throw invalidArgType('policy', `'resv', 'gpuva-lock' or 'deferred'`, options.policy);
-    if (options.validate !== undefined && typeof options.validate !== 'function') throw invalidArgType('validate', 'a function', options.validate);
+    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+    if (!['resv', 'gpuva-lock', 'deferred'].includes(options.policy)) throw invalidArgValue('options.policy', options.policy, "must be one of 'resv', 'gpuva-lock' or 'deferred'");
+    if (options.validate !== undefined && typeof options.validate !== 'function') throw invalidArgType('validate', 'function', options.validate);
     this.name = options.name ?? 'vm';
     this.policy = options.policy;
     this.resvProtected = options.resvProtected === true;
@@ -173,7 +174,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
    * first and takes the gpuva lock itself.
    */
   obtain(bo: Bo, guard?: LockGuard<ResvLock>): VmBoRef {
-    if (!(bo instanceof Bo)) throw invalidArgType('bo', 'a Bo', bo);
+    if (!(bo instanceof Bo)) throw invalidArgType('bo', 'Bo', bo);
     this.checkOpen();
     return new VmBoRef(this, this.#refs.obtainPair(bo, guard ?? null), guard ?? null);
   }
@@ -207,9 +208,9 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
 
   /** Maps `[addr, addr+range)` of `bo` at `offset` (sparse without bo), splitting or replacing what was there. */
   map(req: VmMapRequest): Promise<void> {
-    if (typeof req !== 'object' || req === null) return Promise.reject(invalidArgType('req', 'a map request object', req));
+    if (typeof req !== 'object' || req === null) return Promise.reject(invalidArgType('req', 'object', req));
     const bo = req.bo ?? null;
-    if (bo !== null && !(bo instanceof Bo)) return Promise.reject(invalidArgType('bo', 'a Bo or null', bo));
+    if (bo !== null && !(bo instanceof Bo)) return Promise.reject(invalidArgType('bo', ['Bo', 'null'], bo));
     let start: bigint;
     let range: bigint;
     try {
@@ -241,7 +242,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
    * or anything committed (ERR_GPUVM_STALE_OPS).
    */
   commit(ops: GpuVaOps): Promise<void> {
-    if (!(ops instanceof GpuVaOps)) return Promise.reject(invalidArgType('ops', 'a GpuVaOps list', ops));
+    if (!(ops instanceof GpuVaOps)) return Promise.reject(invalidArgType('ops', 'GpuVaOps', ops));
     const makeOps = (): GpuVaOps => {
       if (ops.vm !== this.gpuvm) throw new GpuVmStateError('ERR_GPUVM_WRONG_VM', `commit: the ops were generated for VM '${ops.vm.name}'`);
       if (ops.generation !== this.gpuvm.generation) {
@@ -270,7 +271,7 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
 
   /** Writes `bytes` at GPU address `addr` (see {@link Vm.read}): into BO memory, dropped where sparse. */
   write(addr: U64Like, bytes: Uint8Array): Promise<void> {
-    if (!(bytes instanceof Uint8Array)) return Promise.reject(invalidArgType('bytes', 'a Uint8Array', bytes));
+    if (!(bytes instanceof Uint8Array)) return Promise.reject(invalidArgType('bytes', 'Uint8Array', bytes));
     return accessVa(this, 'write', addr, bytes.byteLength, (backend, start) => backend.write(start, bytes));
   }
 

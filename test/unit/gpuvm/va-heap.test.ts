@@ -81,10 +81,14 @@ describe('VaHeap: alloc', () => {
     ['window below the heap', 1, 1, { window: { start: 0x0, size: 0x2000 } }],
     ['window past the heap', 1, 1, { window: { start: 0x10000, size: 0x1001 } }],
     ['empty window', 1, 1, { window: { start: 0x2000, size: 0 } }],
-    ['unknown direction', 1, 1, { direction: 'sideways' as 'top-down' }],
   ])('refuses %s with ERR_OUT_OF_RANGE and changes nothing', (_name, size, alignment, options) => {
     const heap = new VaHeap(0x1000, 0x10000);
     expect(() => heap.alloc(size as bigint, alignment as bigint, options)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(holesOf(heap)).toEqual([[0x1000n, 0x11000n]]);
+  });
+  it('refuses an unknown direction with ERR_INVALID_ARG_VALUE and changes nothing', () => {
+    const heap = new VaHeap(0x1000, 0x10000);
+    expect(() => heap.alloc(1, 1, { direction: 'sideways' as 'top-down' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     expect(holesOf(heap)).toEqual([[0x1000n, 0x11000n]]);
   });
   it('refuses a size that is not a u64 with the toU64 error', () => {

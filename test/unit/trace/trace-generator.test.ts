@@ -80,12 +80,16 @@ describe('generateTrace', () => {
     [{ seed: -1, profile: 'mixed', requests: 1 }],
     [{ seed: 2 ** 32, profile: 'mixed', requests: 1 }],
     [{ seed: 1.5, profile: 'mixed', requests: 1 }],
-    [{ seed: 1, profile: 'other', requests: 1 }],
     [{ seed: 1, profile: 'mixed', requests: -1 }],
     [{ seed: 1, profile: 'steady', requests: 1 }],
     [{ seed: 1, profile: 'steady', requests: 1, liveMappings: 0 }],
   ] as [TraceGeneratorParams][])('refuses %o with ERR_OUT_OF_RANGE before yielding anything', (params) => {
     expect(() => generateTrace(params).next()).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
+  });
+
+  it('refuses an unknown profile with ERR_INVALID_ARG_VALUE before yielding anything', () => {
+    const params = { seed: 1, profile: 'other', requests: 1 } as unknown as TraceGeneratorParams;
+    expect(() => generateTrace(params).next()).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }));
   });
 });
 

@@ -352,13 +352,17 @@ describe('policy independence', () => {
 describe('bad input', () => {
   it.each<[string, () => unknown]>([
     ['Vm without options', () => new Vm(undefined as never)],
-    ['Vm with an unknown policy', () => new Vm({ policy: 'spinlock' as never, start: 0, range: 0x1000 })],
     ['Vm with a non-function validate', () => new Vm({ policy: 'resv', start: 0, range: 0x1000, validate: 1 as never })],
     ['Bo with null options', () => new Bo(0x1000, null as never)],
     ['Bo with a resv that is not a ResvLock', () => new Bo(0x1000, { resv: {} as never })],
     ['obtain of something that is not a Bo', () => new Vm({ policy: 'deferred', start: 0, range: 0x1000 }).obtain({} as never)],
   ])('%s is a TypeError with code ERR_INVALID_ARG_TYPE', (_, call) => {
     expect(call).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+  });
+
+  it('Vm with an unknown policy is a TypeError with code ERR_INVALID_ARG_VALUE', () => {
+    expect(() => new Vm({ policy: 'spinlock' as never, start: 0, range: 0x1000 }))
+      .toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }));
   });
 
   it('a bad request rejects (never throws synchronously) and changes nothing', async () => {
