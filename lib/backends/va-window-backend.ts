@@ -5,7 +5,7 @@
 // window, so what a GPU would read at an address can be read and checked. Sparse mappings have no memory:
 // reads give zeros and writes are dropped, as a driver's NULL/sparse binding does (xe's NULL binds,
 // Vulkan's residencyNonResidentStrict). Unmapped addresses are holes: read/write refuse them with
-// ERR_VA_UNMAPPED before touching any byte, and the window itself keeps them PROT_NONE.
+// ERR_VA_WINDOW_UNMAPPED before touching any byte, and the window itself keeps them PROT_NONE.
 //
 // A commit is atomic: every op is checked before the window changes, then the window steps run with an
 // undo list; if one fails (an mmap error), the steps done are undone in reverse order and the window is
@@ -185,7 +185,7 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
 
   /**
    * Reads `length` bytes at GPU address `addr` as the GPU would: BO pages where BOs are mapped, zeros where
-   * the mapping is sparse. Any unmapped byte in the range refuses the whole read (ERR_VA_UNMAPPED).
+   * the mapping is sparse. Any unmapped byte in the range refuses the whole read (ERR_VA_WINDOW_UNMAPPED).
    */
   read(addr: U64Like, length: U64Like): Uint8Array {
     const { start, end } = this.#accessRange(addr, length);
@@ -201,7 +201,7 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
 
   /**
    * Writes `bytes` at GPU address `addr`: into BO memory where BOs are mapped; bytes aimed at sparse
-   * mappings are dropped. Any unmapped byte in the range refuses the whole write (ERR_VA_UNMAPPED).
+   * mappings are dropped. Any unmapped byte in the range refuses the whole write (ERR_VA_WINDOW_UNMAPPED).
    */
   write(addr: U64Like, bytes: Uint8Array): void {
     if (!(bytes instanceof Uint8Array)) throw invalidArgType('bytes', 'Uint8Array', bytes);
@@ -331,7 +331,7 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
     return { start, end: start + bytes };
   }
 
-  // The VAs covering [start, end) end to end, or ERR_VA_UNMAPPED at the first byte none covers.
+  // The VAs covering [start, end) end to end, or ERR_VA_WINDOW_UNMAPPED at the first byte none covers.
   #covering(start: bigint, end: bigint): GpuVa[] {
     const vm = this.#vm;
     const vas: GpuVa[] = [];
@@ -345,7 +345,7 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
     }
     if (covered < end) {
       const reserved = vm !== null && vm.kernelAllocNode !== null && vm.kernelAllocNode.addr <= covered && covered < vm.kernelAllocNode.end;
-      throw new VaWindowError('ERR_VA_UNMAPPED', `GPU address ${hex(covered)} is ${reserved ? 'in the kernel-reserved node' : 'not mapped'}`, { address: covered });
+      throw new VaWindowError('ERR_VA_WINDOW_UNMAPPED', `GPU address ${hex(covered)} is ${reserved ? 'in the kernel-reserved node' : 'not mapped'}`, { address: covered });
     }
     return vas;
   }

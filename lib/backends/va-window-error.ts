@@ -5,7 +5,7 @@
 /** Why the VA window backend refused; the `code` property of the error. */
 export type VaWindowErrorCode =
   /** read/write touched an address no mapping covers (or the kernel-reserved node). */
-  | 'ERR_VA_UNMAPPED'
+  | 'ERR_VA_WINDOW_UNMAPPED'
   /** A mapping with memory is not page-aligned (address, size or BO offset): mmap cannot place it. */
   | 'ERR_VA_WINDOW_ALIGNMENT'
   /** A mapping with memory lies outside the window's address range. */

@@ -109,7 +109,7 @@ export async function runWindowDemo(device: Device, options: WindowDemoOptions):
       try {
         seen = backend.read(BigInt(p) * page, page);
       } catch (error) {
-        if (!(error instanceof VaWindowError) || error.code !== 'ERR_VA_UNMAPPED') throw error;
+        if (!(error instanceof VaWindowError) || error.code !== 'ERR_VA_WINDOW_UNMAPPED') throw error;
         seen = null;
       }
       const want = expected === null ? null : expected === 'sparse' ? zero : pagePattern(expected[0], expected[1], pageSize);

@@ -95,7 +95,7 @@ export class WindowRig implements Disposable {
     for (let p = 0; p < this.pages; p++) {
       const state = this.model[p]!;
       if (state === null) {
-        expect(() => this.backend.read(BigInt(p) * P, P), `page ${p} is unmapped`).toThrow(expect.objectContaining({ code: 'ERR_VA_UNMAPPED', address: BigInt(p) * P }));
+        expect(() => this.backend.read(BigInt(p) * P, P), `page ${p} is unmapped`).toThrow(expect.objectContaining({ code: 'ERR_VA_WINDOW_UNMAPPED', address: BigInt(p) * P }));
         continue;
       }
       const seen = this.backend.read(BigInt(p) * P, P);

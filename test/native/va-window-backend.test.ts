@@ -51,13 +51,13 @@ describe('VaWindowBackend on the software device', () => {
   it('refuses a read that touches an unmapped byte, naming the address', async () => {
     using r = rig();
     await r.map(0, 2, 0, 0);
-    expect(() => r.backend.read(P, 2n * P)).toThrow(expect.objectContaining({ code: 'ERR_VA_UNMAPPED', address: 2n * P }));
+    expect(() => r.backend.read(P, 2n * P)).toThrow(expect.objectContaining({ code: 'ERR_VA_WINDOW_UNMAPPED', address: 2n * P }));
   });
 
   it('refuses a write that touches an unmapped byte and writes nothing, not even the mapped part', async () => {
     using r = rig();
     await r.map(0, 1, 0, 0);
-    expect(() => r.backend.write(P - 2n, new Uint8Array([9, 9, 9, 9]))).toThrow(expect.objectContaining({ code: 'ERR_VA_UNMAPPED', address: P }));
+    expect(() => r.backend.write(P - 2n, new Uint8Array([9, 9, 9, 9]))).toThrow(expect.objectContaining({ code: 'ERR_VA_WINDOW_UNMAPPED', address: P }));
     expect(Buffer.compare(r.backend.read(0n, P), expectedPage(0, 0))).toBe(0);
   });
 
@@ -109,7 +109,7 @@ describe('VaWindowBackend on the software device', () => {
 
   it('vm.read refuses an unmapped address with the backend\'s error and vm.write refuses a non-Uint8Array', async () => {
     using r = rig();
-    await expect(r.vm.read(0n, 1)).rejects.toMatchObject({ code: 'ERR_VA_UNMAPPED', address: 0n });
+    await expect(r.vm.read(0n, 1)).rejects.toMatchObject({ code: 'ERR_VA_WINDOW_UNMAPPED', address: 0n });
     await expect(r.vm.write(0n, [1] as unknown as Uint8Array)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
     await expect(r.vm.read(-1, 1)).rejects.toThrow(RangeError);
   });
@@ -121,7 +121,7 @@ describe('VaWindowBackend on the software device', () => {
     const bo = new Bo(P);
     backend.allocate(bo.gem);
     await vm.map({ addr: P, range: P, bo });
-    expect(() => backend.read(0n, 1)).toThrow(expect.objectContaining({ code: 'ERR_VA_UNMAPPED', message: expect.stringContaining('kernel-reserved') }));
+    expect(() => backend.read(0n, 1)).toThrow(expect.objectContaining({ code: 'ERR_VA_WINDOW_UNMAPPED', message: expect.stringContaining('kernel-reserved') }));
   });
 
   it('unmaps only the hole of a remap: the pieces on either side keep their pages', async () => {
