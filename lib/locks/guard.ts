@@ -10,6 +10,11 @@ import { currentTask, type LockTask } from './task.js';
 export class LockGuard<L extends OwnedLock> implements Disposable {
   readonly #lock: L;
   #released = false;
+  /**
+   * @internal The misuse to report when the holder next uses this guard: it kept a synchronous-only lock
+   * past its synchronous section, and the lock was released for the others (see SyncLock.lockSync).
+   */
+  escaped: LockError | null = null;
 
   /** Internal: only a lock creates guards, when it grants itself. */
   constructor(lock: L) {
@@ -33,9 +38,19 @@ export class LockGuard<L extends OwnedLock> implements Disposable {
 
   /** @internal {@link release} for a caller that already looked up its task (DrmExec.unlockAll). */
   releaseBy(task: LockTask | null): void {
+    if (this.escaped !== null) this.#reportEscape(task);
     if (this.#released) throw new LockError('ERR_LOCK_NOT_HELD', `guard of ${this.#lock.name} released twice`, this.#lock.name);
     this.#lock.release(this, task);
     this.#released = true;
+  }
+
+  // The lock is already free; this guard's holder learns why, once.
+  #reportEscape(task: LockTask | null): never {
+    const err = this.escaped!;
+    this.escaped = null;
+    this.#released = true;
+    if (task !== null && task.fault === err) task.fault = null;
+    throw err;
   }
 
   /** Releases unless already released, so an explicit early release and `using` can be combined. */
@@ -44,16 +59,22 @@ export class LockGuard<L extends OwnedLock> implements Disposable {
   }
 
   /**
-   * Throws ERR_LOCK_NOT_HELD unless this guard is live, guards `lock`, and the calling task holds it:
-   * the run-time half of "the guard is the proof".
+   * Throws unless this guard is live, guards `lock`, and the calling task holds it: the run-time half of
+   * "the guard is the proof". Each way to fail has its code: ERR_LOCK_GUARD_WRONG_LOCK (a guard of another
+   * lock), ERR_LOCK_NOT_HELD (a released guard), ERR_LOCK_GUARD_WRONG_TASK (another task's live guard).
    */
   assertHolds(lock: OwnedLock, what = 'this operation'): void {
+    if (this.escaped !== null) throw this.escaped;
     if (this.#lock !== lock) {
-      throw new LockError('ERR_LOCK_NOT_HELD', `${what} requires a guard of ${lock.name}, got a guard of ${this.#lock.name}`, lock.name);
+      throw new LockError('ERR_LOCK_GUARD_WRONG_LOCK', `${what} requires a guard of ${lock.name}, got a guard of ${this.#lock.name}`, lock.name);
     }
     if (this.#released || !this.#lock.isCurrentGuard(this)) {
       throw new LockError('ERR_LOCK_NOT_HELD', `${what} requires ${lock.name} held, but this guard was released`, lock.name);
     }
-    lock.assertHeld(what);
+    const task = currentTask();
+    if (lock.holderTask !== task) {
+      throw new LockError('ERR_LOCK_GUARD_WRONG_TASK', `${what} requires ${lock.name} held by the caller (${task?.label ?? 'no task'}), ` +
+        `but the guard given is ${lock.holderTask!.label}'s`, lock.name);
+    }
   }
 }

@@ -184,7 +184,7 @@ export abstract class OwnedLock {
     for (let holder = this.#holder; holder !== null; holder = holder.waitingFor?.holderTask ?? null) {
       chain.push(holder.label);
       if (holder === task) {
-        throw new LockError('EDEADLK', `deadlock: ${task.label} would wait for ${this.name}, closing the cycle ${chain.join(' -> ')}`, this.name);
+        throw new LockError('ERR_LOCK_DEADLOCK', `deadlock: ${task.label} would wait for ${this.name}, closing the cycle ${chain.join(' -> ')}`, this.name);
       }
       if (holder.waitingFor === null) return;
     }

@@ -120,7 +120,7 @@ export class RangeLock {
   /**
    * Locks `[start, end)`: at once if no held or earlier-queued range overlaps it, else after them. A task
    * that holds a range of this lock may not take a second one (ERR_LOCK_RECURSIVE if they overlap, else
-   * ERR_LOCK_ORDER), and a wait that would close a cycle of tasks is refused (EDEADLK).
+   * ERR_LOCK_ORDER), and a wait that would close a cycle of tasks is refused (ERR_LOCK_DEADLOCK).
    */
   async lock(start: bigint, end: bigint): Promise<LockGuard<RangeHold>> {
     const task = requireTask('locking', this.name);
@@ -130,7 +130,7 @@ export class RangeLock {
     if (blockers.length === 0) return this.#grant(hold, task, null);
     for (const blocker of blockers) {
       for (let t = blocker.holderTask; t !== null; t = t.waitingFor?.holderTask ?? null) {
-        if (t === task) throw new LockError('EDEADLK', `deadlock: ${task.label} would wait for ${blocker.name}, which waits for it`, blocker.name);
+        if (t === task) throw new LockError('ERR_LOCK_DEADLOCK', `deadlock: ${task.label} would wait for ${blocker.name}, which waits for it`, blocker.name);
         if (t.waitingFor === null) break;
       }
     }

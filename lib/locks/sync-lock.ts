@@ -18,13 +18,36 @@ export class SyncLock extends OwnedLock {
   }
 
   /**
-   * Takes the lock now; release the guard before the next await. Several locks of this class may be held
-   * together while the task holds `nestLock`, the outer lock that orders them.
+   * Takes the lock now and hands out its guard; release it before the synchronous section ends. Prefer
+   * {@link hold}, which cannot be misused that way. A guard still holding the lock when the task's
+   * synchronous section has ended (an await came before the release) is caught then, in that task: the
+   * lock is taken back so that no other task is blocked by it, and the guard's release (or the task's next
+   * lock call) throws ERR_LOCK_HELD_ACROSS_AWAIT. Several locks of this class may be held together while
+   * the task holds `nestLock`, the outer lock that orders them.
    */
   lockSync(nestLock: OwnedLock | null = null): LockGuard<SyncLock> {
     const task = requireTask('locking', this.name);
+    const guard = this.#grantNow(task, nestLock);
+    // Microtasks never run inside a synchronous stretch: when this one runs, the holder's section is over.
+    queueMicrotask(() => this.#takeBackIfKept(guard, task));
+    return guard;
+  }
+
+  #grantNow(task: LockTask, nestLock: OwnedLock | null): LockGuard<SyncLock> {
     this.#checkFree(task, nestLock);
     return this.grant(task, null, null) as LockGuard<SyncLock>;
+  }
+
+  // The holder's synchronous section ended with the lock held: the misuse is the holder's, so it is
+  // reported to the holder, and the lock is released for everyone else.
+  #takeBackIfKept(guard: LockGuard<SyncLock>, task: LockTask): void {
+    if (!this.isCurrentGuard(guard)) return;
+    const err = new LockError('ERR_LOCK_HELD_ACROSS_AWAIT', `${task.label} still held ${this.name} when its synchronous section ended ` +
+      `(an await came between lockSync() and release()); it guards synchronous sections only, so it was released for the other ` +
+      `tasks: use ${this.name}.hold(section)`, this.name);
+    this.releaseHeld(task);
+    guard.escaped = err;
+    task.fault = err;
   }
 
   /**
@@ -51,7 +74,8 @@ export class SyncLock extends OwnedLock {
   }
 
   #busy(): never {
-    throw new LockError('ERR_LOCK_BUSY', `${this.name} is held by ${this.holderTask!.label} across an await; it guards synchronous sections only`, this.name);
+    throw new LockError('ERR_LOCK_BUSY', `${this.name} is held by ${this.holderTask!.label}: it guards synchronous sections only, ` +
+      'and never waits for another task\'s', this.name);
   }
 
   /**
@@ -59,8 +83,10 @@ export class SyncLock extends OwnedLock {
    * section runs as a task of its own, since nothing else can run before it ends.
    */
   hold<T>(section: (guard: LockGuard<SyncLock>) => T): T {
-    if (currentTask() === null) return runSync(new LockTask(this.name), () => this.hold(section));
-    const guard = this.lockSync();
+    const task = currentTask();
+    if (task === null) return runSync(new LockTask(this.name), () => this.hold(section));
+    task.reportFault();
+    const guard = this.#grantNow(task, null);
     let result: T;
     try {
       result = section(guard);
@@ -68,7 +94,7 @@ export class SyncLock extends OwnedLock {
       guard.release();
     }
     if (result instanceof Promise) {
-      throw new LockError('ERR_LOCK_BUSY', `${this.name}.hold() was given an async section: the lock was released at its first await`, this.name);
+      throw new LockError('ERR_LOCK_ASYNC_SECTION', `${this.name}.hold() was given an async section: the lock was released at its first await`, this.name);
     }
     return result;
   }

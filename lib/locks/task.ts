@@ -54,6 +54,11 @@ export class LockTask {
   irregularHolds = 0;
   /** The lock this task is blocked on, if any. */
   waitingFor: OwnedLock | null = null;
+  /**
+   * @internal A misuse found after this task's synchronous section ended (a synchronous-only lock kept
+   * across an await), thrown by its next lock call unless the guard concerned reports it first.
+   */
+  fault: LockError | null = null;
 
   constructor(name: string) {
     this.id = nextTaskId++;
@@ -63,6 +68,14 @@ export class LockTask {
   /** `name#id`, as messages print it. */
   get label(): string {
     return `${this.name}#${this.id}`;
+  }
+
+  /** @internal Throws the pending {@link fault}, once. */
+  reportFault(): void {
+    const err = this.fault;
+    if (err === null) return;
+    this.fault = null;
+    throw err;
   }
 
   /** @internal links of the active-task list. */
@@ -161,5 +174,6 @@ export function requireTask(action: string, lockName = ''): LockTask {
     const what = lockName === '' ? action : `${action} ${lockName}`;
     throw new LockError('ERR_LOCK_NO_TASK', `${what} outside a lock task: wrap the caller in runTask(name, fn) so the lock knows its holder`);
   }
+  if (task.fault !== null) task.reportFault();
   return task;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ResvLock, runTask, WwAcquireContext, WwBackoffError } from '../../../lib/locks/index.js';
+import { isDeadlockBackoff, ResvLock, runTask, WwAcquireContext, WwBackoffError } from '../../../lib/locks/index.js';
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 function deferred(): { promise: Promise<void>; resolve(): void } {
@@ -61,6 +61,7 @@ describe('ResvLock (wound-wait)', () => {
       await young;
       expect(youngErr).toBeInstanceOf(WwBackoffError);
       expect(youngErr).toMatchObject({ code: 'EDEADLK', contended: a });
+      expect(isDeadlockBackoff(youngErr)).toBe(true);
       expect(b.owner!.context).toBe(octx.label);
     });
   });

@@ -28,21 +28,61 @@ describe('SyncLock', () => {
     expect(l.owner).toBeNull();
   });
 
-  it('refuses a lock held across an await by another task instead of waiting', async () => {
+  it('refuses a lock another task holds inside the same synchronous stretch instead of waiting', async () => {
     const l = new SyncLock('gpuva-e', 'sync-test-e');
-    await runTask('leaky', async () => {
+    await runTask('holder', async () => {
       const guard = l.lockSync();
-      await runTask('other', async () => {
-        expect(() => l.hold(() => 0)).toThrow(expect.objectContaining({ code: 'ERR_LOCK_BUSY' }));
+      // runTask runs 'other' at once, inside the holder's stretch: no await has come yet.
+      void runTask('other', () => {
+        expect(() => l.hold(() => 0)).toThrow(expect.objectContaining({ code: 'ERR_LOCK_BUSY', message: expect.stringMatching(/held by holder#\d+/) }));
       });
       guard.release();
+    });
+    expect(l.owner).toBeNull();
+  });
+
+  it('a lock held across an await is caught in the holder, which is told; the next task is not blamed', async () => {
+    const l = new SyncLock('gpuva-y', 'sync-test-y');
+    let xGot: unknown;
+    let yErr: unknown;
+    const y = runTask('y', async () => {
+      const guard = l.lockSync();
+      await Promise.resolve(); // the misuse: the holder's synchronous section ends here
+      xGot = runTask('x', () => l.hold(() => 'x ran'));
+      try {
+        guard.release();
+      } catch (err) {
+        yErr = err;
+      }
+    });
+    await y;
+    expect(xGot).toBe('x ran');
+    expect(yErr).toMatchObject({ code: 'ERR_LOCK_HELD_ACROSS_AWAIT', lockName: 'gpuva-y', message: expect.stringMatching(/y#\d+ still held gpuva-y .*hold\(section\)/) });
+    expect(l.owner).toBeNull();
+  });
+
+  it('the holder is told at scope exit of `using`, and at its next lock call if it never releases', async () => {
+    const l = new SyncLock('gpuva-z', 'sync-test-z');
+    const other = new Mutex('other-z', 'sync-test-z-mutex');
+    await expect(runTask('scoped', async () => {
+      using _g = l.lockSync();
+      await Promise.resolve();
+    })).rejects.toMatchObject({ code: 'ERR_LOCK_HELD_ACROSS_AWAIT' });
+    await runTask('forgetful', async () => {
+      l.lockSync(); // the guard is dropped: never released
+      await Promise.resolve();
+      expect(l.owner).toBeNull();
+      await expect(other.lock()).rejects.toMatchObject({ code: 'ERR_LOCK_HELD_ACROSS_AWAIT' });
+      // Reported once: the task goes on.
+      using _m = await other.lock();
+      expect(l.hold(() => l.isHeld())).toBe(true);
     });
   });
 
   it('refuses an async section', async () => {
     const l = new SyncLock('gpuva-f', 'sync-test-f');
     await runTask('t', async () => {
-      expect(() => l.hold(async () => 0)).toThrow(expect.objectContaining({ code: 'ERR_LOCK_BUSY' }));
+      expect(() => l.hold(async () => 0)).toThrow(expect.objectContaining({ code: 'ERR_LOCK_ASYNC_SECTION' }));
       expect(l.owner).toBeNull();
     });
   });

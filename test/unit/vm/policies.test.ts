@@ -50,7 +50,7 @@ describe('resv policy: the final put needs a guard of the BO reservation', () =>
     });
   });
 
-  it('a guard of another BO is no proof', async () => {
+  it('a guard of another BO is no proof: ERR_LOCK_GUARD_WRONG_LOCK', async () => {
     const vm = new Vm({ policy: 'resv', ...space });
     const bo = new Bo(0x1000, { name: 'bo' });
     const other = new Bo(0x1000, { name: 'other' });
@@ -58,7 +58,7 @@ describe('resv policy: the final put needs a guard of the BO reservation', () =>
       const ref = await (async () => { using g = await bo.resv.lock(); return vm.obtain(bo, g); })();
       {
         using og = await other.resv.lock();
-        expect(() => ref.put(og)).toThrow(expect.objectContaining({ code: 'ERR_LOCK_NOT_HELD' }));
+        expect(() => ref.put(og)).toThrow(expect.objectContaining({ code: 'ERR_LOCK_GUARD_WRONG_LOCK' }));
       }
       using g = await bo.resv.lock();
       ref.put(g);
@@ -146,7 +146,7 @@ describe('guards as proof', () => {
     await runTask('driver', async () => {
       using wrong = await vmLock.lock();
       // @ts-expect-error a Mutex guard is not a reservation guard
-      expect(() => bo.evict(wrong)).toThrow(expect.objectContaining({ code: 'ERR_LOCK_NOT_HELD' }));
+      expect(() => bo.evict(wrong)).toThrow(expect.objectContaining({ code: 'ERR_LOCK_GUARD_WRONG_LOCK' }));
     });
   });
 
