@@ -191,7 +191,7 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
       await putRef(ref);
       if (pair.zombie) await expectCode('ERR_GPUVM_REFCOUNT', () => pair.get());
     } else if (vm.mappings().length > 0) {
-      await expectCode('EBUSY', () => vm.close());
+      await expectCode('ERR_VM_BUSY', () => vm.close());
     }
   }
 

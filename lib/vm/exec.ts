@@ -106,7 +106,9 @@ export class VmExecHelpers {
   async validate(exec: DrmExec): Promise<void> {
     const vm = this.#vm;
     const validate = this.#validate;
-    if (validate === undefined) throw new VmError('EOPNOTSUPP', `VM '${vm.name}' was created without a validate callback`);
+    if (validate === undefined) {
+      throw new VmError('ERR_VM_NO_VALIDATE_CALLBACK', `VM '${vm.name}' was created without a validate callback`, { kernelError: 'EOPNOTSUPP' });
+    }
     for (const vmBo of vm.evictList.entries()) {
       const resv = boOf(vmBo.obj).resv;
       if (vm.resvProtected) resv.assertHeld('drm_gpuvm_validate');

@@ -5,5 +5,5 @@ export { Bo, type BoOptions, GPUVA_LOCK_CLASS } from './bo.js';
 export { VmBoRef } from './vm-bo-ref.js';
 export { VmBoList } from './vm-bo-list.js';
 export { VM_BO_POLICIES, type VmBoPolicy } from './policy.js';
-export { VmError, type VmErrorCode } from './errors.js';
+export { DropRefusedError, VmError, type VmErrorCode, type VmErrorDetails, type VmKernelError } from './errors.js';
 export { vmInvariantViolations } from './invariants.js';

@@ -3,12 +3,15 @@
 // requests in flight) hold on each, beyond those of the pair's mappings. Obtaining and dropping a reference
 // follows the VM's VmBo policy: drm_gpuvm_bo_obtain_locked under the BO's reservation (`resv`), or
 // drm_gpuvm_bo_obtain_prealloc, which allocates first and takes the gpuva lock itself (immediate mode).
+// A drop the policy refuses loses nothing: the reference stays counted and reachable (on the error, and in
+// the VM's list of refused drops) until a later put completes it; close() names every one still held.
 import type { VmBo } from '../gpuvm/vm-bo.js';
 import { LockError } from '../locks/errors.js';
 import type { LockGuard } from '../locks/guard.js';
 import type { ResvLock } from '../locks/resv.js';
 import { currentTask, LockTask, runSync } from '../locks/task.js';
 import { boOf, type Bo } from './bo.js';
+import { DropRefusedError } from './errors.js';
 import type { Vm } from './vm.js';
 import type { VmBoRef } from './vm-bo-ref.js';
 
@@ -23,6 +26,9 @@ export class VmReferences {
   readonly #immediate: boolean;
   readonly #pairs = new Set<VmBo>();
   readonly #counts = new Map<VmBo, number>();
+  // The references handed out by Vm.obtain and not put yet, and those of them whose last drop was refused.
+  readonly #live = new Set<VmBoRef>();
+  readonly #refused = new Set<VmBoRef>();
 
   constructor(vm: Vm, immediate: boolean) {
     this.#vm = vm;
@@ -50,16 +56,39 @@ export class VmReferences {
     return vmBo;
   }
 
-  /** Drops the reference `ref` holds by the VM's policy; throws and changes nothing if the policy refuses. */
+  /** Records a reference handed out to a caller, until it is put. */
+  handOut(ref: VmBoRef): VmBoRef {
+    this.#live.add(ref);
+    return ref;
+  }
+
+  /**
+   * Drops the reference `ref` holds by the VM's policy. A refusal changes nothing and throws a
+   * DropRefusedError that carries `ref`, which stays listed among the refused drops until a put succeeds.
+   */
   release(ref: VmBoRef, guard: LockGuard<ResvLock> | null): void {
-    const vm = this.#vm;
     const vmBo = ref.vmBo;
+    try {
+      this.#put(ref, vmBo, guard);
+    } catch (err) {
+      if (!(err instanceof LockError)) throw err;
+      ref.setRefusal(err);
+      this.#refused.add(ref);
+      throw new DropRefusedError(err, ref);
+    }
+    this.dropCount(vmBo);
+    this.#live.delete(ref);
+    if (this.#refused.delete(ref)) ref.setRefusal(null);
+  }
+
+  #put(ref: VmBoRef, vmBo: VmBo, guard: LockGuard<ResvLock> | null): void {
+    const vm = this.#vm;
     const bo = boOf(vmBo.obj);
     if (vm.policy === 'resv') {
       const proof = guard ?? ref.guard;
       if (vmBo.refcount === 1) {
         if (proof === null) {
-          throw new LockError('ERR_LOCK_NOT_HELD', `the last reference to the pair of BO '${bo.name}' in VM '${vm.name}' can only be ` +
+          throw new LockError('ERR_LOCK_NO_GUARD', `the last reference to the pair of BO '${bo.name}' in VM '${vm.name}' can only be ` +
             `dropped holding ${bo.resv.name} (resv policy): put(guard), or obtain(bo, guard) so that the drop uses it`, bo.resv.name);
         }
         proof.assertHolds(bo.resv, `the final put of the pair of BO '${bo.name}'`);
@@ -70,7 +99,16 @@ export class VmReferences {
     } else {
       inTask(vm, 'put', () => vmBo.putDeferred());
     }
-    this.dropCount(vmBo);
+  }
+
+  /** The references whose last drop was refused and is still to complete, oldest first. */
+  refusedDrops(): VmBoRef[] {
+    return [...this.#refused];
+  }
+
+  /** The references handed out and not put yet, oldest first. */
+  outstanding(): VmBoRef[] {
+    return [...this.#live];
   }
 
   /** Forgets one counted reference to `vmBo` (the reference itself was put). */

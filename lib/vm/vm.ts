@@ -176,12 +176,23 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
   obtain(bo: Bo, guard?: LockGuard<ResvLock>): VmBoRef {
     if (!(bo instanceof Bo)) throw invalidArgType('bo', 'Bo', bo);
     this.checkOpen();
-    return new VmBoRef(this, this.#refs.obtainPair(bo, guard ?? null), guard ?? null);
+    // Where the reference was obtained, for close() to name it; the stack is formatted only if asked for.
+    const site: { stack?: string } = {};
+    Error.captureStackTrace(site, this.obtain);
+    return this.#refs.handOut(new VmBoRef(this, this.#refs.obtainPair(bo, guard ?? null), guard ?? null, site));
   }
 
   /** @internal {@link VmBoRef.put}: drops one reference by this VM's policy. */
   releaseRef(ref: VmBoRef, guard: LockGuard<ResvLock> | null): void {
     this.#refs.release(ref, guard);
+  }
+
+  /**
+   * The references whose last drop was refused (a `resv` drop without the reservation's guard, say) and
+   * not completed since: each is still held and counted; `put` it again with the proof to complete it.
+   */
+  refusedDrops(): VmBoRef[] {
+    return this.#refs.refusedDrops();
   }
 
   /** References this VM's callers (and requests in flight) hold on `vmBo`, beyond those of its mappings. */
@@ -366,8 +377,9 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
   }
 
   /**
-   * drm_gpuvm_put of the last reference: refused (EBUSY, nothing changed) while mappings, pairs, references
-   * or zombies remain, which the kernel only WARNs about. Closing twice is a no-op.
+   * drm_gpuvm_put of the last reference: refused (ERR_VM_BUSY, the kernel's EBUSY; nothing changed) while
+   * mappings, pairs, references or zombies remain, which the kernel only WARNs about. The error names every
+   * reference still held and where it was obtained (also as `err.references`). Closing twice is a no-op.
    */
   close(): void {
     if (this.#closed) return;
@@ -376,8 +388,12 @@ export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
     const pairs = this.#refs.pairCount - zombies;
     const refs = this.#refs.heldTotal;
     if (mappings + this.#refs.pairCount > 0) {
-      throw new VmError('EBUSY', `VM '${this.name}' still has ${mappings} mapping(s), ${pairs} pair(s) (${refs} reference(s) held) ` +
-        `and ${zombies} zombie(s): unmap, put every reference and run deferredCleanup() before closing`);
+      const held = this.#refs.outstanding();
+      const named = held.map((ref) => `the pair of BO '${ref.boName}', obtained ${ref.obtainedAt}` +
+        (ref.refusal === null ? '' : ` (its drop was refused: ${ref.refusal.code})`));
+      throw new VmError('ERR_VM_BUSY', `VM '${this.name}' still has ${mappings} mapping(s), ${pairs} pair(s) (${refs} reference(s) held) ` +
+        `and ${zombies} zombie(s): unmap, put every reference and run deferredCleanup() before closing` +
+        (named.length === 0 ? '' : `; references held: ${named.join('; ')}`), { kernelError: 'EBUSY', references: held });
     }
     this.#closed = true;
   }

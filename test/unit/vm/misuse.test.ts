@@ -7,7 +7,7 @@ import { snapshot } from './snapshot.js';
 const space = { start: 0, range: 0x100000 };
 
 describe('misuse catalogue', () => {
-  it('final put without the lock (resv policy): ERR_LOCK_NOT_HELD, the pair stays', async () => {
+  it('final put without the lock (resv policy): ERR_LOCK_NO_GUARD, the pair stays', async () => {
     const vm = new Vm({ policy: 'resv', ...space });
     const bo = new Bo(0x1000, { name: 'bo' });
     await runTask('driver', async () => {
@@ -15,7 +15,7 @@ describe('misuse catalogue', () => {
       const ref = vm.obtain(bo);
       g.release();
       const before = snapshot(vm);
-      expect(() => ref.put()).toThrow(expect.objectContaining({ code: 'ERR_LOCK_NOT_HELD', message: expect.stringMatching(/last reference .* bo\.resv/) }));
+      expect(() => ref.put()).toThrow(expect.objectContaining({ code: 'ERR_LOCK_NO_GUARD', message: expect.stringMatching(/last reference .* bo\.resv/) }));
       expect(snapshot(vm)).toEqual(before);
       using g2 = await bo.resv.lock();
       ref.put(g2);
@@ -103,17 +103,17 @@ describe('misuse catalogue', () => {
     expect(snapshot(vm)).toEqual(before);
   });
 
-  it('freeing a VM with live mappings or pairs: EBUSY, the VM stays usable', async () => {
+  it('freeing a VM with live mappings or pairs: ERR_VM_BUSY (the kernel\'s EBUSY), the VM stays usable', async () => {
     const vm = new Vm({ policy: 'gpuva-lock', ...space });
     const bo = new Bo(0x1000, { name: 'bo' });
     await vm.map({ addr: 0, range: 0x1000, bo });
     const ref = vm.obtain(bo);
     const before = snapshot(vm);
-    expect(() => vm.close()).toThrow(expect.objectContaining({ code: 'EBUSY', message: expect.stringMatching(/1 mapping\(s\), 1 pair\(s\) \(1 reference\(s\) held\)/) }));
+    expect(() => vm.close()).toThrow(expect.objectContaining({ code: 'ERR_VM_BUSY', kernelError: 'EBUSY', message: expect.stringMatching(/1 mapping\(s\), 1 pair\(s\) \(1 reference\(s\) held\)/) }));
     expect(snapshot(vm)).toEqual(before);
     expect(vm.closed).toBe(false);
     await vm.unmap(0, 0x1000);
-    expect(() => vm.close()).toThrow(expect.objectContaining({ code: 'EBUSY' }));
+    expect(() => vm.close()).toThrow(expect.objectContaining({ code: 'ERR_VM_BUSY' }));
     ref.put();
     vm.close();
     await expect(vm.map({ addr: 0, range: 0x1000, bo })).rejects.toMatchObject({ code: 'ERR_VM_CLOSED' });

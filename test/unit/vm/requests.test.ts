@@ -295,11 +295,11 @@ describe.each(VM_BO_POLICIES)('requests under the %s policy', (policy) => {
     await expect(vm.write(0, new Uint8Array(1))).rejects.toMatchObject({ code: 'ERR_VM_NO_VA_ACCESS' });
   });
 
-  it('validate without a callback is EOPNOTSUPP', async () => {
+  it('validate without a callback is ERR_VM_NO_VALIDATE_CALLBACK (the kernel\'s EOPNOTSUPP)', async () => {
     const vm = newVm();
     await runTask('submit', async () => {
       using exec = await vm.execLock();
-      await expect(vm.validate(exec)).rejects.toMatchObject({ code: 'EOPNOTSUPP' });
+      await expect(vm.validate(exec)).rejects.toMatchObject({ code: 'ERR_VM_NO_VALIDATE_CALLBACK', kernelError: 'EOPNOTSUPP' });
     });
   });
 
