@@ -30,10 +30,10 @@ import { VmError } from './errors.js';
 import { VmExecHelpers, type VmBoValidate } from './exec.js';
 import { policyIsImmediate, type VmBoPolicy } from './policy.js';
 import { inTask, VmReferences } from './references.js';
-import { registerVm, type PairEvictor } from './registry.js';
+import { registerVm } from './registry.js';
 import { RequestEngine } from './request.js';
 import { VmBoList } from './vm-bo-list.js';
-import { VmBoRef, type VmBoRefOwner } from './vm-bo-ref.js';
+import { VmBoRef } from './vm-bo-ref.js';
 
 /** How to create a {@link Vm}. */
 export interface VmOptions {
@@ -74,7 +74,9 @@ export interface ExecLockOptions {
 }
 
 /** An asynchronous, transactional GPU VM over the GPUVM model, with a VmBo lifetime policy. */
-export class Vm implements VmBoRefOwner, PairEvictor, Disposable {
+// A VmBoRefOwner and a PairEvictor by shape only: releaseRef and evictPair are internal, so the published
+// declarations leave them out, and an implements clause there would name members that are not there.
+export class Vm implements Disposable {
   /** Name given at creation. */
   readonly name: string;
   /** The VmBo lifetime policy. */
