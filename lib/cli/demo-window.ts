@@ -13,6 +13,7 @@ import { mulberry32 } from '../mulberry32.js';
 import { native } from '../native.js';
 import { Bo } from '../vm/bo.js';
 import { Vm } from '../vm/vm.js';
+import { writeJson } from './json-output.js';
 
 /** Options of {@link runWindowDemo}. */
 export interface WindowDemoOptions {
@@ -123,30 +124,16 @@ export async function runWindowDemo(device: Device, options: WindowDemoOptions):
   return result;
 }
 
-const usage = 'usage: drm-gpuvm demo --backend window [--device PATH] [--seed N] [--requests N]\n';
-
-function count(value: string | undefined, name: string): number {
-  const n = Number(value);
-  if (value === undefined || !Number.isSafeInteger(n) || n < 0) throw new RangeError(`--${name} needs a non-negative integer`);
-  return n;
-}
-
-/** Runs `drm-gpuvm demo --backend window` with the arguments after `--backend window`. */
-export async function runWindowDemoCli(argv: string[], path: string | undefined): Promise<number> {
-  const options: WindowDemoOptions = { seed: 1, requests: 200, pages: 64, bos: 4, boPages: 16 };
-  try {
-    for (let i = 0; i < argv.length; i++) {
-      if (argv[i] === '--seed') options.seed = count(argv[++i], 'seed');
-      else if (argv[i] === '--requests') options.requests = count(argv[++i], 'requests');
-      else throw new RangeError(`unknown argument '${argv[i]}'`);
-    }
-  } catch (error) {
-    process.stderr.write(`drm-gpuvm demo: ${(error as Error).message}\n${usage}`);
-    return 2;
-  }
+/** Runs `drm-gpuvm demo --backend window` on the device at `path` (the default device when undefined). */
+export async function runWindowDemoCli(options: Pick<WindowDemoOptions, 'seed' | 'requests'>, path: string | undefined, json: boolean): Promise<number> {
+  const full: WindowDemoOptions = { pages: 64, bos: 4, boPages: 16, ...options };
   using device = path !== undefined ? openDevice(path) : openDevice();
-  const result = await runWindowDemo(device, options);
-  process.stdout.write(`device: ${device.path} (${device.driver}), BO memory: ${result.memory}, seed ${options.seed}, ` +
+  const result = await runWindowDemo(device, full);
+  if (json) {
+    writeJson({ ok: result.mismatches === 0, device: device.path, driver: device.driver, seed: full.seed, ...result });
+    return result.mismatches > 0 ? 1 : 0;
+  }
+  process.stdout.write(`device: ${device.path} (${device.driver}), BO memory: ${result.memory}, seed ${full.seed}, ` +
     `${result.refused} request(s) refused as unsafe on this device\n`);
   process.stdout.write(`window: ${result.requests} requests, ${result.pagesChecked} pages checked, ${result.mismatches} mismatches\n`);
   return result.mismatches > 0 ? 1 : 0;

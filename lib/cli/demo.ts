@@ -9,8 +9,24 @@ import { openDevice } from '../drm/open.js';
 import { attachVgemFence } from '../drm/vgem-fence.js';
 import { GemBuffer } from '../drm/gem-buffer.js';
 import { runWindowDemoCli } from './demo-window.js';
+import { oneOf, runCommand, UsageError, wholeNumber } from './command-line.js';
 
-const usage = 'usage: drm-gpuvm demo [--device PATH] [--backend window [--seed N] [--requests N]]\n';
+const USAGE = `usage: drm-gpuvm demo [--device PATH] [--backend window [--seed N] [--requests N] [--json]]
+  --device PATH     the DRM node to use (default: the first usable one, else the software device)
+  --backend window  instead of the tour: seeded map/remap/unmap requests through a Vm on the VA window
+                    backend, every page read back and checked after every request
+  --seed N          with --backend window: PRNG seed (default 1)
+  --requests N      with --backend window: requests to issue (default 200)
+  --json            with --backend window: print one JSON object instead of the two lines
+`;
+
+const SPEC = {
+  name: 'demo',
+  usage: USAGE,
+  options: { device: { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, requests: { type: 'string' }, json: { type: 'boolean' } },
+} as const;
+
+const WINDOW_ONLY = ['seed', 'requests', 'json'] as const;
 
 function say(text: string): void {
   process.stdout.write(`${text}\n`);
@@ -84,24 +100,19 @@ async function tour(device: Device): Promise<void> {
 
 /** Runs `drm-gpuvm demo`. */
 export async function run(argv: string[]): Promise<number> {
-  let path: string | undefined;
-  const rest: string[] = [];
-  let backend: string | undefined;
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(usage);
-    return 0;
-  }
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--device' && argv[i + 1] !== undefined) path = argv[++i];
-    else if (argv[i] === '--backend' && argv[i + 1] === 'window') backend = argv[++i];
-    else if (backend !== undefined) rest.push(argv[i]!);
-    else {
-      process.stderr.write(`drm-gpuvm demo: unknown argument '${argv[i]}'\n${usage}`);
-      return 2;
+  return runCommand(SPEC, argv, async ({ values }) => {
+    const backend = values.backend === undefined ? undefined : oneOf('backend', values.backend, ['window'] as const);
+    if (backend === 'window') {
+      const options = {
+        seed: wholeNumber('seed', values.seed, { min: 0, max: 0xffffffff, fallback: 1 }),
+        requests: wholeNumber('requests', values.requests, { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 200 }),
+      };
+      return runWindowDemoCli(options, values.device, values.json === true);
     }
-  }
-  if (backend === 'window') return runWindowDemoCli(rest, path);
-  using device = path !== undefined ? openDevice(path) : openDevice();
-  await tour(device);
-  return 0;
+    const windowOption = WINDOW_ONLY.find((name) => values[name] !== undefined);
+    if (windowOption !== undefined) throw new UsageError(`--${windowOption} applies only to --backend window`);
+    using device = values.device !== undefined ? openDevice(values.device) : openDevice();
+    await tour(device);
+    return 0;
+  });
 }

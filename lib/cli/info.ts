@@ -3,12 +3,14 @@
 import { describeDevice, listDevices } from '../drm/discovery.js';
 import type { DrmNodeDescription } from '../drm/discovery.js';
 import { backendFor, describeBackend } from '../backends/kernel-backend-catalogue.js';
+import { runCommand } from './command-line.js';
+import { writeJson } from './json-output.js';
 
-const usage = 'usage: drm-gpuvm info [--json]\n';
+const USAGE = `usage: drm-gpuvm info [--json]
+  --json  print one JSON object: {"nodes": [...]}, one entry per DRM node
+`;
 
-function jsonReplacer(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
-}
+const SPEC = { name: 'info', usage: USAGE, options: { json: { type: 'boolean' } } } as const;
 
 function describeText(node: DrmNodeDescription): string {
   const lines = [`${node.path}  ${node.type} node, minor ${node.minor}`];
@@ -32,27 +34,18 @@ function describeText(node: DrmNodeDescription): string {
 
 /** Runs `drm-gpuvm info`. */
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(usage);
+  return runCommand(SPEC, argv, ({ values }) => {
+    const nodes = listDevices().map(describeDevice);
+    if (values.json === true) {
+      writeJson({ nodes: nodes.map((node) => node.version === undefined ? node : { ...node, vmBindBackend: backendFor(node.version.name) ?? null }) });
+      return 0;
+    }
+    if (nodes.length === 0) {
+      process.stdout.write('No DRM devices: /sys/class/drm lists no card or render nodes on this machine.\n' +
+        '(`drm-gpuvm demo` falls back to the memfd-backed software device.)\n');
+      return 0;
+    }
+    process.stdout.write(`${nodes.map(describeText).join('\n\n')}\n`);
     return 0;
-  }
-  const json = argv.includes('--json');
-  const unknown = argv.filter((arg) => arg !== '--json');
-  if (unknown.length > 0) {
-    process.stderr.write(`drm-gpuvm info: unknown argument '${unknown[0]}'\n${usage}`);
-    return 2;
-  }
-  const nodes = listDevices().map(describeDevice);
-  if (json) {
-    const withBackends = nodes.map((node) => node.version === undefined ? node : { ...node, vmBindBackend: backendFor(node.version.name) ?? null });
-    process.stdout.write(`${JSON.stringify({ nodes: withBackends }, jsonReplacer, 2)}\n`);
-    return 0;
-  }
-  if (nodes.length === 0) {
-    process.stdout.write('No DRM devices: /sys/class/drm lists no card or render nodes on this machine.\n' +
-      '(`drm-gpuvm demo` falls back to the memfd-backed software device.)\n');
-    return 0;
-  }
-  process.stdout.write(`${nodes.map(describeText).join('\n\n')}\n`);
-  return 0;
+  });
 }

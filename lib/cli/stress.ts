@@ -1,57 +1,58 @@
 // SPDX-License-Identifier: MIT
-// drm-gpuvm stress: the issue-5 workload under one VmBo lifetime policy, reported on one line so designs can
-// be compared on the user's own machine. Exit 0 only with no deadlock, no violation and every misuse caught.
-import { parseArgs } from 'node:util';
+// drm-gpuvm stress: the stress workload (stress-workload.ts) under one VmBo lifetime policy, reported on one
+// line (or as one JSON object) so designs can be compared on the user's own machine. Exit 0 only with no
+// deadlock, no violation and every misuse caught.
 import { runStress } from './stress-workload.js';
-import { VM_BO_POLICIES, type VmBoPolicy } from '../vm/policy.js';
+import { VM_BO_POLICIES } from '../vm/policy.js';
+import { oneOf, runCommand, wholeNumber } from './command-line.js';
+import { writeJson } from './json-output.js';
 
-const USAGE = 'usage: drm-gpuvm stress --policy resv|gpuva-lock|deferred --tasks N --ops M --seed S [--bos K] [--resv-protected]\n';
+const USAGE = `usage: drm-gpuvm stress --policy resv|gpuva-lock|deferred --tasks N --ops M [--seed S] [--bos K] [--resv-protected] [--json]
+  --policy P        the VmBo lifetime policy under test
+  --tasks N         concurrent tasks (at least 1)
+  --ops M           steps per task
+  --seed S          PRNG seed (default 1)
+  --bos K           BOs shared by the two VMs (default 8, at least 1)
+  --resv-protected  guard the extobj/evict lists with the VM reservation
+  --json            print one JSON object instead of the line
+`;
 
-function positiveInt(name: string, text: string | undefined, fallback?: number): number {
-  if (text === undefined) {
-    if (fallback !== undefined) return fallback;
-    throw new Error(`--${name} is required`);
-  }
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new Error(`--${name} must be a non-negative integer, got '${text}'`);
-  return Number(text);
-}
+const SPEC = {
+  name: 'stress',
+  usage: USAGE,
+  options: {
+    policy: { type: 'string' }, tasks: { type: 'string' }, ops: { type: 'string' }, seed: { type: 'string' },
+    bos: { type: 'string' }, 'resv-protected': { type: 'boolean' }, json: { type: 'boolean' },
+  },
+} as const;
+
+const MAX = Number.MAX_SAFE_INTEGER;
 
 /** Runs the stress subcommand; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
-  let policy: VmBoPolicy;
-  let tasks: number;
-  let ops: number;
-  let seed: number;
-  let bos: number;
-  let resvProtected: boolean;
-  try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        policy: { type: 'string' }, tasks: { type: 'string' }, ops: { type: 'string' }, seed: { type: 'string' },
-        bos: { type: 'string' }, 'resv-protected': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    });
-    if (values.help === true) {
-      process.stdout.write(USAGE);
-      return 0;
+  return runCommand(SPEC, argv, async ({ values }) => {
+    const options = {
+      policy: oneOf('policy', values.policy, VM_BO_POLICIES),
+      tasks: wholeNumber('tasks', values.tasks, { min: 1, max: MAX }),
+      ops: wholeNumber('ops', values.ops, { min: 0, max: MAX }),
+      seed: wholeNumber('seed', values.seed, { min: 0, max: MAX, fallback: 1 }),
+      bos: wholeNumber('bos', values.bos, { min: 1, max: MAX, fallback: 8 }),
+      resvProtected: values['resv-protected'] === true,
+    };
+    const r = await runStress(options);
+    const ok = r.deadlocks === 0 && r.violations === 0 && r.misuseDetected === r.misuseInjected;
+    if (values.json === true) {
+      writeJson({
+        ok, policy: r.policy, tasks: r.tasks, ops: r.ops, seed: options.seed, bos: options.bos, resvProtected: options.resvProtected,
+        deadlocks: r.deadlocks, violations: r.violations, violationMessages: r.violationMessages,
+        misuseDetected: r.misuseDetected, misuseInjected: r.misuseInjected,
+        opsPerSecond: r.opsPerSecond, elapsedMs: r.elapsedMs, locks: r.locks,
+      });
+      return ok ? 0 : 1;
     }
-    if (!VM_BO_POLICIES.includes(values.policy as VmBoPolicy)) throw new Error(`--policy must be one of ${VM_BO_POLICIES.join(', ')}`);
-    policy = values.policy as VmBoPolicy;
-    tasks = positiveInt('tasks', values.tasks);
-    ops = positiveInt('ops', values.ops);
-    seed = positiveInt('seed', values.seed, 1);
-    bos = positiveInt('bos', values.bos, 8);
-    if (tasks < 1 || bos < 1) throw new Error('--tasks and --bos must be at least 1');
-    resvProtected = values['resv-protected'] === true;
-  } catch (err) {
-    process.stderr.write(`drm-gpuvm stress: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const r = await runStress({ policy, tasks, ops, seed, bos, resvProtected });
-  process.stdout.write(`stress: policy=${r.policy} tasks=${r.tasks} ops=${r.ops} deadlocks=${r.deadlocks} violations=${r.violations} ` +
-    `misuse_detected=${r.misuseDetected}/${r.misuseInjected} ops_per_s=${Math.round(r.opsPerSecond)}\n`);
-  for (const msg of r.violationMessages) process.stderr.write(`violation: ${msg}\n`);
-  return r.deadlocks === 0 && r.violations === 0 && r.misuseDetected === r.misuseInjected ? 0 : 1;
+    process.stdout.write(`stress: policy=${r.policy} tasks=${r.tasks} ops=${r.ops} deadlocks=${r.deadlocks} violations=${r.violations} ` +
+      `misuse_detected=${r.misuseDetected}/${r.misuseInjected} ops_per_s=${Math.round(r.opsPerSecond)}\n`);
+    for (const msg of r.violationMessages) process.stderr.write(`violation: ${msg}\n`);
+    return ok ? 0 : 1;
+  });
 }

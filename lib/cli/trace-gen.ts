@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // `drm-gpuvm trace-gen`: writes a seeded request stream in the trace format on standard output, so the
-// same stream can be replayed by `drm-gpuvm trace`, by another implementation, or by a kernel driver.
-import { once } from 'node:events';
-import { parseArgs } from 'node:util';
+// same stream can be replayed by `drm-gpuvm trace`, by another implementation, or by a kernel driver. The
+// stream is generated as it is written, with back-pressure: memory stays constant for any --requests.
 import { formatTraceCommand, generateTrace, type TraceGeneratorParams } from '../trace/trace-generator.js';
+import { oneOf, runCommand, UsageError, wholeNumber } from './command-line.js';
+import { LineOutput } from './line-output.js';
 
 const USAGE = `usage: drm-gpuvm trace-gen [--seed N] [--profile mixed|steady] [--requests N] [--live N]
   --seed N        stream seed, 0..4294967295 (default 1); the same options always give the same stream
@@ -13,65 +14,44 @@ const USAGE = `usage: drm-gpuvm trace-gen [--seed N] [--profile mixed|steady] [-
   --live N        steady only: live mappings to reach, e.g. 10000, 100000, 1000000
 `;
 
+const SPEC = {
+  name: 'trace-gen',
+  usage: USAGE,
+  options: { seed: { type: 'string' }, profile: { type: 'string' }, requests: { type: 'string' }, live: { type: 'string' } },
+} as const;
+
+const PROFILES = ['mixed', 'steady'] as const;
+
 /** Runs the subcommand; returns the exit status (2 for a usage error). */
 export async function run(argv: string[]): Promise<number> {
-  let params: TraceGeneratorParams;
-  try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        seed: { type: 'string', default: '1' },
-        profile: { type: 'string', default: 'mixed' },
-        requests: { type: 'string', default: '1000' },
-        live: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-    if (values.help) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    if (values.live !== undefined && values.profile !== 'steady') throw new RangeError('--live is an option of --profile steady');
-    params = {
-      seed: integer(values.seed, '--seed'),
-      profile: values.profile as TraceGeneratorParams['profile'],
-      requests: integer(values.requests, '--requests'),
-      ...(values.live === undefined ? {} : { liveMappings: integer(values.live, '--live') }),
+  return runCommand(SPEC, argv, async ({ values }) => {
+    const profile = oneOf('profile', values.profile, PROFILES, 'mixed');
+    if (values.live !== undefined && profile !== 'steady') throw new UsageError('--live is an option of --profile steady');
+    const params: TraceGeneratorParams = {
+      seed: wholeNumber('seed', values.seed, { min: 0, max: 0xffffffff, fallback: 1 }),
+      profile,
+      requests: wholeNumber('requests', values.requests, { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 1000 }),
+      ...(values.live === undefined ? {} : { liveMappings: wholeNumber('live', values.live, { min: 0, max: Number.MAX_SAFE_INTEGER }) }),
     };
-    // Validate now so a bad option is a usage error, not a half-written stream.
-    generateTrace(params).next();
-  } catch (err) {
-    process.stderr.write(`drm-gpuvm trace-gen: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
-    return 2;
-  }
-  return write(params);
+    const stream = generateTrace(params);
+    try {
+      // The generator checks its parameters on the first step: a bad combination is a usage error, not a half-written stream.
+      stream.next();
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      throw new UsageError(err.message);
+    }
+    return write(params);
+  });
 }
 
-/** Streams the trace with back-pressure; a reader that goes away early (EPIPE, as with `| head`) is not an error. */
 async function write(params: TraceGeneratorParams): Promise<number> {
-  const out = process.stdout;
-  let failure: NodeJS.ErrnoException | null = null;
-  const onError = (err: NodeJS.ErrnoException): void => { failure ??= err; };
-  // Stays attached: an EPIPE can arrive after the last write, and an unhandled 'error' would crash.
-  out.on('error', onError);
-  let chunk = '';
+  const output = new LineOutput();
   for (const command of generateTrace(params)) {
-    chunk += `${formatTraceCommand(command)}\n`;
-    if (chunk.length < 1 << 16) continue;
-    if (!out.write(chunk)) await once(out, 'drain').catch(onError);
-    chunk = '';
-    if (failure) break;
+    output.pending.push(formatTraceCommand(command));
+    if (!output.chunkReady()) continue;
+    await output.writePending();
+    if (output.stopped) break;
   }
-  if (!failure) out.write(chunk);
-  const err = failure as NodeJS.ErrnoException | null;
-  if (err === null || err.code === 'EPIPE') return 0;
-  process.stderr.write(`drm-gpuvm trace-gen: ${err.message}\n`);
-  return 1;
-}
-
-function integer(text: string, option: string): number {
-  if (!/^[0-9]+$/.test(text)) throw new RangeError(`${option} must be a decimal integer, got '${text}'`);
-  return Number(text);
+  return output.end('trace-gen');
 }

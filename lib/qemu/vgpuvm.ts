@@ -99,21 +99,6 @@ export async function findVgpuvm(): Promise<VgpuvmSetup> {
   return { ready: true, node, tool };
 }
 
-/** The `drm-gpuvm vm` option this module adds, for its usage text. */
-export const VGPUVM_USAGE = `  --with-vgpuvm also load vgpuvm, a test DRM driver running the kernel's drm_gpuvm behind VM_BIND
-                (needs --kernel sid; the first use builds it in a sid chroot, about two minutes)
-`;
-
-/**
- * Takes `--with-vgpuvm` out of the `drm-gpuvm vm` arguments (only before `--`, where the command begins),
- * and says whether it was there.
- */
-export function takeWithVgpuvm(argv: readonly string[]): { withVgpuvm: boolean; rest: string[] } {
-  const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
-  const rest = argv.filter((arg, i) => i >= end || arg !== '--with-vgpuvm');
-  return { withVgpuvm: rest.length !== argv.length, rest };
-}
-
 /**
  * The runner's `extraModules` for `--with-vgpuvm`: builds vgpuvm (and its programs) for the sid kernel the
  * runner boots. Only Debian sid's kernel: the build needs that exact release's headers package.

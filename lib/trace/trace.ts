@@ -51,47 +51,51 @@ function arity(words: string[], counts: readonly number[], usage: string, line: 
 }
 
 /**
- * Parses a whole trace and checks what the spec calls malformed: syntax, a `vm` that is not first or
- * not alone, a request before `vm`, a BO used before it is declared (or declared twice).
- * Throws TraceSyntaxError naming the line.
+ * Reads a trace one line at a time, so a trace of any length is parsed in constant memory (only the declared
+ * BO names are kept), and checks what the spec calls malformed as it goes: syntax, a `vm` that is not first
+ * or not alone, a request before `vm`, a BO used before it is declared (or declared twice). Throws
+ * TraceSyntaxError naming the line.
  */
-export function parseTrace(text: string): TraceCommand[] {
-  const commands: TraceCommand[] = [];
-  const bos = new Set<string>();
-  let haveVm = false;
-  const lines = text.split('\n');
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  for (let i = 0; i < lines.length; i++) {
-    const line = i + 1;
-    let body = lines[i] as string;
-    const hash = body.indexOf('#');
-    if (hash >= 0) body = body.slice(0, hash);
-    const words = body.trim().split(/\s+/);
-    if (words[0] === '') continue;
+export class TraceParser {
+  readonly #bos = new Set<string>();
+  #haveVm = false;
+  #line = 0;
+
+  /** Lines read so far. */
+  get lines(): number {
+    return this.#line;
+  }
+
+  /** Parses the next line (without its newline): its command, or null for a blank or comment-only line. */
+  next(text: string): TraceCommand | null {
+    const line = ++this.#line;
+    const hash = text.indexOf('#');
+    const words = (hash >= 0 ? text.slice(0, hash) : text).trim().split(/\s+/);
     const verb = words[0];
-    if (verb !== 'vm' && !haveVm) throw new TraceSyntaxError(line, `'${verb}' before 'vm': the first command must create the VM`);
+    if (verb === '') return null;
+    if (verb !== 'vm' && !this.#haveVm) throw new TraceSyntaxError(line, `'${verb}' before 'vm': the first command must create the VM`);
     switch (verb) {
       case 'vm': {
-        if (haveVm) throw new TraceSyntaxError(line, 'a second vm: the VM is created exactly once');
+        if (this.#haveVm) throw new TraceSyntaxError(line, 'a second vm: the VM is created exactly once');
         arity(words, [3, 6], 'vm <start> <range> [reserve <rstart> <rrange>]', line);
         if (words.length === 6 && words[3] !== 'reserve') throw new TraceSyntaxError(line, `usage: vm <start> <range> [reserve <rstart> <rrange>]`);
-        commands.push({
+        const command: TraceCommand = {
           kind: 'vm', line,
           start: parseNumber(words[1], 'start', line),
           range: parseNumber(words[2], 'range', line),
           reserveOffset: words.length === 6 ? parseNumber(words[4], 'reserve start', line) : 0n,
           reserveRange: words.length === 6 ? parseNumber(words[5], 'reserve range', line) : 0n,
-        });
-        haveVm = true;
-        break;
+        };
+        this.#haveVm = true;
+        return command;
       }
       case 'bo': {
         arity(words, [3], 'bo <name> <size>', line);
         const name = parseName(words[1], line);
-        if (bos.has(name)) throw new TraceSyntaxError(line, `BO '${name}' is declared twice`);
-        bos.add(name);
-        commands.push({ kind: 'bo', line, name, size: parseNumber(words[2], 'size', line) });
-        break;
+        if (this.#bos.has(name)) throw new TraceSyntaxError(line, `BO '${name}' is declared twice`);
+        const size = parseNumber(words[2], 'size', line);
+        this.#bos.add(name);
+        return { kind: 'bo', line, name, size };
       }
       case 'map': {
         arity(words, [4, 5], 'map <addr> <range> <bo> <offset> | map <addr> <range> sparse', line);
@@ -99,27 +103,40 @@ export function parseTrace(text: string): TraceCommand[] {
         const range = parseNumber(words[2], 'range', line);
         if (words.length === 4) {
           if (words[3] !== 'sparse') throw new TraceSyntaxError(line, 'usage: map <addr> <range> <bo> <offset> | map <addr> <range> sparse');
-          commands.push({ kind: 'map', line, addr, range, bo: null, offset: 0n });
-        } else {
-          const bo = parseName(words[3], line);
-          if (!bos.has(bo)) throw new TraceSyntaxError(line, `unknown BO '${bo}' (declare it first with: bo ${bo} <size>)`);
-          commands.push({ kind: 'map', line, addr, range, bo, offset: parseNumber(words[4], 'offset', line) });
+          return { kind: 'map', line, addr, range, bo: null, offset: 0n };
         }
-        break;
+        const bo = parseName(words[3], line);
+        if (!this.#bos.has(bo)) throw new TraceSyntaxError(line, `unknown BO '${bo}' (declare it first with: bo ${bo} <size>)`);
+        return { kind: 'map', line, addr, range, bo, offset: parseNumber(words[4], 'offset', line) };
       }
       case 'unmap':
         arity(words, [3], 'unmap <addr> <range>', line);
-        commands.push({ kind: 'unmap', line, addr: parseNumber(words[1], 'addr', line), range: parseNumber(words[2], 'range', line) });
-        break;
+        return { kind: 'unmap', line, addr: parseNumber(words[1], 'addr', line), range: parseNumber(words[2], 'range', line) };
       case 'dump':
         arity(words, [1], 'dump', line);
-        commands.push({ kind: 'dump', line });
-        break;
+        return { kind: 'dump', line };
       default:
         throw new TraceSyntaxError(line, `unknown command '${verb}' (expected vm, bo, map, unmap or dump)`);
     }
   }
-  if (!haveVm) throw new TraceSyntaxError(lines.length + 1, 'no vm command: a trace starts by creating the VM');
+
+  /** Says the trace has ended; throws TraceSyntaxError when it never created the VM. */
+  end(): void {
+    if (!this.#haveVm) throw new TraceSyntaxError(this.#line + 1, 'no vm command: a trace starts by creating the VM');
+  }
+}
+
+/** Parses a whole trace (see {@link TraceParser}). Throws TraceSyntaxError naming the line. */
+export function parseTrace(text: string): TraceCommand[] {
+  const parser = new TraceParser();
+  const commands: TraceCommand[] = [];
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  for (const line of lines) {
+    const command = parser.next(line);
+    if (command !== null) commands.push(command);
+  }
+  parser.end();
   return commands;
 }
 

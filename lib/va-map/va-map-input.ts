@@ -55,22 +55,27 @@ const REPLAY_OUTPUT = new Set(['map', 'unmap', 'remap', 'error', 'bo']);
 const NUMBER = /^0x[0-9a-fA-F]+$/;
 const NAME = /^[A-Za-z0-9_]+$/;
 
+/** True when one line (without its newline) is a `va` line, which only a dump has. */
+export function isVaDumpLine(line: string): boolean {
+  return /^[ \t]*va[ \t]/.test(line);
+}
+
 /**
- * Reads a dump: the `va` lines of its last block (a dump ends with `end`), so the whole output of
- * `drm-gpuvm trace` can be piped in and its final dump is drawn. An optional `vm <start> <range>
- * [reserve <rstart> <rrange>]` line gives the VA space; without it the space is [0, 2^64-1).
- * Throws {@link VaDumpSyntaxError} naming the line.
+ * Reads a dump one line at a time (see {@link parseVaDump}), keeping only the block of `va` lines being
+ * read, so a long `drm-gpuvm trace` output is read in memory proportional to one dump.
  */
-export function parseVaDump(text: string): VaMapInput {
-  let start = 0n;
-  let range = U64_MAX;
-  let reserved: { addr: bigint; range: bigint } | undefined;
-  let vmLine = 0;
-  let block: Array<VaMapMapping & { line: number }> = [];
-  let blockOpen = false;
-  const lines = text.split('\n');
-  lines.forEach((raw, i) => {
-    const line = i + 1;
+export class VaDumpReader {
+  #start = 0n;
+  #range = U64_MAX;
+  #reserved: { addr: bigint; range: bigint } | undefined;
+  #vmLine = 0;
+  #block: Array<VaMapMapping & { line: number }> = [];
+  #blockOpen = false;
+  #line = 0;
+
+  /** Reads the next line (without its newline); throws VaDumpSyntaxError naming it. */
+  next(raw: string): void {
+    const line = ++this.#line;
     const hash = raw.indexOf('#');
     const words = (hash >= 0 ? raw.slice(0, hash) : raw).trim().split(/\s+/);
     const verb = words[0]!;
@@ -84,50 +89,70 @@ export function parseVaDump(text: string): VaMapInput {
     };
     if (verb === 'va') {
       if (words.length !== 5) throw new VaDumpSyntaxError(line, 'usage: va <addr> <range> <bo>|sparse <offset>');
-      if (!blockOpen) block = [];
-      blockOpen = true;
+      if (!this.#blockOpen) this.#block = [];
+      this.#blockOpen = true;
       const bo = words[3]!;
       if (!NAME.test(bo)) throw new VaDumpSyntaxError(line, `BO name: expected [A-Za-z0-9_]+ or sparse, got '${bo}'`);
-      block.push({ line, addr: num(1, 'addr'), range: num(2, 'range'), bo: bo === 'sparse' ? null : bo, offset: num(4, 'offset') });
+      this.#block.push({ line, addr: num(1, 'addr'), range: num(2, 'range'), bo: bo === 'sparse' ? null : bo, offset: num(4, 'offset') });
     } else if (verb === 'end') {
-      blockOpen = false;
+      this.#blockOpen = false;
     } else if (verb === 'vm') {
-      if (vmLine !== 0) throw new VaDumpSyntaxError(line, 'a second vm line');
+      if (this.#vmLine !== 0) throw new VaDumpSyntaxError(line, 'a second vm line');
       if (words.length !== 3 && !(words.length === 6 && words[3] === 'reserve')) {
         throw new VaDumpSyntaxError(line, 'usage: vm <start> <range> [reserve <rstart> <rrange>]');
       }
-      vmLine = line;
-      start = num(1, 'start');
-      range = num(2, 'range');
-      if (words.length === 6) reserved = { addr: num(4, 'reserve start'), range: num(5, 'reserve range') };
+      this.#vmLine = line;
+      this.#start = num(1, 'start');
+      this.#range = num(2, 'range');
+      if (words.length === 6) this.#reserved = { addr: num(4, 'reserve start'), range: num(5, 'reserve range') };
     } else if (!REPLAY_OUTPUT.has(verb)) {
       throw new VaDumpSyntaxError(line, `unknown line '${verb}' (a dump has va, end and an optional vm line)`);
     }
-  });
-  const end = start + range;
-  if (vmLine !== 0) {
-    if (range === 0n || end > U64_MAX) throw new VaDumpSyntaxError(vmLine, 'vm: the range must be non-zero and start + range must not pass 2^64-1');
-    if (reserved !== undefined && reserved.range !== 0n && (reserved.addr < start || reserved.addr + reserved.range > end)) {
-      throw new VaDumpSyntaxError(vmLine, 'vm: the reserved node is not inside the VA space');
-    }
-    if (reserved?.range === 0n) reserved = undefined;
   }
-  let previous: (VaMapMapping & { line: number }) | undefined;
-  for (const va of block) {
-    if (va.range === 0n || va.addr < start || va.addr + va.range > end) {
-      throw new VaDumpSyntaxError(va.line, 'the mapping is empty or outside the VA space');
+
+  /** Checks the last block against the VA space and returns the picture input; throws VaDumpSyntaxError. */
+  end(): VaMapInput {
+    const start = this.#start;
+    const range = this.#range;
+    const vmLine = this.#vmLine;
+    let reserved = this.#reserved;
+    const end = start + range;
+    if (vmLine !== 0) {
+      if (range === 0n || end > U64_MAX) throw new VaDumpSyntaxError(vmLine, 'vm: the range must be non-zero and start + range must not pass 2^64-1');
+      if (reserved !== undefined && reserved.range !== 0n && (reserved.addr < start || reserved.addr + reserved.range > end)) {
+        throw new VaDumpSyntaxError(vmLine, 'vm: the reserved node is not inside the VA space');
+      }
+      if (reserved?.range === 0n) reserved = undefined;
     }
-    if (previous !== undefined && va.addr < previous.addr + previous.range) {
-      throw new VaDumpSyntaxError(va.line, `the mapping overlaps or precedes the one on line ${previous.line}; a dump lists mappings in address order`);
+    let previous: (VaMapMapping & { line: number }) | undefined;
+    for (const va of this.#block) {
+      if (va.range === 0n || va.addr < start || va.addr + va.range > end) {
+        throw new VaDumpSyntaxError(va.line, 'the mapping is empty or outside the VA space');
+      }
+      if (previous !== undefined && va.addr < previous.addr + previous.range) {
+        throw new VaDumpSyntaxError(va.line, `the mapping overlaps or precedes the one on line ${previous.line}; a dump lists mappings in address order`);
+      }
+      if (reserved !== undefined && va.addr < reserved.addr + reserved.range && reserved.addr < va.addr + va.range) {
+        throw new VaDumpSyntaxError(va.line, 'the mapping overlaps the reserved node');
+      }
+      previous = va;
     }
-    if (reserved !== undefined && va.addr < reserved.addr + reserved.range && reserved.addr < va.addr + va.range) {
-      throw new VaDumpSyntaxError(va.line, 'the mapping overlaps the reserved node');
-    }
-    previous = va;
+    return {
+      start, range, reserved,
+      mappings: this.#block.map(({ addr, range: r, bo, offset }) => ({ addr, range: r, bo, offset })),
+      title: vmLine !== 0 ? 'VA space (dump)' : 'dump over the whole u64 space (no vm line)',
+    };
   }
-  return {
-    start, range, reserved,
-    mappings: block.map(({ addr, range: r, bo, offset }) => ({ addr, range: r, bo, offset })),
-    title: vmLine !== 0 ? 'VA space (dump)' : 'dump over the whole u64 space (no vm line)',
-  };
+}
+
+/**
+ * Reads a dump: the `va` lines of its last block (a dump ends with `end`), so the whole output of
+ * `drm-gpuvm trace` can be piped in and its final dump is drawn. An optional `vm <start> <range>
+ * [reserve <rstart> <rrange>]` line gives the VA space; without it the space is [0, 2^64-1).
+ * Throws {@link VaDumpSyntaxError} naming the line.
+ */
+export function parseVaDump(text: string): VaMapInput {
+  const reader = new VaDumpReader();
+  for (const line of text.split('\n')) reader.next(line);
+  return reader.end();
 }

@@ -60,7 +60,7 @@ describe('drm-gpuvm map', () => {
   });
   it.each([
     [['x.trace'], /choose the output format: --svg/],
-    [['--svg', '--width', '100', CASE], /--width must be an integer from 600 to 4800/],
+    [['--svg', '--width', '100', CASE], /--width must be between 600 and 4800, got 100/],
     [['--svg', '-o'], /-o needs a value/],
     [['--svg', '--frob'], /unknown option '--frob'/],
     [['--svg', 'a', 'b'], /more than one FILE/],

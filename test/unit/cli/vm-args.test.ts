@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MEM_MIB, DEFAULT_TIMEOUT_S, parseVmArgs } from '../../../lib/qemu/vm-args.js';
+import { parseVmArgs } from '../../../lib/cli/vm.js';
+import { DEFAULT_MEM_MIB, DEFAULT_TIMEOUT_S } from '../../../lib/qemu/vm-args.js';
 
-const usageError = (text: string) => expect.objectContaining({ code: 'ERR_QEMU_USAGE', exitCode: 2, message: expect.stringContaining(text) });
+const usageError = (text: string) => expect.objectContaining({ code: 'ERR_CLI_USAGE', exitCode: 2, message: expect.stringContaining(text) });
 
 describe('drm-gpuvm vm arguments', () => {
   it('defaults to the bookworm kernel, default memory and timeout, no keep', () => {
     expect(parseVmArgs(['--', 'true'], '/w')).toEqual({
-      action: 'run', kernel: { kind: 'debian', suite: 'bookworm' }, memMiB: DEFAULT_MEM_MIB, timeoutS: DEFAULT_TIMEOUT_S, keep: false, command: ['true'],
+      action: 'run', kernel: { kind: 'debian', suite: 'bookworm' }, memMiB: DEFAULT_MEM_MIB, timeoutS: DEFAULT_TIMEOUT_S, keep: false, withVgpuvm: false, command: ['true'],
     });
   });
 
@@ -45,6 +46,23 @@ describe('drm-gpuvm vm arguments', () => {
     expect(() => parseVmArgs(args, '/w')).toThrow(usageError(text));
   });
 
+  it.each([
+    { argv: ['--kernel', 'sid', '--with-vgpuvm', '--', 'true'], withVgpuvm: true, command: ['true'] },
+    { argv: ['--with-vgpuvm', '--kernel', 'sid', '--', 'true'], withVgpuvm: true, command: ['true'] },
+    { argv: ['--kernel', 'sid', '--', 'true'], withVgpuvm: false, command: ['true'] },
+    { argv: ['--kernel', 'sid', '--', 'echo', '--with-vgpuvm'], withVgpuvm: false, command: ['echo', '--with-vgpuvm'] },
+  ])('reads --with-vgpuvm only before --: $argv', ({ argv, withVgpuvm, command }) => {
+    expect(parseVmArgs(argv, '/w')).toMatchObject({ withVgpuvm, command });
+  });
+
+  it.each([
+    [['--with-vgpuvm', '--', 'true']],
+    [['--with-vgpuvm', '--kernel', 'bookworm', '--', 'true']],
+    [['--with-vgpuvm', '--kernel', '/boot', '--', 'true']],
+  ])('refuses --with-vgpuvm without --kernel sid: %j', (args) => {
+    expect(() => parseVmArgs(args, '/w')).toThrow(usageError('--with-vgpuvm needs --kernel sid'));
+  });
+
   it('reads --status and --status --json', () => {
     expect(parseVmArgs(['--status'])).toEqual({ action: 'status', json: false });
     expect(parseVmArgs(['--json', '--status'])).toEqual({ action: 'status', json: true });
@@ -53,6 +71,7 @@ describe('drm-gpuvm vm arguments', () => {
   it('refuses run options and a command with --status', () => {
     expect(() => parseVmArgs(['--status', '--kernel', 'sid'])).toThrow(usageError('--kernel does not apply to --status'));
     expect(() => parseVmArgs(['--status', '--', 'true'])).toThrow(usageError('--status takes no command'));
+    expect(() => parseVmArgs(['--status', '--with-vgpuvm'])).toThrow(usageError('--with-vgpuvm does not apply to --status'));
   });
 
   it('answers --help with the usage', () => {

@@ -1,19 +1,7 @@
 // SPDX-License-Identifier: MIT
-// `drm-gpuvm vm --with-vgpuvm`: how the option is taken out of the arguments, and which kernels it accepts.
+// vgpuvmModulesFor: which kernels vgpuvm can be built for (the option itself is read in lib/cli/vm.ts).
 import { describe, expect, it } from 'vitest';
-import { takeWithVgpuvm, vgpuvmModulesFor } from '../../../lib/qemu/vgpuvm.js';
-
-describe('takeWithVgpuvm', () => {
-  it.each([
-    { argv: ['--kernel', 'sid', '--with-vgpuvm', '--', 'true'], withVgpuvm: true, rest: ['--kernel', 'sid', '--', 'true'] },
-    { argv: ['--with-vgpuvm', '--kernel', 'sid', '--', 'true'], withVgpuvm: true, rest: ['--kernel', 'sid', '--', 'true'] },
-    { argv: ['--kernel', 'sid', '--', 'true'], withVgpuvm: false, rest: ['--kernel', 'sid', '--', 'true'] },
-    { argv: ['--', 'echo', '--with-vgpuvm'], withVgpuvm: false, rest: ['--', 'echo', '--with-vgpuvm'] },
-    { argv: ['--with-vgpuvm'], withVgpuvm: true, rest: [] },
-  ])('$argv -> $withVgpuvm, $rest', ({ argv, withVgpuvm, rest }) => {
-    expect(takeWithVgpuvm(argv)).toEqual({ withVgpuvm, rest });
-  });
-});
+import { vgpuvmModulesFor } from '../../../lib/qemu/vgpuvm.js';
 
 describe('vgpuvmModulesFor', () => {
   it.each([
