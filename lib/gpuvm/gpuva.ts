@@ -148,6 +148,7 @@ export class GpuVa {
     const hooks = vmBo.vm.lockHooks;
     hooks.assertGpuvaLockHeld(vmBo.vm, vmBo.obj, 'drm_gpuva_unlink');
     hooks.mightSleep(vmBo.vm, 'drm_gpuvm_bo_put');
+    if (vmBo.kref === 1 && vmBo.obj.kref === 1) hooks.lastGemReference?.(vmBo.vm, vmBo.obj, 'drm_gpuva_unlink');
     vmBo.removeVa(this);
     this.vmBo = null;
     if (--vmBo.kref === 0) {

@@ -105,6 +105,9 @@ export class GpuVm {
     for (const key of ['assertGpuvaLockHeld', 'lockGpuva', 'unlockGpuva', 'mightSleep'] as const) {
       if (typeof hooks[key] !== 'function') throw invalidArgType(`lockHooks.${key}`, 'function', hooks[key]);
     }
+    if (hooks.lastGemReference !== undefined && typeof hooks.lastGemReference !== 'function') {
+      throw invalidArgType('lockHooks.lastGemReference', 'function', hooks.lastGemReference);
+    }
     if (options.vmBoFree !== undefined && typeof options.vmBoFree !== 'function') {
       throw invalidArgType('vmBoFree', 'function', options.vmBoFree);
     }
@@ -536,6 +539,9 @@ export class GpuVm {
    */
   deferredCleanup(): number {
     const zombies = this.boDefer;
+    // Asked for every zombie first, so that a refusal leaves them all queued.
+    const hook = this.lockHooks.lastGemReference;
+    if (hook !== undefined) for (const vmBo of zombies) if (vmBo.obj.kref === 1) hook.call(this.lockHooks, this, vmBo.obj, 'drm_gpuvm_bo_deferred_cleanup');
     this.boDefer = [];
     for (const vmBo of zombies) this.freeVmBo(vmBo);
     return zombies.length;
@@ -548,11 +554,12 @@ export class GpuVm {
 
   // ---- internals ----------------------------------------------------------------------------------
 
-  /** @internal releases a VmBo whose last reference is gone. */
+  /** @internal releases a VmBo whose last reference is gone, then the reference it held on its GEM. */
   freeVmBo(vmBo: VmBo): void {
     vmBo.lifeState = 'freed';
     vmBo.kref = 0;
     this.vmBoFreeCallback?.(vmBo);
+    vmBo.obj.put();
   }
 
   /** @internal the error for a call made in the wrong mode. */

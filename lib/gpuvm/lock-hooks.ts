@@ -12,6 +12,7 @@ export type GpuVmLockSite =
   | 'drm_gpuvm_bo_obtain_prealloc'
   | 'drm_gpuvm_bo_put'
   | 'drm_gpuvm_bo_put_deferred'
+  | 'drm_gpuvm_bo_deferred_cleanup'
   | 'drm_gpuvm_bo_unmap_ops_create'
   | 'drm_gpuva_link'
   | 'drm_gpuva_unlink'
@@ -38,6 +39,15 @@ export interface GpuVmLockHooks {
    * (for example inside a dma-fence signalling section).
    */
   mightSleep(vm: GpuVm, site: GpuVmLockSite): void;
+  /**
+   * Freeing a VmBo is about to drop the last reference to `obj` (drm_gpuvm_bo_destroy's drm_gem_object_put
+   * with nobody else holding the GEM), which frees the GEM and the locks it embeds: lockdep's "held lock
+   * freed" when one of them is held. Called before anything changes, by the final put, unlink's final put
+   * and deferredCleanup. A policy may throw to refuse (nothing changed), or keep the GEM alive until its
+   * locks are released by taking a reference (`obj.get()`) that it puts then. Optional: without it the GEM
+   * is freed at once, as in a kernel without lockdep.
+   */
+  lastGemReference?(vm: GpuVm, obj: GemObject, site: GpuVmLockSite): void;
 }
 
 /** Hooks that check nothing: the default. */

@@ -38,6 +38,7 @@ export class VmBo {
 
   /** Use `vm.obtain`, `vm.obtainPrealloc` or `vm.createVmBo`, which keep one VmBo per pair. @internal */
   constructor(vm: GpuVm, obj: GemObject) {
+    obj.get(); // drm_gpuvm_bo_create: the pair holds its GEM until it is freed
     this.vm = vm;
     this.obj = obj;
   }
@@ -93,6 +94,7 @@ export class VmBo {
       return false;
     }
     hooks.assertGpuvaLockHeld(this.vm, this.obj, 'drm_gpuvm_bo_put');
+    if (this.obj.kref === 1) hooks.lastGemReference?.(this.vm, this.obj, 'drm_gpuvm_bo_put');
     this.kref = 0;
     this.unlist();
     this.vm.freeVmBo(this);

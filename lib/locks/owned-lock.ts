@@ -40,6 +40,8 @@ export abstract class OwnedLock {
   #guard: LockGuard<OwnedLock> | null = null;
   // The class bit this holding put in its task's heldClassMask, or 0 if it counted as irregular.
   #maskBit = 0;
+  // What waits for the current holding to end (whenReleased); null while nothing does, as for nearly every lock.
+  #afterRelease: (() => void)[] | null = null;
   /**
    * Queued tasks, in the order they will be granted the lock. Most locks never queue anyone (a request's
    * range hold is created and dropped uncontended), so they share one empty array until the first enqueue.
@@ -216,6 +218,22 @@ export abstract class OwnedLock {
     this.#holderCtx = null;
     this.#guard = null;
     if (this.waiters.length !== 0) this.#handOn();
+    if (this.#afterRelease !== null) this.#runAfterRelease();
+  }
+
+  /**
+   * @internal Runs `fn` once the current holding is released, after the lock was handed on to a waiter if
+   * there is one (so `fn` may find it held again). For what must not happen while the lock is held: freeing
+   * the object that embeds it.
+   */
+  whenReleased(fn: () => void): void {
+    (this.#afterRelease ??= []).push(fn);
+  }
+
+  #runAfterRelease(): void {
+    const pending = this.#afterRelease!;
+    this.#afterRelease = null;
+    for (const fn of pending) fn();
   }
 
   #notOwner(task: LockTask | null): never {
