@@ -33,6 +33,8 @@ export type LockErrorCode =
   | 'ERR_LOCK_HELD_ACROSS_AWAIT'
   /** A synchronous-only lock's hold() was given an async section. */
   | 'ERR_LOCK_ASYNC_SECTION'
+  /** Freeing the object that embeds a lock while the lock is held (lockdep's "held lock freed"), refused. */
+  | 'ERR_LOCK_FREE_WHILE_HELD'
   /** A lock was taken outside any task (see runTask). */
   | 'ERR_LOCK_NO_TASK'
   /** A ww acquire context was misused: used by another task, or finished while still holding locks. */

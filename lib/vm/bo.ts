@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 // A buffer object as the transactional layer sees it: the model's GemObject plus the two locks the
 // kernel gives a GEM, its reservation (dma_resv) and its gpuva lock (obj->gpuva.lock, immediate mode).
+// Its creator holds one reference to the GEM until close(); each pair holds one more, so a closed BO lives
+// until its last pair is freed. Both locks live in the GEM: it is never freed while one of them is held.
 import { invalidArgType } from '../arg-errors.js';
 import { GemObject } from '../gpuvm/gem.js';
 import type { VmBo } from '../gpuvm/vm-bo.js';
 import type { LockGuard } from '../locks/guard.js';
+import type { OwnedLock } from '../locks/owned-lock.js';
 import { ResvLock } from '../locks/resv.js';
 import { SyncLock } from '../locks/sync-lock.js';
 import { toU64, type U64Like } from '../u64.js';
@@ -44,6 +47,9 @@ export class Bo {
   /** obj->gpuva.lock: guards the pair list in immediate mode; held only for synchronous sections. */
   readonly gpuvaLock: SyncLock;
   #immediate: boolean | null = null;
+  // False when the reservation is shared (the VM's): freeing this BO does not free it.
+  readonly #ownsResv: boolean;
+  #closed = false;
 
   constructor(size: U64Like, options: BoOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
@@ -52,12 +58,66 @@ export class Bo {
     if (options.resv !== undefined && !(options.resv instanceof ResvLock)) throw invalidArgType('resv', 'ResvLock', options.resv);
     this.gem = new BoGem(bytes, name, this);
     this.resv = options.resv ?? new ResvLock(`${name}.resv`);
+    this.#ownsResv = options.resv === undefined;
     this.gpuvaLock = new SyncLock(`${name}.gpuva`, GPUVA_LOCK_CLASS);
   }
 
   /** The name given at creation. */
   get name(): string {
     return this.gem.name;
+  }
+
+  /** True once its creator closed it: no VM takes a new use of it, though its pairs keep it alive. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True once the GEM is freed: closed, and its last pair gone. */
+  get freed(): boolean {
+    return this.gem.freed;
+  }
+
+  /**
+   * Drops the creator's reference to the GEM; it is freed once no pair holds it either. If one of the BO's
+   * own locks is held at that moment, the free waits until it is released: a GEM is never freed holding
+   * its lock. Closing twice is a no-op.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.putWhenUnlocked();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** @internal One of the locks embedded in this BO's GEM that someone holds now, or null. */
+  heldLock(): OwnedLock | null {
+    if (this.gpuvaLock.holderTask !== null) return this.gpuvaLock;
+    if (this.#ownsResv && this.resv.holderTask !== null) return this.resv;
+    return null;
+  }
+
+  /**
+   * @internal Drops one GEM reference, now if none of the BO's locks is held, else once they are all
+   * released: the kernel's "put the GEM after unlocking".
+   */
+  putWhenUnlocked(): void {
+    const held = this.heldLock();
+    if (held === null) this.gem.put();
+    else held.whenReleased(() => this.putWhenUnlocked());
+  }
+
+  /** @internal Keeps the GEM alive until none of its locks is held (a reference put after the unlock). */
+  keepUntilUnlocked(): void {
+    this.gem.get();
+    this.putWhenUnlocked();
+  }
+
+  /** @internal Throws ERR_VM_BO_CLOSED if the creator closed this BO; `what` names the refused use. */
+  checkOpen(what: string): void {
+    if (this.#closed) throw new VmError('ERR_VM_BO_CLOSED', `${what}: BO '${this.name}' was closed`);
   }
 
   /** The lock guarding this BO's pair list: the gpuva lock once mapped in immediate-mode VMs, else the resv. */

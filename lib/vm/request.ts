@@ -99,6 +99,27 @@ function addOnce<T>(list: T[], item: T): void {
 }
 
 /**
+ * The kernel's refcount dance, done for the caller: a request never frees a BO under its own locks. The
+ * BOs among `bos` that their creator closed, whose last pair the request may free, get a GEM reference
+ * here, before the locked section, and lose it in {@link putKeptBos} after the request unlocks. Null
+ * when there is none, as for nearly every request.
+ */
+function keepClosedBos(bos: readonly Bo[]): Bo[] | null {
+  let kept: Bo[] | null = null;
+  for (let i = 0; i < bos.length; i++) {
+    const bo = bos[i]!;
+    if (!bo.closed) continue;
+    bo.gem.get();
+    (kept ??= []).push(bo);
+  }
+  return kept;
+}
+
+function putKeptBos(kept: readonly Bo[]): void {
+  for (const bo of kept) bo.putWhenUnlocked();
+}
+
+/**
  * What `ops` of `vm` on [start, end) touch: the reservations to lock (with `withVmResv` the VM's first, since
  * it guards the lists the request edits, as drm_gpuvm_prepare_vm would; then each op's BO, as
  * sm_map_exec_lock would), the BOs it maps, the BOs whose pair lists change, and the range its ops reach.
@@ -236,7 +257,10 @@ export class RequestEngine {
     const vm = this.#vm;
     vm.checkOpen();
     const touched = touchedBy(vm, makeOps(), vm.resvProtected, start, end);
-    for (const bo of touched.mapped) bo.claimMode(this.#immediate, vm.name);
+    for (const bo of touched.mapped) {
+      bo.checkOpen(`map in VM '${vm.name}'`);
+      bo.claimMode(this.#immediate, vm.name);
+    }
     return touched;
   }
 
@@ -351,6 +375,7 @@ export class RequestEngine {
   // A commit failed: frees the pairs this request created at once (put under the gpuva lock, leaving no
   // zombie behind) and releases every lock. Returns `err`, for the caller to throw.
   #abort(req: InFlightRequest, err: unknown): unknown {
+    const kept = keepClosedBos(req.touched.relinked);
     try {
       for (const vmBo of req.spares) {
         boOf(vmBo.obj).gpuvaLock.hold(() => vmBo.put());
@@ -358,12 +383,14 @@ export class RequestEngine {
       }
     } finally {
       this.#unlock(req);
+      if (kept !== null) putKeptBos(kept);
     }
     return err;
   }
 
   // A commit succeeded: applies its ops, then releases every lock whatever happened.
   #applyAndUnlock(req: InFlightRequest): void {
+    const kept = keepClosedBos(req.touched.relinked);
     try {
       // A disjoint request may have changed the tree meanwhile, which makes the list stale though nothing
       // in this footprint moved: generate it again and check that it is the list the backend committed.
@@ -372,6 +399,7 @@ export class RequestEngine {
       this.#apply(req, ops);
     } finally {
       this.#unlock(req);
+      if (kept !== null) putKeptBos(kept);
     }
   }
 

@@ -18,6 +18,7 @@ import { GpuVaOps } from '../gpuvm/ops.js';
 import type { VmBo } from '../gpuvm/vm-bo.js';
 import type { GpuVmBackend } from '../backends/backend.js';
 import { TrackOnlyBackend } from '../backends/track-only.js';
+import { LockError } from '../locks/errors.js';
 import type { DrmExec } from '../locks/exec.js';
 import type { LockGuard } from '../locks/guard.js';
 import { RangeLock } from '../locks/range-lock.js';
@@ -157,6 +158,23 @@ export class Vm implements Disposable {
       },
       // No dma-fence signalling section is modelled, so there is no context in which sleeping is forbidden.
       mightSleep: () => {},
+      // A put or cleanup that frees the pair holding a BO's last GEM reference would free the BO's locks.
+      // If one is held: `resv` and `gpuva-lock` keep the GEM until it is released (their final puts run
+      // under the BO's own lock by design, resv under the caller's, gpuva-lock under the one put takes);
+      // `deferred` refuses, since nothing in that policy frees under a BO lock: its puts only queue, and
+      // its cleanup belongs where no BO lock is held, outside what would be the signalling path.
+      lastGemReference: (_vm, obj, site) => {
+        const bo = boOf(obj);
+        const held = bo.heldLock();
+        if (held === null) return;
+        if (this.policy !== 'deferred') {
+          bo.keepUntilUnlocked();
+          return;
+        }
+        throw new LockError('ERR_LOCK_FREE_WHILE_HELD', `${site} would free BO '${bo.name}' (the pair held its last reference) while ` +
+          `${held.name} is held by ${held.holderTask!.label}: under the deferred policy put with putDeferred (ref.put()) and run ` +
+          'deferredCleanup() where no BO lock is held; nothing changed', held.name);
+      },
     };
   }
 
@@ -178,6 +196,7 @@ export class Vm implements Disposable {
   obtain(bo: Bo, guard?: LockGuard<ResvLock>): VmBoRef {
     if (!(bo instanceof Bo)) throw invalidArgType('bo', 'Bo', bo);
     this.checkOpen();
+    bo.checkOpen(`obtain in VM '${this.name}'`);
     // Where the reference was obtained, for close() to name it; the stack is formatted only if asked for.
     const site: { stack?: string } = {};
     Error.captureStackTrace(site, this.obtain);
