@@ -43,7 +43,7 @@ export class SoftwareDevice extends Resource implements Device {
     this.assertOpen();
     if (!(dmaBuf instanceof DmaBuf)) throw invalidArgType('dmaBuf', 'DmaBuf', dmaBuf);
     if (dmaBuf.closed) throw useAfterClose('DmaBuf');
-    if (dmaBuf.kind !== 'memfd') throw invalidArgValue('dmaBuf', 'must be a memfd: the software device cannot import a DRM dma-buf');
+    if (dmaBuf.kind !== 'memfd') throw invalidArgValue('dmaBuf', dmaBuf, 'must be a memfd: the software device cannot import a DRM dma-buf');
     const fd = callNative(site, () => native().dup(dmaBuf.fd));
     return new SoftwareBuffer(this, this.#nextHandle++, fd, dmaBuf.size);
   }
