@@ -19,7 +19,7 @@ export { TrackOnlyBackend, TrackOnlyDivergenceError, type TrackedSpan } from './
 export { backendFor, describeBackend, KERNEL_BACKEND_DRIVERS, type KernelBackend } from './backends/kernel-backend-catalogue.js';
 export { KernelVmBindBackend, xeBinder, nouveauBinder, panthorBinder, msmBinder, amdgpuBinder, type KernelBinder } from './backends/kernel-vm-bind-backend.js';
 export { BindRefusedError, type BindRefusedCode } from './backends/bind-refused-error.js';
-export { issueIoctlCall } from './backends/issue-ioctl-call.js';
+export { issueIoctlCall } from './backends/ioctl-call.js';
 export { readField, type UapiStruct } from './backends/uapi-struct.js';
 export type { IoctlCall, PointerSlot, DriverIoctl } from './backends/ioctl-call.js';
 export type { SyncobjPoint, BindSyncs } from './backends/bind-syncs.js';

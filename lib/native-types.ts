@@ -105,4 +105,11 @@ export interface NativeBinding {
   vaView(window: number, offset: bigint | number, length: bigint | number): ArrayBuffer;
   vaMappedRanges(window: number): bigint[];
   vaRelease(window: number): boolean;
+
+  /** UDMABUF_CREATE on /dev/udmabuf: a dma-buf over [offset, offset + size) of a sealed memfd. */
+  udmabufCreate(memfd: number, offset: bigint | number, size: bigint | number): number;
+
+  /** A driver-private ioctl of native/driver_ioctl_table.cc; `pointers` holds (buffer, offset, target) triples. */
+  driverIoctl(fd: number, driver: string, name: string, request: number, buffers: Uint8Array[], pointers: Uint32Array): number;
+  driverIoctlRules(): { driver: string; name: string; request: number; struct: string }[];
 }

@@ -4,6 +4,9 @@
 // `pointers`, issues the ioctl after checking the driver name, and leaves outputs in the same bytes. It only
 // issues ioctls of native/driver_ioctl_table.cc, and only when every user pointer of the argument is one of
 // `pointers` (or zero with a zero count) and every count times stride fits the array it points to.
+import { invalidArgType } from '../arg-errors.js';
+import type { DrmDevice } from '../drm/drm-device.js';
+import { type DriverIoctlPointer, issueDriverIoctl } from '../drm/driver-ioctl.js';
 import type { UapiStruct } from './uapi-struct.js';
 
 /** `_IOC` direction bits as the kernel's asm-generic/ioctl.h defines them. */
@@ -33,15 +36,8 @@ export function driverIoctl(name: string, id: number, dir: number, struct: UapiS
   return { name, nr: DRM_COMMAND_BASE + id, dir, struct };
 }
 
-/**
- * A user pointer inside one of the call's buffers: native writes the address of `buffers[target]` as a u64 at
- * `offset` in `buffers[buffer]`. Buffer 0 is the ioctl argument; the slot is zero in the encoded bytes.
- */
-export interface PointerSlot {
-  readonly buffer: number;
-  readonly offset: number;
-  readonly target: number;
-}
+/** A user pointer inside one of the call's buffers (see DriverIoctlPointer in lib/drm). */
+export type PointerSlot = DriverIoctlPointer;
 
 /** One ioctl, ready for native marshalling; `buffers[0]` is the argument and receives the kernel's outputs. */
 export interface IoctlCall {
@@ -62,4 +58,16 @@ export interface IoctlCall {
 export function ioctlCall(driver: string, ioctl: DriverIoctl, arg: Uint8Array, arrays: readonly Uint8Array[] = [], pointers: readonly PointerSlot[] = []): IoctlCall {
   if (arg.byteLength !== ioctl.struct.size) throw new Error(`${ioctl.name}: argument is ${arg.byteLength} bytes, the struct is ${ioctl.struct.size}`);
   return { driver, ioctl, request: ioctlRequest(ioctl), buffers: [arg, ...arrays], pointers };
+}
+
+/**
+ * Runs `call` on `device` (lib/drm's issueDriverIoctl) and returns the ioctl's result: ERR_DRM_NOT_SUPPORTED
+ * for a call built for another driver, a DrmError for a failed ioctl.
+ */
+export function issueIoctlCall(device: DrmDevice, call: IoctlCall): number {
+  if (typeof call !== 'object' || call === null) throw invalidArgType('call', 'object', call);
+  const ioctl: unknown = call.ioctl;
+  if (typeof ioctl !== 'object' || ioctl === null) throw invalidArgType('call.ioctl', 'object', ioctl);
+  const { driver, request, buffers, pointers } = call;
+  return issueDriverIoctl(device, { driver, name: (ioctl as DriverIoctl).name, request, buffers, pointers });
 }

@@ -13,12 +13,12 @@
 // a driver keeps in its page tables.
 import type { Buffer, Device } from '../drm/device.js';
 import type { Mapping } from '../drm/mapping.js';
+import { pageSize } from '../drm/page-size.js';
 import { VaWindow, type WindowMapOptions, type WindowRange, type WindowSource } from '../drm/va-window.js';
 import type { GemObject } from '../gpuvm/gem.js';
 import type { GpuVa } from '../gpuvm/gpuva.js';
 import type { GpuVm } from '../gpuvm/gpuvm.js';
 import { type GpuVaOps, type OpMap, remapToUnmapRange } from '../gpuvm/ops.js';
-import { native } from '../native.js';
 import { invalidArgType, outOfRange } from '../arg-errors.js';
 import { toU64, type U64Like } from '../u64.js';
 import type { GpuVmBackend } from './backend.js';
@@ -86,7 +86,7 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
     if (typeof options.device !== 'object' || options.device === null || typeof options.device.createBuffer !== 'function') {
       throw invalidArgType('options.device', 'an object with createBuffer (a DrmDevice or SoftwareDevice)', options.device);
     }
-    this.#page = BigInt(native().pageSize);
+    this.#page = BigInt(pageSize());
     this.start = toU64(options.start ?? 0n, 'options.start');
     this.size = toU64(options.size, 'options.size');
     if (this.start % this.#page !== 0n) throw outOfRange('options.start', `a multiple of the page size (${this.#page})`, hex(this.start));

@@ -13,11 +13,10 @@
 //   starts at offset 0 stays right, also after parts of it are unmapped, as long as no mapping of it ever
 //   starts elsewhere; the backend refuses every request that would need one (ERR_VA_WINDOW_UNSAFE_MAPPING).
 import type { Buffer, Device } from '../drm/device.js';
-import { DmaBuf } from '../drm/dma-buf.js';
 import { DrmDevice } from '../drm/drm-device.js';
-import { callNative } from '../drm/errors.js';
+import { pageSize } from '../drm/page-size.js';
+import { createMemfd, createUdmabuf } from '../drm/udmabuf.js';
 import type { WindowSource } from '../drm/va-window.js';
-import { native } from '../native.js';
 
 /** How a device's BOs are given memory the window can map. */
 export type WindowMemoryKind = 'memfd' | 'gem' | 'udmabuf' | 'gem-offset-zero';
@@ -41,22 +40,11 @@ export interface WindowMemory {
   close(): void;
 }
 
-// The udmabuf entry point of the addon (native/udmabuf.cc).
-interface UdmabufBinding {
-  udmabufCreate(memfd: number, offset: bigint, size: bigint): number;
-}
-
-function udmabufBinding(): UdmabufBinding {
-  return native() as unknown as UdmabufBinding;
-}
-
 // A sealed memfd of `size` bytes as a DmaBuf, and a udmabuf over all of it imported into `device`.
 function udmabufMemory(device: DrmDevice, size: bigint): WindowMemory {
-  const memfd = callNative({ path: 'memfd' }, () => native().memfdCreate('drm-gpuvm-va-window', size));
-  const memory = new DmaBuf(memfd, size, 'memfd', { driver: 'software' });
+  const memory = createMemfd(size, 'drm-gpuvm-va-window');
   try {
-    const fd = callNative({ path: '/dev/udmabuf' }, () => udmabufBinding().udmabufCreate(memfd, 0n, size));
-    using exported = new DmaBuf(fd, size, 'dma-buf', { path: '/dev/udmabuf' });
+    using exported = createUdmabuf(memory, 0n, size);
     const buffer = device.importDmaBuf(exported);
     return { buffer, source: memory, close: () => { buffer.close(); memory.close(); } };
   } catch (error) {
@@ -68,7 +56,7 @@ function udmabufMemory(device: DrmDevice, size: bigint): WindowMemory {
 // The udmabuf path works on `device` when a udmabuf over a memfd imports, and the page the memfd shows at
 // an offset is the page the imported GEM shows there (checked through its offset-0 dma-buf mapping).
 function probeUdmabuf(device: DrmDevice): string | null {
-  const page = BigInt(native().pageSize);
+  const page = BigInt(pageSize());
   let memory: WindowMemory;
   try {
     memory = udmabufMemory(device, 2n * page);

@@ -7,10 +7,10 @@
 // pages zeros, and unmapped pages must be refused.
 import type { Device } from '../drm/device.js';
 import { openDevice } from '../drm/open.js';
+import { pageSize } from '../drm/page-size.js';
 import { VaWindowBackend } from '../backends/va-window-backend.js';
 import { VaWindowError } from '../backends/va-window-error.js';
 import { mulberry32 } from '../mulberry32.js';
-import { native } from '../native.js';
 import { Bo } from '../vm/bo.js';
 import { Vm } from '../vm/vm.js';
 import { writeJson } from './json-output.js';
@@ -56,8 +56,8 @@ export function pagePattern(bo: number, page: number, pageSize: number): Uint8Ar
 
 /** Runs the sequence on `device` and checks every page after every request. */
 export async function runWindowDemo(device: Device, options: WindowDemoOptions): Promise<WindowDemoResult> {
-  const pageSize = native().pageSize;
-  const page = BigInt(pageSize);
+  const pageBytes = pageSize();
+  const page = BigInt(pageBytes);
   const random = mulberry32(options.seed);
   const pick = (n: number): number => Math.floor(random() * n);
   using backend = new VaWindowBackend({ device, size: BigInt(options.pages) * page });
@@ -67,12 +67,12 @@ export async function runWindowDemo(device: Device, options: WindowDemoOptions):
     const bo = new Bo(BigInt(options.boPages) * page, { name: `bo${b}` });
     backend.allocate(bo.gem);
     using mapping = backend.mapMemory(bo.gem);
-    for (let p = 0; p < options.boPages; p++) mapping.bytes.set(pagePattern(b, p, pageSize), p * pageSize);
+    for (let p = 0; p < options.boPages; p++) mapping.bytes.set(pagePattern(b, p, pageBytes), p * pageBytes);
     bos.push(bo);
   }
   // The model: per page, null (unmapped), 'sparse', or [bo, page of the bo].
   const model = new Array<null | 'sparse' | [number, number]>(options.pages).fill(null);
-  const zero = new Uint8Array(pageSize);
+  const zero = new Uint8Array(pageBytes);
   const result: WindowDemoResult = { requests: 0, refused: 0, pagesChecked: 0, mismatches: 0, memory: backend.plan.kind };
   for (let r = 0; r < options.requests; r++) {
     const first = pick(options.pages);
@@ -113,7 +113,7 @@ export async function runWindowDemo(device: Device, options: WindowDemoOptions):
         if (!(error instanceof VaWindowError) || error.code !== 'ERR_VA_WINDOW_UNMAPPED') throw error;
         seen = null;
       }
-      const want = expected === null ? null : expected === 'sparse' ? zero : pagePattern(expected[0], expected[1], pageSize);
+      const want = expected === null ? null : expected === 'sparse' ? zero : pagePattern(expected[0], expected[1], pageBytes);
       const same = want === null || seen === null ? want === seen : Buffer.compare(want, seen) === 0;
       if (!same) result.mismatches++;
     }

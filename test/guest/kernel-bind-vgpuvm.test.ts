@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { IoctlCall } from '../../lib/backends/ioctl-call.js';
-import { issueIoctlCall } from '../../lib/backends/issue-ioctl-call.js';
+import { issueIoctlCall } from '../../lib/backends/ioctl-call.js';
 import { KernelVmBindBackend } from '../../lib/backends/kernel-vm-bind-backend.js';
 import {
   decodeVgpuvmOps, decodeVgpuvmTree, readVgpuvmField, vgpuvmBinder, vgpuvmBoCreate, vgpuvmVmCreate, vgpuvmVmDestroy, vgpuvmVmQuery,

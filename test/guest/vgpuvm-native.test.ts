@@ -6,7 +6,7 @@
 // it: the model's op lists go down through vgpuvmBinder (bind-requests.ts turns them back into requests)
 // and the kernel must regenerate exactly those ops. At the end every VM, vm_bo and mapping is freed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueIoctlCall } from '../../lib/backends/issue-ioctl-call.js';
+import { issueIoctlCall } from '../../lib/backends/ioctl-call.js';
 import {
   decodeVgpuvmOps, vgpuvmBinder, decodeVgpuvmTree, readVgpuvmField, vgpuvmBoCreate, vgpuvmStats, vgpuvmVmBind, vgpuvmVmCreate,
   vgpuvmVmDestroy, vgpuvmVmQuery, type VgpuvmOp, type VgpuvmVa,
