@@ -91,6 +91,11 @@ mount -t proc proc /host/proc
 mount -t sysfs sysfs /host/sys
 mount -t debugfs debugfs /host/sys/kernel/debug 2>/dev/null
 mount -t devtmpfs devtmpfs /host/dev
+# The links udev makes on a host: bash's process substitution, <(...), needs /dev/fd.
+ln -s /proc/self/fd /host/dev/fd
+ln -s /proc/self/fd/0 /host/dev/stdin
+ln -s /proc/self/fd/1 /host/dev/stdout
+ln -s /proc/self/fd/2 /host/dev/stderr
 mkdir -p /host/dev/pts /host/dev/shm
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm

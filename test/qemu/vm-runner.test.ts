@@ -107,6 +107,11 @@ describe('drm-gpuvm vm (bookworm)', () => {
     }
   }, BOOT_MS);
 
+  it('has /dev/fd and /dev/stdin, for process substitution', async () => {
+    const r = await run(['bash', '-c', 'cat <(echo substituted); echo piped | cat /dev/stdin']);
+    expect(r.stdout).toBe('substituted\npiped\n');
+  }, BOOT_MS);
+
   it('runs as the same user, with vgem card and render nodes present', async () => {
     const r = await run(['sh', '-c', 'id -u; ls /dev/dri']);
     expect(r.stdout).toBe(`${process.getuid?.()}\ncard0\nrenderD128\n`);
