@@ -5,8 +5,10 @@
 // vitest's JSON reporter, written to .vm-results/ in the working directory (shared read-write with the
 // guest). The last line is always `N passed, N failed, N skipped`, summed over everything; the exit
 // status is non-zero when a test failed or a suite could not run. A vm suite that ran no test failed.
+// The table also goes to .vm-results/summary.json. `--only SUITE,...` runs only those suites (host project
+// names, or guest-bookworm / guest-sid), as CI does for its in-place comparison run.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,7 +16,7 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const resultsDir = join(root, '.vm-results');
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const cli = join(root, 'dist', 'cli', 'main.js');
-const HOST_PROJECTS = ['unit', 'native', 'qemu'];
+const HOST_PROJECTS = ['unit', 'native', 'qemu', 'package'];
 const KERNELS = ['bookworm', 'sid'];
 // Per kernel: boot, node start-up under TCG and the whole vm suite. CI's hard limit is 90 minutes.
 const VM_SUITE_TIMEOUT_S = 1800;
@@ -22,21 +24,30 @@ const VM_SUITE_TIMEOUT_S = 1800;
 /** One line of the final table. */
 const rows = [];
 
+/** The suites `--only` names, or undefined for all of them. */
+function onlySuites() {
+  const at = process.argv.indexOf('--only');
+  return at < 0 ? undefined : (process.argv[at + 1] ?? '').split(',').filter((s) => s !== '');
+}
+
 function main() {
+  const only = onlySuites();
+  const wanted = (suite) => only === undefined || only.includes(suite);
   process.chdir(root);
   mkdirSync(resultsDir, { recursive: true });
   buildDistIfNeeded();
   const projects = configuredProjects();
   for (const project of HOST_PROJECTS) {
-    if (!projects.includes(project)) continue;
+    if (!projects.includes(project) || !wanted(project)) continue;
     runSuite(`${project} (host)`, project, [process.execPath, vitest, 'run', '--project', project, '--passWithNoTests', ...reporterArgs(project)], {
       zeroTestsFail: false,
     });
   }
   for (const kernel of KERNELS) {
-    const name = `vm-${kernel}`;
+    if (!wanted(`guest-${kernel}`)) continue;
+    const name = `guest-${kernel}`;
     const vmArgs = [process.execPath, cli, 'vm', '--kernel', kernel, '--timeout', String(VM_SUITE_TIMEOUT_S), ...extraVmOptions(kernel), '--'];
-    runSuite(`vm (${kernel})`, name, [...vmArgs, process.execPath, vitest, 'run', '--project', 'guest', ...reporterArgs(name)], { zeroTestsFail: true });
+    runSuite(`guest (${kernel})`, name, [...vmArgs, process.execPath, vitest, 'run', '--project', 'guest', ...reporterArgs(name)], { zeroTestsFail: true });
   }
   report();
 }
@@ -64,7 +75,7 @@ function runSuite(label, name, argv, { zeroTestsFail }) {
   const plain = !process.stdout.isTTY && process.env.FORCE_COLOR === undefined ? { NO_COLOR: '1' } : {};
   const child = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', cwd: root, env: { ...process.env, ...plain } });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  const row = { label, seconds, passed: 0, failed: 0, skipped: 0, problem: undefined };
+  const row = { name, label, seconds, passed: 0, failed: 0, skipped: 0, problem: undefined };
   rows.push(row);
   if (child.error !== undefined) {
     row.problem = `could not start: ${child.error.message}`;
@@ -84,7 +95,7 @@ function runSuite(label, name, argv, { zeroTestsFail }) {
   const brokenFiles = json.testResults.filter((r) => r.status === 'failed' && !r.assertionResults.some((a) => a.status === 'failed'));
   row.failed += brokenFiles.length;
   if (brokenFiles.length > 0) row.problem = `${brokenFiles.length} test file(s) failed outside any test: ${brokenFiles.map((r) => relative(root, r.name)).join(', ')}`;
-  if (zeroTestsFail && row.passed + row.failed === 0) row.problem = 'ran no test (a vm suite must run at least one)';
+  if (zeroTestsFail && row.passed + row.failed === 0) row.problem = 'ran no test (a guest suite must run at least one)';
   if (child.status !== 0 && row.failed === 0 && row.problem === undefined) row.problem = `exit status ${child.status ?? child.signal} with no failed test`;
 }
 
@@ -98,6 +109,7 @@ function report() {
   }
   const sum = (key) => rows.reduce((n, r) => n + r[key], 0);
   process.stdout.write(`${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped\n`);
+  writeFileSync(join(resultsDir, 'summary.json'), `${JSON.stringify(rows, null, 2)}\n`);
   process.exitCode = failed ? 1 : 0;
 }
 
@@ -125,7 +137,7 @@ function buildDistIfNeeded() {
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   if (tsc.status === 0) return;
   // tsc still emits on type errors; the suites can run, but the build counts as a failure.
-  rows.push({ label: 'build', seconds: '0', passed: 0, failed: 1, skipped: 0, problem: `tsc -p tsconfig.build.json exited ${tsc.status}` });
+  rows.push({ name: 'build', label: 'build', seconds: '0', passed: 0, failed: 1, skipped: 0, problem: `tsc -p tsconfig.build.json exited ${tsc.status}` });
   if (!existsSync(cli)) {
     report();
     process.exit(1);
