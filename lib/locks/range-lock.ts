@@ -2,6 +2,7 @@
 // A lock over an address range (the VA space of one VM): holders of disjoint ranges go ahead together,
 // overlapping ones queue in arrival order. Each granted range is a lock of its own (a RangeHold), so it has an
 // owner, appears in dumps, is checked for order and recursion, and is released through its guard.
+import { outOfRange } from '../arg-errors.js';
 import { LockError } from './errors.js';
 import type { LockGuard } from './guard.js';
 import { lockClassNode, type LockClassNode } from './lock-order.js';
@@ -180,7 +181,7 @@ export class RangeLock {
   }
 
   #emptyRange(start: bigint, end: bigint): never {
-    throw new RangeError(`range lock of ${this.name}: empty range [${hex(start)}, ${hex(end)})`);
+    throw outOfRange('end', `greater than start (${hex(start)}): range lock ${this.name} locks no empty range`, `[${hex(start)}, ${hex(end)})`);
   }
 
   #refuseOverlapHeldBy(task: LockTask, start: bigint, end: bigint): void {

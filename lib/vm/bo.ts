@@ -3,7 +3,7 @@
 // kernel gives a GEM, its reservation (dma_resv) and its gpuva lock (obj->gpuva.lock, immediate mode).
 // Its creator holds one reference to the GEM until close(); each pair holds one more, so a closed BO lives
 // until its last pair is freed. Both locks live in the GEM: it is never freed while one of them is held.
-import { invalidArgType } from '../arg-errors.js';
+import { invalidArgType, invalidArgValue } from '../arg-errors.js';
 import { GemObject } from '../gpuvm/gem.js';
 import type { VmBo } from '../gpuvm/vm-bo.js';
 import type { LockGuard } from '../locks/guard.js';
@@ -166,5 +166,5 @@ export class Bo {
 /** The Bo of a model GEM; every GEM the VM layer sees was made by a Bo. */
 export function boOf(gem: GemObject): Bo {
   if (gem instanceof BoGem) return gem.bo;
-  throw new TypeError(`GEM '${gem.name}' was not created through a Bo`);
+  throw invalidArgValue('obj', gem, `(GEM '${gem.name}') must be the GEM of a Bo: the VM layer locks a BO's reservation and gpuva lock`);
 }

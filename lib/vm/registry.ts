@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // From a model GpuVm back to the transactional Vm that owns it, for calls that start at a BO and reach
 // every VM it is mapped in (drm_gpuvm_bo_gem_evict).
+import { GpuVmStateError } from '../gpuvm/errors.js';
 import type { GpuVm } from '../gpuvm/gpuvm.js';
 import type { VmBo } from '../gpuvm/vm-bo.js';
 
@@ -20,6 +21,6 @@ export function registerVm(gpuvm: GpuVm, owner: PairEvictor): void {
 /** The owner of `gpuvm`. */
 export function ownerOf(gpuvm: GpuVm): PairEvictor {
   const owner = owners.get(gpuvm);
-  if (owner === undefined) throw new TypeError(`GPU VM '${gpuvm.name}' is not managed by a Vm`);
+  if (owner === undefined) throw new GpuVmStateError('ERR_GPUVM_WRONG_VM', `GPU VM '${gpuvm.name}' is not managed by a Vm: a Bo's GEM is used only through Vms`);
   return owner;
 }

@@ -60,6 +60,7 @@ describe('RangeLock', () => {
   it('refuses an empty range', async () => {
     await runTask('t', async () => {
       await expect(fresh().lock(0x1000n, 0x1000n)).rejects.toThrow(RangeError);
+      await expect(fresh().lock(0x2000n, 0x1000n)).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('[0x2000, 0x1000)') });
     });
   });
 });

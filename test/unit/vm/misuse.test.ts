@@ -1,5 +1,7 @@
 // The misuse catalogue of issue 5: each misuse is refused at once with a clear error, and nothing changes.
 import { describe, expect, it } from 'vitest';
+import { GemObject } from '../../../lib/gpuvm/gem.js';
+import { GpuVm } from '../../../lib/gpuvm/gpuvm.js';
 import { runTask } from '../../../lib/locks/index.js';
 import { Bo, Vm } from '../../../lib/vm/index.js';
 import { snapshot } from './snapshot.js';
@@ -130,5 +132,19 @@ describe('misuse catalogue', () => {
     const fresh = vm.gpuvm.smMapOps({ addr: 0, range: 0x2000, obj: a.gem });
     await vm.commit(fresh);
     await expect(vm.commit(fresh)).rejects.toMatchObject({ code: 'ERR_GPUVM_STALE_OPS' });
+  });
+
+  it('a GEM the VM layer did not make, or a Bo used through a bare GpuVm: typed errors, nothing changed', async () => {
+    const vm = new Vm({ policy: 'resv', ...space });
+    const raw = new GemObject(0x1000, 'raw');
+    const before = snapshot(vm);
+    await expect(vm.commit(vm.gpuvm.smMapOps({ addr: 0, range: 0x1000, obj: raw }))).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining("GEM 'raw'") });
+    expect(snapshot(vm)).toEqual(before);
+    const bo = new Bo(0x1000, { name: 'bo' });
+    new GpuVm({ name: 'bare', start: 0, range: 0x100000 }).obtain(bo.gem);
+    await runTask('driver', async () => {
+      using g = await bo.resv.lock();
+      expect(() => bo.evict(g)).toThrow(expect.objectContaining({ code: 'ERR_GPUVM_WRONG_VM', message: expect.stringContaining("'bare'") }));
+    });
   });
 });
