@@ -18,6 +18,7 @@
         "native/mapping.cc",
         "native/memfd.cc",
         "native/prime.cc",
+        "native/result.cc",
         "native/sync_file.cc",
         "native/syncobj.cc",
         "native/udmabuf.cc",

@@ -9,7 +9,9 @@
 #define DRM_GPUVM_NATIVE_ADDON_H_
 
 #include <napi.h>
+#include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
@@ -23,6 +25,12 @@ struct VaWindow;
 /** Live mmaps handed to JS, by start address: unmap() accepts only these. */
 using MappingTable = std::unordered_map<void*, std::shared_ptr<MappingRecord>>;
 
+/** What an fd was when this module made it: a number is closed at teardown only if it still is that file. */
+struct FdIdentity {
+  dev_t device = 0;
+  ino_t inode = 0;
+};
+
 /** One per Napi::Env. */
 struct AddonData {
   AddonData();
@@ -35,6 +43,12 @@ struct AddonData {
   /** Reserved VA windows, by id. */
   std::unordered_map<uint32_t, std::unique_ptr<VaWindow>> va_windows;
   uint32_t next_window_id = 1;
+  /** Fds this module made in this environment and JS has not closed: closed when the environment ends. */
+  std::unordered_map<int, FdIdentity> owned_fds;
+  /** Set while the environment tears down: the hook to remove once the last wait handle has closed. */
+  napi_async_cleanup_hook_handle teardown = nullptr;
+  /** libuv handles of finished waits whose close callbacks have not run yet. */
+  uint32_t closing_handles = 0;
 };
 
 /** The AddonData of `env`. */
@@ -56,6 +70,10 @@ void InitVaWindow(Napi::Env env, Napi::Object exports);
 
 /** Releases every pending wait of `data` without calling back into JS (environment teardown). */
 void CloseAllWaits(AddonData& data);
+/** Closes every fd `data` still owns; only for environment teardown. */
+void CloseOwnedFds(AddonData& data);
+/** Views of all VA windows of `data` whose ArrayBuffers may still be reachable. */
+size_t LiveViews(const AddonData& data);
 /** Gives back every VA window of `data`; only for environment teardown. */
 void ReleaseAllWindows(AddonData& data);
 /** Unmaps every mapping of `data`; only for environment teardown, when no JS can run. */

@@ -7,7 +7,9 @@
 #include "addon.h"
 #include "args.h"
 #include "drm_uapi.h"
+#include "entry.h"
 #include "ioctl.h"
+#include "result.h"
 
 namespace drm_gpuvm {
 namespace {
@@ -28,14 +30,12 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
   auto text = [](const std::vector<char>& buffer, uint64_t reported) {
     return std::string(buffer.data(), std::min<uint64_t>(buffer.size(), reported));
   };
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("major", Napi::Number::New(env, version.version_major));
-  result.Set("minor", Napi::Number::New(env, version.version_minor));
-  result.Set("patchlevel", Napi::Number::New(env, version.version_patchlevel));
-  result.Set("name", Napi::String::New(env, text(name, version.name_len)));
-  result.Set("date", Napi::String::New(env, text(date, version.date_len)));
-  result.Set("desc", Napi::String::New(env, text(desc, version.desc_len)));
-  return result;
+  return DataObject(env, {{"major", Napi::Number::New(env, version.version_major)},
+                          {"minor", Napi::Number::New(env, version.version_minor)},
+                          {"patchlevel", Napi::Number::New(env, version.version_patchlevel)},
+                          {"name", Napi::String::New(env, text(name, version.name_len))},
+                          {"date", Napi::String::New(env, text(date, version.date_len))},
+                          {"desc", Napi::String::New(env, text(desc, version.desc_len))}});
 }
 
 // setVersion(fd, interfaceMajor, interfaceMinor, driverMajor, driverMinor) -> the versions the kernel
@@ -50,12 +50,10 @@ Napi::Value SetVersion(const Napi::CallbackInfo& info) {
   request.drm_dd_major = ArgI32(info, 3, "driverMajor");
   request.drm_dd_minor = ArgI32(info, 4, "driverMinor");
   CheckedIoctl(env, fd, uapi::kIoctlSetVersion, &request, "DRM_IOCTL_SET_VERSION");
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("interfaceMajor", Napi::Number::New(env, request.drm_di_major));
-  result.Set("interfaceMinor", Napi::Number::New(env, request.drm_di_minor));
-  result.Set("driverMajor", Napi::Number::New(env, request.drm_dd_major));
-  result.Set("driverMinor", Napi::Number::New(env, request.drm_dd_minor));
-  return result;
+  return DataObject(env, {{"interfaceMajor", Napi::Number::New(env, request.drm_di_major)},
+                          {"interfaceMinor", Napi::Number::New(env, request.drm_di_minor)},
+                          {"driverMajor", Napi::Number::New(env, request.drm_dd_major)},
+                          {"driverMinor", Napi::Number::New(env, request.drm_dd_minor)}});
 }
 
 // getCap(fd, capability) -> bigint value.
@@ -80,10 +78,10 @@ Napi::Value SetClientCap(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitDevice(Napi::Env env, Napi::Object exports) {
-  exports.Set("version", Napi::Function::New(env, Version, "version"));
-  exports.Set("setVersion", Napi::Function::New(env, SetVersion, "setVersion"));
-  exports.Set("getCap", Napi::Function::New(env, GetCap, "getCap"));
-  exports.Set("setClientCap", Napi::Function::New(env, SetClientCap, "setClientCap"));
+  Export<Version>(env, exports, "version");
+  Export<SetVersion>(env, exports, "setVersion");
+  Export<GetCap>(env, exports, "getCap");
+  Export<SetClientCap>(env, exports, "setClientCap");
 }
 
 }  // namespace drm_gpuvm

@@ -9,6 +9,8 @@
 
 #include "addon.h"
 #include "args.h"
+#include "fd.h"
+#include "entry.h"
 #include "ioctl.h"
 
 namespace drm_gpuvm {
@@ -31,7 +33,7 @@ Napi::Value ExportSyncFile(const Napi::CallbackInfo& info) {
   request.flags = ArgU32(info, 1, "flags");
   request.fd = -1;
   CheckedIoctl(info.Env(), fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &request, "DMA_BUF_IOCTL_EXPORT_SYNC_FILE");
-  return Napi::Number::New(info.Env(), request.fd);
+  return Napi::Number::New(info.Env(), AdoptFd(info.Env(), request.fd));
 }
 
 // importSyncFile(fd, syncFileFd, flags): adds the sync_file's fence as a READ or WRITE fence.
@@ -47,9 +49,9 @@ Napi::Value ImportSyncFile(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitDmaBuf(Napi::Env env, Napi::Object exports) {
-  exports.Set("dmaBufSync", Napi::Function::New(env, DmaBufSync, "dmaBufSync"));
-  exports.Set("exportSyncFile", Napi::Function::New(env, ExportSyncFile, "exportSyncFile"));
-  exports.Set("importSyncFile", Napi::Function::New(env, ImportSyncFile, "importSyncFile"));
+  Export<DmaBufSync>(env, exports, "dmaBufSync");
+  Export<ExportSyncFile>(env, exports, "exportSyncFile");
+  Export<ImportSyncFile>(env, exports, "importSyncFile");
 }
 
 }  // namespace drm_gpuvm

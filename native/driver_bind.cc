@@ -24,8 +24,10 @@
 #include "args.h"
 #include "driver_check.h"
 #include "driver_ioctl_table.h"
+#include "entry.h"
 #include "errors.h"
 #include "ioctl.h"
+#include "result.h"
 
 namespace drm_gpuvm {
 namespace {
@@ -60,14 +62,24 @@ std::vector<Span> Buffers(Napi::Env env, const Napi::Value& value) {
   if (array.Length() == 0 || array.Length() > kMaxBuffers) {
     ThrowRange(env, "The \"buffers\" array must hold 1 to " + std::to_string(kMaxBuffers) + " buffers");
   }
+  // Reading an element can run JS (an index getter, on the array or its prototype) that detaches or
+  // resizes another buffer. So every element is read first, and only then are their memory and lengths
+  // taken, with no JS able to run from there until the call returns.
+  std::vector<Napi::Value> items;
+  items.reserve(array.Length());
+  for (uint32_t i = 0; i < array.Length(); i++) items.push_back(array.Get(i));
   std::vector<Span> spans;
-  for (uint32_t i = 0; i < array.Length(); i++) {
-    Napi::Value item = array.Get(i);
-    if (!item.IsTypedArray() || item.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+  spans.reserve(items.size());
+  for (size_t i = 0; i < items.size(); i++) {
+    napi_typedarray_type type = napi_int8_array;
+    size_t length = 0;
+    void* data = nullptr;
+    if (!items[i].IsTypedArray() ||
+        napi_get_typedarray_info(env, items[i], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+        type != napi_uint8_array) {
       ThrowType(env, "buffers[" + std::to_string(i) + "] must be a Uint8Array");
     }
-    Napi::Uint8Array bytes = item.As<Napi::Uint8Array>();
-    spans.push_back({bytes.Data(), bytes.ByteLength()});
+    spans.push_back({static_cast<uint8_t*>(data), length});
   }
   return spans;
 }
@@ -308,23 +320,22 @@ Napi::Value DriverIoctlRules(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   size_t count = 0;
   const IoctlRule* rules = IoctlRules(&count);
-  Napi::Array out = Napi::Array::New(env, count);
+  std::vector<napi_value> entries;
+  entries.reserve(count);
   for (size_t i = 0; i < count; i++) {
-    Napi::Object entry = Napi::Object::New(env);
-    entry.Set("driver", rules[i].driver);
-    entry.Set("name", rules[i].name);
-    entry.Set("request", Napi::Number::New(env, rules[i].request));
-    entry.Set("struct", rules[i].argument->name);
-    out.Set(static_cast<uint32_t>(i), entry);
+    entries.push_back(DataObject(env, {{"driver", Napi::String::New(env, rules[i].driver)},
+                                       {"name", Napi::String::New(env, rules[i].name)},
+                                       {"request", Napi::Number::New(env, rules[i].request)},
+                                       {"struct", Napi::String::New(env, rules[i].argument->name)}}));
   }
-  return out;
+  return DataArray(env, entries);
 }
 
 }  // namespace
 
 void InitDriverBind(Napi::Env env, Napi::Object exports) {
-  exports.Set("driverIoctl", Napi::Function::New(env, DriverIoctl, "driverIoctl"));
-  exports.Set("driverIoctlRules", Napi::Function::New(env, DriverIoctlRules, "driverIoctlRules"));
+  Export<DriverIoctl>(env, exports, "driverIoctl");
+  Export<DriverIoctlRules>(env, exports, "driverIoctlRules");
 }
 
 }  // namespace drm_gpuvm

@@ -4,6 +4,7 @@
 #include "drm_uapi.h"
 #include "errors.h"
 #include "ioctl.h"
+#include "result.h"
 
 namespace drm_gpuvm {
 
@@ -25,8 +26,7 @@ void RequireDriver(Napi::Env env, int fd, const char* driver, const char* ioctl)
     Napi::Error error = CodedError(env, "ERR_DRM_WRONG_DRIVER",
                                    std::string(ioctl) + " is private to the " + driver +
                                        " driver; this device's driver is " + actual);
-    error.Set("driver", Napi::String::New(env, actual));
-    error.Set("ioctl", Napi::String::New(env, ioctl));
+    DefineData(env, error.Value(), {{"driver", Napi::String::New(env, actual)}, {"ioctl", Napi::String::New(env, ioctl)}});
     throw error;
   }
 }

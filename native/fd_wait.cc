@@ -8,6 +8,11 @@
 // Each wait polls its own dup() of the fd: libuv allows one poll handle per fd number, and the dup keeps
 // the file alive if JS closes its fd meanwhile. Both handles start unreferenced, so a wait keeps the
 // process alive only once JS asks for it (waitRef, done when the result is awaited).
+//
+// The timeout never wins over a ready fd: libuv runs timers before it polls, so when the timer fires the fd
+// is looked at once more (poll(2), zero timeout) and a ready fd is reported ready. A timeout of 0 is thus a
+// truthful non-blocking check. When the environment ends, its handles are closed and its teardown waits
+// (an async cleanup hook) until their close callbacks have run: this module's code may be unloaded after.
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -18,8 +23,10 @@
 
 #include "addon.h"
 #include "args.h"
+#include "entry.h"
 #include "errors.h"
 #include "ioctl.h"
+#include "result.h"
 
 namespace drm_gpuvm {
 
@@ -27,6 +34,7 @@ namespace drm_gpuvm {
 struct FdWait {
   uint32_t id = 0;
   napi_env env = nullptr;
+  AddonData* data = nullptr;
   int fd = -1;
   uv_poll_t poll{};
   uv_timer_t timer{};
@@ -45,7 +53,13 @@ constexpr int kCancelled = 2;
 
 void OnHandleClosed(uv_handle_t* handle) {
   auto* wait = static_cast<FdWait*>(handle->data);
+  AddonData* data = wait->data;
   if (--wait->open_handles == 0) delete wait;
+  if (--data->closing_handles == 0 && data->teardown != nullptr) {
+    napi_async_cleanup_hook_handle teardown = data->teardown;
+    data->teardown = nullptr;
+    napi_remove_async_cleanup_hook(teardown);
+  }
 }
 
 // Stops and closes the handles; the FdWait is deleted once both have closed.
@@ -54,14 +68,23 @@ void Release(FdWait* wait) {
   uv_timer_stop(&wait->timer);
   close(wait->fd);
   wait->fd = -1;
+  wait->data->closing_handles += 2;
   uv_close(reinterpret_cast<uv_handle_t*>(&wait->poll), OnHandleClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&wait->timer), OnHandleClosed);
+}
+
+// Whether the wait's fd is ready now (poll(2) with a zero timeout).
+bool ReadyNow(const FdWait* wait) {
+  struct pollfd entry{};
+  entry.fd = wait->fd;
+  entry.events = static_cast<short>((wait->events & UV_WRITABLE) != 0 ? POLLOUT : POLLIN);
+  return RetryOnEintr([&] { return poll(&entry, 1, 0); }) > 0 && (entry.revents & entry.events) != 0;
 }
 
 // Ends a wait once: unlists it, calls JS with `result` (or a negative errno), releases the handles.
 void Finish(FdWait* wait, int result) {
   Napi::Env env(wait->env);
-  Data(env).waits.erase(wait->id);
+  wait->data->waits.erase(wait->id);
   Napi::FunctionReference callback = std::move(wait->callback);
   std::unique_ptr<Napi::AsyncContext> context = std::move(wait->context);
   Release(wait);
@@ -71,6 +94,8 @@ void Finish(FdWait* wait, int result) {
     callback.MakeCallback(env.Global(), {Napi::Number::New(env, result)}, *context);
   } catch (const Napi::Error& error) {
     napi_fatal_exception(env, error.Value());
+  } catch (...) {
+    // No C++ exception may unwind into libuv; the wait is already released.
   }
 }
 
@@ -80,7 +105,10 @@ void OnPoll(uv_poll_t* handle, int status, int events) {
   if ((events & wait->events) != 0) Finish(wait, kReady);
 }
 
-void OnTimer(uv_timer_t* handle) { Finish(static_cast<FdWait*>(handle->data), kTimedOut); }
+void OnTimer(uv_timer_t* handle) {
+  auto* wait = static_cast<FdWait*>(handle->data);
+  Finish(wait, ReadyNow(wait) ? kReady : kTimedOut);
+}
 
 FdWait* Find(const Napi::CallbackInfo& info) {
   uint32_t id = ArgU32(info, 0, "id");
@@ -111,7 +139,15 @@ Napi::Value WaitStart(const Napi::CallbackInfo& info) {
   }
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (copy < 0) throw SyscallError(env, errno, "fcntl");
-  auto wait = std::make_unique<FdWait>();
+  AddonData& data = Data(env);
+  std::unique_ptr<FdWait> owner;
+  try {
+    owner = std::make_unique<FdWait>();
+  } catch (...) {
+    close(copy);
+    throw;
+  }
+  FdWait* wait = owner.get();
   wait->fd = copy;
   int status = uv_poll_init(loop, &wait->poll, copy);
   if (status < 0) {
@@ -119,19 +155,31 @@ Napi::Value WaitStart(const Napi::CallbackInfo& info) {
     throw SyscallError(env, -status, "epoll_ctl");
   }
   uv_timer_init(loop, &wait->timer);
-  AddonData& data = Data(env);
-  wait->id = data.next_wait_id++;
-  if (data.next_wait_id == 0) data.next_wait_id = 1;
+  // From here on the handles belong to the loop: any failure goes through Release, which frees the wait
+  // once libuv has closed both.
+  owner.release();
   wait->env = env;
+  wait->data = &data;
   wait->events = writable ? UV_WRITABLE : UV_READABLE;
   wait->open_handles = 2;
-  wait->poll.data = wait.get();
-  wait->timer.data = wait.get();
+  wait->poll.data = wait;
+  wait->timer.data = wait;
   uv_unref(reinterpret_cast<uv_handle_t*>(&wait->poll));
   uv_unref(reinterpret_cast<uv_handle_t*>(&wait->timer));
+  try {
+    wait->callback = Napi::Persistent(callback);
+    wait->context = std::make_unique<Napi::AsyncContext>(env, "drm-gpuvm:fd-wait");
+    wait->id = data.next_wait_id++;
+    if (data.next_wait_id == 0) data.next_wait_id = 1;
+    data.waits[wait->id] = wait;
+  } catch (...) {
+    Release(wait);
+    throw;
+  }
   status = uv_poll_start(&wait->poll, wait->events, OnPoll);
   if (status < 0) {
-    Release(wait.release());
+    data.waits.erase(wait->id);
+    Release(wait);
     throw SyscallError(env, -status, "epoll_ctl");
   }
   if (timeout_ms >= 0) {
@@ -140,10 +188,7 @@ Napi::Value WaitStart(const Napi::CallbackInfo& info) {
     uv_update_time(loop);
     uv_timer_start(&wait->timer, OnTimer, static_cast<uint64_t>(timeout_ms), 0);
   }
-  wait->callback = Napi::Persistent(callback);
-  wait->context = std::make_unique<Napi::AsyncContext>(env, "drm-gpuvm:fd-wait");
   uint32_t id = wait->id;
-  data.waits[id] = wait.release();
   return Napi::Number::New(env, id);
 }
 
@@ -176,10 +221,8 @@ Napi::Value PollNow(const Napi::CallbackInfo& info) {
   entry.events = POLLIN | POLLOUT;
   if (RetryOnEintr([&] { return poll(&entry, 1, 0); }) < 0) throw SyscallError(env, errno, "poll");
   if ((entry.revents & POLLNVAL) != 0) throw SyscallError(env, EBADF, "poll");
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("readable", Napi::Boolean::New(env, (entry.revents & POLLIN) != 0));
-  result.Set("writable", Napi::Boolean::New(env, (entry.revents & POLLOUT) != 0));
-  return result;
+  return DataObject(env, {{"readable", Napi::Boolean::New(env, (entry.revents & POLLIN) != 0)},
+                          {"writable", Napi::Boolean::New(env, (entry.revents & POLLOUT) != 0)}});
 }
 
 // pendingWaits() -> number of unfinished waits (for leak tests).
@@ -201,11 +244,11 @@ void CloseAllWaits(AddonData& data) {
 }
 
 void InitFdWait(Napi::Env env, Napi::Object exports) {
-  exports.Set("waitStart", Napi::Function::New(env, WaitStart, "waitStart"));
-  exports.Set("waitRef", Napi::Function::New(env, WaitRef, "waitRef"));
-  exports.Set("waitCancel", Napi::Function::New(env, WaitCancel, "waitCancel"));
-  exports.Set("pollNow", Napi::Function::New(env, PollNow, "pollNow"));
-  exports.Set("pendingWaits", Napi::Function::New(env, PendingWaits, "pendingWaits"));
+  Export<WaitStart>(env, exports, "waitStart");
+  Export<WaitRef>(env, exports, "waitRef");
+  Export<WaitCancel>(env, exports, "waitCancel");
+  Export<PollNow>(env, exports, "pollNow");
+  Export<PendingWaits>(env, exports, "pendingWaits");
 }
 
 }  // namespace drm_gpuvm

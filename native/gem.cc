@@ -3,7 +3,9 @@
 #include "addon.h"
 #include "args.h"
 #include "drm_uapi.h"
+#include "entry.h"
 #include "ioctl.h"
+#include "result.h"
 
 namespace drm_gpuvm {
 namespace {
@@ -59,20 +61,17 @@ Napi::Value GemOpen(const Napi::CallbackInfo& info) {
   uapi::DrmGemOpen open{};
   open.name = ArgU32(info, 1, "name");
   CheckedIoctl(env, fd, uapi::kIoctlGemOpen, &open, "DRM_IOCTL_GEM_OPEN");
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("handle", Napi::Number::New(env, open.handle));
-  result.Set("size", Napi::BigInt::New(env, open.size));
-  return result;
+  return DataObject(env, {{"handle", Napi::Number::New(env, open.handle)}, {"size", Napi::BigInt::New(env, open.size)}});
 }
 
 }  // namespace
 
 void InitGem(Napi::Env env, Napi::Object exports) {
-  exports.Set("createDumb", Napi::Function::New(env, CreateDumb, "createDumb"));
-  exports.Set("mapDumb", Napi::Function::New(env, MapDumb, "mapDumb"));
-  exports.Set("gemClose", Napi::Function::New(env, GemClose, "gemClose"));
-  exports.Set("gemFlink", Napi::Function::New(env, GemFlink, "gemFlink"));
-  exports.Set("gemOpen", Napi::Function::New(env, GemOpen, "gemOpen"));
+  Export<CreateDumb>(env, exports, "createDumb");
+  Export<MapDumb>(env, exports, "mapDumb");
+  Export<GemClose>(env, exports, "gemClose");
+  Export<GemFlink>(env, exports, "gemFlink");
+  Export<GemOpen>(env, exports, "gemOpen");
 }
 
 }  // namespace drm_gpuvm

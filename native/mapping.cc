@@ -20,6 +20,7 @@
 
 #include "args.h"
 #include "drm_uapi.h"
+#include "entry.h"
 #include "errors.h"
 #include "fd.h"
 #include "ioctl.h"
@@ -31,6 +32,7 @@ namespace {
 void FinalizeMapping(Napi::Env, void*, std::shared_ptr<MappingRecord>* hint) {
   std::shared_ptr<MappingRecord> record = *hint;
   delete hint;
+  record->finalized = true;
   if (record->unmapped) return;
   munmap(record->address, record->length);
   record->unmapped = true;
@@ -57,26 +59,39 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
     throw CodedRangeError(env, "ERR_OUT_OF_RANGE", "offset and length must be below 2^63");
   }
   CheckMappable(env, fd, offset, length);
-  void* address = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(offset));
-  if (address == MAP_FAILED) throw SyscallError(env, errno, "mmap");
-
+  // Everything that allocates comes before the mmap, so nothing can fail between it and its record.
   auto record = std::make_shared<MappingRecord>();
-  record->address = address;
-  record->length = length;
+  auto hint = std::make_unique<std::shared_ptr<MappingRecord>>(record);
   AddonData& data = Data(env);
   record->table = data.mappings;
-  auto* hint = new std::shared_ptr<MappingRecord>(record);
-  Napi::ArrayBuffer buffer;
-  try {
-    buffer = Napi::ArrayBuffer::New(env, address, length, FinalizeMapping, hint);
-  } catch (...) {
-    // The ArrayBuffer was not made (too large for V8, say): nothing else knows of this mapping.
-    delete hint;
-    munmap(address, length);
-    throw;
-  }
+  data.mappings->reserve(data.mappings->size() + 1);
+  void* address = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(offset));
+  if (address == MAP_FAILED) throw SyscallError(env, errno, "mmap");
+  record->address = address;
+  record->length = length;
   (*data.mappings)[address] = record;
-  return buffer;
+  napi_value buffer = nullptr;
+  napi_status status = napi_create_external_arraybuffer(
+      env, address, length,
+      [](napi_env env, void* data, void* hint) {
+        FinalizeMapping(env, data, static_cast<std::shared_ptr<MappingRecord>*>(hint));
+      },
+      hint.get(), &buffer);
+  if (status != napi_ok) {
+    // Node runs the finalizer itself when it refuses a length (past its ArrayBuffer limit), and that has
+    // unmapped and unlisted the memory already; otherwise nothing else knows of this mapping.
+    if (record->finalized) {
+      hint.release();
+    } else {
+      data.mappings->erase(address);
+      munmap(address, length);
+    }
+    Napi::Error refused = Napi::Error::New(env);
+    throw CodedRangeError(env, "ERR_OUT_OF_RANGE",
+                          "cannot map " + std::to_string(length) + " bytes as one ArrayBuffer: " + refused.Message());
+  }
+  hint.release();  // owned by the finalizer now
+  return Napi::Value(env, buffer);
 }
 
 // unmap(arrayBuffer): detaches the ArrayBuffer (its views now have length 0), then munmaps.
@@ -142,9 +157,9 @@ void ReleaseAllMappings(AddonData& data) {
 
 void InitMapping(Napi::Env env, Napi::Object exports) {
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
-  exports.Set("map", Napi::Function::New(env, Map, "map"));
-  exports.Set("unmap", Napi::Function::New(env, Unmap, "unmap"));
-  exports.Set("liveMappings", Napi::Function::New(env, LiveMappings, "liveMappings"));
+  Export<Map>(env, exports, "map");
+  Export<Unmap>(env, exports, "unmap");
+  Export<LiveMappings>(env, exports, "liveMappings");
 }
 
 }  // namespace drm_gpuvm

@@ -18,6 +18,8 @@ struct MappingRecord {
   void* address = nullptr;
   size_t length = 0;
   bool unmapped = false;
+  /** Set by the ArrayBuffer's finalizer: it was collected, or Node refused to make it. */
+  bool finalized = false;
   /** The table this record is listed in; gone once the environment is. */
   std::weak_ptr<MappingTable> table;
 };

@@ -10,7 +10,9 @@
 
 #include "addon.h"
 #include "args.h"
+#include "entry.h"
 #include "errors.h"
+#include "fd.h"
 #include "ioctl.h"
 
 namespace drm_gpuvm {
@@ -36,13 +38,13 @@ Napi::Value MemfdCreate(const Napi::CallbackInfo& info) {
     close(fd);
     throw SyscallError(env, err, "fcntl");
   }
-  return Napi::Number::New(env, fd);
+  return Napi::Number::New(env, AdoptFd(env, fd));
 }
 
 }  // namespace
 
 void InitMemfd(Napi::Env env, Napi::Object exports) {
-  exports.Set("memfdCreate", Napi::Function::New(env, MemfdCreate, "memfdCreate"));
+  Export<MemfdCreate>(env, exports, "memfdCreate");
 }
 
 }  // namespace drm_gpuvm

@@ -2,7 +2,9 @@
 // PRIME: GEM handle <-> dma-buf fd (include/uapi/drm/drm.h, Documentation/gpu/drm-mm.rst "PRIME").
 #include "addon.h"
 #include "args.h"
+#include "fd.h"
 #include "drm_uapi.h"
+#include "entry.h"
 #include "ioctl.h"
 
 namespace drm_gpuvm {
@@ -17,7 +19,7 @@ Napi::Value PrimeHandleToFd(const Napi::CallbackInfo& info) {
   prime.flags = uapi::kDrmCloexec | (ArgBool(info, 2, "writable") ? uapi::kDrmRdwr : 0);
   prime.fd = -1;
   CheckedIoctl(info.Env(), fd, uapi::kIoctlPrimeHandleToFd, &prime, "DRM_IOCTL_PRIME_HANDLE_TO_FD");
-  return Napi::Number::New(info.Env(), prime.fd);
+  return Napi::Number::New(info.Env(), AdoptFd(info.Env(), prime.fd));
 }
 
 // primeFdToHandle(fd, dmaBufFd) -> GEM handle (the same handle each time for the same buffer).
@@ -32,8 +34,8 @@ Napi::Value PrimeFdToHandle(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitPrime(Napi::Env env, Napi::Object exports) {
-  exports.Set("primeHandleToFd", Napi::Function::New(env, PrimeHandleToFd, "primeHandleToFd"));
-  exports.Set("primeFdToHandle", Napi::Function::New(env, PrimeFdToHandle, "primeFdToHandle"));
+  Export<PrimeHandleToFd>(env, exports, "primeHandleToFd");
+  Export<PrimeFdToHandle>(env, exports, "primeFdToHandle");
 }
 
 }  // namespace drm_gpuvm

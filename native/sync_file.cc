@@ -9,7 +9,10 @@
 
 #include "addon.h"
 #include "args.h"
+#include "fd.h"
+#include "entry.h"
 #include "ioctl.h"
+#include "result.h"
 
 namespace drm_gpuvm {
 namespace {
@@ -28,21 +31,18 @@ Napi::Value SyncFileInfo(const Napi::CallbackInfo& info) {
     file.sync_fence_info = reinterpret_cast<uintptr_t>(fences.data());
     CheckedIoctl(env, fd, SYNC_IOC_FILE_INFO, &file, "SYNC_IOC_FILE_INFO");
   }
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("name", Napi::String::New(env, FixedString(file.name, sizeof(file.name))));
-  result.Set("status", Napi::Number::New(env, file.status));
-  Napi::Array list = Napi::Array::New(env, fences.size());
-  for (size_t i = 0; i < fences.size(); ++i) {
-    Napi::Object fence = Napi::Object::New(env);
-    fence.Set("timeline", Napi::String::New(env, FixedString(fences[i].obj_name, sizeof(fences[i].obj_name))));
-    fence.Set("driver", Napi::String::New(env, FixedString(fences[i].driver_name, sizeof(fences[i].driver_name))));
-    fence.Set("status", Napi::Number::New(env, fences[i].status));
-    fence.Set("flags", Napi::Number::New(env, fences[i].flags));
-    fence.Set("timestampNs", Napi::BigInt::New(env, static_cast<uint64_t>(fences[i].timestamp_ns)));
-    list.Set(static_cast<uint32_t>(i), fence);
+  std::vector<napi_value> list;
+  list.reserve(fences.size());
+  for (const sync_fence_info& fence : fences) {
+    list.push_back(DataObject(env, {{"timeline", Napi::String::New(env, FixedString(fence.obj_name, sizeof(fence.obj_name)))},
+                                    {"driver", Napi::String::New(env, FixedString(fence.driver_name, sizeof(fence.driver_name)))},
+                                    {"status", Napi::Number::New(env, fence.status)},
+                                    {"flags", Napi::Number::New(env, fence.flags)},
+                                    {"timestampNs", Napi::BigInt::New(env, static_cast<uint64_t>(fence.timestamp_ns))}}));
   }
-  result.Set("fences", list);
-  return result;
+  return DataObject(env, {{"name", Napi::String::New(env, FixedString(file.name, sizeof(file.name)))},
+                          {"status", Napi::Number::New(env, file.status)},
+                          {"fences", DataArray(env, list)}});
 }
 
 // syncFileMerge(fd, otherFd, name) -> a new sync_file fd that signals when both have.
@@ -54,14 +54,14 @@ Napi::Value SyncFileMerge(const Napi::CallbackInfo& info) {
   std::strncpy(merge.name, name.c_str(), sizeof(merge.name) - 1);
   merge.fence = -1;
   CheckedIoctl(info.Env(), fd, SYNC_IOC_MERGE, &merge, "SYNC_IOC_MERGE");
-  return Napi::Number::New(info.Env(), merge.fence);
+  return Napi::Number::New(info.Env(), AdoptFd(info.Env(), merge.fence));
 }
 
 }  // namespace
 
 void InitSyncFile(Napi::Env env, Napi::Object exports) {
-  exports.Set("syncFileInfo", Napi::Function::New(env, SyncFileInfo, "syncFileInfo"));
-  exports.Set("syncFileMerge", Napi::Function::New(env, SyncFileMerge, "syncFileMerge"));
+  Export<SyncFileInfo>(env, exports, "syncFileInfo");
+  Export<SyncFileMerge>(env, exports, "syncFileMerge");
 }
 
 }  // namespace drm_gpuvm

@@ -7,7 +7,9 @@
 #include "addon.h"
 #include "args.h"
 #include "drm_uapi.h"
+#include "entry.h"
 #include "errors.h"
+#include "fd.h"
 #include "ioctl.h"
 
 namespace drm_gpuvm {
@@ -90,15 +92,17 @@ Napi::Value SyncobjSignal(const Napi::CallbackInfo& info) {
   return ArrayIoctl(info, uapi::kIoctlSyncobjSignal, "DRM_IOCTL_SYNCOBJ_SIGNAL");
 }
 
-// syncobjHandleToFd(fd, handle, asSyncFile) -> fd: a syncobj fd, or a sync_file of its current fence.
+// syncobjHandleToFd(fd, handle, asSyncFile) -> fd: a sync_file of its current fence (owned by this module,
+// for a SyncFile), or a syncobj fd, which is the caller's to share and close (Syncobj.exportFd).
 Napi::Value SyncobjHandleToFd(const Napi::CallbackInfo& info) {
   int fd = ArgFd(info, 0, "fd");
   uapi::DrmSyncobjHandle request{};
   request.handle = ArgU32(info, 1, "handle");
-  request.flags = ArgBool(info, 2, "asSyncFile") ? 1 : 0;  // ..._EXPORT_SYNC_FILE
+  bool as_sync_file = ArgBool(info, 2, "asSyncFile");
+  request.flags = as_sync_file ? 1 : 0;  // ..._EXPORT_SYNC_FILE
   request.fd = -1;
   CheckedIoctl(info.Env(), fd, uapi::kIoctlSyncobjHandleToFd, &request, "DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD");
-  return Napi::Number::New(info.Env(), request.fd);
+  return Napi::Number::New(info.Env(), as_sync_file ? AdoptFd(info.Env(), request.fd) : request.fd);
 }
 
 // syncobjFdToHandle(fd, syncobjFd) -> handle of the imported syncobj.
@@ -124,14 +128,14 @@ Napi::Value SyncobjImportSyncFile(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitSyncobj(Napi::Env env, Napi::Object exports) {
-  exports.Set("syncobjCreate", Napi::Function::New(env, SyncobjCreate, "syncobjCreate"));
-  exports.Set("syncobjDestroy", Napi::Function::New(env, SyncobjDestroy, "syncobjDestroy"));
-  exports.Set("syncobjWait", Napi::Function::New(env, SyncobjWait, "syncobjWait"));
-  exports.Set("syncobjReset", Napi::Function::New(env, SyncobjReset, "syncobjReset"));
-  exports.Set("syncobjSignal", Napi::Function::New(env, SyncobjSignal, "syncobjSignal"));
-  exports.Set("syncobjHandleToFd", Napi::Function::New(env, SyncobjHandleToFd, "syncobjHandleToFd"));
-  exports.Set("syncobjFdToHandle", Napi::Function::New(env, SyncobjFdToHandle, "syncobjFdToHandle"));
-  exports.Set("syncobjImportSyncFile", Napi::Function::New(env, SyncobjImportSyncFile, "syncobjImportSyncFile"));
+  Export<SyncobjCreate>(env, exports, "syncobjCreate");
+  Export<SyncobjDestroy>(env, exports, "syncobjDestroy");
+  Export<SyncobjWait>(env, exports, "syncobjWait");
+  Export<SyncobjReset>(env, exports, "syncobjReset");
+  Export<SyncobjSignal>(env, exports, "syncobjSignal");
+  Export<SyncobjHandleToFd>(env, exports, "syncobjHandleToFd");
+  Export<SyncobjFdToHandle>(env, exports, "syncobjFdToHandle");
+  Export<SyncobjImportSyncFile>(env, exports, "syncobjImportSyncFile");
 }
 
 }  // namespace drm_gpuvm

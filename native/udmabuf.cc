@@ -13,7 +13,9 @@
 
 #include "addon.h"
 #include "args.h"
+#include "entry.h"
 #include "errors.h"
+#include "fd.h"
 #include "ioctl.h"
 
 namespace drm_gpuvm {
@@ -39,13 +41,13 @@ Napi::Value UdmabufCreate(const Napi::CallbackInfo& info) {
   int err = errno;
   close(node);
   if (fd < 0) throw SyscallError(env, err, "ioctl", "UDMABUF_CREATE");
-  return Napi::Number::New(env, fd);
+  return Napi::Number::New(env, AdoptFd(env, fd));
 }
 
 }  // namespace
 
 void InitUdmabuf(Napi::Env env, Napi::Object exports) {
-  exports.Set("udmabufCreate", Napi::Function::New(env, UdmabufCreate, "udmabufCreate"));
+  Export<UdmabufCreate>(env, exports, "udmabufCreate");
 }
 
 }  // namespace drm_gpuvm

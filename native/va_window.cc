@@ -6,18 +6,27 @@
 // MAP_FIXED replaces whatever was at the address, so every address is computed here from a window this
 // file reserved, and checked against its bounds; JS only ever names windows by id and offsets. A hole is
 // never reachable from JS: views are made only over fully mapped spans, and every view touching a range
-// is detached before that range goes back to PROT_NONE or the window is released.
+// is detached before that range goes back to PROT_NONE or the window is released. A view that JS drops
+// leaves its window's table when it is collected (its finalizer), so dropped views cost nothing, and a
+// collected view is simply skipped by an unmap: no garbage-collection timing changes what a window tracks.
+//
+// Reservations take address space, not memory, and all windows of the process share one budget
+// (vaLimits): past it a reservation is refused with ERR_DRM_VA_LIMIT, before the address space of the
+// process runs out and an allocation anywhere else fails.
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <memory>
 #include <vector>
 
 #include "addon.h"
 #include "args.h"
+#include "entry.h"
 #include "errors.h"
 #include "mapping.h"
+#include "result.h"
 #include "va_window.h"
 
 namespace drm_gpuvm {
@@ -46,31 +55,60 @@ void CheckRange(Napi::Env env, const VaWindow& window, uint64_t offset, uint64_t
 
 bool Overlaps(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end) { return a < b_end && b < a_end; }
 
-// Detaches every live view that overlaps [offset, end) and forgets it.
-void DetachViews(VaWindow& window, uint64_t offset, uint64_t end) {
-  std::vector<VaWindow::View> kept;
-  for (auto& view : window.views) {
-    if (!Overlaps(view.offset, view.offset + view.length, offset, end)) {
-      kept.push_back(std::move(view));
-      continue;
-    }
-    if (!view.buffer.IsEmpty()) {
-      Napi::ArrayBuffer buffer = view.buffer.Value();
-      if (!buffer.IsDetached()) buffer.Detach();
-    }
-  }
-  window.views = std::move(kept);
+// All windows of the process: what they hold and what they may hold together.
+std::atomic<uint64_t> reserved_bytes{0};
+std::atomic<uint64_t> reserve_limit{1ull << 46};
+
+// What a view's finalizer needs: the record, and the table it may still be listed in.
+struct ViewHint {
+  std::shared_ptr<ViewRecord> record;
+  std::weak_ptr<ViewTable> table;
+};
+
+void FinalizeView(napi_env env, void*, void* hint_data) {
+  std::unique_ptr<ViewHint> hint(static_cast<ViewHint*>(hint_data));
+  hint->record->finalized = true;
+  std::shared_ptr<ViewTable> table = hint->table.lock();
+  if (table == nullptr) return;
+  auto it = table->find(hint->record.get());
+  if (it == table->end()) return;
+  if (hint->record->buffer != nullptr) napi_delete_reference(env, hint->record->buffer);
+  hint->record->buffer = nullptr;
+  table->erase(it);
 }
 
-void ReleaseWindow(VaWindow& window) {
-  for (auto& view : window.views) {
-    if (!view.buffer.IsEmpty()) {
-      Napi::ArrayBuffer buffer = view.buffer.Value();
-      if (!buffer.IsDetached()) buffer.Detach();
+// Detaches the view's ArrayBuffer if it is still reachable (a collected one needs nothing) and drops the
+// weak reference. Plain Node-API calls: nothing here throws or runs JS.
+void DetachView(napi_env env, ViewRecord& record) {
+  if (record.buffer == nullptr) return;
+  napi_value buffer = nullptr;
+  if (napi_get_reference_value(env, record.buffer, &buffer) == napi_ok && buffer != nullptr) {
+    bool detached = false;
+    if (napi_is_detached_arraybuffer(env, buffer, &detached) == napi_ok && !detached) napi_detach_arraybuffer(env, buffer);
+  }
+  napi_delete_reference(env, record.buffer);
+  record.buffer = nullptr;
+}
+
+// Detaches every view that overlaps [offset, end) and takes it out of the table.
+void DetachViews(napi_env env, VaWindow& window, uint64_t offset, uint64_t end) {
+  ViewTable& table = *window.views;
+  for (auto it = table.begin(); it != table.end();) {
+    ViewRecord& record = *it->second;
+    if (Overlaps(record.offset, record.offset + record.length, offset, end)) {
+      DetachView(env, record);
+      it = table.erase(it);
+    } else {
+      ++it;
     }
   }
-  window.views.clear();
+}
+
+void ReleaseWindow(napi_env env, VaWindow& window) {
+  for (auto& entry : *window.views) DetachView(env, *entry.second);
+  window.views->clear();
   munmap(window.base, window.length);
+  reserved_bytes -= window.length;
 }
 
 // vaReserve(length) -> window id: `length` bytes of address space, PROT_NONE, backed by nothing.
@@ -80,14 +118,32 @@ Napi::Value VaReserve(const Napi::CallbackInfo& info) {
   if (length == 0 || length % Page() != 0 || length > (1ull << 46)) {
     throw CodedRangeError(env, "ERR_OUT_OF_RANGE", "a window must be a non-zero multiple of the page size, at most 2^46 bytes");
   }
-  void* base = mmap(nullptr, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (base == MAP_FAILED) throw SyscallError(env, errno, "mmap");
+  AddonData& data = Data(env);
   auto window = std::make_unique<VaWindow>();
+  data.va_windows.reserve(data.va_windows.size() + 1);
+  uint64_t before = reserved_bytes.load();
+  do {
+    uint64_t limit = reserve_limit.load();
+    if (length > limit || before > limit - length) {
+      Napi::Error error = CodedError(env, "ERR_DRM_VA_LIMIT",
+                                     "reserving " + std::to_string(length) + " more bytes of address space would pass the " +
+                                         std::to_string(limit) + " bytes all VA windows of this process may hold (" +
+                                         std::to_string(before) + " reserved); release windows or raise the limit");
+      DefineData(env, error.Value(), {{"limit", Napi::BigInt::New(env, limit)}, {"reserved", Napi::BigInt::New(env, before)}});
+      throw error;
+    }
+  } while (!reserved_bytes.compare_exchange_weak(before, before + length));
+  void* base = mmap(nullptr, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) {
+    int err = errno;
+    reserved_bytes -= length;
+    throw SyscallError(env, err, "mmap");
+  }
   window->base = static_cast<uint8_t*>(base);
   window->length = length;
-  AddonData& data = Data(env);
   uint32_t id = data.next_window_id++;
-  data.va_windows[id] = std::move(window);
+  if (data.next_window_id == 0) data.next_window_id = 1;
+  data.va_windows[id] = std::move(window);  // no allocation: reserved above
   return Napi::Number::New(env, id);
 }
 
@@ -111,15 +167,17 @@ Napi::Value VaMap(const Napi::CallbackInfo& info) {
               (next != window.mapped.begin() && std::prev(next)->second > offset);
   if (busy) throw CodedError(env, "ERR_DRM_VA_BUSY", "part of this window range is already mapped; unmap it first");
   CheckMappable(env, fd, file_offset, length);
+  // Listed first, so that nothing can fail between the mmap and the record of it.
+  auto listed = window.mapped.emplace(offset, end).first;
   void* address = mmap(window.base + offset, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
                        static_cast<off_t>(file_offset));
   if (address == MAP_FAILED) {
     int err = errno;
+    window.mapped.erase(listed);
     // A failed MAP_FIXED may have unmapped the range: make it a hole again so the window stays whole.
     mmap(window.base + offset, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
     throw SyscallError(env, err, "mmap");
   }
-  window.mapped[offset] = end;
   return env.Undefined();
 }
 
@@ -133,9 +191,7 @@ Napi::Value VaUnmap(const Napi::CallbackInfo& info) {
   VaWindow& window = FindWindow(env, id);
   CheckRange(env, window, offset, length);
   uint64_t end = offset + length;
-  DetachViews(window, offset, end);
-  void* address = mmap(window.base + offset, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-  if (address == MAP_FAILED) throw SyscallError(env, errno, "mmap");
+  // The new range list is built before anything changes: allocating it is the only step that can fail.
   std::map<uint64_t, uint64_t> kept;
   for (auto [start, stop] : window.mapped) {
     if (!Overlaps(start, stop, offset, end)) {
@@ -145,6 +201,9 @@ Napi::Value VaUnmap(const Napi::CallbackInfo& info) {
     if (start < offset) kept[start] = offset;
     if (stop > end) kept[end] = stop;
   }
+  DetachViews(env, window, offset, end);
+  void* address = mmap(window.base + offset, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  if (address == MAP_FAILED) throw SyscallError(env, errno, "mmap");
   window.mapped = std::move(kept);
   return env.Undefined();
 }
@@ -165,20 +224,42 @@ Napi::Value VaView(const Napi::CallbackInfo& info) {
     if (it->second > covered) covered = it->second;
   }
   if (covered < end) throw CodedError(env, "ERR_DRM_VA_HOLE", "the span has unmapped holes: only mapped memory can be viewed");
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, window.base + offset, length);
-  window.views.push_back({offset, length, Napi::Weak(buffer)});
-  return buffer;
+
+  auto record = std::make_shared<ViewRecord>();
+  record->offset = offset;
+  record->length = length;
+  ViewTable& table = *window.views;
+  table.reserve(table.size() + 1);
+  auto hint = std::make_unique<ViewHint>(ViewHint{record, window.views});
+  napi_value buffer = nullptr;
+  napi_status status = napi_create_external_arraybuffer(env, window.base + offset, length, FinalizeView, hint.get(), &buffer);
+  if (status != napi_ok) {
+    // Node may have run the finalizer already (it does for a length past its ArrayBuffer limit).
+    if (record->finalized) hint.release();
+    Napi::Error refused = Napi::Error::New(env);
+    throw CodedRangeError(env, "ERR_OUT_OF_RANGE",
+                          "cannot view " + std::to_string(length) + " bytes as one ArrayBuffer: " + refused.Message());
+  }
+  hint.release();  // owned by the finalizer now
+  if (napi_create_reference(env, buffer, 0, &record->buffer) != napi_ok) {
+    // Untracked, the view could outlive the memory under it: it must not be handed out.
+    napi_detach_arraybuffer(env, buffer);
+    throw CodedError(env, "ERR_MEMORY_ALLOCATION_FAILED", "no memory to track a new view");
+  }
+  table.emplace(record.get(), record);  // no allocation of buckets: reserved above
+  return Napi::Value(env, buffer);
 }
 
-// vaMappedRanges(window) -> [offset, end, offset, end, ...] as bigints.
+// vaMappedRanges(window) -> BigUint64Array [offset, end, offset, end, ...]. A typed array: filling it runs
+// no setter JS may have put on Array.prototype.
 Napi::Value VaMappedRanges(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   VaWindow& window = FindWindow(env, ArgU32(info, 0, "window"));
-  Napi::Array result = Napi::Array::New(env);
-  uint32_t i = 0;
+  auto result = Napi::TypedArrayOf<uint64_t>::New(env, window.mapped.size() * 2, napi_biguint64_array);
+  uint64_t* out = result.Data();
   for (auto [start, stop] : window.mapped) {
-    result.Set(i++, Napi::BigInt::New(env, start));
-    result.Set(i++, Napi::BigInt::New(env, stop));
+    *out++ = start;
+    *out++ = stop;
   }
   return result;
 }
@@ -189,29 +270,47 @@ Napi::Value VaRelease(const Napi::CallbackInfo& info) {
   auto& windows = Data(info.Env()).va_windows;
   auto it = windows.find(id);
   if (it == windows.end()) return Napi::Boolean::New(info.Env(), false);
-  ReleaseWindow(*it->second);
+  ReleaseWindow(info.Env(), *it->second);
   windows.erase(it);
   return Napi::Boolean::New(info.Env(), true);
 }
 
+// vaLimits(limit?) -> { limit, reserved } as bigints: the address-space budget of all windows of the process
+// and what they hold now. With an argument, sets the budget first (for new reservations; a window already
+// reserved is never taken back).
+Napi::Value VaLimits(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() > 0 && !info[0].IsUndefined()) reserve_limit = ArgU64(info, 0, "limit");
+  return DataObject(env, {{"limit", Napi::BigInt::New(env, reserve_limit.load())},
+                          {"reserved", Napi::BigInt::New(env, reserved_bytes.load())}});
+}
+
 }  // namespace
+
+size_t LiveViews(const AddonData& data) {
+  size_t views = 0;
+  for (const auto& entry : data.va_windows) views += entry.second->views->size();
+  return views;
+}
 
 void ReleaseAllWindows(AddonData& data) {
   for (auto& entry : data.va_windows) {
-    // Teardown: the views' references may no longer be usable, and no JS can run; just give the range back.
-    entry.second->views.clear();
+    // Teardown: no JS can run any more; detaching is moot, the weak references go with the environment.
+    entry.second->views->clear();
     munmap(entry.second->base, entry.second->length);
+    reserved_bytes -= entry.second->length;
   }
   data.va_windows.clear();
 }
 
 void InitVaWindow(Napi::Env env, Napi::Object exports) {
-  exports.Set("vaReserve", Napi::Function::New(env, VaReserve, "vaReserve"));
-  exports.Set("vaMap", Napi::Function::New(env, VaMap, "vaMap"));
-  exports.Set("vaUnmap", Napi::Function::New(env, VaUnmap, "vaUnmap"));
-  exports.Set("vaView", Napi::Function::New(env, VaView, "vaView"));
-  exports.Set("vaMappedRanges", Napi::Function::New(env, VaMappedRanges, "vaMappedRanges"));
-  exports.Set("vaRelease", Napi::Function::New(env, VaRelease, "vaRelease"));
+  Export<VaReserve>(env, exports, "vaReserve");
+  Export<VaMap>(env, exports, "vaMap");
+  Export<VaUnmap>(env, exports, "vaUnmap");
+  Export<VaView>(env, exports, "vaView");
+  Export<VaMappedRanges>(env, exports, "vaMappedRanges");
+  Export<VaRelease>(env, exports, "vaRelease");
+  Export<VaLimits>(env, exports, "vaLimits");
 }
 
 }  // namespace drm_gpuvm

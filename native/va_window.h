@@ -7,21 +7,33 @@
 
 #include <cstdint>
 #include <map>
-#include <vector>
+#include <memory>
+#include <unordered_map>
 
 namespace drm_gpuvm {
+
+/** A live view (an ArrayBuffer over window memory) that must be detached before that memory changes. */
+struct ViewRecord {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  /** Weak; deleted when the record leaves its window's table. */
+  napi_ref buffer = nullptr;
+  /** Set by the view's finalizer (the ArrayBuffer was collected, or Node refused to make it). */
+  bool finalized = false;
+};
+
+/**
+ * The views of one window. A record is listed here while its ArrayBuffer may still be reachable; its
+ * finalizer (which owns it too) takes it out, so a collected view costs nothing once finalized.
+ */
+using ViewTable = std::unordered_map<ViewRecord*, std::shared_ptr<ViewRecord>>;
 
 /** A reserved window; `mapped` holds the mapped ranges by offset (end offset as value). */
 struct VaWindow {
   uint8_t* base = nullptr;
   uint64_t length = 0;
   std::map<uint64_t, uint64_t> mapped;
-  struct View {
-    uint64_t offset;
-    uint64_t length;
-    Napi::Reference<Napi::ArrayBuffer> buffer;  // weak: a collected view needs no detaching
-  };
-  std::vector<View> views;
+  std::shared_ptr<ViewTable> views = std::make_shared<ViewTable>();
 };
 
 }  // namespace drm_gpuvm

@@ -6,6 +6,7 @@
 #include "args.h"
 #include "driver_check.h"
 #include "drm_uapi.h"
+#include "entry.h"
 #include "ioctl.h"
 
 namespace drm_gpuvm {
@@ -37,8 +38,8 @@ Napi::Value VgemFenceSignal(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitVgem(Napi::Env env, Napi::Object exports) {
-  exports.Set("vgemFenceAttach", Napi::Function::New(env, VgemFenceAttach, "vgemFenceAttach"));
-  exports.Set("vgemFenceSignal", Napi::Function::New(env, VgemFenceSignal, "vgemFenceSignal"));
+  Export<VgemFenceAttach>(env, exports, "vgemFenceAttach");
+  Export<VgemFenceSignal>(env, exports, "vgemFenceSignal");
 }
 
 }  // namespace drm_gpuvm

@@ -139,7 +139,7 @@ const signatures: Record<string, Kind[]> = {
   memfdCreate: ['string', 'u64'],
   udmabufCreate: ['fd', 'u64', 'u64'],
   vaReserve: ['u64'], vaMap: ['u32', 'u64', 'fd', 'u64', 'u64'], vaUnmap: ['u32', 'u64', 'u64'],
-  vaView: ['u32', 'u64', 'u64'], vaMappedRanges: ['u32'], vaRelease: ['u32'],
+  vaView: ['u32', 'u64', 'u64'], vaMappedRanges: ['u32'], vaRelease: ['u32'], vaLimits: ['u64'],
   // lib/backends' generic driver ioctl (native/driver_bind.cc).
   driverIoctl: ['fd', 'string', 'string', 'u32', 'byteArrays', 'pointers'],
 };
@@ -166,7 +166,7 @@ nativeCases.push(
 describe('the native addon refuses bad input with a coded error', () => {
   it('covers every native function', () => {
     const functions = Object.entries(native()).filter(([, v]) => typeof v === 'function').map(([k]) => k).sort();
-    const covered = new Set([...Object.keys(signatures), 'unmap', 'liveMappings', 'pendingWaits', 'driverIoctlRules']);
+    const covered = new Set([...Object.keys(signatures), 'unmap', 'liveMappings', 'pendingWaits', 'driverIoctlRules', 'nativeRecords']);
     expect(functions.filter((name) => !covered.has(name))).toEqual([]);
   });
 
