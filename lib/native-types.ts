@@ -39,6 +39,20 @@ export interface NativeSyncFileInfo {
   fences: NativeFenceInfo[];
 }
 
+/** Counts of the native records of one environment (main thread or worker). */
+export interface NativeRecords {
+  /** Live mmaps handed out by map(). */
+  mappings: number;
+  /** Pending fd waits. */
+  waits: number;
+  /** Reserved VA windows. */
+  windows: number;
+  /** VA window views whose ArrayBuffer may still be reachable. */
+  views: number;
+  /** Fds made by the addon and not closed yet. */
+  fds: number;
+}
+
 /** The functions of build/Release/drm-gpuvm.node. */
 export interface NativeBinding {
   /** SHA-256 of binding.gyp and native/*.{cc,h} at build time. */
@@ -103,7 +117,8 @@ export interface NativeBinding {
   vaMap(window: number, offset: bigint | number, fd: number, fileOffset: bigint | number, length: bigint | number): void;
   vaUnmap(window: number, offset: bigint | number, length: bigint | number): void;
   vaView(window: number, offset: bigint | number, length: bigint | number): ArrayBuffer;
-  vaMappedRanges(window: number): bigint[];
+  /** [offset, end, offset, end, ...]. */
+  vaMappedRanges(window: number): BigUint64Array;
   vaRelease(window: number): boolean;
 
   /** UDMABUF_CREATE on /dev/udmabuf: a dma-buf over [offset, offset + size) of a sealed memfd. */
@@ -112,4 +127,10 @@ export interface NativeBinding {
   /** A driver-private ioctl of native/driver_ioctl_table.cc; `pointers` holds (buffer, offset, target) triples. */
   driverIoctl(fd: number, driver: string, name: string, request: number, buffers: Uint8Array[], pointers: Uint32Array): number;
   driverIoctlRules(): { driver: string; name: string; request: number; struct: string }[];
+
+  /** The address-space budget of all VA windows of the process and what they hold; sets the budget first when given. */
+  vaLimits(limit?: bigint | number): { limit: bigint; reserved: bigint };
+
+  /** What this environment's native side holds, for leak checks. */
+  nativeRecords(): NativeRecords;
 }

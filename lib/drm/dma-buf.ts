@@ -5,12 +5,13 @@
 //
 // The software device hands out memfds through the same class (kind 'memfd'): they map the same way
 // and have no fences, so they are always idle and the fence ioctls answer ENOTTY.
+import { constants } from 'node:buffer';
 import { native } from '../native.js';
 import { toU64, type U64Like } from '../u64.js';
 import { invalidArgType, invalidArgValue, outOfRange } from '../arg-errors.js';
 import { abortError, callNative, type CallSite, unsafeMapping, useAfterClose } from './errors.js';
 import { takeFd } from './fd.js';
-import { checkWaitOptions, type WaitOptions, WaitSet } from './fd-wait.js';
+import { type CheckedWait, readWaitOptions, settledWait, type WaitOptions, WaitSet } from './fd-wait.js';
 import { type Mapping, MappingSet } from './mapping.js';
 import { Resource } from './resource.js';
 import { SyncFile } from './sync-file.js';
@@ -59,6 +60,10 @@ export function mapRange(options: MapOptions, size: bigint): { offset: bigint; l
   if (length === 0n || length > size - offset) {
     throw outOfRange('options.length', `in [1, ${size - offset}] (buffer size ${size}, offset ${offset})`, length);
   }
+  // A mapping is one ArrayBuffer, and Node makes none longer than this: such a buffer is mapped in parts.
+  if (length > BigInt(constants.MAX_LENGTH)) {
+    throw outOfRange('options.length', `at most ${constants.MAX_LENGTH} (the largest ArrayBuffer); map the buffer in parts`, length);
+  }
   return { offset, length };
 }
 
@@ -91,14 +96,22 @@ export class DmaBuf extends Resource {
    */
   static fromFd(fd: number): DmaBuf {
     const own = takeFd(fd, ['dma-buf', 'memfd'], 'fd');
-    const { kind, size } = native().fdKind(own);
+    let kind: string;
+    let size: bigint;
+    try {
+      ({ kind, size } = callNative({}, () => native().fdKind(own)));
+    } catch (error) {
+      native().close(own);
+      throw error;
+    }
     return new DmaBuf(own, size, kind === 'memfd' ? 'memfd' : 'dma-buf', kind === 'memfd' ? { driver: 'software' } : {});
   }
 
   /** Maps a byte range for reading and writing. */
   map(options: MapOptions = {}): Mapping {
-    this.assertOpen();
     const { offset, length } = mapRange(options, this.size);
+    // After the options: a getter among them may have closed this dma-buf.
+    this.assertOpen();
     this.assertMappableAt(offset);
     return callNative(this.#site, () => this.#mappings.map(this.fd, offset, length, offset));
   }
@@ -113,52 +126,78 @@ export class DmaBuf extends Resource {
     this.#subrangeCheck();
   }
 
-  /** Starts CPU access (DMA_BUF_IOCTL_SYNC START): waits for the fences that `access` conflicts with. */
+  /**
+   * Starts CPU access (DMA_BUF_IOCTL_SYNC START): waits for the fences that `access` conflicts with. This
+   * blocks the thread, and its event loop, until they signal (a vgem fence: up to 10 s);
+   * beginCpuAccessAsync waits without blocking.
+   */
   beginCpuAccess(access: Access = 'readwrite'): void {
-    this.assertOpen();
     const flags = accessFlags(access);
+    this.assertOpen();
     callNative(this.#site, () => native().dmaBufSync(this.fd, flags));
+  }
+
+  /**
+   * Starts CPU access without blocking the event loop: waits asynchronously (as waitIdle) until no fence
+   * conflicts with `access`, then issues DMA_BUF_IOCTL_SYNC START. Resolves true once access has begun
+   * (end it with endCpuAccess), false if `timeoutMs` passed first (no access begun). A fence attached
+   * between the wait and the ioctl is waited for by the ioctl itself.
+   */
+  async beginCpuAccessAsync(access: Access = 'readwrite', options: WaitOptions = {}): Promise<boolean> {
+    const flags = accessFlags(access);
+    const wait = readWaitOptions(options);
+    this.assertOpen();
+    if (!(await this.#idleWait(flags !== SYNC_READ, wait))) return false;
+    this.assertOpen();
+    callNative(this.#site, () => native().dmaBufSync(this.fd, flags));
+    return true;
   }
 
   /** Ends CPU access begun with the same `access` (DMA_BUF_IOCTL_SYNC END). */
   endCpuAccess(access: Access = 'readwrite'): void {
-    this.assertOpen();
     const flags = accessFlags(access) | SYNC_END;
+    this.assertOpen();
     callNative(this.#site, () => native().dmaBufSync(this.fd, flags));
   }
 
   /** A sync_file of the fences a CPU `access` would wait on now ('read': writers; else all). */
   exportSyncFile(access: Access = 'write'): SyncFile {
-    this.assertOpen();
     const flags = Number(accessFlags(access));
+    this.assertOpen();
     return new SyncFile(callNative(this.#site, () => native().exportSyncFile(this.fd, flags)));
   }
 
   /** Adds `syncFile`'s fences to this buffer as readers ('read') or writers ('write', 'readwrite'). */
   importSyncFile(syncFile: SyncFile, access: Access = 'write'): void {
-    this.assertOpen();
     if (!(syncFile instanceof SyncFile)) throw invalidArgType('syncFile', 'SyncFile', syncFile);
-    if (syncFile.closed) throw invalidArgValue('syncFile', syncFile, 'is closed');
     const flags = Number(accessFlags(access));
+    this.assertOpen();
+    if (syncFile.closed) throw invalidArgValue('syncFile', syncFile, 'is closed');
     callNative(this.#site, () => native().importSyncFile(this.fd, syncFile.fd, flags));
   }
 
   /** Whether a CPU `access` could start now without waiting on a fence (a zero-timeout poll). */
   isIdle(access: Access = 'write'): boolean {
-    this.assertOpen();
     accessFlags(access);
+    this.assertOpen();
     const ready = callNative(this.#site, () => native().pollNow(this.fd));
     return access === 'read' ? ready.readable : ready.writable;
   }
 
   /** Waits until a CPU `access` could start: resolves true, or false on timeout. */
   waitIdle(options: IdleWaitOptions = {}): PromiseLike<boolean> {
+    const wait = readWaitOptions(options);
+    const access = options.access ?? 'write';
+    accessFlags(access);
     this.assertOpen();
-    checkWaitOptions(options);
-    accessFlags(options.access ?? 'write');
+    return this.#idleWait(access !== 'read', wait);
+  }
+
+  // A wait until no fence conflicts: none at all when `writable`, else no writer.
+  #idleWait(writable: boolean, wait: CheckedWait): PromiseLike<boolean> {
     // poll(2): a regular file is always ready, and epoll refuses it; a memfd has no fences to wait for.
-    if (this.kind === 'memfd') return options.signal?.aborted === true ? Promise.reject(abortError(options.signal)) : Promise.resolve(true);
-    return this.#waits.start(this.fd, (options.access ?? 'write') !== 'read', options, this.#site.path ?? `dma-buf fd ${this.fd}`);
+    if (this.kind === 'memfd') return settledWait(wait.aborted ? abortError(wait.signal as AbortSignal) : true);
+    return this.#waits.start(this.fd, writable, wait, this.#site.path ?? `dma-buf fd ${this.fd}`);
   }
 
   /** Live mappings of this fd (each one unmapped by close()). */

@@ -67,32 +67,36 @@ export class DrmDevice extends Resource implements Device {
   /** @internal Where errors from this device's calls happen (made once: it is on every call's path). */
   readonly callSite: CallSite;
 
-  private constructor(path: string, fd: number) {
+  // Only ever given an fd that open() has checked: the safety net is registered once the object is whole,
+  // so a refused path never leaves a finalizer that would close the fd number again later (by then
+  // possibly another file of this process).
+  private constructor(path: string, fd: number, minor: number, version: DriverVersion) {
     super(`DrmDevice ${path}`, () => native().close(fd));
     this.path = path;
     this.fd = fd;
-    const site = { path };
-    const kind = callNative(site, () => native().fdKind(fd));
-    if (kind.kind !== 'drm' || kind.minor === undefined) {
-      native().close(fd);
-      throw invalidArgValue('path', path, 'must be a DRM device node');
-    }
-    this.nodeType = nodeTypeOf(kind.minor);
-    try {
-      this.version = callNative(site, () => native().version(fd));
-    } catch (error) {
-      native().close(fd);
-      throw error;
-    }
-    this.driver = this.version.name;
+    this.nodeType = nodeTypeOf(minor);
+    this.version = version;
+    this.driver = version.name;
     this.callSite = { path, nodeType: this.nodeType, driver: this.driver };
   }
 
   /** Opens a DRM node read-write. Errors say what to do (permissions, missing node). */
   static open(path: string): DrmDevice {
     if (typeof path !== 'string') throw invalidArgType('path', 'string', path);
-    const fd = callNative({ path }, () => native().open(path, true));
-    return new DrmDevice(path, fd);
+    const site = { path };
+    const fd = callNative(site, () => native().open(path, true));
+    let minor: number;
+    let version: DriverVersion;
+    try {
+      const kind = callNative(site, () => native().fdKind(fd));
+      if (kind.kind !== 'drm' || kind.minor === undefined) throw invalidArgValue('path', path, 'must be a DRM device node');
+      minor = kind.minor;
+      version = callNative(site, () => native().version(fd));
+    } catch (error) {
+      native().close(fd);
+      throw error;
+    }
+    return new DrmDevice(path, fd, minor, version);
   }
 
 
@@ -132,11 +136,12 @@ export class DrmDevice extends Resource implements Device {
 
   /** MODE_CREATE_DUMB: a zeroed buffer of width x height pixels of bpp bits (card nodes only). */
   createDumb(options: DumbOptions): GemBuffer {
-    this.assertOpen();
     if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
     const width = u32(options.width, 'width');
     const height = u32(options.height, 'height');
     const bpp = u32(options.bpp, 'bpp');
+    // After the options: a getter among them may have closed this device.
+    this.assertOpen();
     const created = this.#createdDumb;
     const size = callNative(this.callSite, () => native().createDumb(this.fd, width, height, bpp, created));
     return this.#adopt(created[0], size, created[1]);
@@ -154,8 +159,8 @@ export class DrmDevice extends Resource implements Device {
 
   /** PRIME_FD_TO_HANDLE: this device's handle for `dmaBuf` (the same handle for the same buffer). */
   importDmaBuf(dmaBuf: DmaBuf): GemBuffer {
-    this.assertOpen();
     if (!(dmaBuf instanceof DmaBuf)) throw invalidArgType('dmaBuf', 'DmaBuf', dmaBuf);
+    this.assertOpen();
     if (dmaBuf.closed) throw useAfterClose('DmaBuf');
     const handle = callNative(this.callSite, () => native().primeFdToHandle(this.fd, dmaBuf.fd));
     return this.#adopt(handle, dmaBuf.size, 0);

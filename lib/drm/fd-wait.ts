@@ -14,22 +14,40 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-/** Checks `options` and returns the timeout in ms, or -1 for none. */
-export function checkWaitOptions(options: WaitOptions): number {
+/** WaitOptions read and checked once: what a wait starts from, with no getter left to run. */
+export interface CheckedWait {
+  /** Milliseconds, or -1 for no timeout. */
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  /** Whether the signal had already aborted when the options were read. */
+  readonly aborted: boolean;
+}
+
+/** Reads and checks `options` (each property once, before any wait starts). */
+export function readWaitOptions(options: WaitOptions): CheckedWait {
   if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
   const timeoutMs = options.timeoutMs ?? -1;
+  const signal = options.signal;
   if (typeof timeoutMs !== 'number') throw invalidArgType('options.timeoutMs', 'number', timeoutMs);
   if (Number.isNaN(timeoutMs) || timeoutMs > 0xffffffff) {
     throw outOfRange('options.timeoutMs', 'a number of milliseconds below 2^32', timeoutMs);
   }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw invalidArgType('options.signal', 'AbortSignal', options.signal);
-  }
-  return timeoutMs;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'AbortSignal', signal);
+  return { timeoutMs: timeoutMs < 0 ? -1 : Math.ceil(timeoutMs), signal, aborted: signal?.aborted === true };
 }
 
 const READY = 0;
 const TIMED_OUT = 1;
+
+/**
+ * A wait that has ended before it started (an already aborted signal, or an fd that is always ready). Like
+ * every wait, it neither keeps the process alive nor, left unawaited, becomes an unhandled rejection.
+ */
+export function settledWait(outcome: boolean | Error): PromiseLike<boolean> {
+  const promise = outcome instanceof Error ? Promise.reject(outcome) : Promise.resolve(outcome);
+  promise.catch(() => undefined);
+  return promise;
+}
 
 /** A pending wait: await it for true (ready) or false (timed out). */
 export class FdWait implements PromiseLike<boolean> {
@@ -37,16 +55,15 @@ export class FdWait implements PromiseLike<boolean> {
   #id: number | undefined;
   #cancelReason: Error | undefined;
 
-  /** @internal Made by DmaBuf.waitIdle and SyncFile.wait. */
-  constructor(fd: number, writable: boolean, options: WaitOptions, path: string, onSettled: (wait: FdWait) => void) {
-    const timeoutMs = checkWaitOptions(options);
-    const signal = options.signal;
-    if (signal?.aborted === true) {
-      this.#promise = Promise.reject(abortError(signal));
+  /** @internal Made by DmaBuf.waitIdle and SyncFile.wait, from options read by readWaitOptions. */
+  constructor(fd: number, writable: boolean, wait: CheckedWait, path: string, onSettled: (wait: FdWait) => void) {
+    const signal = wait.signal;
+    if (wait.aborted) {
+      this.#promise = Promise.reject(abortError(signal as AbortSignal));
     } else {
       this.#promise = new Promise<boolean>((resolve, reject) => {
         const onAbort = (): void => this.cancel(abortError(signal as AbortSignal));
-        this.#id = native().waitStart(fd, writable, timeoutMs < 0 ? -1 : Math.ceil(timeoutMs), (result) => {
+        this.#id = native().waitStart(fd, writable, wait.timeoutMs, (result) => {
           this.#id = undefined;
           signal?.removeEventListener('abort', onAbort);
           onSettled(this);
@@ -89,7 +106,7 @@ export class WaitSet {
   readonly #pending = new Set<FdWait>();
 
   /** Starts a wait on `fd` (readable, or writable when `writable`) and tracks it while pending. */
-  start(fd: number, writable: boolean, options: WaitOptions, path: string): FdWait {
+  start(fd: number, writable: boolean, options: CheckedWait, path: string): FdWait {
     const wait = new FdWait(fd, writable, options, path, (w) => this.#pending.delete(w));
     if (wait.pending) this.#pending.add(wait);
     return wait;

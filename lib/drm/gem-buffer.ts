@@ -41,9 +41,10 @@ export class GemBuffer extends Resource implements Buffer {
 
   /** Maps a byte range through the DRM node (MODE_MAP_DUMB; card nodes only). */
   map(options: MapOptions = {}): Mapping {
+    const { offset, length } = mapRange(options, this.size);
+    // After the options: a getter among them may have closed this buffer or its device.
     this.assertOpen();
     this.device.assertUsable();
-    const { offset, length } = mapRange(options, this.size);
     const site = this.device.callSite;
     const fakeOffset = callNative(site, () => native().mapDumb(this.device.fd, this.handle));
     return callNative(site, () => this.#mappings.map(this.device.fd, fakeOffset + offset, length, offset));
@@ -51,8 +52,9 @@ export class GemBuffer extends Resource implements Buffer {
 
   /** Exports the buffer as a dma-buf fd (PRIME_HANDLE_TO_FD, close-on-exec). */
   exportDmaBuf(options: ExportOptions = {}): DmaBuf {
+    const writable = options.writable ?? true;
     this.assertOpen();
-    return this.device.exportHandle(this.handle, this.size, options.writable ?? true);
+    return this.device.exportHandle(this.handle, this.size, writable);
   }
 
   /** A global name other clients can open (GEM_FLINK; card nodes only). Prefer dma-bufs. */

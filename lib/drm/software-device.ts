@@ -40,8 +40,8 @@ export class SoftwareDevice extends Resource implements Device {
 
   /** A buffer over the memfd behind `dmaBuf` (exported by this or another software device). */
   importDmaBuf(dmaBuf: DmaBuf): SoftwareBuffer {
-    this.assertOpen();
     if (!(dmaBuf instanceof DmaBuf)) throw invalidArgType('dmaBuf', 'DmaBuf', dmaBuf);
+    this.assertOpen();
     if (dmaBuf.closed) throw useAfterClose('DmaBuf');
     if (dmaBuf.kind !== 'memfd') throw invalidArgValue('dmaBuf', dmaBuf, 'must be a memfd: the software device cannot import a DRM dma-buf');
     const fd = callNative(site, () => native().dup(dmaBuf.fd));
@@ -73,8 +73,9 @@ export class SoftwareBuffer extends Resource implements Buffer {
 
   /** Maps any page-aligned byte range (memfds honour the offset). */
   map(options: MapOptions = {}): Mapping {
-    this.assertOpen();
     const { offset, length } = mapRange(options, this.size);
+    // After the options: a getter among them may have closed this buffer.
+    this.assertOpen();
     return callNative(site, () => this.#mappings.map(this.fd, offset, length, offset));
   }
 

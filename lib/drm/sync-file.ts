@@ -5,7 +5,7 @@ import { native } from '../native.js';
 import type { NativeFenceInfo } from '../native-types.js';
 import { invalidArgType, invalidArgValue } from '../arg-errors.js';
 import { callNative, useAfterClose } from './errors.js';
-import { type FdWait, type WaitOptions, WaitSet } from './fd-wait.js';
+import { type FdWait, readWaitOptions, type WaitOptions, WaitSet } from './fd-wait.js';
 import { Resource } from './resource.js';
 import { takeFd } from './fd.js';
 
@@ -78,14 +78,15 @@ export class SyncFile extends Resource {
 
   /** Waits until every fence has signalled: resolves true, or false on timeout. */
   wait(options: WaitOptions = {}): FdWait {
+    const wait = readWaitOptions(options);
     this.assertOpen();
-    return this.#waits.start(this.fd, false, options, `sync_file fd ${this.fd}`);
+    return this.#waits.start(this.fd, false, wait, `sync_file fd ${this.fd}`);
   }
 
   /** A new sync_file that signals once both this one and `other` have. */
   merge(other: SyncFile, name = 'merged'): SyncFile {
-    this.assertOpen();
     if (!(other instanceof SyncFile)) throw invalidArgType('other', 'SyncFile', other);
+    this.assertOpen();
     if (other.closed) throw invalidArgValue('other', other, 'is closed');
     return new SyncFile(callNative({}, () => native().syncFileMerge(this.fd, other.fd, name)));
   }

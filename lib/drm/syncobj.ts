@@ -46,6 +46,7 @@ export class Syncobj extends Resource {
   static importFd(device: DrmDevice, fd: number): Syncobj {
     if (!(device instanceof DrmDevice)) throw invalidArgType('device', 'DrmDevice', device);
     if (!Number.isInteger(fd) || fd < 0) throw invalidArgValue('fd', fd, 'must be a file descriptor');
+    device.assertUsable();
     return new Syncobj(device, callNative(device.callSite, () => native().syncobjFdToHandle(device.fd, fd)));
   }
 
@@ -79,8 +80,8 @@ export class Syncobj extends Resource {
 
   /** Replaces the fence with `syncFile`'s. */
   importSyncFile(syncFile: SyncFile): void {
-    this.#check();
     if (!(syncFile instanceof SyncFile)) throw invalidArgType('syncFile', 'SyncFile', syncFile);
+    this.#check();
     if (syncFile.closed) throw invalidArgValue('syncFile', syncFile, 'is closed');
     callNative(this.device.callSite, () => native().syncobjImportSyncFile(this.device.fd, this.handle, syncFile.fd));
   }

@@ -59,23 +59,50 @@ export class VaWindow extends Resource {
     this.size = size;
   }
 
-  /** Reserves `size` bytes (a multiple of the page size, at most 2^46) of address space, all holes. */
+  /**
+   * Reserves `size` bytes (a multiple of the page size, at most 2^46) of address space, all holes. All
+   * windows of the process share one budget of address space (VaWindow.reserveLimit, 2^46 bytes unless
+   * set): past it the reservation is refused with ERR_DRM_VA_LIMIT, which carries `limit` and `reserved`.
+   */
   static reserve(size: U64Like): VaWindow {
     const bytes = toU64(size, 'size');
     return new VaWindow(callNative({}, () => native().vaReserve(bytes)), bytes);
   }
 
+  /** The address space all VA windows of this process may hold together, in bytes. */
+  static get reserveLimit(): bigint {
+    return native().vaLimits().limit;
+  }
+
+  /** The address space the VA windows of this process hold now, in bytes. */
+  static get reservedBytes(): bigint {
+    return native().vaLimits().reserved;
+  }
+
+  /**
+   * Sets the budget of address space for the VA windows of this process (every thread). It applies to
+   * new reservations; windows already reserved keep their space.
+   */
+  static setReserveLimit(bytes: U64Like): void {
+    const limit = toU64(bytes, 'bytes');
+    native().vaLimits(limit);
+  }
+
   /** Maps `source` (from `sourceOffset`, `length` bytes) at `offset`; the range must be a hole. */
   map(offset: U64Like, source: WindowSource, options: WindowMapOptions = {}): void {
-    this.assertOpen();
     const at = toU64(offset, 'offset');
-    if (typeof source !== 'object' || source === null || source.closed) {
+    if (!(source instanceof DmaBuf || source instanceof SoftwareBuffer || source instanceof GemBuffer)) {
       throw invalidArgType('source', 'an open GemBuffer, SoftwareBuffer or DmaBuf', source);
     }
-    const sourceOffset = toU64(options.sourceOffset ?? 0, 'sourceOffset');
+    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+    const sourceOffset = toU64(options.sourceOffset ?? 0, 'options.sourceOffset');
+    const requested = options.length;
     if (sourceOffset >= source.size) throw outOfRange('options.sourceOffset', `below the source size (${source.size})`, sourceOffset);
-    const length = options.length === undefined ? source.size - sourceOffset : toU64(options.length, 'length');
+    const length = requested === undefined ? source.size - sourceOffset : toU64(requested, 'options.length');
     if (length > source.size - sourceOffset) throw outOfRange('options.length', `at most the ${source.size - sourceOffset} bytes from sourceOffset to the end of the source`, length);
+    // After the options: a getter among them may have closed this window or the source.
+    this.assertOpen();
+    if (source.closed) throw invalidArgType('source', 'an open GemBuffer, SoftwareBuffer or DmaBuf', source);
     const { fd, fileOffset, path } = resolveSource(source, sourceOffset);
     callNative({ path }, () => native().vaMap(this.#id, at, fd, fileOffset, length));
   }
@@ -100,9 +127,8 @@ export class VaWindow extends Resource {
   mappedRanges(): WindowRange[] {
     this.assertOpen();
     const flat = native().vaMappedRanges(this.#id);
-    const ranges: WindowRange[] = [];
-    for (let i = 0; i < flat.length; i += 2) ranges.push({ offset: flat[i]!, end: flat[i + 1]! });
-    return ranges;
+    // Array.from defines each element: no setter JS may have put on Array.prototype runs.
+    return Array.from({ length: flat.length / 2 }, (_, i) => ({ offset: flat[2 * i]!, end: flat[2 * i + 1]! }));
   }
 
   protected release(): void {

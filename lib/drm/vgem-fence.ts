@@ -45,12 +45,13 @@ export class VgemFence {
 /** Attaches an unsignalled fence to `buffer` (VGEM_FENCE_ATTACH); vgem devices only. */
 export function attachVgemFence(buffer: GemBuffer, options: VgemFenceOptions = {}): VgemFence {
   if (!(buffer instanceof GemBuffer)) throw invalidArgType('buffer', 'GemBuffer', buffer);
+  const write = options.write ?? false;
+  if (typeof write !== 'boolean') throw invalidArgType('write', 'boolean', write);
+  // After the options: a getter among them may have closed the buffer or its device.
   if (buffer.closed) throw useAfterClose(`GemBuffer ${buffer.handle}`);
   const device = buffer.device;
   device.assertUsable();
   if (device.driver !== 'vgem') throw notSupported('VGEM_FENCE_ATTACH', device.driver, 'it is a vgem-only ioctl');
-  const write = options.write ?? false;
-  if (typeof write !== 'boolean') throw invalidArgType('write', 'boolean', write);
   const id = callNative(device.callSite, () => native().vgemFenceAttach(device.fd, buffer.handle, write));
   return new VgemFence(buffer, id);
 }

@@ -5,14 +5,14 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { FdWait } from '../../lib/drm/fd-wait.js';
+import { FdWait, readWaitOptions, type WaitOptions } from '../../lib/drm/fd-wait.js';
 import { native } from '../../lib/native.js';
 import { openFifo } from './fixtures/fifo.js';
 
 const child = fileURLToPath(new URL('./fixtures/wait-exit-child.mjs', import.meta.url));
 
-function startWait(fd: number, options: ConstructorParameters<typeof FdWait>[2] = {}): FdWait {
-  return new FdWait(fd, false, options, 'fifo', () => undefined);
+function startWait(fd: number, options: WaitOptions = {}): FdWait {
+  return new FdWait(fd, false, readWaitOptions(options), 'fifo', () => undefined);
 }
 
 describe('FdWait', () => {
