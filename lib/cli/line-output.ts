@@ -33,6 +33,8 @@ export class LineOutput {
   constructor(out: NodeJS.WriteStream = process.stdout) {
     this.#out = out;
     this.#failures = watchFailures(out);
+    // Each output counts the failures from its own start (a process may write several, as tests do).
+    this.#failures.error = null;
   }
 
   /** True once the reader has gone away or writing failed: producing more is pointless. */

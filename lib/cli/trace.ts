@@ -90,7 +90,15 @@ async function replayToOutput(lines: AsyncIterable<string[]>): Promise<number> {
   try {
     await forEachBatch(lines, async (replayer, commands) => {
       for (const command of commands) {
-        replayer.execute(command, output.pending);
+        if (command.kind === 'dump') {
+          // A dump is as long as the VA space is full: it is written as it is formatted.
+          for (const line of replayer.dumpLines()) {
+            output.pending.push(line);
+            if (output.chunkReady()) await output.writePending();
+          }
+        } else {
+          replayer.execute(command, output.pending);
+        }
         if (!output.chunkReady()) continue;
         await output.writePending();
         if (output.stopped) return false;

@@ -225,13 +225,18 @@ export class TraceReplayer {
         return;
       case 'dump':
         if (out === null) return;
-        for (const va of this.vm.vas()) if (va !== this.vm.kernelAllocNode) out.push(`va ${vaWords(va)}`);
-        out.push('end');
+        for (const line of this.dumpLines()) out.push(line);
         return;
       case 'map':
       case 'unmap':
         this.request(cmd, out);
     }
+  }
+
+  /** The output of a `dump` command, a line at a time (a writer can then flush a long dump as it goes). */
+  *dumpLines(): Generator<string> {
+    for (const va of this.vm.vas()) if (va !== this.vm.kernelAllocNode) yield `va ${vaWords(va)}`;
+    yield 'end';
   }
 
   private request(cmd: Extract<TraceCommand, { kind: 'map' | 'unmap' }>, out: string[] | null): void {
