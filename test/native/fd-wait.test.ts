@@ -23,6 +23,14 @@ describe('FdWait', () => {
     await expect(wait).resolves.toBe(true);
   });
 
+  it.each([0, 0.5, 1])('looks at the fd before a timeout of %s ms can win: a ready fd resolves true', async (timeoutMs) => {
+    using fifo = openFifo();
+    fifo.makeReadable();
+    // libuv runs timers before it polls; the timer used to report a timeout for a fd that was ready.
+    const results = await Promise.all(Array.from({ length: 20 }, () => startWait(fifo.fd, { timeoutMs })));
+    expect(results).toEqual(Array.from({ length: 20 }, () => true));
+  });
+
   it('resolves false when the timeout passes first', async () => {
     using fifo = openFifo();
     const started = performance.now();

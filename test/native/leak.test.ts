@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Resources come back: 10,000 create/map/export/close cycles leave the process's fd count and the
 // addon's mapping table where they were.
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SoftwareDevice } from '../../lib/index.js';
 import { native } from '../../lib/native.js';
@@ -42,4 +44,26 @@ describe('resource leaks', () => {
     expect(openFds()).toBe(fdsBefore);
     expect(native().liveMappings()).toBe(mappingsBefore);
   });
+});
+
+interface Sample {
+  fds: number;
+  records: Record<string, number>;
+  rssMiB: number;
+}
+
+const cyclesChild = fileURLToPath(new URL('./fixtures/leak-cycles.mjs', import.meta.url));
+
+describe('leak checks: 100,000 cycles of create/map/view/export/import, in a child process', () => {
+  it.each(['close', 'drop'])('with everything %sed: fds and native records back to the start, RSS on a plateau', (mode) => {
+    const run = spawnSync(process.execPath, ['--expose-gc', cyclesChild, mode, '100000'], { encoding: 'utf8', timeout: 240_000 });
+    expect(run.signal, run.stderr).toBeNull();
+    expect(run.status, run.stderr).toBe(0);
+    const { start, samples, end } = JSON.parse(run.stdout) as { start: Sample; samples: Sample[]; end: Sample };
+    expect(end.fds).toBe(start.fds);
+    expect(end.records).toEqual(start.records);
+    // After the first 20,000 cycles (the heap's working size), RSS grows no further than noise.
+    const settled = samples.slice(1).map((s) => s.rssMiB);
+    expect(Math.max(...settled) - settled[0]!).toBeLessThan(16);
+  }, 240_000);
 });
