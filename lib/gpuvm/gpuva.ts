@@ -62,6 +62,8 @@ export class GpuVa {
   flags: number;
   /** @internal the tree leaf holding this VA; null while it is in no tree. */
   leaf: VaLeaf | null = null;
+  /** @internal the VA's id in its tree's table (what the leaf stores); -1 while it is in no tree. */
+  treeId = -1;
   /** @internal the VmBo's list of VAs (`vm_bo->list.gpuva`). */
   boPrev: GpuVa | null = null;
   /** @internal */

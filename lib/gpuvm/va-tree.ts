@@ -11,6 +11,11 @@
 // a red-black tree of GpuVa nodes at 100k mappings on this machine. Doubles round u64 values, but rounding is
 // monotonic, so a double comparison is exact except between equal doubles, and those ties are settled
 // on the exact bigint. Each GpuVa points at its leaf, which gives O(1) membership and cheap neighbours.
+//
+// Leaves hold small integer ids of their VAs (an Int32Array), not the VAs: the tree's table maps an id to
+// its VA. Shifting a leaf on insert and remove is then a plain memmove of integers. Shifting an array of
+// objects (splice) paid a write barrier per moved pointer and allocated the array splice returns: about
+// 450 ns per remove + insert pair against 50 ns for the integers, measured on this machine.
 import type { GpuVa } from './gpuva.js';
 import type { GpuVm } from './gpuvm.js';
 import { U64_LIMIT } from '../u64.js';
@@ -23,14 +28,16 @@ const LEAF_MIN = LEAF_MAX / 4;
 /** A run of VAs in address order. @internal */
 export class VaLeaf {
   /**
-   * Per VA, in `vas` order, a pair of doubles: at 2i the start address (the search key), at 2i+1 the end
+   * Per VA, in `ids` order, a pair of doubles: at 2i the start address (the search key), at 2i+1 the end
    * address as the double sum of the start's key and the range's. The end is exact while below 2^53, so
    * the overlap test needs no look at the VA (a cache miss) nor a bigint sum (an allocation). Pairs put a
    * VA's end in the cache line its key was just found in, and one shift moves both on insert and remove.
    */
   readonly slots = new Float64Array(2 * LEAF_MAX);
-  /** The VAs in address order; `vas.length` is the leaf's size. */
-  readonly vas: GpuVa[];
+  /** The ids of the VAs in address order (indexes into `table`); the first `count` are in use. */
+  readonly ids = new Int32Array(LEAF_MAX);
+  /** How many VAs the leaf holds. */
+  count = 0;
   /** Exact separator: every VA here starts at or after it (0n for the first leaf). */
   sep: bigint;
   /** Neighbouring leaves, for walking in address order. */
@@ -43,12 +50,17 @@ export class VaLeaf {
   constructor(
     /** The VM whose tree this leaf belongs to. */
     readonly vm: GpuVm,
+    /** The tree's table of VAs by id, shared by all its leaves. */
+    readonly table: (GpuVa | null)[],
     sep: bigint,
-    vas: GpuVa[],
   ) {
     this.sep = sep;
-    this.vas = vas;
   }
+}
+
+// The VA at index i of a leaf.
+function vaAt(leaf: VaLeaf, i: number): GpuVa {
+  return leaf.table[leaf.ids[i] as number] as GpuVa;
 }
 
 /** An ordered set of non-overlapping GpuVas. */
@@ -64,6 +76,9 @@ export class VaTree {
   private readonly leafById: (VaLeaf | null)[];
   private readonly freeIds: number[] = [];
   private readonly firstLeaf: VaLeaf;
+  // The VAs by id (GpuVa.treeId); a removed VA's slot is null until its id is reused.
+  private readonly table: (GpuVa | null)[] = [];
+  private readonly freeVaIds: number[] = [];
   // The leaf the last search landed in. A map request looks up its address twice (the walk's first
   // overlap, then the insert), and the second lookup is answered here without the top-level search.
   private lastLeaf: VaLeaf;
@@ -77,7 +92,7 @@ export class VaTree {
   private reshapes = 0;
 
   constructor(vm: GpuVm) {
-    this.firstLeaf = new VaLeaf(vm, 0n, []);
+    this.firstLeaf = new VaLeaf(vm, this.table, 0n);
     this.leafById = [this.firstLeaf];
     this.lastLeaf = this.firstLeaf;
   }
@@ -89,28 +104,28 @@ export class VaTree {
     const leaf = this.leafFor(addr, key);
     const i = floorIndex(leaf, addr, key);
     if (i >= 0) {
-      if (reachesPast(leaf, i, addr, key)) return leaf.vas[i] as GpuVa;
+      if (reachesPast(leaf, i, addr, key)) return vaAt(leaf, i);
     } else {
       // Nothing in this leaf starts at or before addr: the floor, if any, ends the previous leaf.
       const prev = leaf.prev;
-      if (prev !== null && prev.vas.length > 0 && reachesPast(prev, prev.vas.length - 1, addr, key)) {
-        return prev.vas[prev.vas.length - 1] as GpuVa;
+      if (prev !== null && prev.count > 0 && reachesPast(prev, prev.count - 1, addr, key)) {
+        return vaAt(prev, prev.count - 1);
       }
     }
     // Else the first VA starting after addr overlaps if it starts before end.
     let at: VaLeaf | null = leaf;
     let j = i + 1;
-    if (j === leaf.vas.length) {
+    if (j === leaf.count) {
       at = leaf.next;
       j = 0;
     }
-    if (at === null || j >= at.vas.length) return null;
+    if (at === null || j >= at.count) return null;
     const startKey = at.slots[2 * j] as number;
     const endKey = end < U64_LIMIT ? keyOf(end) : TWO_POW_64;
     // Equal keys below 2^53 are equal values: a VA starting right at `end` (the usual neighbour) is told
     // apart without loading it, a cache miss; only equal rounded keys need the exact bigint.
-    if (startKey !== endKey || endKey < EXACT_LIMIT) return startKey < endKey ? at.vas[j] as GpuVa : null;
-    const va = at.vas[j] as GpuVa;
+    if (startKey !== endKey || endKey < EXACT_LIMIT) return startKey < endKey ? vaAt(at, j) : null;
+    const va = vaAt(at, j);
     return va.addr < end ? va : null;
   }
 
@@ -123,16 +138,16 @@ export class VaTree {
   next(va: GpuVa): GpuVa | null {
     const leaf = va.leaf as VaLeaf;
     const i = indexOf(leaf, va);
-    return i + 1 < leaf.vas.length ? leaf.vas[i + 1] as GpuVa : firstOf(leaf.next);
+    return i + 1 < leaf.count ? vaAt(leaf, i + 1) : firstOf(leaf.next);
   }
 
   /** The VA before `va` in address order, or null. */
   prev(va: GpuVa): GpuVa | null {
     const leaf = va.leaf as VaLeaf;
     const i = indexOf(leaf, va);
-    if (i > 0) return leaf.vas[i - 1] as GpuVa;
+    if (i > 0) return vaAt(leaf, i - 1);
     const before = leaf.prev;
-    return before === null ? null : before.vas[before.vas.length - 1] as GpuVa;
+    return before === null || before.count === 0 ? null : vaAt(before, before.count - 1);
   }
 
   /** Links `va` in by its address. The caller has checked that it overlaps nothing. */
@@ -140,19 +155,25 @@ export class VaTree {
     const addr = va.addr;
     const key = keyOf(addr);
     let leaf = this.leafFor(addr, key);
-    if (leaf.vas.length === LEAF_MAX) {
+    if (leaf.count === LEAF_MAX) {
       const right = this.split(leaf);
       if (addr >= right.sep) leaf = right;
     }
     const at = floorIndex(leaf, addr, key) + 1;
-    const count = leaf.vas.length;
+    const count = leaf.count;
     const slots = leaf.slots;
-    slots.copyWithin(2 * at + 2, 2 * at, 2 * count);
+    const ids = leaf.ids;
+    if (at < count) {
+      slots.copyWithin(2 * at + 2, 2 * at, 2 * count);
+      ids.copyWithin(at + 1, at, count);
+    }
     slots[2 * at] = key;
     slots[2 * at + 1] = key + keyOf(va.range);
-    // splice moves the elements with one memmove; a JS loop pays a write barrier per element (5x slower).
-    if (at === count) leaf.vas.push(va);
-    else leaf.vas.splice(at, 0, va);
+    const id = this.freeVaIds.length > 0 ? this.freeVaIds.pop() as number : this.table.length;
+    this.table[id] = va;
+    ids[at] = id;
+    leaf.count = count + 1;
+    va.treeId = id;
     va.leaf = leaf;
     this.size++;
   }
@@ -161,10 +182,15 @@ export class VaTree {
   remove(va: GpuVa): void {
     const leaf = va.leaf as VaLeaf;
     const at = indexOf(leaf, va);
-    const count = leaf.vas.length;
-    leaf.slots.copyWithin(2 * at, 2 * at + 2, 2 * count);
-    if (at === count - 1) leaf.vas.pop();
-    else leaf.vas.splice(at, 1);
+    const count = leaf.count;
+    if (at < count - 1) {
+      leaf.slots.copyWithin(2 * at, 2 * at + 2, 2 * count);
+      leaf.ids.copyWithin(at, at + 1, count);
+    }
+    leaf.count = count - 1;
+    this.table[va.treeId] = null;
+    this.freeVaIds.push(va.treeId);
+    va.treeId = -1;
     va.leaf = null;
     this.size--;
     if (count - 1 < LEAF_MIN) this.rebalance(leaf);
@@ -204,10 +230,13 @@ export class VaTree {
   // Moves the upper half of a full leaf into a new leaf placed right after it; returns the new leaf.
   private split(leaf: VaLeaf): VaLeaf {
     const half = LEAF_MAX >>> 1;
-    const moved = leaf.vas.splice(half);
-    const right = new VaLeaf(leaf.vm, (moved[0] as GpuVa).addr, moved);
-    right.slots.set(leaf.slots.subarray(2 * half, 2 * LEAF_MAX));
-    for (const va of moved) va.leaf = right;
+    const count = leaf.count;
+    const right = new VaLeaf(leaf.vm, this.table, vaAt(leaf, half).addr);
+    right.slots.set(leaf.slots.subarray(2 * half, 2 * count));
+    right.ids.set(leaf.ids.subarray(half, count));
+    right.count = count - half;
+    leaf.count = half;
+    for (let k = 0; k < right.count; k++) vaAt(right, k).leaf = right;
     right.prev = leaf;
     right.next = leaf.next;
     if (leaf.next !== null) leaf.next.prev = right;
@@ -236,11 +265,11 @@ export class VaTree {
   // Keeps leaves from thinning out: an underfull leaf merges into a neighbour when both fit in 3/4 of
   // a leaf (so a merge is not undone by the next insert), and an empty leaf always goes.
   private rebalance(leaf: VaLeaf): void {
-    const count = leaf.vas.length;
+    const count = leaf.count;
     const limit = (LEAF_MAX * 3) >>> 2;
-    if (leaf.next !== null && (count === 0 || count + leaf.next.vas.length <= limit)) {
+    if (leaf.next !== null && (count === 0 || count + leaf.next.count <= limit)) {
       this.absorbNext(leaf);
-    } else if (leaf.prev !== null && (count === 0 || count + leaf.prev.vas.length <= limit)) {
+    } else if (leaf.prev !== null && (count === 0 || count + leaf.prev.count <= limit)) {
       this.absorbNext(leaf.prev);
     }
   }
@@ -248,12 +277,11 @@ export class VaTree {
   // Appends the next leaf's VAs to `leaf` and drops the next leaf; `leaf` inherits its separator range.
   private absorbNext(leaf: VaLeaf): void {
     const gone = leaf.next as VaLeaf;
-    const base = leaf.vas.length;
-    leaf.slots.set(gone.slots.subarray(0, 2 * gone.vas.length), 2 * base);
-    for (const va of gone.vas) {
-      leaf.vas.push(va);
-      va.leaf = leaf;
-    }
+    const base = leaf.count;
+    leaf.slots.set(gone.slots.subarray(0, 2 * gone.count), 2 * base);
+    leaf.ids.set(gone.ids.subarray(0, gone.count), base);
+    leaf.count = base + gone.count;
+    for (let k = base; k < leaf.count; k++) vaAt(leaf, k).leaf = leaf;
     leaf.next = gone.next;
     if (gone.next !== null) gone.next.prev = leaf;
     gone.dropped = true;
@@ -312,32 +340,34 @@ function lowerBoundOfPairs(pairs: Float64Array, n: number, key: number): number 
   return lo;
 }
 
-// Whether the VA at `leaf.vas[i]` ends past addr (whose key is `key`): addr < va.addr + va.range. A double
+// Whether the VA at index i of `leaf` ends past addr (whose key is `key`): addr < va.addr + va.range. A double
 // sum of two keys below 2^53 is exact (a sum at or past 2^53 cannot round below it), and then so is the
 // comparison (an addr of 2^53 or more is past that end either way); otherwise the exact bigint sum decides.
 function reachesPast(leaf: VaLeaf, i: number, addr: bigint, key: number): boolean {
   const end = leaf.slots[2 * i + 1] as number;
   if (end < EXACT_LIMIT) return key < end;
-  const va = leaf.vas[i] as GpuVa;
+  const va = vaAt(leaf, i);
   return addr < va.addr + va.range;
 }
 
 function firstOf(leaf: VaLeaf | null): GpuVa | null {
-  return leaf === null || leaf.vas.length === 0 ? null : leaf.vas[0] as GpuVa;
+  return leaf === null || leaf.count === 0 ? null : vaAt(leaf, 0);
 }
 
 // Index of the last VA in `leaf` starting at or before addr (`key` is keyOf(addr)), or -1.
 function floorIndex(leaf: VaLeaf, addr: bigint, key: number): number {
-  const n = leaf.vas.length;
+  const n = leaf.count;
   const slots = leaf.slots;
   let lo = lowerBoundOfPairs(slots, n, key);
-  while (lo < n && (slots[2 * lo] as number) === key && (key < EXACT_LIMIT || (leaf.vas[lo] as GpuVa).addr <= addr)) lo++;
+  while (lo < n && (slots[2 * lo] as number) === key && (key < EXACT_LIMIT || vaAt(leaf, lo).addr <= addr)) lo++;
   return lo - 1;
 }
 
-// Index of `va` in its leaf: the first entry whose double equals va's, then forward to the same object.
+// Index of `va` in its leaf: the first entry whose double equals va's, then forward to its id.
 function indexOf(leaf: VaLeaf, va: GpuVa): number {
-  let lo = lowerBoundOfPairs(leaf.slots, leaf.vas.length, keyOf(va.addr));
-  while (leaf.vas[lo] !== va) lo++;
+  let lo = lowerBoundOfPairs(leaf.slots, leaf.count, keyOf(va.addr));
+  const ids = leaf.ids;
+  const id = va.treeId;
+  while (ids[lo] !== id) lo++;
   return lo;
 }
