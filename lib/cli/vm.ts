@@ -9,6 +9,7 @@ import { runInVm } from '../qemu/run-vm.js';
 import { DEBIAN_SUITES, DEFAULT_MEM_MIB, DEFAULT_TIMEOUT_S, type DebianSuite, type KernelChoice } from '../qemu/vm-args.js';
 import { vgpuvmModulesFor } from '../qemu/vgpuvm.js';
 import { writeJson } from './json-output.js';
+import { progressReporter } from './progress.js';
 import { parseCommandLine, runCommand, UsageError, wholeNumber, type CommandLine, type CommandSpec } from './command-line.js';
 
 /** What the command line asks for. */
@@ -121,14 +122,20 @@ export async function run(argv: string[]): Promise<number> {
 async function runVm(invocation: Extract<VmInvocation, { action: 'run' }>): Promise<number> {
   const abort = new AbortController();
   const onSignal = () => abort.abort();
+  const progress = progressReporter();
   try {
     // Ctrl-C or a TERM from a CI runner kills the VM before we exit.
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const log = (line: string) => void process.stderr.write(`${line}\n`);
-    const extraModules = invocation.withVgpuvm ? await vgpuvmModulesFor(invocation.kernel, cacheRoot(), log) : undefined;
+    const modules = invocation.withVgpuvm ? await vgpuvmModulesFor(invocation.kernel, cacheRoot(), progress.log) : [];
     const result = await runInVm({
-      extraModules,
+      log: progress.log,
+      // Called once the kernel and initramfs are ready, just before the boot: the first-use steps are over,
+      // and the guest's output must not share a line with them.
+      extraModules: () => {
+        progress.end();
+        return Promise.resolve(modules);
+      },
       command: invocation.command,
       kernel: invocation.kernel,
       memMiB: invocation.memMiB,
@@ -146,6 +153,8 @@ async function runVm(invocation: Extract<VmInvocation, { action: 'run' }>): Prom
     }
     return err.exitCode;
   } finally {
+    // A run that failed before the boot still closes its last step.
+    progress.end();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
