@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Public entry point: exports only, one line per module.
+// Public entry point: exports only, one line per module (each driver namespace with its doc comment).
 export { toU64, U64_MAX, type U64Like } from './u64.js';
 export { GpuVm, type GpuVmOptions, type GpuVmMapRequest, type SmMapSteps, type SmUnmapSteps, type AppliedOps } from './gpuvm/gpuvm.js';
 export { GpuVa, GPUVA_INVALIDATED, GPUVA_SPARSE, GPUVA_USERBITS, type GpuVaInit } from './gpuvm/gpuva.js';
@@ -24,11 +24,17 @@ export { readField, type UapiStruct } from './backends/uapi-struct.js';
 export type { IoctlCall, PointerSlot, DriverIoctl } from './backends/ioctl-call.js';
 export type { SyncobjPoint, BindSyncs } from './backends/bind-syncs.js';
 export type { VaRules } from './backends/bind-requests.js';
+/** Intel xe (xe_drm.h): VM create/destroy, GEM create and the VM_BIND encoder. */
 export * as xe from './backends/xe.js';
+/** nouveau (nouveau_drm.h): VM_INIT, GEM_NEW and the VM_BIND encoder (one VM per DRM file). */
 export * as nouveau from './backends/nouveau.js';
+/** panthor (panthor_drm.h, Arm Mali CSF): VM create/destroy, BO create and the VM_BIND encoder. */
 export * as panthor from './backends/panthor.js';
+/** msm (msm_drm.h, Qualcomm Adreno): VM_BIND mode, bind queues, GEM_NEW and the VM_BIND encoder. */
 export * as msm from './backends/msm.js';
+/** amdgpu (amdgpu_drm.h): GEM create and the GEM_VA encoder (amdgpu has no drm_gpuvm VM_BIND). */
 export * as amdgpu from './backends/amdgpu.js';
+/** vgpuvm, this package's test kernel module (kmod/vgpuvm): the kernel's own drm_gpuvm behind a VM_BIND and a tree query. */
 export * as vgpuvm from './backends/vgpuvm.js';
 export { renderVaMapSvg, vaMapElementBound, VaMapInputError, type VaMapInput, type VaMapMapping, type VaMapOptions } from './va-map/va-map-svg.js';
 export { vaMapInputFromGpuVm, parseVaDump, isVaDump, isVaDumpLine, VaDumpReader, VaDumpSyntaxError } from './va-map/va-map-input.js';

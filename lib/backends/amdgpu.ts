@@ -62,9 +62,13 @@ export const AMDGPU_UAPI: DriverUapi = {
 
 /** What DRM_IOCTL_AMDGPU_GEM_CREATE needs; `domains` is a mask of AMDGPU.AMDGPU_GEM_DOMAIN_*. */
 export interface AmdgpuGemCreate {
+  /** BO size in bytes. */
   readonly size: bigint;
+  /** Alignment of the BO's backing memory in bytes (the GPU page size at least). */
   readonly alignment: bigint;
+  /** Where the BO may live: a mask of AMDGPU_GEM_DOMAIN_* (VRAM, GTT, CPU...). */
   readonly domains: number;
+  /** AMDGPU_GEM_CREATE_* flags; 0 by default. */
   readonly domainFlags?: bigint;
 }
 
@@ -77,6 +81,7 @@ export function amdgpuGemCreate(req: AmdgpuGemCreate): IoctlCall {
 
 /** The file's VM; rules from AMDGPU_INFO_DEV_INFO (virtual_address_offset / max, and the 4 KiB GPU page). */
 export interface AmdgpuVm extends GemHandles {
+  /** The VM's VA space and page size. */
   readonly rules: VaRules;
   /** AMDGPU_VM_PAGE_* / MTYPE bits for new mappings; readable, writeable and executable by default. */
   readonly mapFlags?: number;

@@ -13,7 +13,9 @@ export type BindRefusedCode =
 
 /** Thrown by a kernel backend before any ioctl; says which driver refused and why. */
 export class BindRefusedError extends Error {
+  /** Always 'BindRefusedError'. */
   override readonly name = 'BindRefusedError';
+  /** Which rule refused the request. */
   readonly code: BindRefusedCode;
   /** The DRM driver name (as DRM_IOCTL_VERSION reports it) whose rules refused the request. */
   readonly driver: string;

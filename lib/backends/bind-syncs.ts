@@ -6,13 +6,17 @@ import { toUnsigned } from '../u64.js';
 
 /** A syncobj handle; with `point` it is a timeline syncobj at that point, without it a binary one. */
 export interface SyncobjPoint {
+  /** The syncobj handle on the same DRM file (never 0). */
   readonly handle: number;
+  /** The timeline point (not 0); absent for a binary syncobj. */
   readonly point?: bigint;
 }
 
 /** Syncobjs a bind waits on and signals. Both empty (or absent) means a synchronous bind where the driver has one. */
 export interface BindSyncs {
+  /** Syncobjs the bind waits for before it changes the page tables. */
   readonly waits?: readonly SyncobjPoint[];
+  /** Syncobjs the bind signals once the page tables are updated. */
   readonly signals?: readonly SyncobjPoint[];
 }
 

@@ -20,9 +20,13 @@ export const DRM_COMMAND_BASE = 0x40;
 
 /** A driver-private ioctl: its C macro name, kernel number (`nr`), direction and argument struct. */
 export interface DriverIoctl {
+  /** The C macro name, e.g. `DRM_IOCTL_XE_VM_BIND`, for messages. */
   readonly name: string;
+  /** The ioctl number: DRM_COMMAND_BASE plus the driver's id. */
   readonly nr: number;
+  /** `IOC_WRITE`, `IOC_READ` or both: which way the argument struct is copied. */
   readonly dir: number;
+  /** The argument struct's layout; its size is part of the request number. */
   readonly struct: UapiStruct;
 }
 
@@ -43,10 +47,13 @@ export type PointerSlot = DriverIoctlPointer;
 export interface IoctlCall {
   /** The driver name DRM_IOCTL_VERSION must report before this private ioctl may be issued. */
   readonly driver: string;
+  /** The ioctl to issue. */
   readonly ioctl: DriverIoctl;
   /** `ioctlRequest(ioctl)`, precomputed for native. */
   readonly request: number;
+  /** The argument bytes first, then each user array the argument points to. */
   readonly buffers: readonly Uint8Array[];
+  /** Where the argument and the arrays point at other buffers. */
   readonly pointers: readonly PointerSlot[];
 }
 

@@ -97,6 +97,7 @@ export function msmGemNew(size: bigint, flags: number = MSM.MSM_BO_WC): IoctlCal
 export interface MsmVm extends GemHandles {
   /** A queue from msmBindQueueNew(). */
   readonly queueId: number;
+  /** The VM's VA space and page size. */
   readonly rules: VaRules;
   /** MSM_PARAM_HAS_PRR: whether NULL (sparse) mappings exist on this GPU. */
   readonly hasPrr: boolean;

@@ -68,7 +68,9 @@ export const NOUVEAU_UAPI: DriverUapi = {
 
 /** The VA window the kernel keeps for itself; userspace binds only outside it. */
 export interface NouveauKernelWindow {
+  /** Start of the kernel's window, the `kernel_managed_addr` given to VM_INIT. */
   readonly addr: bigint;
+  /** Size of the kernel's window in bytes, `kernel_managed_size`. */
   readonly size: bigint;
 }
 
@@ -81,8 +83,11 @@ export function nouveauVmInit(kernel: NouveauKernelWindow): IoctlCall {
 
 /** What DRM_IOCTL_NOUVEAU_GEM_NEW needs; `domain` is a mask of NOUVEAU.NOUVEAU_GEM_DOMAIN_*. */
 export interface NouveauGemNew {
+  /** BO size in bytes. */
   readonly size: bigint;
+  /** Where the BO may live: a mask of VRAM, GART and CPU domains. */
   readonly domain: number;
+  /** Alignment in bytes; 0 (the default) lets the kernel choose. */
   readonly align?: number;
 }
 
@@ -95,7 +100,9 @@ export function nouveauGemNew(req: NouveauGemNew): IoctlCall {
 
 /** The file's VM after VM_INIT: the bindable space and the kernel's window inside it. */
 export interface NouveauVm extends GemHandles {
+  /** The bindable VA space and page size. */
   readonly rules: VaRules;
+  /** The part of the VA space VM_INIT gave to the kernel; binds must stay out of it. */
   readonly kernel: NouveauKernelWindow;
 }
 

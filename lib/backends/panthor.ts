@@ -76,8 +76,11 @@ export function panthorVmDestroy(vmId: number): IoctlCall {
 
 /** What DRM_IOCTL_PANTHOR_BO_CREATE needs; a non-zero `exclusiveVmId` ties the BO to that VM (never exportable). */
 export interface PanthorBoCreate {
+  /** BO size in bytes. */
   readonly size: bigint;
+  /** DRM_PANTHOR_BO_* flags (NO_MMAP); 0 by default. */
   readonly flags?: number;
+  /** A VM id to make the BO private to (it then shares that VM's reservation); 0 or absent: shareable. */
   readonly exclusiveVmId?: number;
 }
 
@@ -90,7 +93,9 @@ export function panthorBoCreate(req: PanthorBoCreate): IoctlCall {
 
 /** The VM a bind goes to; `rules.pageSize` is the VM page size (the smallest GPU page size, normally 4 KiB). */
 export interface PanthorVm extends GemHandles {
+  /** The VM id from DRM_IOCTL_PANTHOR_VM_CREATE. */
   readonly vmId: number;
+  /** The VM's VA space and page size. */
   readonly rules: VaRules;
 }
 

@@ -9,9 +9,13 @@ import type { GpuVmBackend } from './backend.js';
 
 /** A committed mapping as the backend recorded it. */
 export interface TrackedSpan {
+  /** Start of the span. */
   readonly addr: bigint;
+  /** Length of the span in bytes. */
   readonly range: bigint;
+  /** The GEM object mapped there; null for a sparse span. */
   readonly obj: GemObject | null;
+  /** Offset into `obj` where the span starts. */
   readonly offset: bigint;
 }
 

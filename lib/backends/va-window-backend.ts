@@ -27,9 +27,13 @@ import { allocateWindowMemory, planWindowMemory, type WindowMemory, type WindowM
 
 /** The window operations the backend uses; a VaWindow, or a wrapper of one (fault-injection tests). */
 export interface WindowOps {
+  /** Maps `source` at `offset` in the window (see VaWindow.map). */
   map(offset: U64Like, source: WindowSource, options?: WindowMapOptions): void;
+  /** Makes `[offset, offset+length)` a hole again. */
   unmap(offset: U64Like, length: U64Like): void;
+  /** The bytes of `[offset, offset+length)`, live (reads and writes go to the mapped memory). */
   view(offset: U64Like, length: U64Like): ArrayBuffer;
+  /** The ranges mapped now, in address order. */
   mappedRanges(): WindowRange[];
 }
 

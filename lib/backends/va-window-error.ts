@@ -23,7 +23,9 @@ export type VaWindowErrorCode =
 
 /** Thrown by the VA window backend; `address` is the first offending GPU address when there is one. */
 export class VaWindowError extends Error {
+  /** Always 'VaWindowError'. */
   override readonly name = 'VaWindowError';
+  /** Which rule the request broke. */
   readonly code: VaWindowErrorCode;
   /** The GPU virtual address the error is about, when it is about one. */
   readonly address: bigint | undefined;

@@ -23,6 +23,7 @@ export type WindowMemoryKind = 'memfd' | 'gem' | 'udmabuf' | 'gem-offset-zero';
 
 /** The outcome of probing a device. */
 export interface WindowMemoryPlan {
+  /** What backs the window's mappings on this device: memfd pages, the GEM BOs themselves, udmabufs over memfds, or GEM BOs mapped only from offset 0. */
   readonly kind: WindowMemoryKind;
   /** Whether a mapping may start at any page-aligned BO offset (false: only at offset 0). */
   readonly anyOffset: boolean;

@@ -87,11 +87,15 @@ export type VgpuvmBindRequest =
 
 /** A mapping as the kernel's drm_gpuvm holds it; `boId` 0n is sparse. */
 export interface VgpuvmVa {
+  /** Start of the mapping in the VM. */
   addr: bigint;
+  /** Length of the mapping in bytes. */
   range: bigint;
   /** The drm_gpuva's gem.offset as GPUVM computed it (sparse pieces get extrapolated offsets too). */
   offset: bigint;
+  /** The id of the BO the kernel module gave it at creation; 0n for a sparse mapping. */
   boId: bigint;
+  /** DRM_VGPUVM_VA_* bits (SPARSE) of the drm_gpuva. */
   flags: number;
 }
 
@@ -157,6 +161,7 @@ export function vgpuvmVmQuery(vmId: number, what: 'tree' | 'ops', capacity: numb
 
 /** A vgpuvm VM as the backend knows it: its id, and the GEM handle of each object on the same DRM file. */
 export interface VgpuvmVm extends GemHandles {
+  /** The VM id from DRM_IOCTL_VGPUVM_VM_CREATE. */
   readonly vmId: number;
 }
 

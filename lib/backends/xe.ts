@@ -83,11 +83,15 @@ export function xeVmDestroy(vmId: number): IoctlCall {
 
 /** What DRM_IOCTL_XE_GEM_CREATE needs: placement is a mask of memory-region instances from DEVICE_QUERY. */
 export interface XeGemCreate {
+  /** BO size in bytes, a multiple of the device's minimum page size. */
   readonly size: bigint;
+  /** Bit mask of memory-region instances (from DRM_XE_DEVICE_QUERY_MEM_REGIONS) the BO may live in. */
   readonly placement: number;
+  /** How CPU mappings of the BO are cached: write-back or write-combined. */
   readonly cpuCaching: typeof XE.DRM_XE_GEM_CPU_CACHING_WB | typeof XE.DRM_XE_GEM_CPU_CACHING_WC;
   /** Non-zero makes the BO private to that VM (it shares the VM's reservation and cannot be exported). */
   readonly vmId?: number;
+  /** DRM_XE_GEM_CREATE_FLAG_* bits; 0 by default. */
   readonly flags?: number;
 }
 
@@ -100,6 +104,7 @@ export function xeGemCreate(req: XeGemCreate): IoctlCall {
 
 /** The VM a bind goes to, and the rules its device imposes. */
 export interface XeVm extends GemHandles {
+  /** The VM id from DRM_IOCTL_XE_VM_CREATE. */
   readonly vmId: number;
   /** A VM_BIND-class exec queue of this VM; 0 (the default) is the VM's own bind queue. */
   readonly execQueueId?: number;

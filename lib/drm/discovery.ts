@@ -16,6 +16,7 @@ export interface DrmNode {
   name: string;
   /** The device file, e.g. '/dev/dri/card0'. */
   path: string;
+  /** 'card' (primary node, modesetting and GEM) or 'render' (render node, no modesetting). */
   type: NodeType;
   /** The minor number from the sysfs `dev` file (major is 226). */
   minor: number;

@@ -22,7 +22,9 @@ export type NodeType = 'card' | 'render';
 
 /** Arguments of DrmDevice.createDumb (MODE_CREATE_DUMB). */
 export interface DumbOptions {
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels (rows). */
   height: number;
   /** Bits per pixel. */
   bpp: number;
@@ -55,6 +57,7 @@ export class DrmDevice extends Resource implements Device {
   readonly path: string;
   /** The node's fd (O_RDWR | O_CLOEXEC), owned by this object. */
   readonly fd: number;
+  /** Whether the device was opened through its card node or its render node. */
   readonly nodeType: NodeType;
   /** DRM_IOCTL_VERSION of the driver. */
   readonly version: DriverVersion;

@@ -18,6 +18,7 @@ export interface FenceInfo {
   timeline: string;
   /** The driver that made the fence ('vgem'). */
   driver: string;
+  /** 'active' until the fence signals, then 'signaled', or 'error' when it signalled with an error. */
   status: FenceStatus;
   /** The negative errno of a failed fence, else 0. */
   error: number;
@@ -27,8 +28,11 @@ export interface FenceInfo {
 
 /** SYNC_IOC_FILE_INFO, decoded. */
 export interface SyncFileInfo {
+  /** The sync_file's name as the kernel reports it. */
   name: string;
+  /** 'signaled' once every fence has, 'error' when one failed, else 'active'. */
   status: FenceStatus;
+  /** Each fence the sync_file holds. */
   fences: FenceInfo[];
 }
 

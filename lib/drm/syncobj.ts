@@ -19,7 +19,9 @@ export interface SyncobjOptions {
 
 /** A DRM sync object of one device. */
 export class Syncobj extends Resource {
+  /** The device the syncobj belongs to; the handle means nothing on another. */
   readonly device: DrmDevice;
+  /** The syncobj handle on that device's DRM file. */
   readonly handle: number;
 
   private constructor(device: DrmDevice, handle: number) {

@@ -27,7 +27,9 @@ export interface WindowMapOptions {
 
 /** A mapped range of the window, [offset, end). */
 export interface WindowRange {
+  /** First byte of the range, from the window's start. */
   offset: bigint;
+  /** One past the last byte. */
   end: bigint;
 }
 

@@ -36,7 +36,9 @@ export interface VaHeapAllocOptions {
 
 /** A free range of the heap, [start, start+size). */
 export interface VaHole {
+  /** First free address. */
   start: bigint;
+  /** Free bytes from there. */
   size: bigint;
 }
 

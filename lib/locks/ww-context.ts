@@ -51,6 +51,7 @@ export class WwAcquireContext implements Disposable {
     this.#finished = true;
   }
 
+  /** fini() unless already finished, for `using`: throws as fini() does while locks are held. */
   [Symbol.dispose](): void {
     if (!this.#finished) this.fini();
   }

@@ -15,7 +15,9 @@ export type VmRunnerErrorCode =
 
 /** An error of the VM runner; `exitCode` is what the `vm` command exits with for it. */
 export class VmRunnerError extends Error {
+  /** What failed, as one of the ERR_QEMU_* codes. */
   readonly code: VmRunnerErrorCode;
+  /** The exit status the `vm` command uses for this failure: 2 usage, 124 timeout, 127 command not found, 130 aborted, else 125. */
   readonly exitCode: number;
   /** The last lines of the guest console, when they help explain the failure. */
   readonly consoleTail: string | undefined;

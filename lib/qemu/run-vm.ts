@@ -22,7 +22,9 @@ import { writableDirs } from './writable-dirs.js';
 export interface VmRunOptions {
   /** The command and its arguments, looked up on the PATH of `env` inside the guest. */
   command: readonly string[];
+  /** Which kernel boots: a Debian suite's (`{ kind: 'debian', suite: 'sid' }`, fetched and cached on first use) or a bzImage at a path; default Debian bookworm's. */
   kernel?: KernelChoice;
+  /** Guest memory in MiB (default 2048). */
   memMiB?: number;
   /** Seconds before the VM is killed and the run fails with ERR_QEMU_TIMEOUT; 0 for no limit. */
   timeoutS?: number;
@@ -42,7 +44,9 @@ export interface VmRunOptions {
    * build a module for exactly that release, say) and returns the list.
    */
   extraModules?: readonly string[] | ((kernel: PreparedKernel) => Promise<readonly string[]>);
+  /** Where the command's standard output goes (default: this process's stdout). */
   stdout?: NodeJS.WritableStream;
+  /** Where the command's standard error goes (default: this process's stderr). */
   stderr?: NodeJS.WritableStream;
   /** Progress lines (first use, downloads); default: the stderr stream. */
   log?: (line: string) => void;

@@ -37,6 +37,7 @@ export type TraceProfile = 'mixed' | 'steady';
 export interface TraceGeneratorParams {
   /** Any integer in [0, 2^32-1]; the stream depends on nothing else besides the fields below. */
   seed: number;
+  /** Which kind of stream: a correctness mix or a steady benchmark load (see {@link TraceProfile}). */
   profile: TraceProfile;
   /** Requests after the VM and BO lines (mixed) or after the fill (steady). */
   requests: number;

@@ -60,9 +60,13 @@ export interface VmOptions {
 
 /** A map request: `[addr, addr+range)` of `bo` at `offset`; no bo means a sparse mapping. */
 export interface VmMapRequest {
+  /** GPU virtual address where the mapping starts. */
   addr: U64Like;
+  /** Length of the mapping in bytes. */
   range: U64Like;
+  /** The BO mapped there; absent or null makes the range sparse. */
   bo?: Bo | null;
+  /** Offset into the BO where the mapping starts (default 0). */
   offset?: U64Like;
 }
 
@@ -424,6 +428,7 @@ export class Vm implements Disposable {
     return this.#closed;
   }
 
+  /** close(), for `using`: throws as close() does while mappings or references remain. */
   [Symbol.dispose](): void {
     this.close();
   }
