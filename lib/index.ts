@@ -43,3 +43,4 @@ export { VmRunnerError, type VmRunnerErrorCode } from './qemu/errors.js';
 export { VaWindowBackend, type VaWindowBackendOptions, type WindowOps } from './backends/va-window-backend.js';
 export { VaWindowError, type VaWindowErrorCode } from './backends/va-window-error.js';
 export { planWindowMemory, type WindowMemoryKind, type WindowMemoryPlan } from './backends/va-window-memory.js';
+export * from './fence/index.js';

@@ -106,7 +106,5 @@ export function unsafeMapping(why: string): Error {
   return coded(new Error(why), 'ERR_DRM_UNSAFE_MAPPING');
 }
 
-/** A wait ended by its AbortSignal: a DOMException-like AbortError, as Node's own APIs throw. */
-export function abortError(signal: AbortSignal): Error {
-  return coded(new Error('The operation was aborted', { cause: signal.reason }), 'ABORT_ERR');
-}
+// A wait ended by its AbortSignal: the fence layer's AbortError, the one every wait of the package rejects with.
+export { abortError } from '../fence/wait-options.js';

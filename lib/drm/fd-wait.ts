@@ -3,38 +3,11 @@
 // thread's own loop (native/fd_wait.cc). The wait keeps the process alive only once something awaits
 // it: then() is what references the loop handles, so a wait that nobody awaits never holds Node open.
 import { native } from '../native.js';
-import { invalidArgType, outOfRange } from '../arg-errors.js';
-import { abortError, DrmError, useAfterClose } from './errors.js';
+import { abortError, type CheckedWait } from '../fence/wait-options.js';
+import { DrmError, useAfterClose } from './errors.js';
 
-/** Options of an idle wait. */
-export interface WaitOptions {
-  /** Give up after this many milliseconds and resolve false. Default: wait without limit. */
-  timeoutMs?: number;
-  /** Abort the wait: the promise rejects with an AbortError (code ABORT_ERR). */
-  signal?: AbortSignal;
-}
-
-/** WaitOptions read and checked once: what a wait starts from, with no getter left to run. */
-export interface CheckedWait {
-  /** Milliseconds, or -1 for no timeout. */
-  readonly timeoutMs: number;
-  readonly signal: AbortSignal | undefined;
-  /** Whether the signal had already aborted when the options were read. */
-  readonly aborted: boolean;
-}
-
-/** Reads and checks `options` (each property once, before any wait starts). */
-export function readWaitOptions(options: WaitOptions): CheckedWait {
-  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
-  const timeoutMs = options.timeoutMs ?? -1;
-  const signal = options.signal;
-  if (typeof timeoutMs !== 'number') throw invalidArgType('options.timeoutMs', 'number', timeoutMs);
-  if (Number.isNaN(timeoutMs) || timeoutMs > 0xffffffff) {
-    throw outOfRange('options.timeoutMs', 'a number of milliseconds below 2^32', timeoutMs);
-  }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'AbortSignal', signal);
-  return { timeoutMs: timeoutMs < 0 ? -1 : Math.ceil(timeoutMs), signal, aborted: signal?.aborted === true };
-}
+// The options are the fence layer's, so that a dma-buf, a sync_file and a fence wait alike.
+export { readWaitOptions, type CheckedWait, type WaitOptions } from '../fence/wait-options.js';
 
 const READY = 0;
 const TIMED_OUT = 1;

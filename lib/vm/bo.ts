@@ -8,7 +8,8 @@ import { GemObject } from '../gpuvm/gem.js';
 import type { VmBo } from '../gpuvm/vm-bo.js';
 import type { LockGuard } from '../locks/guard.js';
 import type { OwnedLock } from '../locks/owned-lock.js';
-import { ResvLock } from '../locks/resv.js';
+import type { ResvLock } from '../locks/resv.js';
+import { DmaResv } from '../fence/dma-resv.js';
 import { SyncLock } from '../locks/sync-lock.js';
 import { toU64, type U64Like } from '../u64.js';
 import { VmError } from './errors.js';
@@ -35,15 +36,15 @@ export interface BoOptions {
    * Share this reservation instead of owning one: pass `vm.resv` for a VM-private BO (not an extobj,
    * drm_gpuvm_is_extobj is false for it).
    */
-  resv?: ResvLock;
+  resv?: DmaResv;
 }
 
 /** A GEM buffer object with its reservation and gpuva locks. */
 export class Bo {
   /** The model's GEM. */
   readonly gem: GemObject;
-  /** dma_resv: guards `evicted`, and the pair list under the `resv` policy. */
-  readonly resv: ResvLock;
+  /** dma_resv: its lock guards `evicted`, and the pair list under the `resv` policy; it holds the BO's fences. */
+  readonly resv: DmaResv;
   /** obj->gpuva.lock: guards the pair list in immediate mode; held only for synchronous sections. */
   readonly gpuvaLock: SyncLock;
   #immediate: boolean | null = null;
@@ -55,9 +56,9 @@ export class Bo {
     if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
     const name = options.name ?? 'bo';
     const bytes = toU64(size, 'size');
-    if (options.resv !== undefined && !(options.resv instanceof ResvLock)) throw invalidArgType('resv', 'ResvLock', options.resv);
+    if (options.resv !== undefined && !(options.resv instanceof DmaResv)) throw invalidArgType('resv', 'DmaResv', options.resv);
     this.gem = new BoGem(bytes, name, this);
-    this.resv = options.resv ?? new ResvLock(`${name}.resv`);
+    this.resv = options.resv ?? new DmaResv(`${name}.resv`);
     this.#ownsResv = options.resv === undefined;
     this.gpuvaLock = new SyncLock(`${name}.gpuva`, GPUVA_LOCK_CLASS);
   }

@@ -22,7 +22,8 @@ import { LockError } from '../locks/errors.js';
 import type { DrmExec } from '../locks/exec.js';
 import type { LockGuard } from '../locks/guard.js';
 import { RangeLock } from '../locks/range-lock.js';
-import { ResvLock } from '../locks/resv.js';
+import type { ResvLock } from '../locks/resv.js';
+import { DmaResv } from '../fence/dma-resv.js';
 import { currentTask, requireTask, runTask } from '../locks/task.js';
 import { toU64, type U64Like } from '../u64.js';
 import { Bo, boOf } from './bo.js';
@@ -90,8 +91,8 @@ export class Vm implements Disposable {
   readonly resvProtected: boolean;
   /** The pure model. Read it freely; change it only through this Vm. */
   readonly gpuvm: GpuVm;
-  /** The VM's common reservation (r_obj's resv), shared by its private BOs. */
-  readonly resv: ResvLock;
+  /** The VM's common reservation (r_obj's resv), shared by its private BOs; it holds the VM's fences. */
+  readonly resv: DmaResv;
   /** The VM's VA range lock: a request holds its footprint from op generation to apply. */
   readonly vaLock: RangeLock;
   /** Where committed ops go. */
@@ -120,7 +121,7 @@ export class Vm implements Disposable {
     this.policy = options.policy;
     this.resvProtected = options.resvProtected === true;
     this.#immediate = policyIsImmediate(this.policy);
-    this.resv = new ResvLock(`${this.name}.resv`);
+    this.resv = new DmaResv(`${this.name}.resv`);
     this.vaLock = new RangeLock(`${this.name}.va`, 'gpuvm.va_range');
     this.backend = options.backend ?? new TrackOnlyBackend();
     const listResv = this.resvProtected ? this.resv : null;

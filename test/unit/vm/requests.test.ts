@@ -354,7 +354,7 @@ describe('bad input', () => {
     ['Vm without options', () => new Vm(undefined as never)],
     ['Vm with a non-function validate', () => new Vm({ policy: 'resv', start: 0, range: 0x1000, validate: 1 as never })],
     ['Bo with null options', () => new Bo(0x1000, null as never)],
-    ['Bo with a resv that is not a ResvLock', () => new Bo(0x1000, { resv: {} as never })],
+    ['Bo with a resv that is not a DmaResv', () => new Bo(0x1000, { resv: {} as never })],
     ['obtain of something that is not a Bo', () => new Vm({ policy: 'deferred', start: 0, range: 0x1000 }).obtain({} as never)],
   ])('%s is a TypeError with code ERR_INVALID_ARG_TYPE', (_, call) => {
     expect(call).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
