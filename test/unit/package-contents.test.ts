@@ -51,6 +51,11 @@ describe('the packed package', () => {
     expect(missing).toEqual([]);
   });
 
+  it('ships the README, the licenses and the changelog, not the contributor guide', () => {
+    expect(['README.md', 'LICENSE', 'CHANGELOG.md', 'kmod/vgpuvm/LICENSE'].filter((p) => !packed.has(p))).toEqual([]);
+    expect(packed.has('CONTRIBUTING.md')).toBe(false);
+  });
+
   it('ships the CLI, the library entry points and the package.json that name them', () => {
     const manifest = JSON.parse(read('package.json')) as { bin: Record<string, string>; main: string; types: string };
     const entries = [...Object.values(manifest.bin), manifest.main, manifest.types].map((p) => posix.normalize(p));
