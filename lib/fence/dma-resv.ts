@@ -54,6 +54,16 @@ export class DmaResv extends ResvLock {
    * since locking (ERR_FENCE_NO_SLOT). Refused calls change nothing.
    */
   addFence(fence: Fence, usage: DmaResvUsage): void {
+    const slot = this.slotFor(fence, usage);
+    if (slot < this.#fences.length) this.#fences[slot] = { fence, usage };
+    else this.#fences.push({ fence, usage });
+  }
+
+  /**
+   * @internal The checks of {@link addFence} without the change: where `fence` would go (an index past
+   * the last fence: a new slot). For callers that add one fence to several reservations all or nothing.
+   */
+  slotFor(fence: Fence, usage: DmaResvUsage): number {
     this.assertHeld(`dma_resv_add_fence on ${this.name}`);
     checkFence(fence, 'fence');
     checkUsage(usage, 'usage');
@@ -61,16 +71,18 @@ export class DmaResv extends ResvLock {
     const rank = usageRank(usage);
     for (let i = 0; i < fences.length; i++) {
       const old = fences[i]!;
-      if ((old.fence.context === fence.context && usageRank(old.usage) >= rank) || old.fence.signaled) {
-        fences[i] = { fence, usage };
-        return;
-      }
+      if ((old.fence.context === fence.context && usageRank(old.usage) >= rank) || old.fence.signaled) return i;
     }
     if (fences.length >= this.#maxFences) {
       throw new FenceError('ERR_FENCE_NO_SLOT', `dma_resv_add_fence on ${this.name} without a reserved slot: call reserveFences() ` +
-        'after locking the reservation (unlocking drops what was reserved)');
+        '(or pass numFences to execLock) after locking the reservation; unlocking drops what was reserved');
     }
-    fences.push({ fence, usage });
+    return fences.length;
+  }
+
+  /** @internal True when some fence, signalled or not, is still listed: the cheap test before a query. */
+  get hasFences(): boolean {
+    return this.#fences.length !== 0;
   }
 
   /**

@@ -10,6 +10,7 @@ import type { LockGuard } from '../locks/guard.js';
 import type { OwnedLock } from '../locks/owned-lock.js';
 import type { ResvLock } from '../locks/resv.js';
 import { DmaResv } from '../fence/dma-resv.js';
+import type { WaitOptions } from '../fence/wait-options.js';
 import { SyncLock } from '../locks/sync-lock.js';
 import { toU64, type U64Like } from '../u64.js';
 import { VmError } from './errors.js';
@@ -161,6 +162,19 @@ export class Bo {
     };
     if (this.#immediate === true) this.gpuvaLock.hold(run);
     else run();
+  }
+
+  /**
+   * Eviction as TTM does it: waits, holding this BO's reservation (pass its guard), until every fence of
+   * it has signalled, then {@link evict}s. Resolves true once evicted, false if `timeoutMs` passed first;
+   * an aborted `signal` rejects with an AbortError. On false or an abort nothing changed. No fence can be
+   * added meanwhile, since adding needs the reservation this call holds.
+   */
+  async evictWhenIdle(guard: LockGuard<ResvLock>, options: WaitOptions = {}): Promise<boolean> {
+    guard.assertHolds(this.resv, `eviction of BO '${this.name}'`);
+    if (!(await this.resv.waitIdle('bookkeep', options))) return false;
+    this.evict(guard, true);
+    return true;
   }
 }
 

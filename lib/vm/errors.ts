@@ -18,10 +18,14 @@ export type VmErrorCode =
   /** A BO used by a VM after its creator closed it: a pair may keep it alive, but it takes no new use. */
   | 'ERR_VM_BO_CLOSED'
   /** read()/write() on a VM whose backend gives the CPU no view of the VA space (only the VA window does). */
-  | 'ERR_VM_NO_VA_ACCESS';
+  | 'ERR_VM_NO_VA_ACCESS'
+  /** A bind gave up waiting for its fences after its timeoutMs (the kernel's -ETIME); nothing changed. */
+  | 'ERR_VM_FENCE_TIMEOUT'
+  /** A bind's in-fence signalled with an error (its `cause`): the bind did not run; nothing changed. */
+  | 'ERR_VM_FENCE_ERROR';
 
 /** The errno the kernel returns where it refuses the same thing (symbolic, as in errno.h). */
-export type VmKernelError = 'EBUSY' | 'EOPNOTSUPP';
+export type VmKernelError = 'EBUSY' | 'EOPNOTSUPP' | 'ETIME';
 
 /** What some VmErrors carry besides their code and message. */
 export interface VmErrorDetails {
@@ -29,6 +33,8 @@ export interface VmErrorDetails {
   kernelError?: VmKernelError;
   /** close(): the references still held, each naming where it was obtained. */
   references?: readonly VmBoRef[];
+  /** The error behind this one (ERR_VM_FENCE_ERROR: the in-fence's). */
+  cause?: Error;
 }
 
 /** A refused VM-layer call; nothing was changed. */
@@ -41,7 +47,7 @@ export class VmError extends Error {
   readonly references: readonly VmBoRef[];
 
   constructor(code: VmErrorCode, message: string, details: VmErrorDetails = {}) {
-    super(message);
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'VmError';
     this.code = code;
     this.kernelError = details.kernelError;

@@ -4,7 +4,8 @@
 // sm_map/sm_unmap exec_lock helpers), mark pairs evicted (drm_gpuvm_bo_evict) and make them resident again
 // (drm_gpuvm_validate) through the VM's vm_bo_validate callback.
 import type { GemObject } from '../gpuvm/gem.js';
-import { invalidArgType } from '../arg-errors.js';
+import { invalidArgType, outOfRange } from '../arg-errors.js';
+import type { DmaResv } from '../fence/dma-resv.js';
 import type { GpuVaOps } from '../gpuvm/ops.js';
 import type { VmBo } from '../gpuvm/vm-bo.js';
 import { DrmExec } from '../locks/exec.js';
@@ -16,6 +17,21 @@ import type { ExecLockOptions, Vm, VmMapRequest } from './vm.js';
 
 /** ops->vm_bo_validate: makes an evicted pair's BO resident again. */
 export type VmBoValidate = (vmBo: VmBo, exec: DrmExec) => void | Promise<void>;
+
+/**
+ * drm_exec_prepare_obj: locks `resv` in `exec` and reserves `numFences` fence slots in it (again on every
+ * retry of the locking step, since a back-off unlocks, which drops what was reserved).
+ */
+async function prepareObj(exec: DrmExec, resv: DmaResv, numFences: number): Promise<void> {
+  await exec.lock(resv);
+  if (numFences > 0) resv.reserveFences(numFences);
+}
+
+function checkNumFences(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw outOfRange('numFences', 'an integer >= 0', value);
+  return value;
+}
 
 /** The exec, eviction and validation helpers of one Vm, with the `evicted` mark of its pairs. */
 export class VmExecHelpers {
@@ -53,40 +69,44 @@ export class VmExecHelpers {
   }
 
   /** drm_gpuvm_prepare_vm. */
-  async prepareVm(exec: DrmExec): Promise<void> {
-    await exec.lock(this.#vm.resv);
+  async prepareVm(exec: DrmExec, numFences?: number): Promise<void> {
+    await prepareObj(exec, this.#vm.resv, checkNumFences(numFences));
   }
 
   /** drm_gpuvm_prepare_objects. */
-  async prepareObjects(exec: DrmExec): Promise<void> {
+  async prepareObjects(exec: DrmExec, numFences?: number): Promise<void> {
+    const slots = checkNumFences(numFences);
     const vm = this.#vm;
     const extobjs = vm.extobjList.entries();
-    for (const vmBo of extobjs) await exec.lock(boOf(vmBo.obj).resv);
+    for (const vmBo of extobjs) await prepareObj(exec, boOf(vmBo.obj).resv, slots);
     if (vm.resvProtected) for (const vmBo of extobjs) if (this.#evicted.has(vmBo)) vm.evictList.add(vmBo);
   }
 
   /** drm_gpuvm_prepare_range. */
-  async prepareRange(exec: DrmExec, addr: U64Like, range: U64Like): Promise<void> {
+  async prepareRange(exec: DrmExec, addr: U64Like, range: U64Like, numFences?: number): Promise<void> {
+    const slots = checkNumFences(numFences);
     const start = toU64(addr, 'addr');
     const end = start + toU64(range, 'range');
     const gems = new Set<GemObject>();
     for (const va of this.#vm.gpuvm.vasInRange(start, end)) if (va.obj !== null) gems.add(va.obj);
-    for (const gem of gems) await exec.lock(boOf(gem).resv);
+    for (const gem of gems) await prepareObj(exec, boOf(gem).resv, slots);
   }
 
   /** drm_gpuvm_exec_lock (+ _array with `objects`). */
   async execLock(options: ExecLockOptions): Promise<DrmExec> {
+    const numFences = checkNumFences(options.numFences);
     return this.#lockedExec('exec_lock', async (e) => {
-      await this.prepareVm(e);
-      await this.prepareObjects(e);
-      for (const bo of options.objects ?? []) await e.lock(bo.resv);
+      await this.prepareVm(e, numFences);
+      await this.prepareObjects(e, numFences);
+      for (const bo of options.objects ?? []) await prepareObj(e, bo.resv, numFences);
       await options.extra?.(e);
     });
   }
 
   /** drm_gpuvm_exec_lock_range. */
-  async execLockRange(addr: U64Like, range: U64Like): Promise<DrmExec> {
-    return this.#lockedExec('exec_lock_range', (e) => this.prepareRange(e, addr, range));
+  async execLockRange(addr: U64Like, range: U64Like, numFences?: number): Promise<DrmExec> {
+    const slots = checkNumFences(numFences);
+    return this.#lockedExec('exec_lock_range', (e) => this.prepareRange(e, addr, range, slots));
   }
 
   async #lockedExec(what: string, step: (exec: DrmExec) => Promise<void>): Promise<DrmExec> {

@@ -30,6 +30,8 @@ import { Bo, boOf } from './bo.js';
 import { accessVa } from './cpu-access.js';
 import { VmError } from './errors.js';
 import { VmExecHelpers, type VmBoValidate } from './exec.js';
+import { addVmFence, gatedBind, readBindFences, type AddFenceOptions, type BindFenceOptions, type CheckedBindFences } from './fences.js';
+import type { Fence } from '../fence/fence.js';
 import { policyIsImmediate, type VmBoPolicy } from './policy.js';
 import { inTask, VmReferences } from './references.js';
 import { registerVm } from './registry.js';
@@ -59,8 +61,11 @@ export interface VmOptions {
   validate?: VmBoValidate;
 }
 
-/** A map request: `[addr, addr+range)` of `bo` at `offset`; no bo means a sparse mapping. */
-export interface VmMapRequest {
+/**
+ * A map request: `[addr, addr+range)` of `bo` at `offset`; no bo means a sparse mapping. The fence
+ * options say what the bind waits for first and what it signals at the end.
+ */
+export interface VmMapRequest extends BindFenceOptions {
   /** GPU virtual address where the mapping starts. */
   addr: U64Like;
   /** Length of the mapping in bytes. */
@@ -77,6 +82,11 @@ export interface ExecLockOptions {
   objects?: readonly Bo[];
   /** Locks more inside the retry loop (vm_exec->extra.fn). */
   extra?: (exec: DrmExec) => Promise<void>;
+  /**
+   * vm_exec->num_fences: fence slots reserved in every reservation locked (drm_exec_prepare_obj), for
+   * {@link Vm.addFence}. Default 0, as in the kernel: adding a fence then fails with ERR_FENCE_NO_SLOT.
+   */
+  numFences?: number;
 }
 
 /** An asynchronous, transactional GPU VM over the GPUVM model, with a VmBo lifetime policy. */
@@ -242,6 +252,9 @@ export class Vm implements Disposable {
   }
 
   // ---- requests ------------------------------------------------------------------------------------
+  // Each is a bind: it first waits, holding nothing, for its in-fences and the VM's fences (see fences.ts),
+  // then runs as one transaction, then signals its out-fence. A wait that is aborted or times out changes
+  // nothing.
 
   /** Maps `[addr, addr+range)` of `bo` at `offset` (sparse without bo), splitting or replacing what was there. */
   map(req: VmMapRequest): Promise<void> {
@@ -250,27 +263,42 @@ export class Vm implements Disposable {
     if (bo !== null && !(bo instanceof Bo)) return Promise.reject(invalidArgType('bo', ['Bo', 'null'], bo));
     let start: bigint;
     let range: bigint;
+    let fences: CheckedBindFences | null;
     try {
       start = toU64(req.addr, 'addr');
       range = toU64(req.range, 'range');
+      fences = readBindFences(req);
     } catch (err) {
       return Promise.reject(err);
     }
     const mapReq = { addr: start, range, obj: bo?.gem ?? null, offset: req.offset };
-    return this.#requests.run('map', start, range, () => this.gpuvm.smMapOps(mapReq), true);
+    return gatedBind(this, fences, () => this.#overlapsMapping(start, range), () => this.#requests.run('map', start, range, () => this.gpuvm.smMapOps(mapReq), true));
   }
 
   /** Unmaps `[addr, addr+range)`, splitting mappings that straddle its ends. */
-  unmap(addr: U64Like, range: U64Like): Promise<void> {
+  unmap(addr: U64Like, range: U64Like, options: BindFenceOptions = {}): Promise<void> {
     let start: bigint;
     let r: bigint;
+    let fences: CheckedBindFences | null;
     try {
       start = toU64(addr, 'addr');
       r = toU64(range, 'range');
+      if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+      fences = readBindFences(options);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#requests.run('unmap', start, r, () => this.gpuvm.smUnmapOps(start, r), true);
+    return gatedBind(this, fences, () => this.#overlapsMapping(start, r), () => this.#requests.run('unmap', start, r, () => this.gpuvm.smUnmapOps(start, r), true));
+  }
+
+  // Whether a bind on [start, start+range) takes memory out of the VA space: it overlaps a mapping. An
+  // invalid range overlaps nothing; the request refuses it once it runs.
+  #overlapsMapping(start: bigint, range: bigint): boolean {
+    try {
+      return range > 0n && this.gpuvm.vaTree.firstOverlap(start, start + range) !== null;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -278,8 +306,16 @@ export class Vm implements Disposable {
    * the whole VA space. A list generated against an older tree is refused before any reservation is taken
    * or anything committed (ERR_GPUVM_STALE_OPS).
    */
-  commit(ops: GpuVaOps): Promise<void> {
+  commit(ops: GpuVaOps, options: BindFenceOptions = {}): Promise<void> {
     if (!(ops instanceof GpuVaOps)) return Promise.reject(invalidArgType('ops', 'GpuVaOps', ops));
+    let fences: CheckedBindFences | null;
+    try {
+      if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+      fences = readBindFences(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const removes = (): boolean => ops.ops.some((op) => op.type === 'unmap' || op.type === 'remap');
     const makeOps = (): GpuVaOps => {
       if (ops.vm !== this.gpuvm) throw new GpuVmStateError('ERR_GPUVM_WRONG_VM', `commit: the ops were generated for VM '${ops.vm.name}'`);
       if (ops.generation !== this.gpuvm.generation) {
@@ -287,7 +323,18 @@ export class Vm implements Disposable {
       }
       return ops;
     };
-    return this.#requests.run('commit', this.gpuvm.start, this.gpuvm.range, makeOps, false);
+    return gatedBind(this, fences, removes, () => this.#requests.run('commit', this.gpuvm.start, this.gpuvm.range, makeOps, false));
+  }
+
+  /**
+   * drm_gpuvm_exec_resv_add_fence (without `exec`): adds a job's `fence` to the VM's reservation with
+   * `usage` and to every extobj's with `extobjUsage` (default `usage`); all of them must be held by the
+   * caller (execLock; ERR_LOCK_NOT_HELD) with a slot reserved (execLock's numFences; ERR_FENCE_NO_SLOT).
+   * With `exec`, drm_gpuvm_resv_add_fence: to every reservation `exec` holds, `extobjUsage` for those
+   * that are not the VM's. Every reservation is checked before the fence is added to any.
+   */
+  addFence(fence: Fence, options: AddFenceOptions): void {
+    addVmFence(this, fence, options);
   }
 
   /** Requests between locking their footprint and applying their ops. */
@@ -336,21 +383,21 @@ export class Vm implements Disposable {
   }
 
   /** drm_gpuvm_prepare_vm: locks the VM's reservation in `exec`. */
-  prepareVm(exec: DrmExec): Promise<void> {
-    return this.#exec.prepareVm(exec);
+  prepareVm(exec: DrmExec, numFences?: number): Promise<void> {
+    return this.#exec.prepareVm(exec, numFences);
   }
 
   /**
    * drm_gpuvm_prepare_objects: locks the reservation of every extobj in `exec`. With RESV_PROTECTED the
    * VM's reservation must already be held (prepareVm first), and evicted extobjs join the evict list.
    */
-  prepareObjects(exec: DrmExec): Promise<void> {
-    return this.#exec.prepareObjects(exec);
+  prepareObjects(exec: DrmExec, numFences?: number): Promise<void> {
+    return this.#exec.prepareObjects(exec, numFences);
   }
 
   /** drm_gpuvm_prepare_range: locks the BO of every mapping overlapping `[addr, addr+range)` (sparse ones have none). */
-  prepareRange(exec: DrmExec, addr: U64Like, range: U64Like): Promise<void> {
-    return this.#exec.prepareRange(exec, addr, range);
+  prepareRange(exec: DrmExec, addr: U64Like, range: U64Like, numFences?: number): Promise<void> {
+    return this.#exec.prepareRange(exec, addr, range, numFences);
   }
 
   /**
@@ -362,13 +409,13 @@ export class Vm implements Disposable {
   }
 
   /** drm_gpuvm_exec_lock_array. */
-  execLockArray(objects: readonly Bo[]): Promise<DrmExec> {
-    return this.#exec.execLock({ objects });
+  execLockArray(objects: readonly Bo[], numFences?: number): Promise<DrmExec> {
+    return this.#exec.execLock({ objects, numFences });
   }
 
   /** drm_gpuvm_exec_lock_range: only the BOs mapped in the range (not the VM's reservation, as in the kernel). */
-  execLockRange(addr: U64Like, range: U64Like): Promise<DrmExec> {
-    return this.#exec.execLockRange(addr, range);
+  execLockRange(addr: U64Like, range: U64Like, numFences?: number): Promise<DrmExec> {
+    return this.#exec.execLockRange(addr, range, numFences);
   }
 
   /**
