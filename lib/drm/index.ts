@@ -18,3 +18,5 @@ export { Syncobj, type SyncobjOptions } from './syncobj.js';
 export { createMemfd, createUdmabuf } from './udmabuf.js';
 export { VaWindow, type WindowMapOptions, type WindowRange, type WindowSource } from './va-window.js';
 export { attachVgemFence, VgemFence, type VgemFenceOptions } from './vgem-fence.js';
+export { SyncFileFence } from './sync-file-fence.js';
+export { VgemJob, type VgemJobOptions } from './vgem-job.js';
