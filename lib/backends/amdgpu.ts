@@ -20,8 +20,11 @@ const DRIVER = 'amdgpu';
 
 /** amdgpu uAPI constants the encoders write. */
 export const AMDGPU = {
+  AMDGPU_GEM_DOMAIN_CPU: 0x1,
   AMDGPU_GEM_DOMAIN_GTT: 0x2,
   AMDGPU_GEM_DOMAIN_VRAM: 0x4,
+  AMDGPU_GEM_CREATE_CPU_ACCESS_REQUIRED: 1 << 0,
+  AMDGPU_GEM_CREATE_VM_ALWAYS_VALID: 1 << 6,
   AMDGPU_VA_OP_MAP: 1,
   AMDGPU_VA_OP_UNMAP: 2,
   AMDGPU_VA_OP_CLEAR: 3,
@@ -70,12 +73,18 @@ export interface AmdgpuGemCreate {
   readonly domains: number;
   /** AMDGPU_GEM_CREATE_* flags; 0 by default. */
   readonly domainFlags?: bigint;
+  /**
+   * Private to the file's VM (AMDGPU_GEM_CREATE_VM_ALWAYS_VALID): it shares the VM's reservation, is
+   * always mapped valid, and cannot be exported.
+   */
+  readonly vmPrivate?: boolean;
 }
 
 /** DRM_IOCTL_AMDGPU_GEM_CREATE; the kernel writes `out.handle` back. */
 export function amdgpuGemCreate(req: AmdgpuGemCreate): IoctlCall {
   return ioctlCall(DRIVER, DRM_IOCTL_AMDGPU_GEM_CREATE, encodeStruct(AMDGPU_GEM_CREATE, {
-    'in.bo_size': req.size, 'in.alignment': req.alignment, 'in.domains': req.domains, 'in.domain_flags': req.domainFlags ?? 0n,
+    'in.bo_size': req.size, 'in.alignment': req.alignment, 'in.domains': req.domains,
+    'in.domain_flags': (req.domainFlags ?? 0n) | (req.vmPrivate === true ? BigInt(AMDGPU.AMDGPU_GEM_CREATE_VM_ALWAYS_VALID) : 0n),
   }));
 }
 

@@ -23,6 +23,7 @@ export const MSM = {
   MSM_PARAM_HAS_PRR: 0x15,
   MSM_PARAM_EN_VM_BIND: 0x16,
   MSM_SUBMITQUEUE_VM_BIND: 0x2,
+  MSM_BO_NO_SHARE: 0x00000004,
   MSM_BO_WC: 0x00020000,
   MSM_VM_BIND_OP_UNMAP: 0,
   MSM_VM_BIND_OP_MAP: 1,
@@ -88,9 +89,13 @@ export function msmQueueClose(queueId: number): IoctlCall {
   return ioctlCall(DRIVER, DRM_IOCTL_MSM_SUBMITQUEUE_CLOSE, arg);
 }
 
-/** DRM_IOCTL_MSM_GEM_NEW with MSM_BO_* `flags` (MSM_BO_WC by default); the kernel writes `handle` back. */
-export function msmGemNew(size: bigint, flags: number = MSM.MSM_BO_WC): IoctlCall {
-  return ioctlCall(DRIVER, DRM_IOCTL_MSM_GEM_NEW, encodeStruct(MSM_GEM_NEW, { size, flags }));
+/**
+ * DRM_IOCTL_MSM_GEM_NEW with MSM_BO_* `flags` (MSM_BO_WC by default); the kernel writes `handle` back.
+ * `vmPrivate` adds MSM_BO_NO_SHARE: the BO belongs to the file's VM_BIND VM, shares its reservation and
+ * cannot be exported.
+ */
+export function msmGemNew(size: bigint, flags: number = MSM.MSM_BO_WC, vmPrivate = false): IoctlCall {
+  return ioctlCall(DRIVER, DRM_IOCTL_MSM_GEM_NEW, encodeStruct(MSM_GEM_NEW, { size, flags: vmPrivate ? flags | MSM.MSM_BO_NO_SHARE : flags }));
 }
 
 /** The file's VM in VM_BIND mode; rules from MSM_PARAM_VA_START/VA_SIZE and the CPU page size. */

@@ -19,6 +19,9 @@ export const NOUVEAU = {
   NOUVEAU_GEM_DOMAIN_CPU: 1 << 0,
   NOUVEAU_GEM_DOMAIN_VRAM: 1 << 1,
   NOUVEAU_GEM_DOMAIN_GART: 1 << 2,
+  NOUVEAU_GEM_DOMAIN_MAPPABLE: 1 << 3,
+  NOUVEAU_GEM_DOMAIN_COHERENT: 1 << 4,
+  NOUVEAU_GEM_DOMAIN_NO_SHARE: 1 << 5,
   DRM_NOUVEAU_VM_BIND_OP_MAP: 0x0,
   DRM_NOUVEAU_VM_BIND_OP_UNMAP: 0x1,
   DRM_NOUVEAU_VM_BIND_SPARSE: 1 << 8,
@@ -89,12 +92,17 @@ export interface NouveauGemNew {
   readonly domain: number;
   /** Alignment in bytes; 0 (the default) lets the kernel choose. */
   readonly align?: number;
+  /**
+   * Private to the file's VM (NOUVEAU_GEM_DOMAIN_NO_SHARE, needs VM_INIT first): it shares the VM's
+   * reservation and cannot be exported.
+   */
+  readonly vmPrivate?: boolean;
 }
 
 /** DRM_IOCTL_NOUVEAU_GEM_NEW; the kernel writes `info.handle` back. */
 export function nouveauGemNew(req: NouveauGemNew): IoctlCall {
   return ioctlCall(DRIVER, DRM_IOCTL_NOUVEAU_GEM_NEW, encodeStruct(NOUVEAU_GEM_NEW, {
-    info: { domain: req.domain, size: req.size }, align: req.align ?? 0,
+    info: { domain: req.vmPrivate === true ? req.domain | NOUVEAU.NOUVEAU_GEM_DOMAIN_NO_SHARE : req.domain, size: req.size }, align: req.align ?? 0,
   }));
 }
 

@@ -25,6 +25,11 @@ describe('amdgpu GEM_CREATE', () => {
     const call = amdgpuGemCreate({ size: 0x20000n, alignment: 0x10000n, domains: AMDGPU.AMDGPU_GEM_DOMAIN_VRAM, domainFlags: 1n });
     expect(call.buffers).toEqual([bytes(32, [[0, 8, 0x20000], [8, 8, 0x10000], [16, 8, 4], [24, 8, 1]])]);
   });
+
+  it('a VM-private BO adds AMDGPU_GEM_CREATE_VM_ALWAYS_VALID (1 << 6) to the domain flags', () => {
+    const call = amdgpuGemCreate({ size: 0x1000n, alignment: 0x1000n, domains: AMDGPU.AMDGPU_GEM_DOMAIN_GTT, domainFlags: 1n, vmPrivate: true });
+    expect(call.buffers).toEqual([bytes(32, [[0, 8, 0x1000], [8, 8, 0x1000], [16, 8, 2], [24, 8, 0x41]])]);
+  });
 });
 
 describe('amdgpu GEM_VA translation', () => {

@@ -39,6 +39,10 @@ describe('msm VM and BO payloads', () => {
   it('GEM_NEW is write-combined by default', () => {
     expect(msmGemNew(0x4000n).buffers).toEqual([bytes(16, [[0, 8, 0x4000], [8, 4, 0x20000]])]);
   });
+
+  it('a VM-private BO adds MSM_BO_NO_SHARE (0x4)', () => {
+    expect(msmGemNew(0x4000n, undefined, true).buffers).toEqual([bytes(16, [[0, 8, 0x4000], [8, 4, 0x20004]])]);
+  });
 });
 
 describe('msm VM_BIND translation', () => {

@@ -29,6 +29,11 @@ describe('nouveau VM and BO payloads', () => {
     const call = nouveauGemNew({ size: 0x20000n, domain: NOUVEAU.NOUVEAU_GEM_DOMAIN_VRAM, align: 0x10000 });
     expect(call.buffers).toEqual([bytes(48, [[4, 4, 2], [8, 8, 0x20000], [44, 4, 0x10000]])]);
   });
+
+  it('a VM-private BO adds NOUVEAU_GEM_DOMAIN_NO_SHARE (1 << 5) to the domain', () => {
+    const call = nouveauGemNew({ size: 0x1000n, domain: NOUVEAU.NOUVEAU_GEM_DOMAIN_GART, vmPrivate: true });
+    expect(call.buffers).toEqual([bytes(48, [[4, 4, 0x24], [8, 8, 0x1000]])]);
+  });
 });
 
 describe('nouveau VM_BIND translation', () => {
