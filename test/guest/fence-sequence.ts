@@ -9,6 +9,8 @@ import { VaWindowError } from '../../lib/backends/va-window-error.js';
 import type { Fence } from '../../lib/fence/fence.js';
 import { runTask } from '../../lib/locks/task.js';
 import { mulberry32 } from '../../lib/mulberry32.js';
+import type { VmBo } from '../../lib/gpuvm/vm-bo.js';
+import type { Bo } from '../../lib/vm/bo.js';
 import { vmInvariantViolations } from '../../lib/vm/invariants.js';
 import { P, type WindowRig } from './va-window-checks.js';
 
@@ -128,7 +130,9 @@ export async function fenceSequence(rig: WindowRig, seed: number, steps: number,
         counts.completed++;
       }
     } else {
-      const mapped = rig.bos.filter((bo) => vm.pairs().some((vmBo) => vmBo.obj === bo.gem));
+      // Zombies (deferred policy) are off the BO's list: eviction does not reach them.
+      const live = (bo: Bo): VmBo[] => vm.pairs().filter((vmBo) => vmBo.obj === bo.gem && !vmBo.zombie);
+      const mapped = rig.bos.filter((bo) => live(bo).length > 0);
       if (mapped.length === 0) continue;
       const bo = mapped[pick(mapped.length)]!;
       const fences = bo.resv.fences().map((f) => f.fence);
@@ -155,7 +159,7 @@ export async function fenceSequence(rig: WindowRig, seed: number, steps: number,
             await signalAll(fences);
           }
           await expect(evicting).resolves.toBe(true);
-          expect(vm.pairs().filter((vmBo) => vmBo.obj === bo.gem).every((vmBo) => vm.isEvicted(vmBo))).toBe(true);
+          expect(live(bo).every((vmBo) => vm.isEvicted(vmBo))).toBe(true);
           // Valid again at once, so the next eviction of this BO is one more real wait.
           bo.evict(guard, false);
           counts.evicted++;

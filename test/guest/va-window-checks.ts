@@ -11,6 +11,7 @@ import { mulberry32 } from '../../lib/mulberry32.js';
 import { native } from '../../lib/native.js';
 import type { U64Like } from '../../lib/u64.js';
 import { Bo } from '../../lib/vm/bo.js';
+import type { VmBoPolicy } from '../../lib/vm/policy.js';
 import { Vm } from '../../lib/vm/vm.js';
 
 export const PAGE = native().pageSize;
@@ -64,10 +65,10 @@ export class WindowRig implements Disposable {
   readonly bos: Bo[] = [];
   readonly model: PageState[];
 
-  constructor(device: Device, readonly pages: number, bos: number, readonly boPages: number) {
+  constructor(device: Device, readonly pages: number, bos: number, readonly boPages: number, policy: VmBoPolicy = 'resv') {
     this.window = new FailingWindow(VaWindow.reserve(BigInt(pages) * P));
     this.backend = new VaWindowBackend({ device, size: BigInt(pages) * P, window: this.window });
-    this.vm = new Vm({ policy: 'resv', start: 0n, range: BigInt(pages) * P, backend: this.backend });
+    this.vm = new Vm({ policy, start: 0n, range: BigInt(pages) * P, backend: this.backend });
     for (let b = 0; b < bos; b++) {
       const bo = new Bo(BigInt(boPages) * P, { name: `bo${b}` });
       this.backend.allocate(bo.gem);

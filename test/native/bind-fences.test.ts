@@ -6,10 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { SoftwareDevice } from '../../lib/drm/software-device.js';
 import { SoftwareFence } from '../../lib/fence/software-fence.js';
+import { VM_BO_POLICIES } from '../../lib/vm/policy.js';
 import { fenceSequence, type TestJob } from '../guest/fence-sequence.js';
 import { P, WindowRig } from '../guest/va-window-checks.js';
 
-const sequences = Number(process.env.BIND_FENCE_SEQUENCES ?? 40);
+const sequences = Number(process.env.BIND_FENCE_SEQUENCES ?? 20);
 
 function softwareJob(): TestJob {
   const fence = new SoftwareFence({ name: 'job' });
@@ -17,11 +18,11 @@ function softwareJob(): TestJob {
 }
 
 describe('binds with fences on the software device\'s VA window', () => {
-  it(`random jobs, binds and evictions, fences signalled in random order (${sequences} seeded sequences of 60 steps)`, async () => {
+  it.each(VM_BO_POLICIES)(`%s: random jobs, binds and evictions, fences signalled in random order (${sequences} seeded sequences of 60 steps)`, async (policy) => {
     const totals = { jobs: 0, signals: 0, completed: 0, waited: 0, aborted: 0, timedOut: 0, evicted: 0, refused: 0 };
     for (let seed = 1; seed <= sequences; seed++) {
       using device = new SoftwareDevice();
-      using rig = new WindowRig(device, 16, 3, 6);
+      using rig = new WindowRig(device, 16, 3, 6, policy);
       const counts = await fenceSequence(rig, seed, 60, softwareJob);
       for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += counts[key];
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DmaResv, SoftwareFence } from '../../../lib/fence/index.js';
 import { runTask } from '../../../lib/locks/index.js';
-import { Bo, Vm } from '../../../lib/vm/index.js';
+import { Bo, Vm, VM_BO_POLICIES, type VmBoPolicy } from '../../../lib/vm/index.js';
 import { snapshot } from './snapshot.js';
 
 describe('reservations of the VM layer carry fences', () => {
@@ -26,7 +26,7 @@ describe('reservations of the VM layer carry fences', () => {
 const P = 0x1000n;
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
-function rig(policy: 'resv' | 'gpuva-lock' | 'deferred' = 'resv') {
+function rig(policy: VmBoPolicy = 'resv') {
   const vm = new Vm({ name: 'vm', policy, start: 0, range: 1n << 32n });
   const ext = new Bo(16n * P, { name: 'ext' });
   const priv = new Bo(16n * P, { name: 'priv', resv: vm.resv });
@@ -134,8 +134,8 @@ describe('binds with in-fences and an out-fence', () => {
     expect(out.error).toBeNull();
   });
 
-  it('an aborted wait rejects with ABORT_ERR and changes nothing; the out-fence carries the error', async () => {
-    const { vm, ext } = rig();
+  it.each(VM_BO_POLICIES)('%s: an aborted wait rejects with ABORT_ERR and changes nothing; the out-fence carries the error', async (policy) => {
+    const { vm, ext } = rig(policy);
     await vm.map({ addr: 0n, range: 2n * P, bo: ext });
     const before = snapshot(vm);
     const ac = new AbortController();
@@ -158,8 +158,8 @@ describe('binds with in-fences and an out-fence', () => {
     expect(layout(vm)).toEqual([]);
   });
 
-  it('a timed-out wait fails with ERR_VM_FENCE_TIMEOUT (ETIME) and changes nothing', async () => {
-    const { vm, ext } = rig();
+  it.each(VM_BO_POLICIES)('%s: a timed-out wait fails with ERR_VM_FENCE_TIMEOUT (ETIME) and changes nothing', async (policy) => {
+    const { vm, ext } = rig(policy);
     await vm.map({ addr: 0n, range: 2n * P, bo: ext });
     const before = snapshot(vm);
     await expect(vm.unmap(0n, P, { waitFor: [new SoftwareFence()], timeoutMs: 5 })).rejects.toMatchObject({ code: 'ERR_VM_FENCE_TIMEOUT', kernelError: 'ETIME' });
@@ -200,8 +200,8 @@ describe('binds with in-fences and an out-fence', () => {
 });
 
 describe('binds wait for the jobs of the VM (its reservation\'s fences)', () => {
-  it('an unmap waits for the VM\'s BOOKKEEP fences and finishes when they signal', async () => {
-    const { vm, ext } = rig();
+  it.each(VM_BO_POLICIES)('%s: an unmap waits for the VM\'s BOOKKEEP fences and finishes when they signal', async (policy) => {
+    const { vm, ext } = rig(policy);
     await vm.map({ addr: 0n, range: P, bo: ext });
     const job = await submitJob(vm, 'bookkeep');
     const unbind = vm.unmap(0n, P);
