@@ -47,6 +47,13 @@ export interface VaWindowBackendOptions {
   size: U64Like;
   /** Use this window instead of reserving one; the caller keeps ownership of it. */
   window?: WindowOps;
+  /** The device's probed plan (planWindowMemory), when the caller has it: several backends of one device share it. */
+  plan?: WindowMemoryPlan;
+  /**
+   * Memory the caller owns for GEMs this backend did not allocate: BOs shared by several VMs of one device
+   * get their memory once, and each VM's window maps it. The backend never frees what this returns.
+   */
+  memoryOf?: (gem: GemObject) => WindowMemory | undefined;
 }
 
 /** Largest read or write in one call (a Uint8Array is built for it). */
@@ -77,6 +84,7 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
   readonly #ownWindow: VaWindow | null;
   readonly #page: bigint;
   readonly #memory = new Map<GemObject, WindowMemory>();
+  readonly #memoryOf: ((gem: GemObject) => WindowMemory | undefined) | undefined;
   // Views of committed VAs; a VA keeps its memory for as long as it is in the tree.
   readonly #views = new WeakMap<GpuVa, Uint8Array>();
   #vm: GpuVm | null = null;
@@ -98,8 +106,10 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
       throw outOfRange('options.size', `a non-zero multiple of the page size (${this.#page}), at most 2^46`, hex(this.size));
     }
     if (this.start + this.size > 1n << 64n) throw outOfRange('options.size', 'a size that keeps start + size <= 2^64', hex(this.size));
+    if (options.memoryOf !== undefined && typeof options.memoryOf !== 'function') throw invalidArgType('options.memoryOf', 'function', options.memoryOf);
     this.device = options.device;
-    this.plan = planWindowMemory(options.device);
+    this.plan = options.plan ?? planWindowMemory(options.device);
+    this.#memoryOf = options.memoryOf;
     if (options.window !== undefined) {
       this.#window = options.window;
       this.#ownWindow = null;
@@ -143,14 +153,14 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
    */
   mapMemory(gem: GemObject): Mapping {
     this.#checkUsable();
-    const memory = this.#memory.get(gem);
+    const memory = this.#lookup(gem);
     if (memory === undefined) throw new VaWindowError('ERR_VA_WINDOW_NO_MEMORY', `GEM '${gem.name}' has no memory in this backend`);
     return memory.source.map();
   }
 
   /** The device buffer of `gem`, or null if it has none here. */
   bufferOf(gem: GemObject): Buffer | null {
-    return this.#memory.get(gem)?.buffer ?? null;
+    return this.#lookup(gem)?.buffer ?? null;
   }
 
   /** Frees `gem`'s memory; refused while a mapping of the VM still uses it. */
@@ -232,6 +242,11 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
     this.close();
   }
 
+  // Memory this backend allocated, else the caller's (options.memoryOf).
+  #lookup(gem: GemObject): WindowMemory | undefined {
+    return this.#memory.get(gem) ?? this.#memoryOf?.(gem);
+  }
+
   #checkUsable(): void {
     if (this.#closed) throw new VaWindowError('ERR_VA_WINDOW_CLOSED', 'the VA window backend is closed');
     if (this.#broken !== null) {
@@ -266,7 +281,7 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
   // offset the device maps correctly when it starts a mapping of its own.
   #checkPiece(op: OpMap, startsMapping: boolean): WindowMemory {
     const obj = op.obj!;
-    const memory = this.#memory.get(obj);
+    const memory = this.#lookup(obj);
     if (memory === undefined) {
       throw new VaWindowError('ERR_VA_WINDOW_NO_MEMORY', `GEM '${obj.name}' has no memory in this backend (call allocate first)`, { address: op.addr });
     }
@@ -282,9 +297,10 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
       throw new VaWindowError('ERR_VA_WINDOW_RANGE',
         `mapping of '${obj.name}' at offset ${hex(op.offset)} + ${hex(op.range)} runs past its ${memory.buffer.size} bytes`, { address: op.addr });
     }
-    if (startsMapping && op.offset !== 0n && !this.plan.anyOffset) {
+    const anyOffset = memory.offsetRule === undefined ? this.plan.anyOffset : memory.offsetRule === null;
+    if (startsMapping && op.offset !== 0n && !anyOffset) {
       throw new VaWindowError('ERR_VA_WINDOW_UNSAFE_MAPPING',
-        `refused: a mapping of '${obj.name}' would start at BO offset ${hex(op.offset)} (address ${hex(op.addr)}); ${this.plan.reason}`, { address: op.addr });
+        `refused: a mapping of '${obj.name}' would start at BO offset ${hex(op.offset)} (address ${hex(op.addr)}); ${memory.offsetRule ?? this.plan.reason}`, { address: op.addr });
     }
     return memory;
   }
@@ -301,7 +317,7 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
   // hole this also replaces its pieces, which map the same pages), so no mapping starts mid-BO on devices
   // that only map from offset 0.
   #unmapStep(va: GpuVa, addr: bigint, range: bigint): Step {
-    const memory = this.#memory.get(va.obj!);
+    const memory = this.#lookup(va.obj!);
     if (memory === undefined) {
       throw new VaWindowError('ERR_VA_WINDOW_NO_MEMORY', `GEM '${va.obj!.name}' has no memory in this backend`, { address: va.addr });
     }

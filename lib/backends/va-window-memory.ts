@@ -37,6 +37,11 @@ export interface WindowMemory {
   readonly buffer: Buffer;
   /** What the window maps: the buffer itself, its dma-buf, or the memfd behind a udmabuf. */
   readonly source: WindowSource;
+  /**
+   * Why this memory maps correctly only from BO offset 0 (null: any page-aligned offset), where it differs
+   * from the device's plan: an imported dma-buf of unknown origin, say. Absent: the plan says.
+   */
+  readonly offsetRule?: string | null;
   /** Releases what allocate() created (the window must no longer map it). */
   close(): void;
 }
