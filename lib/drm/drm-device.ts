@@ -169,6 +169,20 @@ export class DrmDevice extends Resource implements Device {
     return this.#adopt(handle, dmaBuf.size, 0);
   }
 
+  /**
+   * A GemBuffer for `handle`, a GEM handle a driver-private ioctl created on this file (a BO_CREATE or
+   * GEM_CREATE issued with issueIoctlCall): from then on it is counted and closed like any other, with its
+   * last GemBuffer. `size` is the size the driver reported. Its map() needs dumb-buffer support; map its
+   * dma-buf instead on render-only drivers.
+   */
+  adoptGemHandle(handle: number, size: U64Like): GemBuffer {
+    const h = u32(handle, 'handle');
+    const bytes = toU64(size, 'size');
+    this.assertOpen();
+    if (h === 0) throw outOfRange('handle', 'a GEM handle (not 0)', handle);
+    return this.#adopt(h, bytes, 0);
+  }
+
   /** GEM_OPEN of a global name from GemBuffer.flink (card nodes only). */
   openFlink(name: number): GemBuffer {
     this.assertOpen();
