@@ -44,3 +44,4 @@ export { VaWindowBackend, type VaWindowBackendOptions, type WindowOps } from './
 export { VaWindowError, type VaWindowErrorCode } from './backends/va-window-error.js';
 export { planWindowMemory, type WindowMemoryKind, type WindowMemoryPlan } from './backends/va-window-memory.js';
 export * from './fence/index.js';
+export * from './gpu/index.js';

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+// A kernel VM_BIND driver as a Gpu's backend: the driver's own VM create/destroy and BO create, and binds
+// through KernelVmBindBackend with the handles of this Gpu's BOs. What differs per driver is a KernelDriver
+// (vgpuvm-driver.ts, hardware-drivers.ts); this is what they share.
+import type { DmaBuf } from '../drm/dma-buf.js';
+import type { DrmDevice } from '../drm/drm-device.js';
+import type { GpuVmBackend } from '../backends/backend.js';
+import { KernelVmBindBackend, type KernelBinder } from '../backends/kernel-vm-bind-backend.js';
+import { backendFor } from '../backends/kernel-backend-catalogue.js';
+import type { GemObject } from '../gpuvm/gem.js';
+import type { GpuVm } from '../gpuvm/gpuvm.js';
+import type { GpuVaOps } from '../gpuvm/ops.js';
+import type { GpuDescription, GpuFeature, GpuRefusal } from './description.js';
+import type { DeviceBoParts, DeviceVmParts, DriverSupport, VmRequest } from './driver-support.js';
+
+/** A device VM the driver made: its id, its binder, and how it goes away. */
+export interface KernelVmParts {
+  /** The VM id, or null where the VM is the DRM file's one VM. */
+  readonly vmId: number | null;
+  readonly binder: KernelBinder;
+  /** VM_DESTROY (or what stands for it); the kernel drops every mapping of the VM with it. */
+  destroy(): void;
+}
+
+/** What one kernel driver does its own way. */
+export interface KernelDriver {
+  /** The DRM driver name. */
+  readonly name: string;
+  /** Makes the device VM for `request`; `handleOf` names each BO's GEM handle for the binder. */
+  createVm(device: DrmDevice, request: VmRequest, handleOf: (gem: GemObject) => number): KernelVmParts;
+  /** The driver's BO create: the new handle and the size the kernel gave it; `privateVmId` where the driver has VM-private BOs. */
+  createBo(device: DrmDevice, size: bigint, privateVmId: number | null): { handle: number; size: bigint };
+  /** Whether createBo takes a VM id (VM-private BOs sharing the VM's reservation in the kernel). */
+  readonly kernelPrivateBos: boolean;
+  readonly pageSizes: readonly number[];
+  readonly sparse: GpuFeature;
+  readonly refused: readonly GpuRefusal[];
+}
+
+/** KernelVmBindBackend, able to stop sending binds once its VM is about to be destroyed. */
+class DiscardableBackend implements GpuVmBackend {
+  readonly name: string;
+  readonly inner: KernelVmBindBackend;
+  discarding = false;
+
+  constructor(inner: KernelVmBindBackend) {
+    this.inner = inner;
+    this.name = inner.name;
+  }
+
+  commit(vm: GpuVm, ops: GpuVaOps): void | Promise<void> {
+    // VM_DESTROY removes every mapping at once: the model's unmaps need no ioctl of their own.
+    if (this.discarding) return;
+    return this.inner.commit(vm, ops);
+  }
+}
+
+/** A kernel driver's VM_BIND backend on one device. */
+export class KernelSupport implements DriverSupport {
+  readonly device: DrmDevice;
+  readonly backendName: string;
+  readonly kernelPrivateBos: boolean;
+  readonly #driver: KernelDriver;
+
+  constructor(device: DrmDevice, driver: KernelDriver) {
+    this.device = device;
+    this.#driver = driver;
+    this.backendName = `${driver.name}-vm-bind`;
+    this.kernelPrivateBos = driver.kernelPrivateBos;
+  }
+
+  createVm(request: VmRequest, handleOf: (gem: GemObject) => number): DeviceVmParts {
+    const vm = this.#driver.createVm(this.device, request, handleOf);
+    let inner: KernelVmBindBackend;
+    try {
+      inner = new KernelVmBindBackend(this.device, vm.binder);
+    } catch (error) {
+      vm.destroy();
+      throw error;
+    }
+    const backend = new DiscardableBackend(inner);
+    return {
+      backend,
+      vmId: vm.vmId,
+      discard: (on) => {
+        backend.discarding = on;
+      },
+      destroy: () => {
+        try {
+          vm.destroy();
+        } finally {
+          inner.close();
+        }
+      },
+    };
+  }
+
+  createBo(size: bigint, privateVm: DeviceVmParts | null): DeviceBoParts {
+    const privateVmId = this.kernelPrivateBos && privateVm !== null ? privateVm.vmId : null;
+    const created = this.#driver.createBo(this.device, size, privateVmId);
+    const buffer = this.device.adoptGemHandle(created.handle, created.size);
+    // A VM-private BO of the kernel cannot be exported, so it has no dma-buf to map.
+    return { buffer, memory: null, cpuMappable: privateVmId === null, release: () => buffer.close() };
+  }
+
+  importBo(dmaBuf: DmaBuf): DeviceBoParts {
+    try {
+      const buffer = this.device.importDmaBuf(dmaBuf);
+      return { buffer, memory: null, cpuMappable: true, release: () => buffer.close() };
+    } finally {
+      // The GEM handle holds the import; the fd is not needed any more.
+      dmaBuf.close();
+    }
+  }
+
+  describe(): GpuDescription {
+    const d = this.#driver;
+    const entry = backendFor(d.name);
+    return {
+      kind: 'drm',
+      path: this.device.path,
+      driver: d.name,
+      backend: this.backendName,
+      binds: entry === undefined ? `${d.name} VM_BIND` : `VM: ${entry.vm}; BOs: ${entry.boCreate}; binds: ${entry.bindIoctl}` +
+        (entry.batch === 'one-ioctl' ? ' (one ioctl per request)' : ' (one ioctl per request, not atomic across requests)'),
+      sparse: d.sparse,
+      cpuVaAccess: { supported: false, how: 'the GPU page tables are the kernel\'s: no CPU view of the VA space (vm.read / vm.write refuse, ERR_VM_NO_VA_ACCESS); map a BO instead' },
+      boCpuMapping: { supported: true, how: 'through the BO\'s dma-buf (PRIME export, then mmap)' + (d.kernelPrivateBos ? '; not for VM-private BOs, which cannot be exported' : '') },
+      privateBos: d.kernelPrivateBos
+        ? { supported: true, how: 'made by the driver for the VM (they share its reservation in the kernel too)' }
+        : { supported: true, how: `in the model only (the BO shares the VM's reservation): ${d.name}'s BO create has no VM` },
+      dmaBuf: { supported: true, how: 'PRIME export and import' },
+      pageSizes: d.pageSizes,
+      verified: entry?.verified ?? 'abi-and-translation-tests',
+      refused: d.refused,
+    };
+  }
+
+  close(): void {
+    // Each VM's completion syncobj goes with its VM; the device fd is the Gpu's.
+  }
+}

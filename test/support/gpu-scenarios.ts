@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+// What openGpu must do on every device, as checks a suite runs against one Gpu opener: the software device
+// on the host (test/native/gpu.test.ts), vgem and vgpuvm in the VM (test/guest/gpu.test.ts). Each check
+// counts the process's fds and the reserved VA window bytes before and after, so a leak fails it.
+import { readdirSync } from 'node:fs';
+import { expect } from 'vitest';
+import { VaWindow } from '../../lib/drm/va-window.js';
+import type { Gpu } from '../../lib/gpu/gpu.js';
+import { pageSize } from '../../lib/drm/page-size.js';
+import { runTask } from '../../lib/locks/task.js';
+import { Bo } from '../../lib/vm/bo.js';
+
+export const PAGE = BigInt(pageSize());
+
+/** What a leak check counts: open fds, and CPU address space reserved for VA windows. */
+export function resourceCounts(): { fds: number; windowBytes: bigint } {
+  return { fds: readdirSync('/proc/self/fd').length, windowBytes: VaWindow.reservedBytes };
+}
+
+/** Runs `body` and checks that it left the counts as they were. */
+export async function withoutLeaks(body: () => Promise<void> | void): Promise<void> {
+  const before = resourceCounts();
+  await body();
+  expect(resourceCounts()).toEqual(before);
+}
+
+/** Reads `length` bytes at `addr` the best way the device allows: the VA window, else the BO's CPU mapping. */
+export function bytesOf(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
+
+/** The README example's path: map, write through the device's view, read back; on every device. */
+export async function mapWriteRead(open: () => Gpu): Promise<void> {
+  await withoutLeaks(async () => {
+    using gpu = open();
+    using vm = gpu.createVm({ policy: 'gpuva-lock', range: 1n << 40n });
+    using bo = gpu.createBo(64 * 1024, { name: 'tex' });
+    expect(bo.size).toBe(64n * 1024n);
+    await vm.map({ addr: 0x100000n, range: 0x10000n, bo });
+    expect(vm.mappings().map((va) => [va.addr, va.range, va.obj?.name])).toEqual([[0x100000n, 0x10000n, 'tex']]);
+    const d = gpu.describe();
+    if (d.cpuVaAccess.supported) {
+      await vm.write(0x100000n + PAGE, bytesOf('hello'));
+      expect(await vm.read(0x100000n + PAGE, 5n)).toEqual(bytesOf('hello'));
+      using mapping = bo.map();
+      expect(mapping.bytes.subarray(Number(PAGE), Number(PAGE) + 5)).toEqual(bytesOf('hello'));
+    } else {
+      await expect(vm.read(0x100000n, 5n)).rejects.toMatchObject({ code: 'ERR_VM_NO_VA_ACCESS' });
+      using mapping = bo.map();
+      mapping.bytes.set(bytesOf('hello'));
+      expect(mapping.bytes.subarray(0, 5)).toEqual(bytesOf('hello'));
+    }
+  });
+}
+
+/** One BO mapped in two VMs is one memory: a write through one VM reads back through the other. */
+export async function sharedAcrossVms(open: () => Gpu): Promise<void> {
+  await withoutLeaks(async () => {
+    using gpu = open();
+    using a = gpu.createVm({ policy: 'resv', range: 1n << 32n, name: 'a' });
+    using b = gpu.createVm({ policy: 'resv', range: 1n << 32n, name: 'b' });
+    using bo = gpu.createBo(4n * PAGE, { name: 'shared' });
+    await a.map({ addr: 0x10000n, range: 4n * PAGE, bo });
+    await b.map({ addr: 0x80000n, range: 4n * PAGE, bo });
+    expect(a.isExtobj(bo) && b.isExtobj(bo)).toBe(true);
+    if (gpu.describe().cpuVaAccess.supported) {
+      await a.write(0x10000n + 2n * PAGE, bytesOf('both'));
+      expect(await b.read(0x80000n + 2n * PAGE, 4n)).toEqual(bytesOf('both'));
+    }
+    expect([...bo.gem.vmBos()].length).toBe(2);
+  });
+}
+
+/** Every order of closing BO, VM and Gpu, explicitly, releases everything (also with the BO still mapped). */
+export async function anyCloseOrder(open: () => Gpu): Promise<void> {
+  const orders = [['bo', 'vm', 'gpu'], ['bo', 'gpu', 'vm'], ['vm', 'bo', 'gpu'], ['vm', 'gpu', 'bo'], ['gpu', 'bo', 'vm'], ['gpu', 'vm', 'bo']] as const;
+  for (const order of orders) {
+    await withoutLeaks(async () => {
+      const gpu = open();
+      const vm = gpu.createVm({ policy: 'deferred', range: 1n << 32n });
+      const bo = gpu.createBo(2n * PAGE);
+      await vm.map({ addr: 0n, range: 2n * PAGE, bo });
+      await vm.map({ addr: 4n * PAGE, range: PAGE });
+      const objects = { bo, vm, gpu };
+      for (const which of order) objects[which].close();
+      expect({ order, vm: vm.closed, bo: bo.closed, released: bo.released, gpu: gpu.closed, held: gpu.resources() })
+        .toEqual({ order, vm: true, bo: true, released: true, gpu: true, held: { vms: 0, bos: 0 } });
+    });
+  }
+}
+
+/** A closed BO that is still mapped keeps its memory; its last unmap gives it back. */
+export async function closedBoLivesWhileMapped(open: () => Gpu): Promise<void> {
+  await withoutLeaks(async () => {
+    using gpu = open();
+    using vm = gpu.createVm({ policy: 'gpuva-lock', range: 1n << 32n });
+    const bo = gpu.createBo(PAGE);
+    await vm.map({ addr: PAGE, range: PAGE, bo });
+    bo.close();
+    expect({ closed: bo.closed, released: bo.released, bos: gpu.resources().bos }).toEqual({ closed: true, released: false, bos: 1 });
+    if (gpu.describe().cpuVaAccess.supported) {
+      await vm.write(PAGE, bytesOf('alive'));
+      expect(await vm.read(PAGE, 5n)).toEqual(bytesOf('alive'));
+    }
+    await vm.unmap(PAGE, PAGE);
+    expect({ released: bo.released, bos: gpu.resources().bos }).toEqual({ released: true, bos: 0 });
+  });
+}
+
+/** BOs of another Gpu, plain model Bos, and BOs private to another VM are refused, changing nothing. */
+export async function refusals(open: () => Gpu): Promise<void> {
+  await withoutLeaks(async () => {
+    using gpu = open();
+    using other = open();
+    using vm = gpu.createVm({ policy: 'resv', range: 1n << 32n, name: 'mine' });
+    using second = gpu.createVm({ policy: 'resv', range: 1n << 32n, name: 'second' });
+    using foreign = other.createBo(PAGE, { name: 'foreign' });
+    const plain = new Bo(PAGE, { name: 'plain' });
+    await expect(vm.map({ addr: 0n, range: PAGE, bo: foreign })).rejects.toMatchObject({ code: 'ERR_GPU_FOREIGN_BO' });
+    await expect(vm.map({ addr: 0n, range: PAGE, bo: plain })).rejects.toMatchObject({ code: 'ERR_GPU_FOREIGN_BO' });
+    using priv = gpu.createBo(PAGE, { name: 'priv', private: vm });
+    expect(vm.isExtobj(priv)).toBe(false);
+    expect(priv.resv).toBe(vm.resv);
+    await expect(second.map({ addr: 0n, range: PAGE, bo: priv })).rejects.toMatchObject({ code: 'ERR_GPU_PRIVATE_BO' });
+    expect(() => priv.exportDmaBuf()).toThrow(expect.objectContaining({ code: 'ERR_GPU_PRIVATE_BO' }));
+    await vm.map({ addr: 0n, range: PAGE, bo: priv });
+    expect(second.mappings()).toEqual([]);
+    expect(() => gpu.createVm(null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => gpu.createVm({ policy: 'nope' as never, range: 1n << 32n })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => gpu.createBo('big' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => gpu.createBo(PAGE, { private: {} as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => gpu.importBo('fd' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(gpu.resources()).toEqual({ vms: 2, bos: 1 });
+    await vm.unmap(0n, PAGE);
+  });
+}
+
+/** A dma-buf exported by one Gpu and imported by another is an external BO there, over the same memory. */
+export async function importAcrossGpus(open: () => Gpu): Promise<void> {
+  await withoutLeaks(async () => {
+    using exporter = open();
+    using importer = open();
+    using bo = exporter.createBo(2n * PAGE, { name: 'src' });
+    {
+      using cpu = bo.map();
+      cpu.bytes.set(bytesOf('shared'), Number(PAGE));
+    }
+    using dmaBuf = bo.exportDmaBuf();
+    using imported = importer.importBo(dmaBuf.fd, { name: 'dst' });
+    expect(imported.external).toBe(true);
+    using vm = importer.createVm({ policy: 'resv', range: 1n << 32n });
+    await vm.map({ addr: 0n, range: 2n * PAGE, bo: imported });
+    expect(vm.isExtobj(imported)).toBe(true);
+    if (importer.describe().cpuVaAccess.supported) expect(await vm.read(PAGE, 6n)).toEqual(bytesOf('shared'));
+    await vm.unmap(0n, 2n * PAGE);
+  });
+}
+
+/** close() with a reference still held refuses and changes nothing; gpu.close() releases all anyway and says why. */
+export async function referenceHeldAtClose(open: () => Gpu): Promise<void> {
+  await withoutLeaks(async () => {
+    const gpu = open();
+    const vm = gpu.createVm({ policy: 'gpuva-lock', range: 1n << 32n });
+    const bo = gpu.createBo(PAGE, { name: 'held' });
+    await vm.map({ addr: 0n, range: PAGE, bo });
+    const ref = vm.obtain(bo);
+    expect(() => vm.close()).toThrow(expect.objectContaining({ code: 'ERR_VM_BUSY' }));
+    expect(vm.mappings().length).toBe(1);
+    expect(() => gpu.close()).toThrow(expect.objectContaining({ code: 'ERR_GPU_BUSY' }));
+    expect({ gpu: gpu.closed, released: bo.released, held: gpu.resources() }).toEqual({ gpu: true, released: true, held: { vms: 0, bos: 0 } });
+    await expect(vm.map({ addr: PAGE, range: PAGE })).rejects.toMatchObject({ code: 'ERR_GPU_CLOSED' });
+    await runTask('put', async () => ref.put());
+  });
+}
