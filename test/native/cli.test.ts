@@ -152,6 +152,6 @@ describe('drm-gpuvm', () => {
   it('info --json prints one JSON object with a nodes list', async () => {
     const out = capture(process.stdout);
     expect(await main(['info', '--json'])).toBe(0);
-    expect(JSON.parse(out.text())).toEqual({ nodes: expect.any(Array) });
+    expect(JSON.parse(out.text())).toEqual({ nodes: expect.any(Array), software: expect.objectContaining({ backend: 'va-window', driver: 'software' }) });
   });
 });
