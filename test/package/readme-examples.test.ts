@@ -4,7 +4,7 @@
 // there verbatim with bash (`npm install drm-gpuvm` installs the packed tarball instead of the registry's),
 // those that boot `drm-gpuvm vm` included; ts/js blocks are compiled as a TypeScript user's build would
 // (`using` needs it on Node 20) and run with node on the host (the software device) or, marked `vm`,
-// inside `drm-gpuvm vm` on each Debian kernel.
+// inside `drm-gpuvm vm` on each Debian kernel (`host` adds the host, `vgpuvm` the sid VM with vgpuvm loaded).
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,7 +23,7 @@ const blocks = readmeBlocks(readFileSync(join(repo, 'README.md'), 'utf8'));
 const BLOCK_MS = 1_200_000;
 
 /** Where the blocks ran, for the count at the end. */
-const ran = { host: 0, vm: new Map<string, number>(DEBIAN_SUITES.map((k) => [k, 0])), skipped: 0 };
+const ran = { host: 0, vm: new Map<string, number>([...DEBIAN_SUITES.map((k): [string, number] => [k, 0]), ['sid --with-vgpuvm', 0]]), skipped: 0 };
 
 function run(command: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync('bash', ['-o', 'pipefail', '-c', command], { cwd: consumer, env: { ...consumerEnv(), NO_COLOR: '1' }, encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -92,7 +92,9 @@ describe('README examples, against the packed package in a consumer project', ()
       }, BLOCK_MS);
       return;
     }
-    const where = block.vm ? DEBIAN_SUITES.map((k) => `vm ${k}`) : ['host'];
+    const where = block.vm
+      ? [...(block.host ? ['host'] : []), ...DEBIAN_SUITES.map((k) => `vm ${k}`), ...(block.vgpuvm ? ['vm sid --with-vgpuvm'] : [])]
+      : ['host'];
     for (const place of where) {
       it(`${title(block)} [${place}]`, () => {
         copyFiles(block);

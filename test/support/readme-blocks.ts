@@ -4,6 +4,9 @@
 // as `<!-- readme-test: WORD ...; WORD ... -->`:
 //   skip (why)         it cannot run; the reason is required and shows in the test output
 //   vm                 (ts/js) it needs vgem: run inside `drm-gpuvm vm` on each Debian kernel, not on the host
+//   host               (ts/js, with vm) run it on the host too (the software device): the same script everywhere
+//   vgpuvm             (ts/js, with vm) run it in `drm-gpuvm vm --kernel sid --with-vgpuvm` too, where openGpu
+//                      finds the vgpuvm node first
 //   continues          (ts/js) it goes on from the previous ts/js block (its imports, its variables)
 //   files A=B C        before it runs, copy the repository's B (a file or folder) to A in the consumer
 //                      project; a bare C copies C to the same path
@@ -28,6 +31,10 @@ export interface ReadmeBlock {
   /** Why it is not run, when a skip marker says so. */
   skip: string | undefined;
   vm: boolean;
+  /** With vm: also on the host. */
+  host: boolean;
+  /** With vm: also in the VM with the vgpuvm module (sid). */
+  vgpuvm: boolean;
   continues: boolean;
   /** Consumer-project path -> repository path, copied before the block runs. */
   files: ReadonlyMap<string, string>;
@@ -62,11 +69,13 @@ function markerBefore(lines: readonly string[], fence: number): string | undefin
 }
 
 function block(line: number, lang: ReadmeBlock['lang'], body: string[], marker: string | undefined): ReadmeBlock {
-  const result: ReadmeBlock = { line, lang, body: `${body.join('\n')}\n`, skip: undefined, vm: false, continues: false, files: new Map(), commands: [] };
+  const result: ReadmeBlock = { line, lang, body: `${body.join('\n')}\n`, skip: undefined, vm: false, host: false, vgpuvm: false, continues: false, files: new Map(), commands: [] };
   for (const word of markerWords(marker ?? '')) {
     const skip = /^skip \((.+)\)$/.exec(word);
     if (skip !== null) result.skip = skip[1];
     else if (word === 'vm') result.vm = true;
+    else if (word === 'host') result.host = true;
+    else if (word === 'vgpuvm') result.vgpuvm = true;
     else if (word === 'continues') result.continues = true;
     else if (word.startsWith('files ')) {
       for (const spec of word.slice('files '.length).trim().split(/\s+/)) {
@@ -76,6 +85,7 @@ function block(line: number, lang: ReadmeBlock['lang'], body: string[], marker: 
     } else throw new Error(`README line ${line}: unknown readme-test marker '${word}'`);
   }
   if (lang === 'sh' && (result.vm || result.continues)) throw new Error(`README line ${line}: 'vm' and 'continues' are for ts/js blocks`);
+  if ((result.host || result.vgpuvm) && !result.vm) throw new Error(`README line ${line}: 'host' and 'vgpuvm' go with 'vm'`);
   if (lang === 'sh') result.commands = shCommands(line, body);
   return result;
 }

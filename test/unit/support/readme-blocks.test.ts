@@ -27,6 +27,12 @@ describe('readmeBlocks', () => {
     expect(() => readmeBlocks(md('<!-- readme-test: vm -->', '```sh', 'x', '```'))).toThrow("'vm' and 'continues'");
   });
 
+  it('host and vgpuvm widen a vm block to the host and the vgpuvm VM, and need vm', () => {
+    const [b] = readmeBlocks(md('<!-- readme-test: vm; host; vgpuvm -->', '```ts', 'x', '```'));
+    expect(b).toMatchObject({ vm: true, host: true, vgpuvm: true });
+    expect(() => readmeBlocks(md('<!-- readme-test: host -->', '```ts', 'x', '```'))).toThrow("'host' and 'vgpuvm' go with 'vm'");
+  });
+
   it('splits an sh block into commands; comments between commands describe, a trailing run is the last one\'s stdout', () => {
     const [b] = readmeBlocks(md('```sh', '# first', 'echo a', '# then', 'printf "b\\n" \\', '  | cat', '# b', '```'));
     expect(b!.commands).toEqual([
