@@ -74,7 +74,8 @@ export function readBindFences(options: BindFenceOptions): CheckedBindFences | n
  * takes memory out of the VA space), then runs `run`, the transaction; signals the out-fence at the end.
  */
 export function gatedBind(vm: Vm, fences: CheckedBindFences | null, removes: () => boolean, run: () => Promise<void>): Promise<void> {
-  if (fences === null && !vm.resv.hasFences) return run();
+  // Nothing to wait for (signalled fences may still be listed): the request may finish synchronously.
+  if (fences === null && (!vm.resv.hasFences || vm.resv.testSignaled('bookkeep'))) return run();
   const outFence = fences?.outFence ?? null;
   const done = waitThenRun(vm, fences, removes, run);
   return outFence === null ? done : done.then(() => outFence.signal(), (err: unknown) => {
