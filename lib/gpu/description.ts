@@ -39,6 +39,8 @@ export interface GpuDescription {
   readonly privateBos: GpuFeature;
   /** importBo(fd) / bo.exportDmaBuf(). */
   readonly dmaBuf: GpuFeature;
+  /** gpu.startJob(bos): GPU work as a fence on the BOs. */
+  readonly jobs: GpuFeature;
   /** Page sizes mappings may use, in bytes, smallest first (addresses, sizes and BO offsets are multiples of the first). */
   readonly pageSizes: readonly number[];
   /** Where the backend has been exercised: 'kernel-in-vm' (a running kernel in this project's tests) or 'abi-and-translation-tests'. */

@@ -6,6 +6,7 @@
 import type { VmBoValidate } from '../vm/exec.js';
 import { Bo } from '../vm/bo.js';
 import type { VmBoPolicy } from '../vm/policy.js';
+import type { BindFenceOptions } from '../vm/fences.js';
 import { Vm, type VmMapRequest } from '../vm/vm.js';
 import type { U64Like } from '../u64.js';
 import { DeviceBo } from './device-bo.js';
@@ -62,13 +63,13 @@ export class DeviceVm extends Vm {
     const bo = req.bo ?? null;
     const refusal = this.#refusal(bo);
     if (refusal !== null) return Promise.reject(refusal);
-    return this.#thenReap(super.map({ addr: req.addr, range: req.range, bo, offset: req.offset }));
+    return this.#thenReap(super.map({ ...req, bo }));
   }
 
   /** Unmaps (see Vm.unmap); a closed BO whose last mapping goes here gives its device memory back. */
-  override unmap(addr: U64Like, range: U64Like): Promise<void> {
+  override unmap(addr: U64Like, range: U64Like, options: BindFenceOptions = {}): Promise<void> {
     if (this.#destroyed) return Promise.reject(this.#destroyedError());
-    return this.#thenReap(super.unmap(addr, range));
+    return this.#thenReap(super.unmap(addr, range, options));
   }
 
   /** Frees the zombies (see Vm.deferredCleanup), then gives the device memory of freed BOs back. */
@@ -82,13 +83,16 @@ export class DeviceVm extends Vm {
 
   /**
    * Unmaps everything, frees the zombies and destroys the device VM. Refused, changing nothing, while a
-   * request is in flight (ERR_GPU_BUSY) or a reference obtained with obtain() is held (ERR_VM_BUSY, naming
-   * it). Closing twice is a no-op; gpu.close() closes every VM of the Gpu.
+   * request is in flight or a BOOKKEEP fence of the VM is unsignalled (the GPU may still use its memory;
+   * ERR_GPU_BUSY), or while a reference obtained with obtain() is held (ERR_VM_BUSY, naming it). Closing twice is a no-op; gpu.close() closes every VM of the Gpu.
    */
   override close(): void {
     if (this.closed) return;
     if (this.requestsInFlight > 0) {
       throw new GpuError('ERR_GPU_BUSY', `VM '${this.name}' has ${this.requestsInFlight} request(s) in flight: await them before closing it`);
+    }
+    if (!this.resv.testSignaled('bookkeep')) {
+      throw new GpuError('ERR_GPU_BUSY', `VM '${this.name}' has unsignalled fences: work on the GPU may still use its memory; wait for them (vm.resv.waitIdle()) before closing it`);
     }
     // Only the mappings go below: a reference the caller holds is theirs to put, so the Vm's refusal names it now.
     if (this.pairs().some((vmBo) => this.refsHeld(vmBo) > 0) || this.refusedDrops().length > 0) super.close();

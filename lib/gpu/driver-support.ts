@@ -7,7 +7,16 @@ import type { DmaBuf } from '../drm/dma-buf.js';
 import type { GpuVmBackend } from '../backends/backend.js';
 import type { WindowMemory } from '../backends/va-window-memory.js';
 import type { GemObject } from '../gpuvm/gem.js';
+import type { Fence } from '../fence/fence.js';
 import type { GpuDescription } from './description.js';
+
+/** A unit of GPU work on some BOs, as a fence its code (or the device) signals. */
+export interface GpuJob extends Fence, Disposable {
+  /** Ends the job (the fence signals; with an error where the device can carry one). */
+  signal(error?: Error): void;
+  /** Releases what the job holds (a sync_file); the fence stays as it is. */
+  close(): void;
+}
 
 /** How a VM is asked for. */
 export interface VmRequest {
@@ -54,6 +63,8 @@ export interface DriverSupport {
   importBo(dmaBuf: DmaBuf): DeviceBoParts;
   /** Whether the driver makes VM-private BOs itself (else they are private in the model only). */
   readonly kernelPrivateBos: boolean;
+  /** A job on `buffers`: a fence the device puts in their reservations where it can, or says why not. */
+  startJob(buffers: readonly Buffer[], write: boolean, name: string): GpuJob;
   describe(): GpuDescription;
   /** Releases what the backend holds for the device (after every VM and BO is gone). */
   close(): void;

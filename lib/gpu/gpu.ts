@@ -6,6 +6,7 @@
 import { invalidArgType } from '../arg-errors.js';
 import type { Device } from '../drm/device.js';
 import { DmaBuf } from '../drm/dma-buf.js';
+import type { WaitOptions } from '../fence/wait-options.js';
 import type { GemObject } from '../gpuvm/gem.js';
 import type { WindowMemory } from '../backends/va-window-memory.js';
 import { toU64, type U64Like } from '../u64.js';
@@ -14,7 +15,7 @@ import { VM_BO_POLICIES } from '../vm/policy.js';
 import type { GpuDescription } from './description.js';
 import { DeviceBo, type DeviceBoOptions } from './device-bo.js';
 import { DeviceVm, type DeviceVmOptions } from './device-vm.js';
-import type { DriverSupport } from './driver-support.js';
+import type { DriverSupport, GpuJob } from './driver-support.js';
 import { GpuError } from './errors.js';
 
 /** Options of {@link Gpu.importBo}. */
@@ -23,10 +24,63 @@ export interface ImportBoOptions {
   name?: string;
 }
 
-/** What a Gpu holds now (for leak checks): open VMs, and BOs whose device side is not released yet. */
+/** Options of {@link Gpu.startJob}. */
+export interface StartJobOptions {
+  /** The job writes its BOs (exclusive fences) instead of reading them. Default false. */
+  write?: boolean;
+  /** For messages. */
+  name?: string;
+}
+
+/** What a Gpu holds now (for leak checks): open VMs, BOs whose device side is not released yet, open jobs. */
 export interface GpuResources {
   readonly vms: number;
   readonly bos: number;
+  readonly jobs: number;
+}
+
+/** A job the Gpu tracks until it is closed (by its user, or by gpu.close()). */
+class TrackedJob implements GpuJob {
+  readonly #job: GpuJob;
+  readonly #open: Set<TrackedJob>;
+
+  constructor(job: GpuJob, open: Set<TrackedJob>) {
+    this.#job = job;
+    this.#open = open;
+  }
+
+  get context(): number {
+    return this.#job.context;
+  }
+
+  get name(): string {
+    return this.#job.name;
+  }
+
+  get signaled(): boolean {
+    return this.#job.signaled;
+  }
+
+  get error(): Error | null {
+    return this.#job.error;
+  }
+
+  wait(options?: WaitOptions): PromiseLike<boolean> {
+    return this.#job.wait(options);
+  }
+
+  signal(error?: Error): void {
+    this.#job.signal(error);
+  }
+
+  close(): void {
+    this.#open.delete(this);
+    this.#job.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
 /** A device with its backend, and everything made on it. Made by {@link openGpu}. */
@@ -40,6 +94,7 @@ export class Gpu implements Disposable {
   readonly #support: DriverSupport;
   readonly #vms = new Set<DeviceVm>();
   readonly #bos = new Set<DeviceBo>();
+  readonly #jobs = new Set<TrackedJob>();
   #description: GpuDescription | null = null;
   #closed = false;
   #vmCount = 0;
@@ -113,6 +168,30 @@ export class Gpu implements Disposable {
     return this.#adopt(parts, name ?? `import${this.#boCount++}`, true, null);
   }
 
+  /**
+   * A job on `bos`, as a fence: on vgem, a vgem fence attached to each BO (the kernel puts it in their
+   * dma_resv; dma-buf poll and sync_file see it), read back from the kernel; on the software device, a
+   * software fence. `job.signal()` ends it. Add it to the model's reservations with vm.addFence (or
+   * bo.resv.addFence) so binds and evictions wait for it. The Gpu closes it on close().
+   */
+  startJob(bos: readonly DeviceBo[], options: StartJobOptions = {}): GpuJob {
+    if (!Array.isArray(bos as unknown) || bos.length === 0) throw invalidArgType('bos', 'a non-empty array of DeviceBo', bos);
+    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+    const { write = false, name = 'job' } = options;
+    if (typeof write !== 'boolean') throw invalidArgType('options.write', 'boolean', write);
+    if (typeof name !== 'string') throw invalidArgType('options.name', 'string', name);
+    const buffers = bos.map((bo, i) => {
+      if (!(bo instanceof DeviceBo)) throw invalidArgType(`bos[${i}]`, 'DeviceBo', bo);
+      if (bo.gpu !== this) throw new GpuError('ERR_GPU_FOREIGN_BO', `startJob: BO '${bo.name}' is not a BO of this Gpu`);
+      if (bo.released) throw new GpuError('ERR_GPU_CLOSED', `startJob: BO '${bo.name}' was released`);
+      return bo.buffer;
+    });
+    this.#checkOpen('startJob');
+    const job = new TrackedJob(this.#support.startJob(buffers, write, name), this.#jobs);
+    this.#jobs.add(job);
+    return job;
+  }
+
   /** The device, its backend, and what it can and cannot do. */
   describe(): GpuDescription {
     this.#description ??= this.#support.describe();
@@ -121,12 +200,12 @@ export class Gpu implements Disposable {
 
   /** Open VMs and BOs whose device side is not released yet. */
   resources(): GpuResources {
-    return { vms: this.#vms.size, bos: this.#bos.size };
+    return { vms: this.#vms.size, bos: this.#bos.size, jobs: this.#jobs.size };
   }
 
   /**
-   * Closes every VM (unmapping what is mapped and destroying the device VM), releases every BO's device side,
-   * then closes the device. A VM that refuses to close (a reference the caller still holds, a request in
+   * Closes every VM (unmapping what is mapped and destroying the device VM), closes every job, releases every
+   * BO's device side, then closes the device. A VM that refuses to close (a reference the caller still holds, a request in
    * flight) is destroyed on the device anyway; the error then says which, once everything is released.
    * Closing twice is a no-op.
    */
@@ -143,6 +222,7 @@ export class Gpu implements Disposable {
       }
     }
     try {
+      for (const job of [...this.#jobs]) job.close();
       for (const bo of this.#bos) bo.release();
       this.#bos.clear();
       this.#support.close();

@@ -11,7 +11,8 @@ import type { GemObject } from '../gpuvm/gem.js';
 import type { GpuVm } from '../gpuvm/gpuvm.js';
 import type { GpuVaOps } from '../gpuvm/ops.js';
 import type { GpuDescription, GpuFeature, GpuRefusal } from './description.js';
-import type { DeviceBoParts, DeviceVmParts, DriverSupport, VmRequest } from './driver-support.js';
+import type { DeviceBoParts, DeviceVmParts, DriverSupport, GpuJob, VmRequest } from './driver-support.js';
+import { GpuError } from './errors.js';
 
 /** A device VM the driver made: its id, its binder, and how it goes away. */
 export interface KernelVmParts {
@@ -113,6 +114,10 @@ export class KernelSupport implements DriverSupport {
     }
   }
 
+  startJob(): GpuJob {
+    throw new GpuError('ERR_GPU_UNSUPPORTED', `startJob: jobs on ${this.#driver.name} need its submit ioctl, which this package does not issue`);
+  }
+
   describe(): GpuDescription {
     const d = this.#driver;
     const entry = backendFor(d.name);
@@ -130,6 +135,7 @@ export class KernelSupport implements DriverSupport {
         ? { supported: true, how: 'made by the driver for the VM (they share its reservation in the kernel too)' }
         : { supported: true, how: `in the model only (the BO shares the VM's reservation): ${d.name}'s BO create has no VM` },
       dmaBuf: { supported: true, how: 'PRIME export and import' },
+      jobs: { supported: false, how: `${d.name}'s submit ioctl is not issued by this package` },
       pageSizes: d.pageSizes,
       verified: entry?.verified ?? 'abi-and-translation-tests',
       refused: d.refused,

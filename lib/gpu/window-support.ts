@@ -3,14 +3,25 @@
 // A VM is a reserved CPU address range standing for its VA space; a BO's memory is made once per device, as
 // the device's probe says (memfd, GEM buffer, udmabuf over a memfd, or a GEM buffer mapped from offset 0
 // only), and every VM that maps the BO maps that same memory into its window.
-import type { Device } from '../drm/device.js';
+import type { Buffer, Device } from '../drm/device.js';
+import { GemBuffer } from '../drm/gem-buffer.js';
+import { VgemJob } from '../drm/vgem-job.js';
+import { SoftwareFence } from '../fence/software-fence.js';
 import type { DmaBuf } from '../drm/dma-buf.js';
 import { pageSize } from '../drm/page-size.js';
 import { VaWindowBackend } from '../backends/va-window-backend.js';
 import { allocateWindowMemory, planWindowMemory, type WindowMemory, type WindowMemoryPlan } from '../backends/va-window-memory.js';
 import type { GemObject } from '../gpuvm/gem.js';
 import type { GpuDescription, GpuRefusal } from './description.js';
-import type { DeviceBoParts, DeviceVmParts, DriverSupport, VmRequest } from './driver-support.js';
+import type { DeviceBoParts, DeviceVmParts, DriverSupport, GpuJob, VmRequest } from './driver-support.js';
+import { GpuError } from './errors.js';
+
+/** A software fence as a job: signalled by code, nothing to release. */
+class SoftwareJob extends SoftwareFence implements GpuJob {
+  close(): void {}
+
+  [Symbol.dispose](): void {}
+}
 
 // An imported dma-buf's exporter is not known: vgem's, for one, faults pages in from the wrong offset.
 const IMPORTED_OFFSET_RULE = 'an imported dma-buf is mapped from BO offset 0 only: its exporter may ignore the page offset of a mapping (vgem does)';
@@ -63,6 +74,15 @@ export class WindowSupport implements DriverSupport {
     }
   }
 
+  startJob(buffers: readonly Buffer[], write: boolean, name: string): GpuJob {
+    if (this.device.kind === 'software') return new SoftwareJob({ name });
+    const gems = buffers.map((buffer) => {
+      if (buffer instanceof GemBuffer) return buffer;
+      throw new GpuError('ERR_GPU_UNSUPPORTED', 'startJob: a BO whose memory is not a GEM object of this device has no dma_resv to carry the job');
+    });
+    return VgemJob.start(gems, { write, name });
+  }
+
   describe(): GpuDescription {
     const software = this.device.kind === 'software';
     const refused: GpuRefusal[] = [];
@@ -89,6 +109,9 @@ export class WindowSupport implements DriverSupport {
       dmaBuf: software
         ? { supported: true, how: 'exports and imports are memfds (the software device has no dma-bufs)' }
         : { supported: true, how: 'PRIME export and import' },
+      jobs: software
+        ? { supported: true, how: 'software fences, signalled by code (job.signal())' }
+        : { supported: true, how: 'vgem fences attached to the BOs (the kernel adds them to their dma_resv), read back through a sync_file' },
       pageSizes: [pageSize()],
       verified: software ? 'host' : 'kernel-in-vm',
       refused,

@@ -34,4 +34,5 @@ describe('openGpu on the software device', () => {
   it('refuses foreign, plain and other VMs\' private BOs', () => s.refusals(open));
   it('imports another Gpu\'s export as an external BO', () => s.importAcrossGpus(open));
   it('a held reference: vm.close refuses, gpu.close releases all and says so', () => s.referenceHeldAtClose(open));
+  it('a job (software fence) gates unmap and close; aborted waits change nothing', () => s.jobGatesUnmapAndClose(open));
 });

@@ -84,7 +84,7 @@ export async function anyCloseOrder(open: () => Gpu): Promise<void> {
       const objects = { bo, vm, gpu };
       for (const which of order) objects[which].close();
       expect({ order, vm: vm.closed, bo: bo.closed, released: bo.released, gpu: gpu.closed, held: gpu.resources() })
-        .toEqual({ order, vm: true, bo: true, released: true, gpu: true, held: { vms: 0, bos: 0 } });
+        .toEqual({ order, vm: true, bo: true, released: true, gpu: true, held: { vms: 0, bos: 0, jobs: 0 } });
     });
   }
 }
@@ -130,7 +130,7 @@ export async function refusals(open: () => Gpu): Promise<void> {
     expect(() => gpu.createBo('big' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => gpu.createBo(PAGE, { private: {} as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => gpu.importBo('fd' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(gpu.resources()).toEqual({ vms: 2, bos: 1 });
+    expect(gpu.resources()).toEqual({ vms: 2, bos: 1, jobs: 0 });
     await vm.unmap(0n, PAGE);
   });
 }
@@ -167,8 +167,58 @@ export async function referenceHeldAtClose(open: () => Gpu): Promise<void> {
     expect(() => vm.close()).toThrow(expect.objectContaining({ code: 'ERR_VM_BUSY' }));
     expect(vm.mappings().length).toBe(1);
     expect(() => gpu.close()).toThrow(expect.objectContaining({ code: 'ERR_GPU_BUSY' }));
-    expect({ gpu: gpu.closed, released: bo.released, held: gpu.resources() }).toEqual({ gpu: true, released: true, held: { vms: 0, bos: 0 } });
+    expect({ gpu: gpu.closed, released: bo.released, held: gpu.resources() }).toEqual({ gpu: true, released: true, held: { vms: 0, bos: 0, jobs: 0 } });
     await expect(vm.map({ addr: PAGE, range: PAGE })).rejects.toMatchObject({ code: 'ERR_GPU_CLOSED' });
     await runTask('put', async () => ref.put());
+  });
+}
+
+/**
+ * A job on a mapped BO, added to the VM's reservations as BOOKKEEP: an unmap waits for it (an aborted wait
+ * changes nothing), vm.close refuses while it is pending, and gpu.close with a job still pending releases
+ * everything anyway.
+ */
+export async function jobGatesUnmapAndClose(open: () => Gpu): Promise<void> {
+  await withoutLeaks(async () => {
+    using gpu = open();
+    using vm = gpu.createVm({ policy: 'gpuva-lock', range: 1n << 32n });
+    using bo = gpu.createBo(2n * PAGE, { name: 'busy' });
+    await vm.map({ addr: 0n, range: 2n * PAGE, bo });
+    using job = gpu.startJob([bo], { write: true });
+    await runTask('submit', async () => {
+      using _exec = await vm.execLock({ numFences: 1 });
+      vm.addFence(job, { usage: 'bookkeep' });
+    });
+    expect(gpu.resources().jobs).toBe(1);
+    expect(() => vm.close()).toThrow(expect.objectContaining({ code: 'ERR_GPU_BUSY' }));
+    const aborted = new AbortController();
+    const refused = vm.unmap(0n, PAGE, { signal: aborted.signal });
+    aborted.abort();
+    await expect(refused).rejects.toMatchObject({ code: 'ABORT_ERR' });
+    let unmapped = false;
+    const unmap = vm.unmap(0n, PAGE).then(() => {
+      unmapped = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect({ unmapped, mappings: vm.mappings().length }).toEqual({ unmapped: false, mappings: 1 });
+    job.signal();
+    await unmap;
+    expect(vm.mappings().map((va) => [va.addr, va.range])).toEqual([[PAGE, PAGE]]);
+    job.close();
+    expect(gpu.resources().jobs).toBe(0);
+  });
+  await withoutLeaks(async () => {
+    const gpu = open();
+    const vm = gpu.createVm({ policy: 'resv', range: 1n << 32n });
+    const bo = gpu.createBo(PAGE);
+    await vm.map({ addr: 0n, range: PAGE, bo });
+    const job = gpu.startJob([bo]);
+    await runTask('submit', async () => {
+      using _exec = await vm.execLock({ numFences: 1 });
+      vm.addFence(job, { usage: 'bookkeep' });
+    });
+    expect(() => gpu.close()).toThrow(expect.objectContaining({ code: 'ERR_GPU_BUSY' }));
+    expect({ closed: gpu.closed, held: gpu.resources() }).toEqual({ closed: true, held: { vms: 0, bos: 0, jobs: 0 } });
+    job.signal();
   });
 }
