@@ -272,23 +272,30 @@ export class Vm implements Disposable {
       return Promise.reject(err);
     }
     const mapReq = { addr: start, range, obj: bo?.gem ?? null, offset: req.offset };
-    return gatedBind(this, fences, () => this.#overlapsMapping(start, range), () => this.#requests.run('map', start, range, () => this.gpuvm.smMapOps(mapReq), true));
+    const makeOps = (): GpuVaOps => this.gpuvm.smMapOps(mapReq);
+    // Nothing to wait for and nothing to signal, the common case: the request runs now.
+    if (fences === null && !this.resv.hasFences) return this.#requests.run('map', start, range, makeOps, true);
+    return gatedBind(this, fences, () => this.#overlapsMapping(start, range), () => this.#requests.run('map', start, range, makeOps, true));
   }
 
   /** Unmaps `[addr, addr+range)`, splitting mappings that straddle its ends. */
-  unmap(addr: U64Like, range: U64Like, options: BindFenceOptions = {}): Promise<void> {
+  unmap(addr: U64Like, range: U64Like, options?: BindFenceOptions): Promise<void> {
     let start: bigint;
     let r: bigint;
-    let fences: CheckedBindFences | null;
+    let fences: CheckedBindFences | null = null;
     try {
       start = toU64(addr, 'addr');
       r = toU64(range, 'range');
-      if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
-      fences = readBindFences(options);
+      if (options !== undefined) {
+        if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+        fences = readBindFences(options);
+      }
     } catch (err) {
       return Promise.reject(err);
     }
-    return gatedBind(this, fences, () => this.#overlapsMapping(start, r), () => this.#requests.run('unmap', start, r, () => this.gpuvm.smUnmapOps(start, r), true));
+    const makeOps = (): GpuVaOps => this.gpuvm.smUnmapOps(start, r);
+    if (fences === null && !this.resv.hasFences) return this.#requests.run('unmap', start, r, makeOps, true);
+    return gatedBind(this, fences, () => this.#overlapsMapping(start, r), () => this.#requests.run('unmap', start, r, makeOps, true));
   }
 
   // Whether a bind on [start, start+range) takes memory out of the VA space: it overlaps a mapping. An
