@@ -110,11 +110,15 @@ export class DmaResv extends ResvLock {
     const wait = readWaitOptions(options);
     if (wait.aborted) throw abortError(wait.signal!);
     const deadline = wait.timeoutMs < 0 ? Infinity : performance.now() + wait.timeoutMs;
+    // Fences whose wait said signalled: a Fence whose state reads otherwise afterwards is not waited for
+    // again, so the loop always ends.
+    const done = new Set<Fence>();
     for (;;) {
-      const pending = this.fences(usage);
+      const pending = this.fences(usage).map((f) => f.fence).filter((fence) => !done.has(fence));
       if (pending.length === 0) return true;
       const left = deadline === Infinity ? undefined : Math.max(0, deadline - performance.now());
-      if (!(await waitAll(pending.map((f) => f.fence), { timeoutMs: left, signal: wait.signal }))) return false;
+      if (!(await waitAll(pending, { timeoutMs: left, signal: wait.signal }))) return false;
+      for (const fence of pending) done.add(fence);
     }
   }
 

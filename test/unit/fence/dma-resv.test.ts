@@ -125,6 +125,16 @@ describe('DmaResv fences', () => {
     await expect(aborted).rejects.toMatchObject({ code: 'ABORT_ERR' });
   });
 
+  it('waitIdle ends for a fence whose wait resolves while its state still reads unsignalled', async () => {
+    const resv = new DmaResv('bo.resv');
+    const liar = { context: 1e9, name: 'liar', signaled: false, error: null, wait: () => Promise.resolve(true) };
+    await locked(resv, () => {
+      resv.reserveFences(1);
+      resv.addFence(liar, 'write');
+    });
+    await expect(resv.waitIdle('bookkeep')).resolves.toBe(true);
+  });
+
   it.each([
     ['an unknown usage', (r: DmaResv) => r.addFence(new SoftwareFence(), 'exclusive' as never), 'ERR_INVALID_ARG_VALUE'],
     ['a fence that is not one', (r: DmaResv) => r.addFence({} as never, 'read'), 'ERR_INVALID_ARG_TYPE'],
