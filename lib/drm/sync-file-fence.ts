@@ -56,6 +56,8 @@ export class SyncFileFence implements Fence, Disposable {
 
   /** Closes the sync_file. */
   close(): void {
+    // Read the state while the fd is open: a fence that signalled before close() stays signalled after it.
+    if (!this.syncFile.closed) void this.signaled;
     this.syncFile.close();
   }
 
