@@ -29,8 +29,15 @@ export interface KernelDriver {
   readonly name: string;
   /** Makes the device VM for `request`; `handleOf` names each BO's GEM handle for the binder. */
   createVm(device: DrmDevice, request: VmRequest, handleOf: (gem: GemObject) => number): KernelVmParts;
-  /** The driver's BO create: the new handle and the size the kernel gave it; `privateVmId` where the driver has VM-private BOs. */
-  createBo(device: DrmDevice, size: bigint, privateVmId: number | null): { handle: number; size: bigint };
+  /**
+   * The driver's BO create: the new handle and the size the kernel gave it. `privateVm` (only where the
+   * driver has VM-private BOs) is the VM to make it private to; its vmId is null for the file's one VM.
+   */
+  createBo(device: DrmDevice, size: bigint, privateVm: { readonly vmId: number | null } | null): { handle: number; size: bigint };
+  /** The DRM file has one VM (nouveau, msm, amdgpu): one createVm per Gpu; with vmFirst, before any BO. */
+  readonly oneVmPerFile: boolean;
+  /** The VM must exist before the first BO (nouveau's VM_INIT, msm's EN_VM_BIND). */
+  readonly vmFirst: boolean;
   /** Whether createBo takes a VM id (VM-private BOs sharing the VM's reservation in the kernel). */
   readonly kernelPrivateBos: boolean;
   readonly pageSizes: readonly number[];
@@ -62,6 +69,8 @@ export class KernelSupport implements DriverSupport {
   readonly backendName: string;
   readonly kernelPrivateBos: boolean;
   readonly #driver: KernelDriver;
+  #vms = 0;
+  #bos = 0;
 
   constructor(device: DrmDevice, driver: KernelDriver) {
     this.device = device;
@@ -71,7 +80,15 @@ export class KernelSupport implements DriverSupport {
   }
 
   createVm(request: VmRequest, handleOf: (gem: GemObject) => number): DeviceVmParts {
-    const vm = this.#driver.createVm(this.device, request, handleOf);
+    const d = this.#driver;
+    if (d.oneVmPerFile && this.#vms > 0) {
+      throw new GpuError('ERR_GPU_UNSUPPORTED', `createVm: ${d.name} has one VM per DRM file, and this Gpu made it already; open another Gpu for another VM`);
+    }
+    if (d.vmFirst && this.#bos > 0) {
+      throw new GpuError('ERR_GPU_UNSUPPORTED', `createVm: ${d.name} makes the file's VM only before its first BO, and this Gpu made BOs already`);
+    }
+    const vm = d.createVm(this.device, request, handleOf);
+    this.#vms++;
     let inner: KernelVmBindBackend;
     try {
       inner = new KernelVmBindBackend(this.device, vm.binder);
@@ -97,11 +114,16 @@ export class KernelSupport implements DriverSupport {
   }
 
   createBo(size: bigint, privateVm: DeviceVmParts | null): DeviceBoParts {
-    const privateVmId = this.kernelPrivateBos && privateVm !== null ? privateVm.vmId : null;
-    const created = this.#driver.createBo(this.device, size, privateVmId);
+    const d = this.#driver;
+    if (d.vmFirst && this.#vms === 0) {
+      throw new GpuError('ERR_GPU_UNSUPPORTED', `createBo: ${d.name} needs the file's VM before any BO; call createVm first`);
+    }
+    const kernelPrivate = this.kernelPrivateBos && privateVm !== null;
+    const created = d.createBo(this.device, size, kernelPrivate ? privateVm : null);
+    this.#bos++;
     const buffer = this.device.adoptGemHandle(created.handle, created.size);
     // A VM-private BO of the kernel cannot be exported, so it has no dma-buf to map.
-    return { buffer, memory: null, cpuMappable: privateVmId === null, release: () => buffer.close() };
+    return { buffer, memory: null, cpuMappable: !kernelPrivate, release: () => buffer.close() };
   }
 
   importBo(dmaBuf: DmaBuf): DeviceBoParts {

@@ -34,12 +34,13 @@ function gpuOn(device: DrmDevice): Gpu {
   }
 }
 
-// A Gpu on `path` that can make a BO (a vgem render node cannot), or null; never throws.
+// A Gpu on `path` that can make a BO (a vgem render node cannot), or null; never throws. Kernel drivers are
+// not probed with a BO: nouveau and msm make the file's VM only before the first one.
 function usableGpu(path: string): Gpu | null {
   let gpu: Gpu | null = null;
   try {
     gpu = gpuOn(DrmDevice.open(path));
-    gpu.createBo(1).close();
+    if (gpu.backend === 'va-window') gpu.createBo(1).close();
     return gpu;
   } catch {
     gpu?.close();

@@ -21,6 +21,8 @@ export const VGPUVM_DRIVER: KernelDriver = {
     return { handle: Number(readVgpuvmField(create, 'handle')), size: readVgpuvmField(create, 'size') };
   },
   kernelPrivateBos: false,
+  oneVmPerFile: false,
+  vmFirst: false,
   get pageSizes() {
     return [pageSize()];
   },
