@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+// openGpu inside `drm-gpuvm vm`: on vgem (both kernels: the VA window backend over vgem memory, real vgem
+// fences as jobs) and on the vgpuvm module (sid with --with-vgpuvm: binds through the kernel's drm_gpuvm),
+// the same checks as on the host's software device (test/support/gpu-scenarios.ts), with fds, GEM handles
+// and, on vgpuvm, the module's live VM and BO counts equal before and after.
+import { describe, expect, it } from 'vitest';
+import { issueIoctlCall } from '../../lib/backends/ioctl-call.js';
+import { readVgpuvmField, vgpuvmStats } from '../../lib/backends/vgpuvm.js';
+import { DrmDevice } from '../../lib/drm/drm-device.js';
+import { openGpu } from '../../lib/gpu/open-gpu.js';
+import { findVgpuvm } from '../../lib/qemu/vgpuvm.js';
+import { gpuProperty } from '../support/gpu-property.js';
+import * as s from '../support/gpu-scenarios.js';
+import { findVgem, reportNotRun } from './vgem-node.js';
+
+const vgem = findVgem();
+reportNotRun('gpu (vgem)', vgem);
+const vgpuvm = await findVgpuvm();
+if (!vgpuvm.ready) process.stderr.write(`gpu (vgpuvm): NOT RUN (skipped, not passed): ${vgpuvm.reason}\n`);
+
+// Generous: under TCG a vgem fault takes milliseconds, and every check maps and unmaps dozens of times.
+describe.skipIf(!vgem.ready)('openGpu on vgem', { timeout: 120_000 }, () => {
+  const open = () => openGpu(vgem.ready ? vgem.card : '');
+
+  it('chooses the VA window backend from the driver name, over memory the probe chose', () => {
+    using gpu = open();
+    expect(gpu.describe()).toMatchObject({ driver: 'vgem', backend: 'va-window', cpuVaAccess: { supported: true }, jobs: { supported: true }, verified: 'kernel-in-vm' });
+  });
+
+  it('openGpu() finds a node (vgpuvm first where it is loaded, else vgem)', () => {
+    using gpu = openGpu();
+    expect(gpu.driver).toBe(vgpuvm.ready ? 'vgpuvm' : 'vgem');
+  });
+
+  it('maps, writes and reads back through the VM', () => s.mapWriteRead(open));
+  it('a BO mapped in two VMs is one memory', () => s.sharedAcrossVms(open));
+  it('closes in every order, leaking nothing', () => s.anyCloseOrder(open));
+  it('a closed BO lives while mapped and goes with its last unmap', () => s.closedBoLivesWhileMapped(open));
+  it('refuses foreign, plain and other VMs\' private BOs', () => s.refusals(open));
+  it('imports another Gpu\'s export as an external BO', () => s.importAcrossGpus(open));
+  it('a held reference: vm.close refuses, gpu.close releases all and says so', () => s.referenceHeldAtClose(open));
+  it('a real vgem job gates unmap and close; aborted waits change nothing', () => s.jobGatesUnmapAndClose(open));
+  it('a released BO\'s GEM handle is closed in the kernel', () => s.handlesReleased(open));
+
+  // The host runs 40 sequences on the software device; under TCG 10 are what the time allows (GPU_PROPERTY_RUNS for more).
+  it('random map/unmap/evict/validate/job sequences, real vgem jobs signalled in random order', async () => {
+    const runs = Number(process.env.GPU_PROPERTY_RUNS ?? 10);
+    const total = await gpuProperty(open, runs, 20, Number(process.env.GPU_PROPERTY_SEED ?? 13));
+    process.stderr.write(`gpu property (vgem): ${JSON.stringify(total)}\n`);
+    expect(total.sequences).toBe(runs);
+  }, 600_000);
+});
+
+describe.skipIf(!vgpuvm.ready)('openGpu on vgpuvm', { timeout: 120_000 }, () => {
+  const open = () => openGpu(vgpuvm.ready ? vgpuvm.node : '');
+  /** The module's live VMs and BOs, module-wide: what a leak of VM ids or GEM objects would raise. */
+  const live = () => {
+    using device = DrmDevice.open(vgpuvm.ready ? vgpuvm.node : '');
+    const call = vgpuvmStats();
+    issueIoctlCall(device, call);
+    return { vms: readVgpuvmField(call, 'vms'), bos: readVgpuvmField(call, 'bos'), vmBos: readVgpuvmField(call, 'vm_bos'), vas: readVgpuvmField(call, 'vas') };
+  };
+  const counted = (check: (o: typeof open) => Promise<void> | void) => async () => {
+    const before = live();
+    await check(open);
+    expect(live()).toEqual(before);
+  };
+
+  it('chooses its kernel VM_BIND backend from the driver name; no CPU view of the VA space', () => {
+    using gpu = open();
+    expect(gpu.describe()).toMatchObject({ driver: 'vgpuvm', backend: 'vgpuvm-vm-bind', cpuVaAccess: { supported: false }, verified: 'kernel-in-vm' });
+  });
+
+  it('a map is a real bind: the kernel holds the VM and the mapping while it is there', counted(async (o) => {
+    using gpu = o();
+    const before = live();
+    using vm = gpu.createVm({ policy: 'resv', range: 1n << 32n });
+    using bo = gpu.createBo(2n * s.PAGE);
+    await vm.map({ addr: 0x10000n, range: 2n * s.PAGE, bo });
+    expect(live()).toEqual({ vms: before.vms + 1n, bos: before.bos + 1n, vmBos: before.vmBos + 1n, vas: before.vas + 1n });
+    expect(vm.vmId).toEqual(expect.any(Number));
+  }));
+
+  it('maps and writes the BO through its dma-buf', counted(s.mapWriteRead));
+  it('a BO mapped in two VMs', counted(s.sharedAcrossVms));
+  it('closes in every order, leaking nothing', counted(s.anyCloseOrder));
+  it('a closed BO lives while mapped and goes with its last unmap', counted(s.closedBoLivesWhileMapped));
+  it('refuses foreign, plain and other VMs\' private BOs', counted(s.refusals));
+  it('imports another Gpu\'s export as an external BO', counted(s.importAcrossGpus));
+  it('a held reference: vm.close refuses, gpu.close releases all and says so', counted(s.referenceHeldAtClose));
+  it('refuses jobs (no submit ioctl)', counted(s.jobGatesUnmapAndClose));
+  it('a released BO\'s GEM handle is closed in the kernel', counted(s.handlesReleased));
+});
