@@ -39,7 +39,7 @@ const stepArb: fc.Arbitrary<GpuStep> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('unmap' as const), first: page, count, order }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('evict' as const), bo: fc.nat(BOS - 1) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'validate' as const }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('job' as const), bo: fc.nat(BOS - 1) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('job' as const), bo: fc.nat(BOS - 1) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('signal' as const), pick: fc.nat() }) },
 );
 
