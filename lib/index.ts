@@ -14,7 +14,7 @@ export * from './drm/index.js';
 export { VaHeap, VaHeapError, type VaHeapAllocOptions, type VaHeapDirection, type VaHole, type VaHeapErrorCode } from './gpuvm/va-heap.js';
 export * from './locks/index.js';
 export * from './vm/index.js';
-export { type GpuVmBackend } from './backends/backend.js';
+export { type CommitFences, type GpuVmBackend } from './backends/backend.js';
 export { TrackOnlyBackend, TrackOnlyDivergenceError, type TrackedSpan } from './backends/track-only.js';
 export { backendFor, describeBackend, KERNEL_BACKEND_DRIVERS, type KernelBackend } from './backends/kernel-backend-catalogue.js';
 export { KernelVmBindBackend, xeBinder, nouveauBinder, panthorBinder, msmBinder, amdgpuBinder, type KernelBinder } from './backends/kernel-vm-bind-backend.js';

@@ -110,9 +110,11 @@ export function amdgpuGemVa(vm: AmdgpuVm, ops: Iterable<GpuVaOp>, syncs?: BindSy
  * The one DRM_IOCTL_AMDGPU_GEM_VA that commits the op list of ONE request (one sm_map or sm_unmap result,
  * such as a lib/gpuvm GpuVaOps), or null when the list is empty. A map request is MAP or REPLACE; an unmap
  * request is a single CLEAR from the first removed address to the last: every VA overlapping that span
- * overlaps the request, so the walk visited it and everything in the span goes, as CLEAR does.
+ * overlaps the request, so the walk visited it and everything in the span goes, as CLEAR does. Syncobjs are
+ * refused, as by amdgpuGemVa.
  */
-export function amdgpuGemVaRequest(vm: AmdgpuVm, ops: Iterable<GpuVaOp>): IoctlCall | null {
+export function amdgpuGemVaRequest(vm: AmdgpuVm, ops: Iterable<GpuVaOp>, syncs?: BindSyncs): IoctlCall | null {
+  refuseSyncs(syncs);
   const bind = prepareBind(DRIVER, vm, ops, undefined);
   if (bind === null) return null;
   const { requests } = bind;

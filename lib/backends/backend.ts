@@ -4,8 +4,20 @@
 // succeeded, so a failed commit leaves the tree, the pairs and the refcounts exactly as they were. A backend
 // whose work is done when commit() returns (no device to wait for) returns nothing, and the request then
 // finishes in the same synchronous stretch; one that waits for a device returns a promise.
+import type { Fence } from '../fence/fence.js';
 import type { GpuVm } from '../gpuvm/gpuvm.js';
 import type { GpuVaOps } from '../gpuvm/ops.js';
+
+/**
+ * The fences of the bind a commit makes real (Vm.map's waitFor and outFence), for a backend that can hand
+ * them to its device: a driver whose bind ioctl takes syncobjs gets them as in- and out-syncobjs.
+ */
+export interface CommitFences {
+  /** The bind's in-fences. Every one has signalled by now: the VM waited for them before the transaction. */
+  readonly waitFor: readonly Fence[];
+  /** The bind's out-fence; the VM signals it once the commit settles, so a backend need not. */
+  readonly outFence: { signal(error?: Error): void } | null;
+}
 
 /** How a VM's split/merge ops reach a device (kernel VM_BIND, a CPU-visible VA window, or nothing). */
 export interface GpuVmBackend {
@@ -14,9 +26,9 @@ export interface GpuVmBackend {
   /**
    * Makes `ops` (computed against `vm`'s current tree, not yet applied to it) take effect on the device.
    * Returns undefined once they have, or a promise that resolves once they have. Throws (or rejects) when
-   * they have not, leaving the device as it was before the call.
+   * they have not, leaving the device as it was before the call. `fences` are the bind's, where it has any.
    */
-  commit(vm: GpuVm, ops: GpuVaOps): void | Promise<void>;
+  commit(vm: GpuVm, ops: GpuVaOps, fences?: CommitFences | null): void | Promise<void>;
 }
 
 /** A backend whose GPU VA space the CPU can read and write as the GPU would (the VA window). */

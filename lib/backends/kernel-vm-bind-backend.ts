@@ -2,15 +2,24 @@
 // The GpuVmBackend that makes a VM's op lists real through the driver's own bind ioctl. One request's op
 // list becomes exactly one ioctl, so a commit either happens or not: a request the driver's rules refuse
 // throws before any ioctl, and a failed ioctl leaves the kernel's VM as it was. Where binds complete
-// asynchronously (xe, msm), the bind signals a syncobj of this backend and commit resolves when it has.
+// asynchronously (xe, msm; panthor and nouveau once a bind carries syncs), the bind signals a syncobj of
+// this backend and commit resolves when it has.
+//
+// Where the bind ioctl takes syncobjs, a bind's fences become the driver's syncs: each in-fence the kernel
+// can see (one read through a sync_file) is imported into a syncobj the bind waits on, and an out-fence that
+// is a Syncobj of this device is one the bind signals, so the kernel signals it when the page tables are
+// updated. The VM has waited for the in-fences before the transaction (so an aborted or timed-out wait
+// changes nothing); the kernel then finds them signalled, as it finds a dependency that completed first.
 import type { GpuVm } from '../gpuvm/gpuvm.js';
 import type { GpuVaOp, GpuVaOps } from '../gpuvm/ops.js';
 import type { DrmDevice } from '../drm/drm-device.js';
+import { SyncFile } from '../drm/sync-file.js';
 import { Syncobj } from '../drm/syncobj.js';
+import type { Fence } from '../fence/fence.js';
 import { amdgpuGemVaRequest, type AmdgpuVm } from './amdgpu.js';
-import type { GpuVmBackend } from './backend.js';
+import type { CommitFences, GpuVmBackend } from './backend.js';
 import { BindRefusedError } from './bind-refused-error.js';
-import type { SyncobjPoint } from './bind-syncs.js';
+import type { BindSyncs, SyncobjPoint } from './bind-syncs.js';
 import { type IoctlCall, issueIoctlCall } from './ioctl-call.js';
 import { msmVmBind, type MsmVm } from './msm.js';
 import { nouveauVmBind, type NouveauVm } from './nouveau.js';
@@ -23,39 +32,47 @@ export interface KernelBinder {
   readonly driver: string;
   /** Whether the bind ioctl returns before the page tables are updated (an out-syncobj tells when). */
   readonly completesAsync: boolean;
-  /** The ioctls for `ops`, signalling `done` when given; refuses with BindRefusedError before any ioctl. */
-  calls(ops: Iterable<GpuVaOp>, done: SyncobjPoint | null): IoctlCall[];
+  /** Whether the bind ioctl takes in- and out-syncobjs; a bind that carries any completes asynchronously. */
+  readonly syncobjs: boolean;
+  /** The ioctls for `ops`, waiting and signalling `syncs` (only where `syncobjs`); refuses with BindRefusedError before any ioctl. */
+  calls(ops: Iterable<GpuVaOp>, syncs: BindSyncs): IoctlCall[];
 }
 
-/** The binder for an xe VM: asynchronous binds on the VM's bind queue. */
+/** The binder for an xe VM: asynchronous binds on the VM's bind queue, with drm_xe_sync in- and out-syncs. */
 export function xeBinder(vm: XeVm): KernelBinder {
-  return { driver: 'xe', completesAsync: true, calls: (ops, done) => xeVmBind(vm, ops, done === null ? {} : { signals: [done] }) };
+  return { driver: 'xe', completesAsync: true, syncobjs: true, calls: (ops, syncs) => xeVmBind(vm, ops, syncs) };
 }
 
-/** The binder for a nouveau VM: synchronous binds (no syncs). */
+/** The binder for a nouveau VM: synchronous binds, or RUN_ASYNC with drm_nouveau_sync waits and signals. */
 export function nouveauBinder(vm: NouveauVm): KernelBinder {
-  return { driver: 'nouveau', completesAsync: false, calls: (ops) => nouveauVmBind(vm, ops) };
+  return { driver: 'nouveau', completesAsync: false, syncobjs: true, calls: (ops, syncs) => nouveauVmBind(vm, ops, syncs) };
 }
 
-/** The binder for a panthor VM: synchronous binds (no ASYNC flag). */
+/** The binder for a panthor VM: synchronous binds, or ASYNC with drm_panthor_sync_op waits and signals. */
 export function panthorBinder(vm: PanthorVm): KernelBinder {
-  return { driver: 'panthor', completesAsync: false, calls: (ops) => panthorVmBind(vm, ops) };
+  return { driver: 'panthor', completesAsync: false, syncobjs: true, calls: (ops, syncs) => panthorVmBind(vm, ops, syncs) };
 }
 
-/** The binder for an msm VM: asynchronous binds on a VM_BIND submitqueue. */
+/** The binder for an msm VM: asynchronous binds on a VM_BIND submitqueue, with drm_msm_syncobj arrays. */
 export function msmBinder(vm: MsmVm): KernelBinder {
-  return { driver: 'msm', completesAsync: true, calls: (ops, done) => msmVmBind(vm, ops, done === null ? {} : { signals: [done] }) };
+  return { driver: 'msm', completesAsync: true, syncobjs: true, calls: (ops, syncs) => msmVmBind(vm, ops, syncs) };
 }
 
-/** The binder for amdgpu GEM_VA: one GEM_VA per request (MAP, REPLACE or CLEAR). */
+/** The binder for amdgpu GEM_VA: one GEM_VA per request (MAP, REPLACE or CLEAR), without syncobjs. */
 export function amdgpuBinder(vm: AmdgpuVm): KernelBinder {
   return {
-    driver: 'amdgpu', completesAsync: false,
-    calls: (ops) => {
-      const call = amdgpuGemVaRequest(vm, ops);
+    driver: 'amdgpu', completesAsync: false, syncobjs: false,
+    calls: (ops, syncs) => {
+      const call = amdgpuGemVaRequest(vm, ops, syncs);
       return call === null ? [] : [call];
     },
   };
+}
+
+/** The sync_file a fence is read through (SyncFileFence, VgemJob), while it is open; null for any other fence. */
+function syncFileOf(fence: Fence): SyncFile | null {
+  const file = (fence as { readonly syncFile?: unknown }).syncFile;
+  return file instanceof SyncFile && !file.closed ? file : null;
 }
 
 /** Commits op lists with the driver's bind ioctl on `device`. */
@@ -75,18 +92,38 @@ export class KernelVmBindBackend implements GpuVmBackend {
     this.#binder = binder;
   }
 
-  async commit(_vm: GpuVm, ops: GpuVaOps): Promise<void> {
-    const done = this.#binder.completesAsync ? (this.#done ??= Syncobj.create(this.#device)) : null;
-    const calls = this.#binder.calls(ops, done === null ? null : { handle: done.handle });
-    if (calls.length > 1) {
-      throw new BindRefusedError(this.#binder.driver, 'ERR_BIND_UNSUPPORTED', `the op list needs ${calls.length} ioctls, which cannot be committed atomically; commit one request at a time`);
+  async commit(_vm: GpuVm, ops: GpuVaOps, fences?: CommitFences | null): Promise<void> {
+    // Nothing to bind (and so nothing to carry syncs): the driver needs no ioctl.
+    if (ops.length === 0) return;
+    const binder = this.#binder;
+    const inFiles = binder.syncobjs ? (fences?.waitFor ?? []).map(syncFileOf).filter((f) => f !== null) : [];
+    const out = fences?.outFence;
+    const outSyncobj = binder.syncobjs && out instanceof Syncobj && out.device === this.#device && !out.closed ? out : null;
+    const hasSyncs = inFiles.length > 0 || outSyncobj !== null;
+    const done = binder.completesAsync || hasSyncs ? (this.#done ??= Syncobj.create(this.#device)) : null;
+    // The kernel takes each in-syncobj's fence when the ioctl runs: the syncobjs are not needed after it.
+    const waits: Syncobj[] = [];
+    let fence: SyncFile | null = null;
+    try {
+      for (const file of inFiles) {
+        const syncobj = Syncobj.create(this.#device);
+        waits.push(syncobj);
+        syncobj.importSyncFile(file);
+      }
+      const signals: SyncobjPoint[] = [];
+      if (outSyncobj !== null) signals.push({ handle: outSyncobj.handle });
+      if (done !== null) signals.push({ handle: done.handle });
+      const calls = binder.calls(ops, { waits: waits.map((w) => ({ handle: w.handle })), signals });
+      if (calls.length > 1) {
+        throw new BindRefusedError(binder.driver, 'ERR_BIND_UNSUPPORTED', `the op list needs ${calls.length} ioctls, which cannot be committed atomically; commit one request at a time`);
+      }
+      issueIoctlCall(this.#device, calls[0]!);
+      // Snapshot the fence this bind installed before anything else can replace it, then wait off-thread.
+      if (done !== null) fence = done.exportSyncFile();
+    } finally {
+      for (const w of waits) w.close();
     }
-    const call = calls[0];
-    if (call === undefined) return;
-    issueIoctlCall(this.#device, call);
-    if (done === null) return;
-    // Snapshot the fence this bind installed before anything else can replace it, then wait off-thread.
-    const fence = done.exportSyncFile();
+    if (fence === null) return;
     try {
       await fence.wait();
     } finally {

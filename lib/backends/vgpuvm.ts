@@ -183,7 +183,7 @@ export function vgpuvmVmBindFromOps(vm: VgpuvmVm, ops: Iterable<GpuVaOp>): Ioctl
 
 /** The binder for a vgpuvm VM: synchronous binds, no syncs (the driver has no queue). */
 export function vgpuvmBinder(vm: VgpuvmVm): KernelBinder {
-  return { driver: DRIVER, completesAsync: false, calls: (ops) => vgpuvmVmBindFromOps(vm, ops) };
+  return { driver: DRIVER, completesAsync: false, syncobjs: false, calls: (ops) => vgpuvmVmBindFromOps(vm, ops) };
 }
 
 /** STATS: live VMs, BOs, vm_bos and mappings module-wide (outputs in buffers[0]). */

@@ -4,7 +4,7 @@
 // (vgpuvm-driver.ts, hardware-drivers.ts); this is what they share.
 import type { DmaBuf } from '../drm/dma-buf.js';
 import type { DrmDevice } from '../drm/drm-device.js';
-import type { GpuVmBackend } from '../backends/backend.js';
+import type { CommitFences, GpuVmBackend } from '../backends/backend.js';
 import { KernelVmBindBackend, type KernelBinder } from '../backends/kernel-vm-bind-backend.js';
 import { backendFor } from '../backends/kernel-backend-catalogue.js';
 import type { GemObject } from '../gpuvm/gem.js';
@@ -56,10 +56,10 @@ class DiscardableBackend implements GpuVmBackend {
     this.name = inner.name;
   }
 
-  commit(vm: GpuVm, ops: GpuVaOps): void | Promise<void> {
+  commit(vm: GpuVm, ops: GpuVaOps, fences?: CommitFences | null): void | Promise<void> {
     // VM_DESTROY removes every mapping at once: the model's unmaps need no ioctl of their own.
     if (this.discarding) return;
-    return this.inner.commit(vm, ops);
+    return this.inner.commit(vm, ops, fences);
   }
 }
 

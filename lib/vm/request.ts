@@ -15,6 +15,7 @@
 // wait for a lock goes on from where it stopped, carried by AsyncLocalStorage. Requests made inside a task
 // run in it; others get their own, which the next request may reuse when this one ends in its first
 // stretch (no await ever carried it, so nothing can still run as it).
+import type { CommitFences } from '../backends/backend.js';
 import { GpuVmStateError } from '../gpuvm/errors.js';
 import { opsListKey, type GpuVaOps, type OpMap, type OpPrefetch, type OpRemap, type OpUnmap } from '../gpuvm/ops.js';
 import type { VmBo } from '../gpuvm/vm-bo.js';
@@ -54,6 +55,8 @@ interface InFlightRequest {
   makeOps: () => GpuVaOps;
   /** A list generated before a disjoint request changed the tree is generated again and compared at apply. */
   regenerate: boolean;
+  /** The bind's fences, handed to the backend with the ops; null for a bind without. */
+  fences: CommitFences | null;
   footprint: RangeHold;
   touched: Touched;
   resv: ResvLock | null;
@@ -179,9 +182,9 @@ export class RequestEngine {
 
   /**
    * Runs one request on [start, start+range): `makeOps` generates its ops against the tree as it is when
-   * the footprint is held. Never throws: the promise says.
+   * the footprint is held; `fences` go to the backend with them. Never throws: the promise says.
    */
-  run(kind: RequestKind, start: bigint, range: bigint, makeOps: () => GpuVaOps, regenerate: boolean): Promise<void> {
+  run(kind: RequestKind, start: bigint, range: bigint, makeOps: () => GpuVaOps, regenerate: boolean, fences: CommitFences | null = null): Promise<void> {
     const vm = this.#vm;
     if (vm.closed) return Promise.reject(vm.closedError());
     const outer = currentTask();
@@ -197,11 +200,11 @@ export class RequestEngine {
         // No request in flight and none waiting: nothing can change the tree before this one holds its
         // footprint, so it generates its ops first and locks exactly the range they touch.
         const touched = this.#generate(makeOps, start, start + range);
-        req = this.#inFlightRequest(task, vm.vaLock.tryHold(task, touched.lo, touched.hi)!, kind, makeOps, regenerate, touched);
+        req = this.#inFlightRequest(task, vm.vaLock.tryHold(task, touched.lo, touched.hi)!, kind, makeOps, regenerate, fences, touched);
       } else {
         const [lo, hi] = this.#footprint(start, range);
         const hold = vm.vaLock.tryHold(task, lo, hi);
-        if (hold !== null) req = this.#generateHolding(task, hold, kind, start, range, makeOps, regenerate);
+        if (hold !== null) req = this.#generateHolding(task, hold, kind, start, range, makeOps, regenerate, fences);
       }
       if (req !== null && this.#tryLockObjects(req)) {
         req.taskReusable = outer === null;
@@ -214,7 +217,7 @@ export class RequestEngine {
     }
     const held = req;
     const wait = held === null
-      ? (): Promise<void> => this.#waitFootprintThenRun(task, kind, start, range, makeOps, regenerate)
+      ? (): Promise<void> => this.#waitFootprintThenRun(task, kind, start, range, makeOps, regenerate, fences)
       : (): Promise<void> => this.#waitObjectsThenCommit(held);
     return outer !== null ? wait() : continueTask(task, wait);
   }
@@ -265,13 +268,13 @@ export class RequestEngine {
   }
 
   // The record of a request whose footprint `task` holds and whose ops are generated; no reservation yet.
-  #inFlightRequest(task: LockTask, footprint: RangeHold, kind: RequestKind, makeOps: () => GpuVaOps, regenerate: boolean, touched: Touched): InFlightRequest {
+  #inFlightRequest(task: LockTask, footprint: RangeHold, kind: RequestKind, makeOps: () => GpuVaOps, regenerate: boolean, fences: CommitFences | null, touched: Touched): InFlightRequest {
     this.#inFlight++;
-    return { task, taskReusable: false, kind, makeOps, regenerate, footprint, touched, resv: null, exec: null, spares: NO_PAIRS };
+    return { task, taskReusable: false, kind, makeOps, regenerate, fences, footprint, touched, resv: null, exec: null, spares: NO_PAIRS };
   }
 
   // Generates the ops of a request whose footprint `task` holds; a refused generation releases the footprint.
-  #generateHolding(task: LockTask, footprint: RangeHold, kind: RequestKind, start: bigint, range: bigint, makeOps: () => GpuVaOps, regenerate: boolean): InFlightRequest {
+  #generateHolding(task: LockTask, footprint: RangeHold, kind: RequestKind, start: bigint, range: bigint, makeOps: () => GpuVaOps, regenerate: boolean, fences: CommitFences | null): InFlightRequest {
     let touched: Touched;
     try {
       touched = this.#generate(makeOps, start, start + range);
@@ -279,13 +282,13 @@ export class RequestEngine {
       footprint.releaseHeld(task);
       throw err;
     }
-    return this.#inFlightRequest(task, footprint, kind, makeOps, regenerate, touched);
+    return this.#inFlightRequest(task, footprint, kind, makeOps, regenerate, fences, touched);
   }
 
   // A request whose footprint was contended: waits for it (in `task`, carried by AsyncLocalStorage), then
   // goes on as an uncontended one would.
-  async #waitFootprintThenRun(task: LockTask, kind: RequestKind, start: bigint, range: bigint, makeOps: () => GpuVaOps, regenerate: boolean): Promise<void> {
-    const req = this.#generateHolding(task, await this.#lockFootprint(task, start, range), kind, start, range, makeOps, regenerate);
+  async #waitFootprintThenRun(task: LockTask, kind: RequestKind, start: bigint, range: bigint, makeOps: () => GpuVaOps, regenerate: boolean, fences: CommitFences | null): Promise<void> {
+    const req = this.#generateHolding(task, await this.#lockFootprint(task, start, range), kind, start, range, makeOps, regenerate, fences);
     if (this.#tryLockObjects(req)) return this.#commit(req);
     return this.#waitObjectsThenCommit(req);
   }
@@ -339,7 +342,7 @@ export class RequestEngine {
     const vm = this.#vm;
     let pending: unknown;
     try {
-      pending = vm.backend.commit(vm.gpuvm, req.touched.ops);
+      pending = vm.backend.commit(vm.gpuvm, req.touched.ops, req.fences);
     } catch (err) {
       return Promise.reject(this.#abort(req, err));
     }

@@ -275,7 +275,7 @@ export class Vm implements Disposable {
     const makeOps = (): GpuVaOps => this.gpuvm.smMapOps(mapReq);
     // Nothing to wait for and nothing to signal, the common case: the request runs now.
     if (fences === null && !this.resv.hasFences) return this.#requests.run('map', start, range, makeOps, true);
-    return gatedBind(this, fences, () => this.#overlapsMapping(start, range), () => this.#requests.run('map', start, range, makeOps, true));
+    return gatedBind(this, fences, () => this.#overlapsMapping(start, range), () => this.#requests.run('map', start, range, makeOps, true, fences));
   }
 
   /** Unmaps `[addr, addr+range)`, splitting mappings that straddle its ends. */
@@ -295,7 +295,7 @@ export class Vm implements Disposable {
     }
     const makeOps = (): GpuVaOps => this.gpuvm.smUnmapOps(start, r);
     if (fences === null && !this.resv.hasFences) return this.#requests.run('unmap', start, r, makeOps, true);
-    return gatedBind(this, fences, () => this.#overlapsMapping(start, r), () => this.#requests.run('unmap', start, r, makeOps, true));
+    return gatedBind(this, fences, () => this.#overlapsMapping(start, r), () => this.#requests.run('unmap', start, r, makeOps, true, fences));
   }
 
   // Whether a bind on [start, start+range) takes memory out of the VA space: it overlaps a mapping. An
@@ -330,7 +330,7 @@ export class Vm implements Disposable {
       }
       return ops;
     };
-    return gatedBind(this, fences, removes, () => this.#requests.run('commit', this.gpuvm.start, this.gpuvm.range, makeOps, false));
+    return gatedBind(this, fences, removes, () => this.#requests.run('commit', this.gpuvm.start, this.gpuvm.range, makeOps, false, fences));
   }
 
   /**

@@ -177,7 +177,7 @@ describe.skipIf(!setup.ready)('vgpuvm through the addon: kernel and model agree 
             if (err instanceof GpuVmRequestError) continue;
             throw err;
           }
-          const calls = binder.calls(ops.ops, null);
+          const calls = binder.calls(ops.ops, {});
           for (const call of calls) issueIoctlCall(device, call);
           if (calls.length > 0) {
             sent++;

@@ -1,41 +1,77 @@
 // SPDX-License-Identifier: MIT
-// What each driver's binder hands KernelVmBindBackend: the drivers whose binds complete asynchronously get
-// the backend's completion syncobj as an out-sync; the synchronous ones carry no syncs at all.
+// What each driver's binder hands KernelVmBindBackend. The syncobj drivers carry a bind's syncs as the
+// backend gives them: in-syncobjs (the bind's sync_file in-fences, imported), then out-syncobjs (a Syncobj
+// out-fence of the device, then the backend's completion syncobj). The bytes are checked at the offsets of
+// the uAPI headers, written here by hand (test/native/abi-uapi.test.ts checks lib/backends' tables against
+// the headers themselves).
 import { describe, expect, it } from 'vitest';
 import { amdgpuBinder, KernelVmBindBackend, msmBinder, nouveauBinder, panthorBinder, xeBinder } from '../../../lib/backends/kernel-vm-bind-backend.js';
 import type { DrmDevice } from '../../../lib/drm/drm-device.js';
-import { A, handleOf, map } from './layout-bytes.js';
+import { A, array, bytes, handleOf, map } from './layout-bytes.js';
 
 const rules = { pageSize: 0x1000n, vaStart: 0n, vaEnd: 1n << 40n };
 const ops = [map(0x10000, 0x1000, A)];
-const done = { handle: 77 };
+// Two imported in-fences (21, 23); the caller's out-syncobj (22) and the backend's completion syncobj (77).
+const syncs = { waits: [{ handle: 21 }, { handle: 23 }], signals: [{ handle: 22 }, { handle: 77 }] };
 
-describe('binders', () => {
-  it('xe completes asynchronously and signals the completion syncobj', () => {
+describe('binders of drivers whose bind takes syncobjs', () => {
+  it('xe: four drm_xe_sync, the signals with DRM_XE_SYNC_FLAG_SIGNAL, referenced from syncs', () => {
     const binder = xeBinder({ vmId: 1, patIndex: 0, rules, handleOf });
-    const [call] = binder.calls(ops, done);
-    expect(binder.completesAsync).toBe(true);
-    expect(new DataView(call!.buffers[1]!.buffer).getUint32(16, true)).toBe(77);
-    expect(new DataView(call!.buffers[1]!.buffer).getUint32(12, true)).toBe(1);
+    const [call] = binder.calls(ops, syncs);
+    expect({ async: binder.completesAsync, syncobjs: binder.syncobjs }).toEqual({ async: true, syncobjs: true });
+    expect(call!.buffers[0]!.subarray(108, 112)).toEqual(bytes(4, [[0, 4, 4]]));
+    expect(call!.buffers[1]).toEqual(array(48, [
+      [[8, 4, 0], [12, 4, 0], [16, 4, 21]], [[8, 4, 0], [12, 4, 0], [16, 4, 23]],
+      [[8, 4, 0], [12, 4, 1], [16, 4, 22]], [[8, 4, 0], [12, 4, 1], [16, 4, 77]],
+    ]));
+    expect(call!.pointers).toEqual([{ buffer: 0, offset: 112, target: 1 }]);
   });
 
-  it('msm completes asynchronously and signals the completion syncobj', () => {
+  it('msm: in_syncobjs and out_syncobjs arrays of drm_msm_syncobj with their counts and stride', () => {
     const binder = msmBinder({ queueId: 1, hasPrr: false, rules, handleOf });
-    const [call] = binder.calls(ops, done);
-    expect(binder.completesAsync).toBe(true);
-    expect(call!.buffers[1]!.subarray(0, 4)).toEqual(new Uint8Array([77, 0, 0, 0]));
-    expect(call!.pointers).toEqual([{ buffer: 0, offset: 24, target: 1 }]);
+    const [call] = binder.calls(ops, syncs);
+    expect({ async: binder.completesAsync, syncobjs: binder.syncobjs }).toEqual({ async: true, syncobjs: true });
+    expect(call!.buffers[0]!.subarray(32, 44)).toEqual(bytes(12, [[0, 4, 2], [4, 4, 2], [8, 4, 16]]));
+    expect(call!.buffers.slice(1)).toEqual([array(16, [[[0, 4, 21]], [[0, 4, 23]]]), array(16, [[[0, 4, 22]], [[0, 4, 77]]])]);
+    expect(call!.pointers).toEqual([{ buffer: 0, offset: 16, target: 1 }, { buffer: 0, offset: 24, target: 2 }]);
+  });
+
+  it('panthor: a one-op bind carries every drm_panthor_sync_op on that op and becomes ASYNC', () => {
+    const binder = panthorBinder({ vmId: 1, rules, handleOf });
+    const [call] = binder.calls(ops, syncs);
+    expect({ async: binder.completesAsync, syncobjs: binder.syncobjs }).toEqual({ async: false, syncobjs: true });
+    expect(call!.buffers[0]!.subarray(4, 8)).toEqual(bytes(4, [[0, 4, 1]]));
+    expect(call!.buffers[1]!.subarray(32, 40)).toEqual(bytes(8, [[0, 4, 16], [4, 4, 4]]));
+    expect(call!.buffers[2]).toEqual(array(16, [[[0, 4, 0], [4, 4, 21]], [[0, 4, 0], [4, 4, 23]], [[0, 4, 0x80000000], [4, 4, 22]], [[0, 4, 0x80000000], [4, 4, 77]]]));
+    expect(call!.pointers).toEqual([{ buffer: 0, offset: 16, target: 1 }, { buffer: 1, offset: 40, target: 2 }]);
+  });
+
+  it('nouveau: wait and sig arrays of drm_nouveau_sync, and RUN_ASYNC', () => {
+    const binder = nouveauBinder({ rules, kernel: { addr: 0xff_0000_0000n, size: 0x1000n }, handleOf });
+    const [call] = binder.calls(ops, syncs);
+    expect({ async: binder.completesAsync, syncobjs: binder.syncobjs }).toEqual({ async: false, syncobjs: true });
+    expect(call!.buffers[0]!.subarray(0, 16)).toEqual(bytes(16, [[0, 4, 1], [4, 4, 1], [8, 4, 2], [12, 4, 2]]));
+    expect(call!.buffers.slice(2)).toEqual([array(16, [[[4, 4, 21]], [[4, 4, 23]]]), array(16, [[[4, 4, 22]], [[4, 4, 77]]])]);
+    expect(call!.pointers).toEqual([{ buffer: 0, offset: 32, target: 1 }, { buffer: 0, offset: 16, target: 2 }, { buffer: 0, offset: 24, target: 3 }]);
   });
 
   it.each([
     ['nouveau', nouveauBinder({ rules, kernel: { addr: 0xff_0000_0000n, size: 0x1000n }, handleOf })],
     ['panthor', panthorBinder({ vmId: 1, rules, handleOf })],
-    ['amdgpu', amdgpuBinder({ rules, handleOf })],
-  ])('%s binds synchronously with one ioctl and no syncs', (driver, binder) => {
-    const calls = binder.calls(ops, null);
-    expect(binder.completesAsync).toBe(false);
+  ])('%s without syncs binds synchronously, with one ioctl', (driver, binder) => {
+    const calls = binder.calls(ops, {});
     expect(binder.driver).toBe(driver);
     expect(calls).toHaveLength(1);
+    expect(calls[0]!.buffers[0]!.subarray(4, 8)).toEqual(new Uint8Array(4));
+  });
+});
+
+describe('amdgpu', () => {
+  it('binds synchronously without syncobjs, and refuses syncs before any ioctl', () => {
+    const binder = amdgpuBinder({ rules, handleOf });
+    expect({ async: binder.completesAsync, syncobjs: binder.syncobjs }).toEqual({ async: false, syncobjs: false });
+    expect(binder.calls(ops, {})).toHaveLength(1);
+    expect(() => binder.calls(ops, syncs)).toThrow(expect.objectContaining({ code: 'ERR_BIND_UNSUPPORTED', driver: 'amdgpu' }));
   });
 });
 

@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: MIT
 // The ABI test (test/native/abi-uapi.test.ts, on x64 and aarch64 headers alike) checks the facts each
 // driver's DriverUapi lists. This keeps those lists complete: every ioctl an encoder of a hardware driver
-// emits, BO and VM creation included, is one its DriverUapi lists, with the struct it lists for it, and
-// every constant the creation encoders write is a listed fact.
+// emits, BO and VM creation included, is one its DriverUapi lists, with the struct it lists for it; the sync
+// structs of the bind arrays are listed too, and every constant the creation and sync encoders write is a
+// listed fact.
 import { describe, expect, it } from 'vitest';
 import { AMDGPU, AMDGPU_UAPI, amdgpuGemCreate, amdgpuGemVa, type AmdgpuVm } from '../../../lib/backends/amdgpu.js';
 import type { DriverUapi } from '../../../lib/backends/driver-uapi.js';
 import type { IoctlCall } from '../../../lib/backends/ioctl-call.js';
-import { MSM, MSM_UAPI, msmBindQueueNew, msmEnableVmBind, msmGemNew, msmQueueClose, msmVmBind, type MsmVm } from '../../../lib/backends/msm.js';
-import { NOUVEAU, NOUVEAU_UAPI, nouveauGemNew, nouveauVmBind, nouveauVmInit, type NouveauVm } from '../../../lib/backends/nouveau.js';
-import { PANTHOR, PANTHOR_UAPI, panthorBoCreate, panthorVmBind, panthorVmCreate, panthorVmDestroy, type PanthorVm } from '../../../lib/backends/panthor.js';
-import { XE, XE_UAPI, xeGemCreate, xeVmBind, xeVmCreate, xeVmDestroy, type XeVm } from '../../../lib/backends/xe.js';
+import { MSM, MSM_SYNCOBJ, MSM_UAPI, msmBindQueueNew, msmEnableVmBind, msmGemNew, msmQueueClose, msmVmBind, type MsmVm } from '../../../lib/backends/msm.js';
+import { NOUVEAU, NOUVEAU_SYNC, NOUVEAU_UAPI, nouveauGemNew, nouveauVmBind, nouveauVmInit, type NouveauVm } from '../../../lib/backends/nouveau.js';
+import { PANTHOR, PANTHOR_SYNC_OP, PANTHOR_UAPI, panthorBoCreate, panthorVmBind, panthorVmCreate, panthorVmDestroy, type PanthorVm } from '../../../lib/backends/panthor.js';
+import { XE, XE_SYNC, XE_UAPI, xeGemCreate, xeVmBind, xeVmCreate, xeVmDestroy, type XeVm } from '../../../lib/backends/xe.js';
 import { A, handleOf, map } from './layout-bytes.js';
 
 const rules = { pageSize: 0x1000n, vaStart: 0x1_0000_0000n, vaEnd: 0x2_0000_0000n };
@@ -49,6 +50,16 @@ describe('every encoding the hardware backends emit is one the ABI test checks',
       expect(uapi.ioctls, `${call.ioctl.name} is listed`).toContain(call.ioctl);
       expect(uapi.structs, `${call.ioctl.struct.cType} of ${call.ioctl.name} is listed`).toContain(call.ioctl.struct);
     }
+  });
+
+  it.each(([
+    [XE_UAPI, XE_SYNC, ['DRM_XE_SYNC_TYPE_SYNCOBJ', 'DRM_XE_SYNC_TYPE_TIMELINE_SYNCOBJ', 'DRM_XE_SYNC_FLAG_SIGNAL']],
+    [MSM_UAPI, MSM_SYNCOBJ, []],
+    [PANTHOR_UAPI, PANTHOR_SYNC_OP, ['DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_SYNCOBJ', 'DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_TIMELINE_SYNCOBJ', 'DRM_PANTHOR_SYNC_OP_SIGNAL', 'DRM_PANTHOR_VM_BIND_ASYNC']],
+    [NOUVEAU_UAPI, NOUVEAU_SYNC, ['DRM_NOUVEAU_SYNC_SYNCOBJ', 'DRM_NOUVEAU_SYNC_TIMELINE_SYNCOBJ', 'DRM_NOUVEAU_VM_BIND_RUN_ASYNC']],
+  ] as const).map(([uapi, struct, constants]) => [uapi.header, uapi, struct, constants] as const))('%s: the sync struct of its bind arrays and the sync constants are listed facts', (_header, uapi, struct, constants) => {
+    expect(uapi.structs).toContain(struct);
+    for (const name of constants) expect(uapi.constants, name).toHaveProperty(name);
   });
 
   it('the VM-private BO flags are listed facts of their headers', () => {

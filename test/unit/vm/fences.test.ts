@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { CommitFences, GpuVmBackend } from '../../../lib/backends/backend.js';
 import { DmaResv, SoftwareFence } from '../../../lib/fence/index.js';
 import { runTask } from '../../../lib/locks/index.js';
 import { Bo, Vm, VM_BO_POLICIES, type VmBoPolicy } from '../../../lib/vm/index.js';
@@ -116,6 +117,27 @@ describe('vm.addFence (drm_gpuvm_resv_add_fence)', () => {
 });
 
 describe('binds with in-fences and an out-fence', () => {
+  it('the backend commits a bind with its fences: the in-fences signalled, the out-fence not yet', async () => {
+    const seen: { waitFor: readonly SoftwareFence[]; signalled: boolean[]; outSignalled: boolean; same: boolean }[] = [];
+    const a = new SoftwareFence();
+    const out = new SoftwareFence({ name: 'bind' });
+    const backend: GpuVmBackend = {
+      name: 'recording',
+      commit: (_vm, _ops, fences?: CommitFences | null) => {
+        const waitFor = (fences?.waitFor ?? []) as readonly SoftwareFence[];
+        seen.push({ waitFor, signalled: waitFor.map((f) => f.signaled), outSignalled: out.signaled, same: fences?.outFence === out });
+      },
+    };
+    const vm = new Vm({ name: 'vm', policy: 'resv', start: 0, range: 1n << 32n, backend });
+    const bo = new Bo(4n * P, { name: 'bo' });
+    const bind = vm.map({ addr: 0n, range: P, bo, waitFor: [a], outFence: out });
+    a.signal();
+    await bind;
+    await vm.unmap(0n, P);
+    expect(seen).toEqual([{ waitFor: [a], signalled: [true], outSignalled: false, same: true }, { waitFor: [], signalled: [], outSignalled: true, same: false }]);
+    expect(out.signaled).toBe(true);
+  });
+
   it('a map waits for its in-fences, then signals its out-fence', async () => {
     const { vm, ext } = rig();
     const a = new SoftwareFence();
