@@ -15,21 +15,18 @@ Napi::Value Arg(const Napi::CallbackInfo& info, size_t index) {
 }
 
 [[noreturn]] void ThrowType(Napi::Env env, const char* name, const char* expected) {
-  throw CodedTypeError(env, "ERR_INVALID_ARG_TYPE",
-                       std::string("The \"") + name + "\" argument must be " + expected);
+  throw CodedTypeError(env, "ERR_INVALID_ARG_TYPE", std::string("The \"") + name + "\" argument must be " + expected);
 }
 
 [[noreturn]] void ThrowRange(Napi::Env env, const char* name, const char* expected) {
   throw CodedRangeError(env, "ERR_OUT_OF_RANGE",
-                        std::string("The value of \"") + name + "\" is out of range. It must be " +
-                            expected);
+                        std::string("The value of \"") + name + "\" is out of range. It must be " + expected);
 }
 
 // An integer Number in [0, max]; NaN, fractions and infinities are refused.
 // Reads the value with one Node-API call: the status says when it is not a number, which saves a
 // separate typeof on every argument of every call (bench/native-ioctl.mjs measures the call path).
-double IntegerNumber(const Napi::CallbackInfo& info, size_t index, const char* name, double max,
-                     const char* expected) {
+double IntegerNumber(const Napi::CallbackInfo& info, size_t index, const char* name, double max, const char* expected) {
   Napi::Value value = Arg(info, index);
   double number = 0;
   if (napi_get_value_double(info.Env(), value, &number) != napi_ok) ThrowType(info.Env(), name, "a number");

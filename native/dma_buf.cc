@@ -5,12 +5,13 @@
 // linux/ioctl.h first: the uapi dma-buf.h of older 6.1 headers (the arm64 cross toolchain's) uses _IOW
 // without including it.
 #include <linux/ioctl.h>
+
 #include <linux/dma-buf.h>
 
 #include "addon.h"
 #include "args.h"
-#include "fd.h"
 #include "entry.h"
+#include "fd.h"
 #include "ioctl.h"
 
 namespace drm_gpuvm {

@@ -32,7 +32,7 @@
 namespace drm_gpuvm {
 namespace {
 
-constexpr uint32_t kDrmIoctlType = 0x64;   // 'd'
+constexpr uint32_t kDrmIoctlType = 0x64;  // 'd'
 constexpr uint32_t kDrmCommandBase = 0x40;
 constexpr uint32_t kDrmCommandEnd = 0xa0;
 constexpr size_t kMaxBuffers = 64;
@@ -191,7 +191,8 @@ class PayloadCheck {
     Slot* slot = Claim(buffer, pointer_at);
     if (slot == nullptr) {
       if (count != 0) {
-        ThrowRange(env_, name_ + ": " + label + " counts " + std::to_string(count) + " elements but points to no buffer");
+        ThrowRange(env_,
+                   name_ + ": " + label + " counts " + std::to_string(count) + " elements but points to no buffer");
       }
       return;
     }
@@ -206,7 +207,8 @@ class PayloadCheck {
     if (rule.access == UserAccess::kWrite) written_[slot->target] = true;
     if (element.null_pointer_count + element.value_count + element.array_count == 0) return;
     for (uint64_t i = 0; i < count; i++) {
-      Struct(element, slot->target, i * stride, "buffers[" + std::to_string(slot->target) + "][" + std::to_string(i) + "]");
+      Struct(element, slot->target, i * stride,
+             "buffers[" + std::to_string(slot->target) + "][" + std::to_string(i) + "]");
     }
   }
 
@@ -217,7 +219,8 @@ class PayloadCheck {
   std::vector<bool>& written_;
 };
 
-std::vector<Slot> Slots(Napi::Env env, const std::string& name, const Napi::Value& value, const std::vector<Span>& buffers) {
+std::vector<Slot> Slots(Napi::Env env, const std::string& name, const Napi::Value& value,
+                        const std::vector<Span>& buffers) {
   if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
     ThrowType(env, "The \"pointers\" argument must be a Uint32Array of (buffer, offset, target) triples");
   }
@@ -234,7 +237,8 @@ std::vector<Slot> Slots(Napi::Env env, const std::string& name, const Napi::Valu
       ThrowRange(env, name + ": pointer slot " + std::to_string(i / 3) + " lies outside the buffers");
     }
     // drm_ioctl() copies the argument itself; an address of it would be one the kernel never reads from.
-    if (slot.target == 0) ThrowValue(env, name + ": pointer slot " + std::to_string(i / 3) + " targets the argument itself");
+    if (slot.target == 0)
+      ThrowValue(env, name + ": pointer slot " + std::to_string(i / 3) + " targets the argument itself");
     for (const Slot& other : slots) {
       if (other.buffer == slot.buffer && other.offset == slot.offset) {
         ThrowValue(env, name + ": pointer slot " + std::to_string(i / 3) + " repeats an earlier slot");

@@ -23,10 +23,11 @@ std::string DriverName(Napi::Env env, int fd) {
 void RequireDriver(Napi::Env env, int fd, const char* driver, const char* ioctl) {
   std::string actual = DriverName(env, fd);
   if (actual != driver) {
-    Napi::Error error = CodedError(env, "ERR_DRM_WRONG_DRIVER",
-                                   std::string(ioctl) + " is private to the " + driver +
-                                       " driver; this device's driver is " + actual);
-    DefineData(env, error.Value(), {{"driver", Napi::String::New(env, actual)}, {"ioctl", Napi::String::New(env, ioctl)}});
+    Napi::Error error = CodedError(
+        env, "ERR_DRM_WRONG_DRIVER",
+        std::string(ioctl) + " is private to the " + driver + " driver; this device's driver is " + actual);
+    DefineData(env, error.Value(),
+               {{"driver", Napi::String::New(env, actual)}, {"ioctl", Napi::String::New(env, ioctl)}});
     throw error;
   }
 }

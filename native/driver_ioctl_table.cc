@@ -21,9 +21,7 @@ constexpr size_t Count(const T (&)[N]) {
   return N;
 }
 
-constexpr StructRule Plain(const char* name, uint32_t size) {
-  return {name, size, nullptr, 0, nullptr, 0, nullptr, 0};
-}
+constexpr StructRule Plain(const char* name, uint32_t size) { return {name, size, nullptr, 0, nullptr, 0, nullptr, 0}; }
 
 constexpr ArrayRule Packed(const char* field, uint32_t pointer, uint32_t count, uint32_t count_bytes, PointerKind kind,
                            UserAccess access, const StructRule* element) {
@@ -35,13 +33,16 @@ constexpr ArrayRule Strided(const char* field, uint32_t pointer, uint32_t count,
   return {field, pointer, count, 4, stride, kind, access, element, 0, nullptr, 0};
 }
 
+// The rule tables are laid out by hand, one struct per statement (clang-format would align them in columns).
+// clang-format off
 // ---- xe: every struct starts with an `extensions` chain pointer; this package never builds a chain.
 const uint32_t kExtensionsAtZero[] = {0};
 
 // DRM_XE_SYNC_TYPE_USER_FENCE makes `addr` a user address the kernel writes the fence value to.
 const uint32_t kXeSyncTypes[] = {0 /* SYNCOBJ */, 1 /* TIMELINE_SYNCOBJ */};
 const ValueRule kXeSyncValues[] = {{"type", 8, 0, kXeSyncTypes, Count(kXeSyncTypes)}};
-const StructRule kXeSync = {"struct drm_xe_sync", 48, kExtensionsAtZero, 1, nullptr, 0, kXeSyncValues, Count(kXeSyncValues)};
+const StructRule kXeSync = {"struct drm_xe_sync", 48, kExtensionsAtZero, 1, nullptr, 0, kXeSyncValues,
+                            Count(kXeSyncValues)};
 
 // MAP_USERPTR (2) makes `obj_offset` a user address mapped into the GPU VM; CPU_ADDR_MIRROR (1 << 5) mirrors
 // the process's address space there. Both would give the GPU this process's memory.
@@ -106,7 +107,8 @@ const StructRule kMsmByte = Plain("char", 1);
 const ArrayRule kMsmParamArrays[] = {
     Packed("value", 8, 16, 4, PointerKind::kScalarUnlessCounted, UserAccess::kRead, &kMsmByte),
 };
-const StructRule kMsmParam = {"struct drm_msm_param", 24, nullptr, 0, kMsmParamArrays, Count(kMsmParamArrays), nullptr, 0};
+const StructRule kMsmParam = {"struct drm_msm_param", 24, nullptr, 0, kMsmParamArrays, Count(kMsmParamArrays),
+                              nullptr, 0};
 const StructRule kMsmGemNew = Plain("struct drm_msm_gem_new", 16);
 const StructRule kMsmSubmitqueue = Plain("struct drm_msm_submitqueue", 12);
 const StructRule kMsmQueueId = Plain("__u32", 4);
@@ -120,7 +122,7 @@ const StructRule kAmdgpuGemVa = {"struct drm_amdgpu_gem_va", 64, nullptr, 0, kAm
                                  Count(kAmdgpuGemVaArrays), nullptr, 0};
 const StructRule kAmdgpuGemCreate = Plain("union drm_amdgpu_gem_create", 32);
 
-// ---- vgpuvm (test/kmod): VM_QUERY writes `capacity` records whose type `what` names.
+// ---- vgpuvm (kmod/vgpuvm): VM_QUERY writes `capacity` records whose type `what` names.
 const StructRule kVgpuvmBindOp = Plain("struct drm_vgpuvm_bind_op", 40);
 const ArrayRule kVgpuvmVmBindArrays[] = {
     Strided("ops", 8, 4, 16, PointerKind::kArray, UserAccess::kRead, &kVgpuvmBindOp),
@@ -140,6 +142,8 @@ const StructRule kVgpuvmBoCreate = Plain("struct drm_vgpuvm_bo_create", 24);
 const StructRule kVgpuvmVmCreate = Plain("struct drm_vgpuvm_vm_create", 40);
 const StructRule kVgpuvmVmDestroy = Plain("struct drm_vgpuvm_vm_destroy", 8);
 const StructRule kVgpuvmStats = Plain("struct drm_vgpuvm_stats", 32);
+
+// clang-format on
 
 constexpr uint32_t kRW = kRead | kWrite;
 

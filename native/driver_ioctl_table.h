@@ -2,7 +2,7 @@
 // Every driver-private ioctl driverIoctl may issue, with every user pointer the kernel follows from its
 // argument: where the pointer lies, which field counts its elements, how big an element is, and whether the
 // kernel reads or writes through it. Facts from the uAPI headers (drm/xe_drm.h, nouveau_drm.h,
-// panthor_drm.h, msm_drm.h, amdgpu_drm.h, test/kmod/vgpuvm_drm.h); the offsets are those the ABI test pins
+// panthor_drm.h, msm_drm.h, amdgpu_drm.h, kmod/vgpuvm/vgpuvm_drm.h); the offsets are those the ABI test pins
 // for lib/backends.
 #ifndef DRM_GPUVM_NATIVE_DRIVER_IOCTL_TABLE_H_
 #define DRM_GPUVM_NATIVE_DRIVER_IOCTL_TABLE_H_

@@ -132,8 +132,7 @@ struct DrmVgemFenceSignal {
   uint32_t flags;
 };
 
-static_assert(sizeof(DrmVersion) == 64 && offsetof(DrmVersion, name_len) == 16 &&
-              offsetof(DrmVersion, desc) == 56);
+static_assert(sizeof(DrmVersion) == 64 && offsetof(DrmVersion, name_len) == 16 && offsetof(DrmVersion, desc) == 56);
 static_assert(sizeof(DrmSetVersion) == 16 && offsetof(DrmSetVersion, drm_dd_minor) == 12);
 static_assert(sizeof(DrmGetCap) == 16 && sizeof(DrmSetClientCap) == 16);
 static_assert(sizeof(DrmGemClose) == 8 && sizeof(DrmGemFlink) == 8 && sizeof(DrmGemOpen) == 16);
@@ -141,8 +140,7 @@ static_assert(sizeof(DrmPrimeHandle) == 12);
 static_assert(sizeof(DrmModeCreateDumb) == 32 && offsetof(DrmModeCreateDumb, size) == 24);
 static_assert(sizeof(DrmModeMapDumb) == 16);
 static_assert(sizeof(DrmSyncobjCreate) == 8 && sizeof(DrmSyncobjDestroy) == 8);
-static_assert(sizeof(DrmSyncobjHandle) == 16 && sizeof(DrmSyncobjWait) == 32 &&
-              sizeof(DrmSyncobjArray) == 16);
+static_assert(sizeof(DrmSyncobjHandle) == 16 && sizeof(DrmSyncobjWait) == 32 && sizeof(DrmSyncobjArray) == 16);
 static_assert(sizeof(DrmVgemFenceAttach) == 16 && sizeof(DrmVgemFenceSignal) == 8);
 
 // Core ioctls.
@@ -166,10 +164,8 @@ constexpr unsigned long kIoctlSyncobjReset = _IOWR(kDrmIoctlBase, 0xc4, DrmSynco
 constexpr unsigned long kIoctlSyncobjSignal = _IOWR(kDrmIoctlBase, 0xc5, DrmSyncobjArray);
 
 // vgem's private ioctls (numbers shared with other drivers: gate them on the driver name).
-constexpr unsigned long kIoctlVgemFenceAttach =
-    _IOWR(kDrmIoctlBase, kDrmCommandBase + 0x1, DrmVgemFenceAttach);
-constexpr unsigned long kIoctlVgemFenceSignal =
-    _IOW(kDrmIoctlBase, kDrmCommandBase + 0x2, DrmVgemFenceSignal);
+constexpr unsigned long kIoctlVgemFenceAttach = _IOWR(kDrmIoctlBase, kDrmCommandBase + 0x1, DrmVgemFenceAttach);
+constexpr unsigned long kIoctlVgemFenceSignal = _IOW(kDrmIoctlBase, kDrmCommandBase + 0x2, DrmVgemFenceSignal);
 
 static_assert(kIoctlVersion == 0xC0406400 && kIoctlGetCap == 0xC010640C && kIoctlSetVersion == 0xC0106407);
 static_assert(kIoctlModeCreateDumb == 0xC02064B2 && kIoctlPrimeHandleToFd == 0xC00C642D);

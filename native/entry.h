@@ -22,7 +22,8 @@ Napi::Value Guarded(const Napi::CallbackInfo& info) {
   } catch (const Napi::Error&) {
     throw;
   } catch (const std::bad_alloc&) {
-    ThrowCodedStatic(info.Env(), "ERR_MEMORY_ALLOCATION_FAILED", "a native call ran out of memory; nothing was changed");
+    ThrowCodedStatic(info.Env(), "ERR_MEMORY_ALLOCATION_FAILED",
+                     "a native call ran out of memory; nothing was changed");
   } catch (...) {
     ThrowCodedStatic(info.Env(), "ERR_DRM_NATIVE_EXCEPTION", "a native call failed with an unexpected C++ exception");
   }

@@ -12,7 +12,8 @@ Napi::Error SyscallError(Napi::Env env, int err, const char* syscall, const char
   std::string message = std::string(syscall) + (ioctl != nullptr ? std::string(" ") + ioctl : "") +
                         " failed: " + std::strerror(err);
   Napi::Error error = Napi::Error::New(env, message);
-  DefineData(env, error.Value(), {{"errno", Napi::Number::New(env, err)}, {"syscall", Napi::String::New(env, syscall)}});
+  DefineData(env, error.Value(),
+             {{"errno", Napi::Number::New(env, err)}, {"syscall", Napi::String::New(env, syscall)}});
   if (ioctl != nullptr) DefineData(env, error.Value(), {{"ioctl", Napi::String::New(env, ioctl)}});
   return error;
 }

@@ -113,8 +113,9 @@ Napi::Value FdKind(const Napi::CallbackInfo& info) {
     if (link == "anon_inode:sync_file") kind = "sync-file";
     else if (S_ISREG(st.st_mode) && link.rfind("/memfd:", 0) == 0) kind = "memfd";
   }
-  Napi::Object result = DataObject(env, {{"kind", Napi::String::New(env, kind)},
-                                         {"size", Napi::BigInt::New(env, static_cast<uint64_t>(st.st_size < 0 ? 0 : st.st_size))}});
+  Napi::Object result = DataObject(
+      env, {{"kind", Napi::String::New(env, kind)},
+            {"size", Napi::BigInt::New(env, static_cast<uint64_t>(st.st_size < 0 ? 0 : st.st_size))}});
   if (drm) DefineData(env, result, {{"minor", Napi::Number::New(env, minor(st.st_rdev))}});
   return result;
 }

@@ -75,7 +75,7 @@ void Release(FdWait* wait) {
 
 // Whether the wait's fd is ready now (poll(2) with a zero timeout).
 bool ReadyNow(const FdWait* wait) {
-  struct pollfd entry{};
+  struct pollfd entry {};
   entry.fd = wait->fd;
   entry.events = static_cast<short>((wait->events & UV_WRITABLE) != 0 ? POLLOUT : POLLIN);
   return RetryOnEintr([&] { return poll(&entry, 1, 0); }) > 0 && (entry.revents & entry.events) != 0;
@@ -198,7 +198,8 @@ Napi::Value WaitRef(const Napi::CallbackInfo& info) {
   bool keep_alive = ArgBool(info, 1, "keepAlive");
   FdWait* wait = Find(info);
   if (wait == nullptr) return Napi::Boolean::New(info.Env(), false);
-  for (uv_handle_t* handle : {reinterpret_cast<uv_handle_t*>(&wait->poll), reinterpret_cast<uv_handle_t*>(&wait->timer)}) {
+  for (uv_handle_t* handle :
+       {reinterpret_cast<uv_handle_t*>(&wait->poll), reinterpret_cast<uv_handle_t*>(&wait->timer)}) {
     if (keep_alive) uv_ref(handle);
     else uv_unref(handle);
   }
@@ -216,7 +217,7 @@ Napi::Value WaitCancel(const Napi::CallbackInfo& info) {
 // pollNow(fd) -> { readable, writable }: a zero-timeout poll(2), the busy/idle check.
 Napi::Value PollNow(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  struct pollfd entry{};
+  struct pollfd entry {};
   entry.fd = ArgFd(info, 0, "fd");
   entry.events = POLLIN | POLLOUT;
   if (RetryOnEintr([&] { return poll(&entry, 1, 0); }) < 0) throw SyscallError(env, errno, "poll");

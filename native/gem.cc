@@ -61,7 +61,8 @@ Napi::Value GemOpen(const Napi::CallbackInfo& info) {
   uapi::DrmGemOpen open{};
   open.name = ArgU32(info, 1, "name");
   CheckedIoctl(env, fd, uapi::kIoctlGemOpen, &open, "DRM_IOCTL_GEM_OPEN");
-  return DataObject(env, {{"handle", Napi::Number::New(env, open.handle)}, {"size", Napi::BigInt::New(env, open.size)}});
+  return DataObject(env,
+                    {{"handle", Napi::Number::New(env, open.handle)}, {"size", Napi::BigInt::New(env, open.size)}});
 }
 
 }  // namespace

@@ -28,7 +28,6 @@
 namespace drm_gpuvm {
 namespace {
 
-
 void FinalizeMapping(Napi::Env, void*, std::shared_ptr<MappingRecord>* hint) {
   std::shared_ptr<MappingRecord> record = *hint;
   delete hint;
@@ -135,16 +134,15 @@ void CheckMappable(Napi::Env env, int fd, uint64_t offset, uint64_t length) {
     }
     uint64_t size = static_cast<uint64_t>(st.st_size);
     if (offset > size || length > size - offset) {
-      throw CodedRangeError(env, "ERR_OUT_OF_RANGE",
-                            "the range [offset, offset + length) must lie inside the file's " +
-                                std::to_string(size) + " bytes");
+      throw CodedRangeError(
+          env, "ERR_OUT_OF_RANGE",
+          "the range [offset, offset + length) must lie inside the file's " + std::to_string(size) + " bytes");
     }
     return;
   }
   if (S_ISCHR(st.st_mode) && major(st.st_rdev) == uapi::kDrmMajor) return;
   if (IsDmaBuf(fd)) return;
-  throw CodedError(env, "ERR_DRM_UNSAFE_MAPPING",
-                   "only DRM nodes, dma-bufs and sealed memfds can be mapped");
+  throw CodedError(env, "ERR_DRM_UNSAFE_MAPPING", "only DRM nodes, dma-bufs and sealed memfds can be mapped");
 }
 
 void ReleaseAllMappings(AddonData& data) {

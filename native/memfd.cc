@@ -43,8 +43,6 @@ Napi::Value MemfdCreate(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void InitMemfd(Napi::Env env, Napi::Object exports) {
-  Export<MemfdCreate>(env, exports, "memfdCreate");
-}
+void InitMemfd(Napi::Env env, Napi::Object exports) { Export<MemfdCreate>(env, exports, "memfdCreate"); }
 
 }  // namespace drm_gpuvm

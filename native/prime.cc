@@ -2,9 +2,9 @@
 // PRIME: GEM handle <-> dma-buf fd (include/uapi/drm/drm.h, Documentation/gpu/drm-mm.rst "PRIME").
 #include "addon.h"
 #include "args.h"
-#include "fd.h"
 #include "drm_uapi.h"
 #include "entry.h"
+#include "fd.h"
 #include "ioctl.h"
 
 namespace drm_gpuvm {

@@ -7,8 +7,8 @@ namespace drm_gpuvm {
 
 namespace {
 
-constexpr napi_property_attributes kData =
-    static_cast<napi_property_attributes>(napi_writable | napi_enumerable | napi_configurable);
+constexpr napi_property_attributes kData = static_cast<napi_property_attributes>(napi_writable | napi_enumerable |
+                                                                                 napi_configurable);
 
 }  // namespace
 

@@ -9,8 +9,8 @@
 
 #include "addon.h"
 #include "args.h"
-#include "fd.h"
 #include "entry.h"
+#include "fd.h"
 #include "ioctl.h"
 #include "result.h"
 
@@ -34,11 +34,12 @@ Napi::Value SyncFileInfo(const Napi::CallbackInfo& info) {
   std::vector<napi_value> list;
   list.reserve(fences.size());
   for (const sync_fence_info& fence : fences) {
-    list.push_back(DataObject(env, {{"timeline", Napi::String::New(env, FixedString(fence.obj_name, sizeof(fence.obj_name)))},
-                                    {"driver", Napi::String::New(env, FixedString(fence.driver_name, sizeof(fence.driver_name)))},
-                                    {"status", Napi::Number::New(env, fence.status)},
-                                    {"flags", Napi::Number::New(env, fence.flags)},
-                                    {"timestampNs", Napi::BigInt::New(env, static_cast<uint64_t>(fence.timestamp_ns))}}));
+    list.push_back(
+        DataObject(env, {{"timeline", Napi::String::New(env, FixedString(fence.obj_name, sizeof(fence.obj_name)))},
+                         {"driver", Napi::String::New(env, FixedString(fence.driver_name, sizeof(fence.driver_name)))},
+                         {"status", Napi::Number::New(env, fence.status)},
+                         {"flags", Napi::Number::New(env, fence.flags)},
+                         {"timestampNs", Napi::BigInt::New(env, static_cast<uint64_t>(fence.timestamp_ns))}}));
   }
   return DataObject(env, {{"name", Napi::String::New(env, FixedString(file.name, sizeof(file.name)))},
                           {"status", Napi::Number::New(env, file.status)},

@@ -46,8 +46,6 @@ Napi::Value UdmabufCreate(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void InitUdmabuf(Napi::Env env, Napi::Object exports) {
-  Export<UdmabufCreate>(env, exports, "udmabufCreate");
-}
+void InitUdmabuf(Napi::Env env, Napi::Object exports) { Export<UdmabufCreate>(env, exports, "udmabufCreate"); }
 
 }  // namespace drm_gpuvm

@@ -46,10 +46,12 @@ VaWindow& FindWindow(Napi::Env env, uint32_t id) {
 void CheckRange(Napi::Env env, const VaWindow& window, uint64_t offset, uint64_t length) {
   uint64_t page = Page();
   if (length == 0 || offset % page != 0 || length % page != 0) {
-    throw CodedRangeError(env, "ERR_OUT_OF_RANGE", "window offsets and lengths must be non-zero multiples of the page size");
+    throw CodedRangeError(env, "ERR_OUT_OF_RANGE",
+                          "window offsets and lengths must be non-zero multiples of the page size");
   }
   if (offset > window.length || length > window.length - offset) {
-    throw CodedRangeError(env, "ERR_OUT_OF_RANGE", "the range must lie inside the window's " + std::to_string(window.length) + " bytes");
+    throw CodedRangeError(env, "ERR_OUT_OF_RANGE",
+                          "the range must lie inside the window's " + std::to_string(window.length) + " bytes");
   }
 }
 
@@ -84,7 +86,8 @@ void DetachView(napi_env env, ViewRecord& record) {
   napi_value buffer = nullptr;
   if (napi_get_reference_value(env, record.buffer, &buffer) == napi_ok && buffer != nullptr) {
     bool detached = false;
-    if (napi_is_detached_arraybuffer(env, buffer, &detached) == napi_ok && !detached) napi_detach_arraybuffer(env, buffer);
+    if (napi_is_detached_arraybuffer(env, buffer, &detached) == napi_ok && !detached)
+      napi_detach_arraybuffer(env, buffer);
   }
   napi_delete_reference(env, record.buffer);
   record.buffer = nullptr;
@@ -116,7 +119,8 @@ Napi::Value VaReserve(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t length = ArgU64(info, 0, "length");
   if (length == 0 || length % Page() != 0 || length > (1ull << 46)) {
-    throw CodedRangeError(env, "ERR_OUT_OF_RANGE", "a window must be a non-zero multiple of the page size, at most 2^46 bytes");
+    throw CodedRangeError(env, "ERR_OUT_OF_RANGE",
+                          "a window must be a non-zero multiple of the page size, at most 2^46 bytes");
   }
   AddonData& data = Data(env);
   auto window = std::make_unique<VaWindow>();
@@ -126,10 +130,12 @@ Napi::Value VaReserve(const Napi::CallbackInfo& info) {
     uint64_t limit = reserve_limit.load();
     if (length > limit || before > limit - length) {
       Napi::Error error = CodedError(env, "ERR_DRM_VA_LIMIT",
-                                     "reserving " + std::to_string(length) + " more bytes of address space would pass the " +
-                                         std::to_string(limit) + " bytes all VA windows of this process may hold (" +
-                                         std::to_string(before) + " reserved); release windows or raise the limit");
-      DefineData(env, error.Value(), {{"limit", Napi::BigInt::New(env, limit)}, {"reserved", Napi::BigInt::New(env, before)}});
+                                     "reserving " + std::to_string(length) +
+                                         " more bytes of address space would pass the " + std::to_string(limit) +
+                                         " bytes all VA windows of this process may hold (" + std::to_string(before) +
+                                         " reserved); release windows or raise the limit");
+      DefineData(env, error.Value(),
+                 {{"limit", Napi::BigInt::New(env, limit)}, {"reserved", Napi::BigInt::New(env, before)}});
       throw error;
     }
   } while (!reserved_bytes.compare_exchange_weak(before, before + length));
@@ -202,7 +208,8 @@ Napi::Value VaUnmap(const Napi::CallbackInfo& info) {
     if (stop > end) kept[end] = stop;
   }
   DetachViews(env, window, offset, end);
-  void* address = mmap(window.base + offset, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  void* address = mmap(window.base + offset, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+                       -1, 0);
   if (address == MAP_FAILED) throw SyscallError(env, errno, "mmap");
   window.mapped = std::move(kept);
   return env.Undefined();
@@ -223,7 +230,8 @@ Napi::Value VaView(const Napi::CallbackInfo& info) {
   for (; it != window.mapped.end() && it->first <= covered && covered < end; ++it) {
     if (it->second > covered) covered = it->second;
   }
-  if (covered < end) throw CodedError(env, "ERR_DRM_VA_HOLE", "the span has unmapped holes: only mapped memory can be viewed");
+  if (covered < end)
+    throw CodedError(env, "ERR_DRM_VA_HOLE", "the span has unmapped holes: only mapped memory can be viewed");
 
   auto record = std::make_shared<ViewRecord>();
   record->offset = offset;
@@ -232,7 +240,8 @@ Napi::Value VaView(const Napi::CallbackInfo& info) {
   table.reserve(table.size() + 1);
   auto hint = std::make_unique<ViewHint>(ViewHint{record, window.views});
   napi_value buffer = nullptr;
-  napi_status status = napi_create_external_arraybuffer(env, window.base + offset, length, FinalizeView, hint.get(), &buffer);
+  napi_status status = napi_create_external_arraybuffer(env, window.base + offset, length, FinalizeView, hint.get(),
+                                                        &buffer);
   if (status != napi_ok) {
     // Node may have run the finalizer already (it does for a length past its ArrayBuffer limit).
     if (record->finalized) hint.release();
