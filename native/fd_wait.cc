@@ -157,7 +157,7 @@ Napi::Value WaitStart(const Napi::CallbackInfo& info) {
   uv_timer_init(loop, &wait->timer);
   // From here on the handles belong to the loop: any failure goes through Release, which frees the wait
   // once libuv has closed both.
-  owner.release();
+  (void)owner.release();
   wait->env = env;
   wait->data = &data;
   wait->events = writable ? UV_WRITABLE : UV_READABLE;

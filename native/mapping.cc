@@ -80,7 +80,7 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
     // Node runs the finalizer itself when it refuses a length (past its ArrayBuffer limit), and that has
     // unmapped and unlisted the memory already; otherwise nothing else knows of this mapping.
     if (record->finalized) {
-      hint.release();
+      (void)hint.release();
     } else {
       data.mappings->erase(address);
       munmap(address, length);
@@ -89,7 +89,7 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
     throw CodedRangeError(env, "ERR_OUT_OF_RANGE",
                           "cannot map " + std::to_string(length) + " bytes as one ArrayBuffer: " + refused.Message());
   }
-  hint.release();  // owned by the finalizer now
+  (void)hint.release();  // owned by the finalizer now
   return Napi::Value(env, buffer);
 }
 

@@ -181,7 +181,8 @@ Napi::Value VaMap(const Napi::CallbackInfo& info) {
     int err = errno;
     window.mapped.erase(listed);
     // A failed MAP_FIXED may have unmapped the range: make it a hole again so the window stays whole.
-    mmap(window.base + offset, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    // Should this fail too, nothing better is left than to report the first error.
+    (void)mmap(window.base + offset, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
     throw SyscallError(env, err, "mmap");
   }
   return env.Undefined();
@@ -244,12 +245,12 @@ Napi::Value VaView(const Napi::CallbackInfo& info) {
                                                         &buffer);
   if (status != napi_ok) {
     // Node may have run the finalizer already (it does for a length past its ArrayBuffer limit).
-    if (record->finalized) hint.release();
+    if (record->finalized) (void)hint.release();
     Napi::Error refused = Napi::Error::New(env);
     throw CodedRangeError(env, "ERR_OUT_OF_RANGE",
                           "cannot view " + std::to_string(length) + " bytes as one ArrayBuffer: " + refused.Message());
   }
-  hint.release();  // owned by the finalizer now
+  (void)hint.release();  // owned by the finalizer now
   if (napi_create_reference(env, buffer, 0, &record->buffer) != napi_ok) {
     // Untracked, the view could outlive the memory under it: it must not be handed out.
     napi_detach_arraybuffer(env, buffer);
