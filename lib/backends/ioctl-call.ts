@@ -6,7 +6,7 @@
 // `pointers` (or zero with a zero count) and every count times stride fits the array it points to.
 import { invalidArgType } from '../arg-errors.js';
 import type { DrmDevice } from '../drm/drm-device.js';
-import { type DriverIoctlPointer, issueDriverIoctl } from '../drm/driver-ioctl.js';
+import { type DriverIoctlCall, type DriverIoctlPointer, issueDriverIoctl } from '../drm/driver-ioctl.js';
 import type { UapiStruct } from './uapi-struct.js';
 
 /** `_IOC` direction bits as the kernel's asm-generic/ioctl.h defines them. */
@@ -43,18 +43,13 @@ export function driverIoctl(name: string, id: number, dir: number, struct: UapiS
 /** A user pointer inside one of the call's buffers (see DriverIoctlPointer in lib/drm). */
 export type PointerSlot = DriverIoctlPointer;
 
-/** One ioctl, ready for native marshalling; `buffers[0]` is the argument and receives the kernel's outputs. */
-export interface IoctlCall {
-  /** The driver name DRM_IOCTL_VERSION must report before this private ioctl may be issued. */
-  readonly driver: string;
+/**
+ * One ioctl, ready for native marshalling: lib/drm's call with the ioctl's declaration in place of its name
+ * (`request` is `ioctlRequest(ioctl)`). `buffers[0]` is the argument and receives the kernel's outputs.
+ */
+export interface IoctlCall extends Omit<DriverIoctlCall, 'name'> {
   /** The ioctl to issue. */
   readonly ioctl: DriverIoctl;
-  /** `ioctlRequest(ioctl)`, precomputed for native. */
-  readonly request: number;
-  /** The argument bytes first, then each user array the argument points to. */
-  readonly buffers: readonly Uint8Array[];
-  /** Where the argument and the arrays point at other buffers. */
-  readonly pointers: readonly PointerSlot[];
 }
 
 /**

@@ -26,7 +26,9 @@ export interface DriverIoctlCall {
   readonly name: string;
   /** The request number `_IOC(dir, 'd', nr, size)`. */
   readonly request: number;
+  /** The argument bytes first, then each user array the argument points to. */
   readonly buffers: readonly Uint8Array[];
+  /** Where the argument and the arrays point at other buffers. */
   readonly pointers: readonly DriverIoctlPointer[];
 }
 
