@@ -1,29 +1,12 @@
 // SPDX-License-Identifier: MIT
 // One door to the addon: only lib/drm and lib/native.ts import lib/native.ts, lib/native-types.ts or the
 // addon loader, so every native call goes through the device layer's argument checks and error mapping.
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { importsOf, LIB, libFiles, ROOT, target } from '../support/lib-imports.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const LIB = join(ROOT, 'lib');
-const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 const ADDON_MODULES = new Set(['lib/native.ts', 'lib/native-types.ts']);
-
-function libFiles(): string[] {
-  return readdirSync(LIB, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => join(LIB, f));
-}
-
-function importsOf(file: string): string[] {
-  const source = readFileSync(file, 'utf8');
-  return [...source.matchAll(IMPORT)].map((m) => m[1] ?? m[2]!);
-}
-
-// What a specifier names, relative to the repository ('lib/native.ts'), or the package name as written.
-function target(file: string, specifier: string): string {
-  if (!specifier.startsWith('.')) return specifier;
-  return relative(ROOT, resolve(dirname(file), specifier)).replace(/\.js$/, '.ts');
-}
 
 describe('the addon has one door', () => {
   const files = libFiles();
