@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Replay cost of the GPUVM model per request, and heap per live mapping (issue 4's targets: under 1.5 us per
+// Replay cost of the GPUVM model per request, and heap per live mapping (the targets: under 1.5 us per
 // request at 100k live mappings, under 4 us at 1M, growth no faster than log n, under 200 bytes per mapping).
 //
 // For each size N the steady stream of lib/trace/trace-generator.ts (seed, N) is replayed through GpuVm the

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The GPUVM model against the kernel's own C, side by side on this machine (issue 16's yardstick).
+// The GPUVM model against the kernel's own C, side by side on this machine.
 //
 // 1. Fetches Debian sid's linux-source through a private apt configuration (lib/qemu/apt.ts; nothing on the
 //    machine changes) and keeps, in the cache, only the files it needs: drivers/gpu/drm/drm_gpuvm.c,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// What the lock machinery costs on an uncontended request (issue 5: under 25% of the request's cost without
-// locks). One task maps and unmaps a BO (an extobj, 4 pages) over and over, through the track-only backend
+// What the lock machinery costs on an uncontended request (the target: under 25% of the request's cost
+// without locks). One task maps and unmaps a BO (an extobj, 4 pages) over and over, through the track-only backend
 // (or, with --backend window, the VA window backend on the software device, whose commit makes real mmap
 // calls, as a backend with a device to talk to does):
 //   locked:    vm.map + vm.unmap as users call them: the request's task, its VA range hold, the BO's

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Cost of a native call against a static C program doing the same ioctls, in the same VM boot:
-// DRM_IOCTL_GET_CAP, and CREATE_DUMB + GEM_CLOSE pairs (issue 2's targets: within 1.5x and 1.2x of C).
+// DRM_IOCTL_GET_CAP, and CREATE_DUMB + GEM_CLOSE pairs (the targets: within 1.5x and 1.2x of C).
 //
 //   node bench/native-ioctl.mjs            on the host: builds the C program, boots the VM, runs the
 //                                          measurement there, writes bench/native-ioctl-results.md

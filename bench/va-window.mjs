@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Requests per second through the VA window backend (a map + unmap request pair of 1, 16 and 256 pages) on
 // the software device, against the bare mmap calls the backend makes, from C (bench/va-window.c), in the
-// same run. Issue 6's goal: the backend within 1.5x of C. Rows:
+// same run. The goal: the backend within 1.5x of C. Rows:
 //   C            the two MAP_FIXED mmaps per pair (map the memfd range, punch the hole back)
 //   C+checks     the same plus the fstat and F_GET_SEALS the addon makes before each window map
 //   commit       VaWindowBackend.commit of a precomputed map op list, then of its unmap op list

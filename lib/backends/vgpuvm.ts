@@ -126,7 +126,7 @@ export function vgpuvmVmCreate(options: {
   }));
 }
 
-/** VM_DESTROY. */
+/** VM_DESTROY of `vmId`: ends a VM that vgpuvmVmCreate made. */
 export function vgpuvmVmDestroy(vmId: number): IoctlCall {
   return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_VM_DESTROY, encodeStruct(VGPUVM_VM_DESTROY, { vm_id: vmId }));
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The stress workload of issue 5: N tasks share a few BOs between two VMs and, with random awaits between
+// The stress workload: N tasks share a few BOs between two VMs and, with random awaits between
 // steps, map, unmap, obtain, put, evict, validate and clean up, while a few deliberate misuses are injected.
 // After every step the invariants are checked. It ends (no deadlock) with every pair freed and both VMs
 // closed, or reports what went wrong.
@@ -54,7 +54,7 @@ export interface StressResult {
   violationMessages: string[];
   /** Misuses refused with the right error and no state change. */
   misuseDetected: number;
-  /** Misuses injected. */
+  /** Deliberate misuses the run made; misuseDetected counts those refused as they should be. */
   misuseInjected: number;
   /** Steps per second of wall time. */
   opsPerSecond: number;

@@ -33,7 +33,7 @@ export interface MapOptions {
  */
 export type SubrangeCheck = () => void;
 
-/** Options of idle waits. */
+/** What a dma-buf idle wait takes: a wait's timeout and signal, and which fences it waits for. */
 export interface IdleWaitOptions extends WaitOptions {
   /** 'read' waits for writers only; 'write' and 'readwrite' for every fence. Default 'write'. */
   access?: Access;

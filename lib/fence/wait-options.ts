@@ -3,7 +3,7 @@
 // sync_file): a timeout that resolves false and an AbortSignal that rejects, read once before the wait.
 import { invalidArgType, outOfRange } from '../arg-errors.js';
 
-/** Options of a wait. */
+/** The timeout and abort signal every wait of the package takes. */
 export interface WaitOptions {
   /** Give up after this many milliseconds and resolve false. Default: wait without limit. */
   timeoutMs?: number;

@@ -13,7 +13,7 @@ export interface GpuFeature {
 export interface GpuRefusal {
   /** What is refused. */
   readonly what: string;
-  /** Why. */
+  /** The reason, as `drm-gpuvm info` prints it after what is refused. */
   readonly why: string;
 }
 

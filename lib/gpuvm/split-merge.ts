@@ -25,11 +25,11 @@ import { OpMap, OpRemap, OpUnmap } from './ops.js';
 
 /** Receives ops in kernel order. */
 export interface SplitMergeSink {
-  /** A MAP op. */
+  /** A new mapping to insert. */
   map(op: OpMap): void;
-  /** A REMAP op. */
+  /** A mapping the request cuts: removed, and what lies outside the request inserted again. */
   remap(op: OpRemap): void;
-  /** An UNMAP op. */
+  /** An existing mapping to remove whole. */
   unmap(op: OpUnmap): void;
 }
 

@@ -21,9 +21,9 @@ export type VmBoState =
 
 /** One per (GpuVm, GemObject) pair: holds the VAs of that GEM in that VM. Get one from `vm.obtain(obj)`. */
 export class VmBo {
-  /** The VM. */
+  /** The VM this pair belongs to. */
   readonly vm: GpuVm;
-  /** The GEM. */
+  /** The GEM whose VAs in `vm` it holds. */
   readonly obj: GemObject;
   /** @internal the kernel's kref. */
   kref = 1;

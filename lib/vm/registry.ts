@@ -18,7 +18,7 @@ export function registerVm(gpuvm: GpuVm, owner: PairEvictor): void {
   owners.set(gpuvm, owner);
 }
 
-/** The owner of `gpuvm`. */
+/** The Vm that registered `gpuvm`; ERR_GPUVM_WRONG_VM for a GpuVm no Vm manages. */
 export function ownerOf(gpuvm: GpuVm): PairEvictor {
   const owner = owners.get(gpuvm);
   if (owner === undefined) throw new GpuVmStateError('ERR_GPUVM_WRONG_VM', `GPU VM '${gpuvm.name}' is not managed by a Vm: a Bo's GEM is used only through Vms`);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Waits on vgem that look at the fd before their timeout can win, and CPU access that does not block the
-// event loop (issue 11, "Wrong results"): timeout 0 on an idle dma-buf and on a signalled sync_file is a
+// event loop: timeout 0 on an idle dma-buf and on a signalled sync_file is a
 // truthful non-blocking check (both used to resolve false), and beginCpuAccessAsync lets timers run while a
 // fence is pending, where beginCpuAccess blocks the thread until the fence signals.
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Regression tests for issue 11's classes of crashes and wrong memory, one describe per class. Each scenario
+// Regression tests for the addon's classes of crashes and wrong memory, one describe per class. Each scenario
 // runs in a child process (fixtures/safety-child.mjs, on the built package in dist/), so that a crash is
 // observed rather than suffered: the child must exit 0 and report what it saw. Before the fixes, each of
 // these died (SIGSEGV, abort) or reported the wrong thing; the comment on each says which.

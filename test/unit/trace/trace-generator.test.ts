@@ -19,8 +19,8 @@ describe('generateTrace', () => {
     expect(text({ seed: 7, profile: 'mixed', requests: 200 })).not.toBe(text({ seed: 8, profile: 'mixed', requests: 200 }));
   });
 
-  // Issue 7 replays these streams on a kernel driver: a change here changes what was measured there, so it
-  // must come with a new TRACE_GENERATOR_VERSION and new pins.
+  // These streams are replayed on kernel drivers (drm-gpuvm trace --kernel, the benchmarks): a change here
+  // changes what was measured there, so it must come with a new TRACE_GENERATOR_VERSION and new pins.
   it.each([
     [{ seed: 1, profile: 'mixed', requests: 1000 }, '6ae712eb67e89c1f'],
     [{ seed: 2, profile: 'mixed', requests: 1000 }, '4fbd5b908f145710'],

@@ -1,4 +1,4 @@
-// The misuse catalogue of issue 5: each misuse is refused at once with a clear error, and nothing changes.
+// The misuse catalogue of the VM layer: each misuse is refused at once with a clear error, and nothing changes.
 import { describe, expect, it } from 'vitest';
 import { GemObject } from '../../../lib/gpuvm/gem.js';
 import { GpuVm } from '../../../lib/gpuvm/gpuvm.js';

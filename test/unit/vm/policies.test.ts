@@ -1,4 +1,4 @@
-// The seed problem of issue 5, as tests: who may drop the last reference to a (VM, BO) pair.
+// The VmBo lifetime policies as tests: who may drop the last reference to a (VM, BO) pair.
 import { describe, expect, it } from 'vitest';
 import { Mutex, runTask } from '../../../lib/locks/index.js';
 import { Bo, Vm, vmInvariantViolations } from '../../../lib/vm/index.js';
