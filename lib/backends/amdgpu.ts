@@ -49,7 +49,6 @@ export const AMDGPU_GEM_CREATE = defineStruct('union drm_amdgpu_gem_create', 32,
   'out.handle': 0,
 });
 
-/** DRM_IOCTL_AMDGPU_GEM_CREATE. */
 export const DRM_IOCTL_AMDGPU_GEM_CREATE = driverIoctl('DRM_IOCTL_AMDGPU_GEM_CREATE', 0x00, IOC_READ | IOC_WRITE, AMDGPU_GEM_CREATE);
 /** DRM_IOCTL_AMDGPU_GEM_VA (`_IOW`: nothing comes back). */
 export const DRM_IOCTL_AMDGPU_GEM_VA = driverIoctl('DRM_IOCTL_AMDGPU_GEM_VA', 0x08, IOC_WRITE, AMDGPU_GEM_VA);

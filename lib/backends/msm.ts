@@ -50,15 +50,10 @@ export const MSM_VM_BIND = defineStruct('struct drm_msm_vm_bind', 88, {
   nr_in_syncobjs: 32, nr_out_syncobjs: 36, syncobj_stride: 40, op_stride: 44, op: [48, MSM_VM_BIND_OP], ops: [48, 'u64'],
 });
 
-/** DRM_IOCTL_MSM_SET_PARAM. */
 export const DRM_IOCTL_MSM_SET_PARAM = driverIoctl('DRM_IOCTL_MSM_SET_PARAM', 0x01, IOC_WRITE, MSM_PARAM);
-/** DRM_IOCTL_MSM_GEM_NEW. */
 export const DRM_IOCTL_MSM_GEM_NEW = driverIoctl('DRM_IOCTL_MSM_GEM_NEW', 0x02, IOC_READ | IOC_WRITE, MSM_GEM_NEW);
-/** DRM_IOCTL_MSM_SUBMITQUEUE_NEW. */
 export const DRM_IOCTL_MSM_SUBMITQUEUE_NEW = driverIoctl('DRM_IOCTL_MSM_SUBMITQUEUE_NEW', 0x0a, IOC_READ | IOC_WRITE, MSM_SUBMITQUEUE);
-/** DRM_IOCTL_MSM_SUBMITQUEUE_CLOSE. */
 export const DRM_IOCTL_MSM_SUBMITQUEUE_CLOSE = driverIoctl('DRM_IOCTL_MSM_SUBMITQUEUE_CLOSE', 0x0b, IOC_WRITE, MSM_QUEUE_ID);
-/** DRM_IOCTL_MSM_VM_BIND. */
 export const DRM_IOCTL_MSM_VM_BIND = driverIoctl('DRM_IOCTL_MSM_VM_BIND', 0x0d, IOC_READ | IOC_WRITE, MSM_VM_BIND);
 
 /** Everything this backend takes from drm/msm_drm.h, for the ABI test. */

@@ -53,11 +53,8 @@ export const NOUVEAU_GEM_NEW = defineStruct('struct drm_nouveau_gem_new', 48, {
   info: [0, NOUVEAU_GEM_INFO], channel_hint: 40, align: 44,
 });
 
-/** DRM_IOCTL_NOUVEAU_VM_INIT. */
 export const DRM_IOCTL_NOUVEAU_VM_INIT = driverIoctl('DRM_IOCTL_NOUVEAU_VM_INIT', 0x10, IOC_READ | IOC_WRITE, NOUVEAU_VM_INIT);
-/** DRM_IOCTL_NOUVEAU_VM_BIND. */
 export const DRM_IOCTL_NOUVEAU_VM_BIND = driverIoctl('DRM_IOCTL_NOUVEAU_VM_BIND', 0x11, IOC_READ | IOC_WRITE, NOUVEAU_VM_BIND);
-/** DRM_IOCTL_NOUVEAU_GEM_NEW. */
 export const DRM_IOCTL_NOUVEAU_GEM_NEW = driverIoctl('DRM_IOCTL_NOUVEAU_GEM_NEW', 0x40, IOC_READ | IOC_WRITE, NOUVEAU_GEM_NEW);
 
 /** Everything this backend takes from drm/nouveau_drm.h, for the ABI test. */

@@ -46,13 +46,9 @@ export const PANTHOR_BO_CREATE = defineStruct('struct drm_panthor_bo_create', 24
   size: [0, 'u64'], flags: 8, exclusive_vm_id: 12, handle: 16, pad: 20,
 });
 
-/** DRM_IOCTL_PANTHOR_VM_CREATE. */
 export const DRM_IOCTL_PANTHOR_VM_CREATE = driverIoctl('DRM_IOCTL_PANTHOR_VM_CREATE', 1, IOC_READ | IOC_WRITE, PANTHOR_VM_CREATE);
-/** DRM_IOCTL_PANTHOR_VM_DESTROY. */
 export const DRM_IOCTL_PANTHOR_VM_DESTROY = driverIoctl('DRM_IOCTL_PANTHOR_VM_DESTROY', 2, IOC_READ | IOC_WRITE, PANTHOR_VM_DESTROY);
-/** DRM_IOCTL_PANTHOR_VM_BIND. */
 export const DRM_IOCTL_PANTHOR_VM_BIND = driverIoctl('DRM_IOCTL_PANTHOR_VM_BIND', 3, IOC_READ | IOC_WRITE, PANTHOR_VM_BIND);
-/** DRM_IOCTL_PANTHOR_BO_CREATE. */
 export const DRM_IOCTL_PANTHOR_BO_CREATE = driverIoctl('DRM_IOCTL_PANTHOR_BO_CREATE', 5, IOC_READ | IOC_WRITE, PANTHOR_BO_CREATE);
 
 /** Everything this backend takes from drm/panthor_drm.h, for the ABI test. */

@@ -58,17 +58,11 @@ export const VGPUVM_VM_QUERY = defineStruct('struct drm_vgpuvm_vm_query', 24, { 
 /** struct drm_vgpuvm_stats. */
 export const VGPUVM_STATS = defineStruct('struct drm_vgpuvm_stats', 32, { vms: [0, 'u64'], bos: [8, 'u64'], vm_bos: [16, 'u64'], vas: [24, 'u64'] });
 
-/** DRM_IOCTL_VGPUVM_BO_CREATE. */
 export const DRM_IOCTL_VGPUVM_BO_CREATE = driverIoctl('DRM_IOCTL_VGPUVM_BO_CREATE', 0x00, IOC_READ | IOC_WRITE, VGPUVM_BO_CREATE);
-/** DRM_IOCTL_VGPUVM_VM_CREATE. */
 export const DRM_IOCTL_VGPUVM_VM_CREATE = driverIoctl('DRM_IOCTL_VGPUVM_VM_CREATE', 0x02, IOC_READ | IOC_WRITE, VGPUVM_VM_CREATE);
-/** DRM_IOCTL_VGPUVM_VM_DESTROY. */
 export const DRM_IOCTL_VGPUVM_VM_DESTROY = driverIoctl('DRM_IOCTL_VGPUVM_VM_DESTROY', 0x03, IOC_WRITE, VGPUVM_VM_DESTROY);
-/** DRM_IOCTL_VGPUVM_VM_BIND. */
 export const DRM_IOCTL_VGPUVM_VM_BIND = driverIoctl('DRM_IOCTL_VGPUVM_VM_BIND', 0x04, IOC_READ | IOC_WRITE, VGPUVM_VM_BIND);
-/** DRM_IOCTL_VGPUVM_VM_QUERY. */
 export const DRM_IOCTL_VGPUVM_VM_QUERY = driverIoctl('DRM_IOCTL_VGPUVM_VM_QUERY', 0x05, IOC_READ | IOC_WRITE, VGPUVM_VM_QUERY);
-/** DRM_IOCTL_VGPUVM_STATS. */
 export const DRM_IOCTL_VGPUVM_STATS = driverIoctl('DRM_IOCTL_VGPUVM_STATS', 0x06, IOC_READ, VGPUVM_STATS);
 
 /** Everything this backend takes from kmod/vgpuvm/vgpuvm_drm.h, for the ABI test (the header path is relative to kmod/vgpuvm). */

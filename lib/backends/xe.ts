@@ -56,13 +56,9 @@ export const XE_GEM_CREATE = defineStruct('struct drm_xe_gem_create', 56, {
   extensions: [0, 'u64'], size: [8, 'u64'], placement: 16, flags: 20, vm_id: 24, handle: 28, cpu_caching: [32, 'u16'],
 });
 
-/** DRM_IOCTL_XE_GEM_CREATE. */
 export const DRM_IOCTL_XE_GEM_CREATE = driverIoctl('DRM_IOCTL_XE_GEM_CREATE', 0x01, IOC_READ | IOC_WRITE, XE_GEM_CREATE);
-/** DRM_IOCTL_XE_VM_CREATE. */
 export const DRM_IOCTL_XE_VM_CREATE = driverIoctl('DRM_IOCTL_XE_VM_CREATE', 0x03, IOC_READ | IOC_WRITE, XE_VM_CREATE);
-/** DRM_IOCTL_XE_VM_DESTROY. */
 export const DRM_IOCTL_XE_VM_DESTROY = driverIoctl('DRM_IOCTL_XE_VM_DESTROY', 0x04, IOC_WRITE, XE_VM_DESTROY);
-/** DRM_IOCTL_XE_VM_BIND. */
 export const DRM_IOCTL_XE_VM_BIND = driverIoctl('DRM_IOCTL_XE_VM_BIND', 0x05, IOC_WRITE, XE_VM_BIND);
 
 /** Everything this backend takes from drm/xe_drm.h, for the ABI test. */
