@@ -81,7 +81,7 @@ function cacheDir() {
 }
 
 /** The cached kernel files (fetched first if needed): their root directory and the package version. */
-function kernelSources() {
+async function kernelSources() {
   const cache = cacheDir();
   const tree = join(cache, 'source');
   const versionFile = join(cache, 'version');
@@ -92,13 +92,13 @@ function kernelSources() {
   const work = mkdtempSync(join(cache, '.tmp-'));
   try {
     const apt = new PrivateApt(join(work, 'apt'), suiteSources('sid'));
-    apt.update();
+    await apt.update();
     // linux-source is a metapackage: the sources are in the linux-source-X.Y it depends on.
-    const [meta] = apt.download(['linux-source'], join(work, 'debs'));
+    const [meta] = await apt.download(['linux-source'], join(work, 'debs'));
     const version = debFields(meta, 'Version').Version;
     const real = parseDepends(debFields(meta, 'Depends').Depends).map((alts) => alts[0]).find((n) => n.startsWith('linux-source-'));
     if (real === undefined) throw new Error(`linux-source ${version} depends on no linux-source-X.Y package`);
-    const [deb] = apt.download([real], join(work, 'debs'));
+    const [deb] = await apt.download([real], join(work, 'debs'));
     const tarball = execFileSync('dpkg-deb', ['-c', deb], { encoding: 'utf8', maxBuffer: 1 << 20 })
       .split('\n').map((l) => l.trim().split(/\s+/).pop()).find((p) => /\/usr\/src\/linux-source-[^/]+\.tar\.xz$/.test(p ?? ''));
     if (tarball === undefined) throw new Error(`${real} holds no linux-source tarball`);
@@ -242,9 +242,9 @@ function memoryAt1M(driver, work) {
 
 const fmt = (x) => Math.round(x).toLocaleString('en-US');
 
-function main() {
+async function main() {
   const started = new Date();
-  const { tree, version } = kernelSources();
+  const { tree, version } = await kernelSources();
   const work = mkdtempSync(join(tmpdir(), 'gpuvm-vs-kernel-'));
   const { driver, cc } = buildDriver(tree, work);
   const sum = createHash('sha256').update(readFileSync(join(tree, KERNEL_FILES[0]))).digest('hex').slice(0, 16);
@@ -273,4 +273,4 @@ function main() {
   rmSync(work, { recursive: true, force: true });
 }
 
-main();
+await main();

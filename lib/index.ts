@@ -39,6 +39,7 @@ export * as vgpuvm from './backends/vgpuvm.js';
 export { renderVaMapSvg, vaMapElementBound, VaMapInputError, type VaMapInput, type VaMapMapping, type VaMapOptions } from './va-map/va-map-svg.js';
 export { vaMapInputFromGpuVm, parseVaDump, isVaDump, isVaDumpLine, VaDumpReader, VaDumpSyntaxError } from './va-map/va-map-input.js';
 export { runInVm, type VmRunOptions, type VmRunResult } from './qemu/run-vm.js';
+export type { StepLog } from './qemu/step-log.js';
 export { VmRunnerError, type VmRunnerErrorCode } from './qemu/errors.js';
 export { VaWindowBackend, type VaWindowBackendOptions, type WindowOps } from './backends/va-window-backend.js';
 export { VaWindowError, type VaWindowErrorCode } from './backends/va-window-error.js';

@@ -49,13 +49,12 @@ export function vgpuvmCacheDir() {
 }
 
 /**
- * Runs a program, streaming its output to `log`, and resolves with its stdout.
+ * Runs a program and resolves with its stdout; when it fails, the error ends with the last lines it printed.
  * @param {string} file
  * @param {string[]} args
- * @param {(line: string) => void} log
  * @returns {Promise<string>}
  */
-function execute(file, args, log) {
+function execute(file, args) {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' } });
     let stdout = '';
@@ -65,8 +64,8 @@ function execute(file, args, log) {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (code === 0) { resolve(stdout); return; }
-      log(tail);
-      reject(new Error(`${file} ${args.join(' ')} failed (${signal ?? `exit ${code}`})`));
+      const last = tail.trim().split('\n').slice(-20).join('\n');
+      reject(new Error(`${file} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${last}`));
     });
   });
 }
@@ -83,16 +82,17 @@ export async function ensureSidChroot({ log = () => {} } = {}) {
   mkdirSync(cache, { recursive: true });
   if (!existsSync('/usr/sbin/debootstrap') && !existsSync('/usr/bin/debootstrap')) {
     log('vgpuvm: installing debootstrap on the host');
-    await execute('apt-get', ['install', '-y', 'debootstrap'], log);
+    await execute('apt-get', ['install', '-y', 'debootstrap']);
   }
   const staging = mkdtempSync(join(cache, 'sid-chroot.tmp-'));
   try {
     log(`vgpuvm: debootstrap --variant=minbase sid ${staging}`);
-    await execute('debootstrap', ['--variant=minbase', 'sid', staging, MIRROR], log);
-    await execute('chroot', [staging, 'apt-get', ...APT_OPTIONS, 'update'], log);
+    await execute('debootstrap', ['--variant=minbase', 'sid', staging, MIRROR]);
+    log('vgpuvm: apt-get update in the chroot');
+    await execute('chroot', [staging, 'apt-get', ...APT_OPTIONS, 'update']);
     log('vgpuvm: installing gcc, make and libc6-dev in the chroot');
-    await execute('chroot', [staging, 'apt-get', ...APT_OPTIONS, 'install', '-y', 'gcc', 'make', 'libc6-dev'], log);
-    await execute('touch', [join(staging, '.complete')], log);
+    await execute('chroot', [staging, 'apt-get', ...APT_OPTIONS, 'install', '-y', 'gcc', 'make', 'libc6-dev']);
+    await execute('touch', [join(staging, '.complete')]);
     rmSync(chroot, { recursive: true, force: true });
     renameSync(staging, chroot);
   } catch (err) {
@@ -110,8 +110,9 @@ export async function ensureSidChroot({ log = () => {} } = {}) {
  * @returns {Promise<string>}
  */
 export async function sidKernelVersion(chroot, { log = () => {} } = {}) {
-  await execute('chroot', [chroot, 'apt-get', ...APT_OPTIONS, 'update'], log);
-  const shown = await execute('chroot', [chroot, 'apt-cache', 'show', 'linux-image-amd64'], log);
+  log('vgpuvm: reading the kernel version sid has now');
+  await execute('chroot', [chroot, 'apt-get', ...APT_OPTIONS, 'update']);
+  const shown = await execute('chroot', [chroot, 'apt-cache', 'show', 'linux-image-amd64']);
   const depends = /^Depends:.*?linux-image-(\d[^\s,]*-amd64)/m.exec(shown);
   if (depends === null) throw new Error('vgpuvm: cannot find the kernel version in linux-image-amd64\'s Depends');
   return depends[1];
@@ -128,8 +129,8 @@ async function ensureHeaders(chroot, kernelVersion, log) {
   const headers = `/usr/src/linux-headers-${kernelVersion}`;
   if (existsSync(join(chroot, headers, 'Module.symvers'))) return headers;
   log(`vgpuvm: installing linux-headers-${kernelVersion} in the chroot`);
-  await execute('chroot', [chroot, 'apt-get', ...APT_OPTIONS, 'update'], log);
-  await execute('chroot', [chroot, 'apt-get', ...APT_OPTIONS, 'install', '-y', `linux-headers-${kernelVersion}`], log);
+  await execute('chroot', [chroot, 'apt-get', ...APT_OPTIONS, 'update']);
+  await execute('chroot', [chroot, 'apt-get', ...APT_OPTIONS, 'install', '-y', `linux-headers-${kernelVersion}`]);
   return headers;
 }
 
@@ -168,7 +169,7 @@ export async function buildVgpuvm({ kernelVersion, log = () => {} } = {}) {
     log(`vgpuvm: building for ${version}`);
     // objtool reads /proc; mount it in a private mount namespace so it never outlives the build.
     const make = `mount -t proc proc "$1/proc" && exec chroot "$1" make -C "$2" M="$3" modules`;
-    await execute('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', make, 'sh', chroot, headers, inside], log);
+    await execute('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', make, 'sh', chroot, headers, inside]);
     mkdirSync(dirname(outDir), { recursive: true });
     const staging = mkdtempSync(`${outDir}.tmp-`);
     cpSync(join(work, 'vgpuvm.ko'), join(staging, 'vgpuvm.ko'));
@@ -205,8 +206,9 @@ export async function buildTool(name, { log = () => {} } = {}) {
   try {
     for (const file of TOOL_SOURCES[name]) cpSync(join(KMOD_SOURCE_DIR, file), join(work, file));
     const inside = work.slice(chroot.length);
+    log(`vgpuvm: compiling ${name}`);
     await execute('chroot', [chroot, 'gcc', '-static', '-O2', '-Wall', '-Wextra', '-Wno-missing-field-initializers', '-Werror',
-      `-I${inside}`, '-o', `${inside}/${name}`, `${inside}/${name}.c`], log);
+      `-I${inside}`, '-o', `${inside}/${name}`, `${inside}/${name}.c`]);
     mkdirSync(dirname(dirname(binary)), { recursive: true });
     const staging = mkdtempSync(`${dirname(binary)}.tmp-`);
     cpSync(join(work, name), join(staging, name));

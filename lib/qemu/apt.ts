@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A private apt configuration: its own sources and package lists in a directory of ours, so that fetching a
 // kernel from any Debian suite neither needs nor touches the host's apt setup. Only downloads; installs nothing.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VmRunnerError } from './errors.js';
@@ -49,8 +49,9 @@ export class PrivateApt {
       '-o', 'Dir::Etc::SourceParts=-',
       '-o', `Dir::State::Lists=${lists}`,
       '-o', `Dir::Cache::Archives=${join(dir, 'archives')}`,
-      '-o', 'Dir::Cache::pkgcache=',
-      '-o', 'Dir::Cache::srcpkgcache=',
+      // apt's binary caches of the lists, kept here: built once by the first command, read by the others.
+      '-o', `Dir::Cache::pkgcache=${join(dir, 'pkgcache.bin')}`,
+      '-o', `Dir::Cache::srcpkgcache=${join(dir, 'srcpkgcache.bin')}`,
       // The sid Release file on mirrors is often past Valid-Until; a snapshot-like mirror would refuse it.
       '-o', 'Acquire::Check-Valid-Until=false',
       '-o', 'Debug::NoLocking=true',
@@ -60,26 +61,69 @@ export class PrivateApt {
   }
 
   /** Fetches the package lists. */
-  update(): void {
-    this.#run(['update'], 'apt-get update');
+  async update(): Promise<void> {
+    await this.#run(['update'], 'apt-get update', this.#dir);
   }
 
-  /** Downloads packages (name or name=version) into `dest` and returns the .deb paths. */
-  download(packages: readonly string[], dest: string): string[] {
+  /**
+   * Downloads packages (name or name=version) into `dest` and resolves with the .deb paths. With `onBytes`,
+   * reports the bytes arrived as apt fetches them: the total from `--print-uris`, the share from apt's
+   * status fd (`dlstatus` lines, about one a second).
+   */
+  async download(packages: readonly string[], dest: string, onBytes?: (done: number, total: number) => void): Promise<string[]> {
     mkdirSync(dest, { recursive: true });
     const before = new Set(readdirSync(dest));
-    this.#run(['download', ...packages], `apt-get download ${packages.join(' ')}`, dest);
+    const what = `apt-get download ${packages.join(' ')}`;
+    const total = onBytes === undefined ? 0 : printedUrisBytes(await this.#run(['--print-uris', 'download', ...packages], what, dest));
+    await this.#run(['download', ...packages], what, dest, (percent) => onBytes?.(Math.round((total * percent) / 100), total));
     return readdirSync(dest).filter((n) => n.endsWith('.deb') && !before.has(n)).map((n) => join(dest, n));
   }
 
-  #run(args: string[], what: string, cwd: string = this.#dir): void {
-    const result = spawnSync('apt-get', ['-q', ...this.#options, ...args], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
-    if (result.error !== undefined) throw new VmRunnerError('ERR_QEMU_KERNEL', `${what}: ${result.error.message}`, { cause: result.error });
-    if (result.status !== 0) {
-      const tail = `${result.stdout}${result.stderr}`.trim().split('\n').slice(-6).join('\n');
-      throw new VmRunnerError('ERR_QEMU_KERNEL', `${what} failed (exit ${result.status}):\n${tail}`);
-    }
+  /**
+   * Runs apt-get without blocking the event loop and resolves with its standard output; its status fd
+   * (fd 3) is read for the percentage done.
+   */
+  #run(args: string[], what: string, cwd: string, onPercent: (percent: number) => void = () => {}): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('apt-get', ['-q', ...this.#options, '-o', 'APT::Status-Fd=3', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
+      child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString('utf8')).slice(-8192); });
+      let status = '';
+      child.stdio[3]!.on('data', (chunk: Buffer) => {
+        const lines = (status + chunk.toString('utf8')).split('\n');
+        status = lines.pop()!;
+        for (const line of lines) {
+          const percent = dlstatusPercent(line);
+          if (percent !== undefined) onPercent(percent);
+        }
+      });
+      child.on('error', (err) => reject(new VmRunnerError('ERR_QEMU_KERNEL', `${what}: ${err.message}`, { cause: err })));
+      child.on('close', (code) => {
+        if (code === 0) resolve(stdout);
+        else reject(aptFailure(what, code, `${stdout}${stderr}`));
+      });
+    });
   }
+}
+
+function aptFailure(what: string, status: number | null, output: string): VmRunnerError {
+  const tail = output.trim().split('\n').slice(-6).join('\n');
+  return new VmRunnerError('ERR_QEMU_KERNEL', `${what} failed (exit ${status}):\n${tail}`);
+}
+
+/** The bytes `apt-get --print-uris download` would fetch: the sum of the SIZE of its `'URI' FILE SIZE HASH` lines. */
+export function printedUrisBytes(output: string): number {
+  let total = 0;
+  for (const m of output.matchAll(/^'[^']+' \S+ (\d+)\b/gm)) total += Number(m[1]);
+  return total;
+}
+
+/** The percentage of a `dlstatus:ITEM:PERCENT:TEXT` line of apt's status fd; undefined for any other line. */
+export function dlstatusPercent(line: string): number | undefined {
+  const m = /^dlstatus:[^:]*:(\d+(?:\.\d+)?):/.exec(line);
+  return m === null ? undefined : Math.min(100, Number(m[1]));
 }
 
 /** Reads control fields of a .deb (dpkg-deb --field). */

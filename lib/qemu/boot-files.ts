@@ -11,6 +11,7 @@ import { requireTools, XZ_TOOL, ZSTD_TOOL } from './host-tools.js';
 import { buildExtraModulesLayer, buildInitramfs } from './initramfs.js';
 import { locateKernel } from './kernel-layout.js';
 import { indexModules, readModuleFile, resolveModules, type ModuleIndex, type ModuleRequest } from './kernel-modules.js';
+import type { StepLog } from './step-log.js';
 import type { KernelChoice } from './vm-args.js';
 
 /**
@@ -32,7 +33,7 @@ export const DEVICE_MODULES: readonly ModuleRequest[] = [{ module: 'vgem', mayBe
 const IMAGE_FORMAT = 2;
 
 /** Returns the kernel to boot for a choice, fetching a Debian suite's kernel on first use. */
-export async function prepareKernel(choice: KernelChoice, cacheRoot: string, log: (line: string) => void): Promise<PreparedKernel> {
+export async function prepareKernel(choice: KernelChoice, cacheRoot: string, log: StepLog): Promise<PreparedKernel> {
   if (choice.kind === 'debian') return debianKernel(choice.suite, cacheRoot, log);
   const files = locateKernel(choice.path);
   return { ...files, label: `${choice.path} (Linux ${files.release})` };

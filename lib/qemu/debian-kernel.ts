@@ -9,6 +9,7 @@ import { buildDirAtomically, kernelDir, readKernelRecord, type KernelRecord } fr
 import { VmRunnerError } from './errors.js';
 import { APT_TOOLS, requireTools } from './host-tools.js';
 import { locateKernel, type KernelFiles } from './kernel-layout.js';
+import type { StepLog } from './step-log.js';
 import type { DebianSuite } from './vm-args.js';
 
 /** A kernel ready to boot, with what `--status` and the run's messages say about it. */
@@ -17,14 +18,14 @@ export interface PreparedKernel extends KernelFiles {
 }
 
 /** Returns the suite's cached kernel, downloading and unpacking it first if it is not cached yet. */
-export async function debianKernel(suite: DebianSuite, cacheRoot: string, log: (line: string) => void): Promise<PreparedKernel> {
+export async function debianKernel(suite: DebianSuite, cacheRoot: string, log: StepLog): Promise<PreparedKernel> {
   const dir = kernelDir(cacheRoot, suite);
   let record = readKernelRecord(dir);
   if (record === undefined) {
     requireTools(APT_TOOLS, log);
     log(`drm-gpuvm vm: first use of the ${suite} kernel: downloading it from Debian into ${dir}`);
     const started = Date.now();
-    await buildDirAtomically(dir, async (temp) => fetchInto(suite, temp, log));
+    await buildDirAtomically(dir, (temp) => fetchInto(suite, temp, log));
     record = readKernelRecord(dir);
     if (record === undefined) throw new VmRunnerError('ERR_QEMU_KERNEL', `the ${suite} kernel was fetched but ${dir}/kernel.json is unreadable`);
     log(`drm-gpuvm vm: cached Linux ${record.release} (Debian ${record.packageVersion}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -37,22 +38,22 @@ export async function debianKernel(suite: DebianSuite, cacheRoot: string, log: (
   };
 }
 
-function fetchInto(suite: DebianSuite, temp: string, log: (line: string) => void): void {
+async function fetchInto(suite: DebianSuite, temp: string, log: StepLog): Promise<void> {
   const apt = new PrivateApt(join(temp, 'apt'), suiteSources(suite));
   const debs = join(temp, 'debs');
   log(`drm-gpuvm vm:   apt-get update (Debian ${suite})`);
-  apt.update();
+  await apt.update();
 
-  const [meta] = apt.download(['linux-image-amd64'], debs);
+  const [meta] = await apt.download(['linux-image-amd64'], debs);
   if (meta === undefined) throw new VmRunnerError('ERR_QEMU_KERNEL', `apt-get download linux-image-amd64 (${suite}) gave no package`);
   const imageName = dependencyMatching(meta, /^linux-image-\d/);
-  const packages = [imageName];
-  const [image] = apt.download([imageName], debs);
+  // Each download is a step of its own, showing its bytes as they arrive (the image, then its parts from 7.x on).
+  log(`drm-gpuvm vm:   downloading ${imageName}`);
+  const [image] = await apt.download([imageName], debs, log.bytes);
   if (image === undefined) throw new VmRunnerError('ERR_QEMU_KERNEL', `apt-get download ${imageName} gave no package`);
   const parts = dependenciesMatching(image, /^linux-(binary|modules)-\d/);
-  packages.push(...parts);
-  log(`drm-gpuvm vm:   downloading ${packages.join(', ')}`);
-  const files = [image, ...(parts.length > 0 ? apt.download(parts, debs) : [])];
+  if (parts.length > 0) log(`drm-gpuvm vm:   downloading ${parts.join(', ')}`);
+  const files = [image, ...(parts.length > 0 ? await apt.download(parts, debs, log.bytes) : [])];
 
   const root = join(temp, 'root');
   log(`drm-gpuvm vm:   unpacking`);

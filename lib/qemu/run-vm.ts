@@ -14,6 +14,7 @@ import { CONSOLE_FAILURE_MARKER, renderRunSpec } from './guest-init.js';
 import { BUSYBOX_TOOL, QEMU_TOOL, requireTools, SETPRIV_TOOL } from './host-tools.js';
 import { kvmUsable } from './accel.js';
 import { qemuArgs } from './qemu-command.js';
+import type { StepLog } from './step-log.js';
 import { uncompressedKernel } from './vmlinux.js';
 import { DEFAULT_MEM_MIB, DEFAULT_TIMEOUT_S, type KernelChoice } from './vm-args.js';
 import { writableDirs } from './writable-dirs.js';
@@ -48,8 +49,8 @@ export interface VmRunOptions {
   stdout?: NodeJS.WritableStream;
   /** Where the command's standard error goes (default: this process's stderr). */
   stderr?: NodeJS.WritableStream;
-  /** Progress lines (first use, downloads); default: the stderr stream. */
-  log?: (line: string) => void;
+  /** Progress lines (first use, downloads) and, when it has `bytes`, download progress; default: the stderr stream. */
+  log?: StepLog;
   /** Aborting kills the VM; the run then fails with ERR_QEMU_ABORTED. */
   signal?: AbortSignal;
   /** Cache root (default: the XDG cache directory). */

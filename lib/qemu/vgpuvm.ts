@@ -6,6 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { prepareKernel } from './boot-files.js';
 import { VmRunnerError } from './errors.js';
+import type { StepLog } from './step-log.js';
 import type { KernelChoice } from './vm-args.js';
 
 /** What kmod/vgpuvm/build.mjs exports (it is plain JavaScript, so its shape is declared here). */
@@ -103,7 +104,7 @@ export async function findVgpuvm(): Promise<VgpuvmSetup> {
  * The runner's `extraModules` for `--with-vgpuvm`: builds vgpuvm (and its programs) for the sid kernel the
  * runner boots. Only Debian sid's kernel: the build needs that exact release's headers package.
  */
-export async function vgpuvmModulesFor(kernel: KernelChoice, cacheRoot: string, log: (line: string) => void): Promise<string[]> {
+export async function vgpuvmModulesFor(kernel: KernelChoice, cacheRoot: string, log: StepLog): Promise<string[]> {
   if (kernel.kind !== 'debian' || kernel.suite !== 'sid') {
     throw new VmRunnerError('ERR_QEMU_USAGE', '--with-vgpuvm needs --kernel sid (vgpuvm is built against Debian sid\'s kernel headers, and needs CONFIG_DRM_GPUVM)');
   }

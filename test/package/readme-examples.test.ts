@@ -22,8 +22,22 @@ const blocks = readmeBlocks(readFileSync(join(repo, 'README.md'), 'utf8'));
 // The first use of a kernel downloads it, and of --with-vgpuvm builds a sid chroot: minutes.
 const BLOCK_MS = 1_200_000;
 
-/** Where the blocks ran, for the count at the end. */
-const ran = { host: 0, vm: new Map<string, number>([...DEBIAN_SUITES.map((k): [string, number] => [k, 0]), ['sid --with-vgpuvm', 0]]), skipped: 0 };
+/** Where the blocks ran (passed or failed) and how many of those runs failed, for the count at the end. */
+const ran = { host: 0, vm: new Map<string, number>([...DEBIAN_SUITES.map((k): [string, number] => [k, 0]), ['sid --with-vgpuvm', 0]]), failed: 0, skipped: 0 };
+
+/** Counts a block's run in each place (undefined: the host), and its failure when `body` throws. */
+function counted(places: readonly (string | undefined)[], body: () => void): void {
+  for (const place of places) {
+    if (place === undefined) ran.host++;
+    else ran.vm.set(place, (ran.vm.get(place) ?? 0) + 1);
+  }
+  try {
+    body();
+  } catch (err) {
+    ran.failed++;
+    throw err;
+  }
+}
 
 function run(command: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync('bash', ['-o', 'pipefail', '-c', command], { cwd: consumer, env: { ...consumerEnv(), NO_COLOR: '1' }, encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -37,9 +51,12 @@ function copyFiles(block: ReadmeBlock): void {
   }
 }
 
-/** The kernels the block's `drm-gpuvm vm` commands boot (none: it runs on the host only). */
+/** The kernels the block's `drm-gpuvm vm` commands boot, `sid --with-vgpuvm` apart (none: it runs on the host only). */
 function vmKernels(block: ReadmeBlock): string[] {
-  return block.commands.filter((c) => /drm-gpuvm vm\b/.test(c.text)).map((c) => /--kernel (\S+)/.exec(c.text)?.[1] ?? 'bookworm');
+  return block.commands.filter((c) => /drm-gpuvm vm\b/.test(c.text)).map((c) => {
+    const kernel = /--kernel (\S+)/.exec(c.text)?.[1] ?? 'bookworm';
+    return /drm-gpuvm vm\b[^|;&]*--with-vgpuvm/.test(c.text) ? `${kernel} --with-vgpuvm` : kernel;
+  });
 }
 
 /** A ts/js block with the blocks it continues, as one program. */
@@ -79,16 +96,16 @@ describe('README examples, against the packed package in a consumer project', ()
     }
     if (block.lang === 'sh') {
       it(title(block), () => {
-        copyFiles(block);
-        for (const command of block.commands) {
-          const text = command.text.replace(/\bnpm install drm-gpuvm\b/g, `npm install --no-audit --no-fund ${tarball}`);
-          const r = run(text);
-          expect({ line: command.line, status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ line: command.line, status: 0, stderr: '' });
-          if (command.stdout !== undefined) expect(r.stdout).toBe(command.stdout);
-        }
-        const kernels = vmKernels(block);
-        if (kernels.length === 0) ran.host++;
-        for (const k of new Set(kernels)) ran.vm.set(k, (ran.vm.get(k) ?? 0) + 1);
+        const kernels = [...new Set(vmKernels(block))];
+        counted(kernels.length === 0 ? [undefined] : kernels, () => {
+          copyFiles(block);
+          for (const command of block.commands) {
+            const text = command.text.replace(/\bnpm install drm-gpuvm\b/g, `npm install --no-audit --no-fund ${tarball}`);
+            const r = run(text);
+            expect({ line: command.line, status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ line: command.line, status: 0, stderr: '' });
+            if (command.stdout !== undefined) expect(r.stdout).toBe(command.stdout);
+          }
+        });
       }, BLOCK_MS);
       return;
     }
@@ -97,13 +114,13 @@ describe('README examples, against the packed package in a consumer project', ()
       : ['host'];
     for (const place of where) {
       it(`${title(block)} [${place}]`, () => {
-        copyFiles(block);
-        const file = compile(index);
         const kernel = place.startsWith('vm ') ? place.slice(3) : undefined;
-        const r = run(kernel === undefined ? `node ${file}` : `npx drm-gpuvm vm --kernel ${kernel} -- node ${file}`);
-        expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
-        if (kernel === undefined) ran.host++;
-        else ran.vm.set(kernel, ran.vm.get(kernel)! + 1);
+        counted([kernel], () => {
+          copyFiles(block);
+          const file = compile(index);
+          const r = run(kernel === undefined ? `node ${file}` : `npx drm-gpuvm vm --kernel ${kernel} -- node ${file}`);
+          expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
+        });
       }, BLOCK_MS);
     }
   });
@@ -111,5 +128,5 @@ describe('README examples, against the packed package in a consumer project', ()
 
 afterAll(() => {
   const vm = [...ran.vm].map(([k, n]) => `${n} in the VM on ${k}`).join(', ');
-  console.log(`README examples: ${ran.host} blocks run on the host, ${vm}; ${ran.skipped} marked not runnable`);
+  console.log(`README examples: ${ran.host} blocks run on the host, ${vm}, ${ran.failed} failed; ${ran.skipped} marked not runnable`);
 });

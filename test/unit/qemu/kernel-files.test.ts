@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseDepends, suiteSources } from '../../../lib/qemu/apt.js';
+import { dlstatusPercent, parseDepends, printedUrisBytes, suiteSources } from '../../../lib/qemu/apt.js';
 import { isStaticElf } from '../../../lib/qemu/initramfs.js';
 import { locateKernel } from '../../../lib/qemu/kernel-layout.js';
 import { bzImagePayload, hasPvhNote } from '../../../lib/qemu/vmlinux.js';
@@ -23,6 +23,20 @@ describe('Debian package metadata', () => {
     expect(suiteSources('bookworm').map((l) => l.split(' ').slice(-2)[0])).toEqual(['bookworm', 'bookworm-updates', 'bookworm-security']);
     expect(suiteSources('sid')).toHaveLength(1);
     expect(suiteSources('sid')[0]).toMatch(/^deb \[signed-by=\/usr\/share\/keyrings\/debian-archive-keyring.gpg\] \S+ sid main$/);
+  });
+
+  it('sizes a download from apt-get --print-uris, and reads the share done from its status fd', () => {
+    const uris = [
+      "'http://deb.debian.org/debian/pool/main/l/linux-signed-amd64/linux-binary-7.2.13+deb14-amd64_7.2.13-1_amd64.deb' linux-binary-7.2.13+deb14-amd64_7.2.13-1_amd64.deb 11052940 SHA256:14d2",
+      "'http://deb.debian.org/debian/pool/main/l/linux/linux-modules-7.2.13%2bdeb14-amd64_7.2.13-1_amd64.deb' linux-modules-7.2.13+deb14-amd64_7.2.13-1_amd64.deb 70591024 SHA256:3d3f",
+      '',
+    ].join('\n');
+    expect(printedUrisBytes(uris)).toBe(11052940 + 70591024);
+    expect(printedUrisBytes('Reading package lists...\n')).toBe(0);
+    expect(dlstatusPercent('dlstatus:1:45.1230:Retrieving file 1 of 2')).toBe(45.123);
+    expect(dlstatusPercent('dlstatus:2:100.0000:Retrieving file 2 of 2')).toBe(100);
+    expect(dlstatusPercent('pmstatus:dpkg-exec:0:Running dpkg')).toBeUndefined();
+    expect(dlstatusPercent('dlstatus:1:x:garbled')).toBeUndefined();
   });
 });
 
