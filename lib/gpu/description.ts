@@ -41,6 +41,8 @@ export interface GpuDescription {
   readonly dmaBuf: GpuFeature;
   /** gpu.startJob(bos): GPU work as a fence on the BOs. */
   readonly jobs: GpuFeature;
+  /** A bind's waitFor and outFence carried by the driver's bind ioctl as in- and out-syncobjs. */
+  readonly bindSyncobjs: GpuFeature;
   /** Page sizes mappings may use, in bytes, smallest first (addresses, sizes and BO offsets are multiples of the first). */
   readonly pageSizes: readonly number[];
   /** Where the backend has been exercised: 'kernel-in-vm' (a running kernel in this project's tests) or 'abi-and-translation-tests'. */

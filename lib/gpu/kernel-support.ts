@@ -158,6 +158,9 @@ export class KernelSupport implements DriverSupport {
         : { supported: true, how: `in the model only (the BO shares the VM's reservation): ${d.name}'s BO create has no VM` },
       dmaBuf: { supported: true, how: 'PRIME export and import' },
       jobs: { supported: false, how: `${d.name}'s submit ioctl is not issued by this package` },
+      bindSyncobjs: entry?.syncobjs === true
+        ? { supported: true, how: `${entry.bindIoctl} carries them: each in-fence read through a sync_file is imported into an in-syncobj (the VM has waited for it, so an aborted wait changes nothing), and a Syncobj of this device given as outFence is signalled by the bind` }
+        : { supported: false, how: `${d.name}'s bind takes no syncobjs here: the VM waits for the in-fences and signals the out-fence itself` },
       pageSizes: d.pageSizes,
       verified: entry?.verified ?? 'abi-and-translation-tests',
       refused: d.refused,

@@ -6,6 +6,8 @@
 // the headers themselves).
 import { describe, expect, it } from 'vitest';
 import { amdgpuBinder, KernelVmBindBackend, msmBinder, nouveauBinder, panthorBinder, xeBinder } from '../../../lib/backends/kernel-vm-bind-backend.js';
+import { backendFor } from '../../../lib/backends/kernel-backend-catalogue.js';
+import { vgpuvmBinder } from '../../../lib/backends/vgpuvm.js';
 import type { DrmDevice } from '../../../lib/drm/drm-device.js';
 import { A, array, bytes, handleOf, map } from './layout-bytes.js';
 
@@ -72,6 +74,17 @@ describe('amdgpu', () => {
     expect({ async: binder.completesAsync, syncobjs: binder.syncobjs }).toEqual({ async: false, syncobjs: false });
     expect(binder.calls(ops, {})).toHaveLength(1);
     expect(() => binder.calls(ops, syncs)).toThrow(expect.objectContaining({ code: 'ERR_BIND_UNSUPPORTED', driver: 'amdgpu' }));
+  });
+});
+
+describe('every binder', () => {
+  it('takes syncobjs exactly where the catalogue (drm-gpuvm info, gpu.describe()) says the driver does', () => {
+    const binders = [
+      xeBinder({ vmId: 1, patIndex: 0, rules, handleOf }), msmBinder({ queueId: 1, hasPrr: false, rules, handleOf }),
+      panthorBinder({ vmId: 1, rules, handleOf }), nouveauBinder({ rules, kernel: { addr: 0xff_0000_0000n, size: 0x1000n }, handleOf }),
+      amdgpuBinder({ rules, handleOf }), vgpuvmBinder({ vmId: 1, handleOf }),
+    ];
+    expect(binders.map((b) => [b.driver, b.syncobjs])).toEqual(binders.map((b) => [b.driver, backendFor(b.driver)!.syncobjs]));
   });
 });
 
