@@ -110,6 +110,8 @@ export class DeviceVm extends Vm {
     }
     super.close();
     this.destroy();
+    // A closed BO whose last pair this VM held is freed now: its device memory and handle go back too.
+    this.gpu.reap();
   }
 
   /** @internal Destroys the device VM now, whatever the model holds (Gpu.close after a refused close). */

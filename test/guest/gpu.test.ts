@@ -5,6 +5,7 @@
 // and, on vgpuvm, the module's live VM and BO counts equal before and after.
 import { describe, expect, it } from 'vitest';
 import { issueIoctlCall } from '../../lib/backends/ioctl-call.js';
+import { backendFor } from '../../lib/backends/kernel-backend-catalogue.js';
 import { readVgpuvmField, vgpuvmStats } from '../../lib/backends/vgpuvm.js';
 import { DrmDevice } from '../../lib/drm/drm-device.js';
 import { openGpu } from '../../lib/gpu/open-gpu.js';
@@ -24,7 +25,7 @@ describe.skipIf(!vgem.ready)('openGpu on vgem', { timeout: 120_000 }, () => {
 
   it('chooses the VA window backend from the driver name, over memory the probe chose', () => {
     using gpu = open();
-    expect(gpu.describe()).toMatchObject({ driver: 'vgem', backend: 'va-window', cpuVaAccess: { supported: true }, jobs: { supported: true }, verified: 'kernel-in-vm' });
+    expect(gpu.describe()).toMatchObject({ driver: 'vgem', backend: 'va-window', cpuVaAccess: { supported: true }, jobs: { supported: true }, bindSyncobjs: { supported: false }, verified: 'kernel-in-vm' });
   });
 
   it('openGpu() finds a node (vgpuvm first where it is loaded, else vgem)', () => {
@@ -38,6 +39,8 @@ describe.skipIf(!vgem.ready)('openGpu on vgem', { timeout: 120_000 }, () => {
   it('a closed BO lives while mapped and goes with its last unmap', () => s.closedBoLivesWhileMapped(open));
   it('refuses foreign, plain and other VMs\' private BOs', () => s.refusals(open));
   it('imports another Gpu\'s export as an external BO', () => s.importAcrossGpus(open));
+  it('imports a dma-buf of a second DrmDevice as an external BO, an extobj of each VM', () => s.importsForeignDmaBuf(open, () => DrmDevice.open(vgem.ready ? vgem.card : '')));
+  it('a Gpu in another process imports a dma-buf of this one', () => s.importsDmaBufOfAnotherProcess(vgem.ready ? vgem.card : '', () => DrmDevice.open(vgem.ready ? vgem.card : '')));
   it('a held reference: vm.close refuses, gpu.close releases all and says so', () => s.referenceHeldAtClose(open));
   it('a real vgem job gates unmap and close; aborted waits change nothing', () => s.jobGatesUnmapAndClose(open));
   it('a released BO\'s GEM handle is closed in the kernel', () => s.handlesReleased(open));
@@ -68,7 +71,10 @@ describe.skipIf(!vgpuvm.ready)('openGpu on vgpuvm', { timeout: 120_000 }, () => 
 
   it('chooses its kernel VM_BIND backend from the driver name; no CPU view of the VA space', () => {
     using gpu = open();
-    expect(gpu.describe()).toMatchObject({ driver: 'vgpuvm', backend: 'vgpuvm-vm-bind', cpuVaAccess: { supported: false }, verified: 'kernel-in-vm' });
+    expect(gpu.describe()).toMatchObject({
+      driver: 'vgpuvm', backend: 'vgpuvm-vm-bind', cpuVaAccess: { supported: false },
+      bindSyncobjs: { supported: backendFor('vgpuvm')!.syncobjs }, verified: 'kernel-in-vm',
+    });
   });
 
   it('a map is a real bind: the kernel holds the VM and the mapping while it is there', counted(async (o) => {
@@ -87,6 +93,18 @@ describe.skipIf(!vgpuvm.ready)('openGpu on vgpuvm', { timeout: 120_000 }, () => 
   it('a closed BO lives while mapped and goes with its last unmap', counted(s.closedBoLivesWhileMapped));
   it('refuses foreign, plain and other VMs\' private BOs', counted(s.refusals));
   it('imports another Gpu\'s export as an external BO', counted(s.importAcrossGpus));
+  it.runIf(vgem.ready)('a vgem dma-buf imported is an external BO; the module refuses to bind it, and nothing changes', counted(async (o) => {
+    using gpu = o();
+    using exporter = DrmDevice.open(vgem.ready ? vgem.card : '');
+    using source = exporter.createBuffer(2n * s.PAGE);
+    using dmaBuf = source.exportDmaBuf();
+    using bo = gpu.importBo(dmaBuf, { name: 'vgem' });
+    using vm = gpu.createVm({ policy: 'resv', range: 1n << 32n });
+    expect(bo.external).toBe(true);
+    const before = live();
+    await expect(vm.map({ addr: 0x10000n, range: 2n * s.PAGE, bo })).rejects.toMatchObject({ code: 'ENOENT' });
+    expect({ mappings: vm.mappings(), pairs: vm.pairs().length, live: live() }).toEqual({ mappings: [], pairs: 0, live: before });
+  }));
   it('a held reference: vm.close refuses, gpu.close releases all and says so', counted(s.referenceHeldAtClose));
   it('refuses jobs (no submit ioctl)', counted(s.jobGatesUnmapAndClose));
   it('a released BO\'s GEM handle is closed in the kernel', counted(s.handlesReleased));

@@ -3,7 +3,7 @@
 // memfds, sharing, imports, refusals and close in any order with nothing leaked (test/support/gpu-scenarios.ts,
 // which the guest suite runs on vgem and vgpuvm too).
 import { describe, expect, it } from 'vitest';
-import { openGpu } from '../../lib/index.js';
+import { openGpu, SoftwareDevice } from '../../lib/index.js';
 import * as s from '../support/gpu-scenarios.js';
 
 const open = () => openGpu('software');
@@ -12,7 +12,7 @@ describe('openGpu on the software device', () => {
   it('chooses the VA window backend from the driver name and says what it can do', () => {
     using gpu = open();
     const d = gpu.describe();
-    expect(d).toMatchObject({ kind: 'software', driver: 'software', backend: 'va-window', sparse: { supported: true }, cpuVaAccess: { supported: true }, verified: 'host' });
+    expect(d).toMatchObject({ kind: 'software', driver: 'software', backend: 'va-window', sparse: { supported: true }, cpuVaAccess: { supported: true }, bindSyncobjs: { supported: false }, verified: 'host' });
     expect(d.pageSizes).toEqual([Number(s.PAGE)]);
     expect(JSON.parse(JSON.stringify(d))).toEqual(d);
   });
@@ -33,6 +33,8 @@ describe('openGpu on the software device', () => {
   it('a closed BO lives while mapped and goes with its last unmap', () => s.closedBoLivesWhileMapped(open));
   it('refuses foreign, plain and other VMs\' private BOs', () => s.refusals(open));
   it('imports another Gpu\'s export as an external BO', () => s.importAcrossGpus(open));
+  it('imports a dma-buf (a memfd) of a plain software device as an external BO, an extobj of each VM', () => s.importsForeignDmaBuf(open, () => new SoftwareDevice()));
+  it('a Gpu in another process imports a dma-buf (a memfd) of this one', () => s.importsDmaBufOfAnotherProcess('software', () => new SoftwareDevice()), 60_000);
   it('a held reference: vm.close refuses, gpu.close releases all and says so', () => s.referenceHeldAtClose(open));
   it('a job (software fence) gates unmap and close; aborted waits change nothing', () => s.jobGatesUnmapAndClose(open));
 });

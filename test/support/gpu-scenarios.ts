@@ -2,12 +2,19 @@
 // What openGpu must do on every device, as checks a suite runs against one Gpu opener: the software device
 // on the host (test/native/gpu.test.ts), vgem and vgpuvm in the VM (test/guest/gpu.test.ts). Each check
 // counts the process's fds and the reserved VA window bytes before and after, so a leak fails it.
+import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import type { Device } from '../../lib/drm/device.js';
 import { VaWindow } from '../../lib/drm/va-window.js';
-import type { DrmDevice } from '../../lib/drm/drm-device.js';
+import { DrmCap } from '../../lib/drm/caps.js';
+import { DrmDevice } from '../../lib/drm/drm-device.js';
+import { callNative } from '../../lib/drm/errors.js';
+import { native } from '../../lib/native.js';
 import type { Gpu } from '../../lib/gpu/gpu.js';
 import { pageSize } from '../../lib/drm/page-size.js';
+import { SoftwareFence } from '../../lib/fence/software-fence.js';
 import { runTask } from '../../lib/locks/task.js';
 import { Bo } from '../../lib/vm/bo.js';
 
@@ -16,6 +23,40 @@ export const PAGE = BigInt(pageSize());
 /** What a leak check counts: open fds, and CPU address space reserved for VA windows. */
 export function resourceCounts(): { fds: number; windowBytes: bigint } {
   return { fds: readdirSync('/proc/self/fd').length, windowBytes: VaWindow.reservedBytes };
+}
+
+// Handles the kernel allocates lowest-free from 1 (idr_alloc): a leak in a short test lies below this.
+const HANDLE_PROBE = 256;
+
+// Whether `probe` found its handle: anything but ENOENT says it is there (a syncobj wait's ETIME or EINVAL too).
+function exists(probe: () => unknown): boolean {
+  try {
+    probe();
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code !== 'ENOENT';
+  }
+}
+
+/**
+ * The GEM handles and syncobjs alive on a DRM file, as the kernel has them: each handle below 256 probed
+ * (PRIME export, which fails ENOENT where there is no GEM; SYNCOBJ_WAIT with no timeout, ENOENT where there
+ * is no syncobj). `syncobjs` is null where the driver has none. Probing a live GEM exports it once.
+ */
+export function kernelHandles(device: DrmDevice): { gem: number; syncobjs: number | null } {
+  const site = device.callSite;
+  let gem = 0;
+  let syncobjs: number | null = device.getCap(DrmCap.SYNCOBJ) === 0n ? null : 0;
+  for (let handle = 1; handle < HANDLE_PROBE; handle++) {
+    if (exists(() => device.exportHandle(handle, 0n, false).close())) gem++;
+    if (syncobjs !== null && exists(() => callNative(site, () => native().syncobjWait(device.fd, [handle], 0n, true)))) syncobjs++;
+  }
+  return { gem, syncobjs };
+}
+
+/** What a Gpu on a DRM node holds in the kernel (see kernelHandles); null on the software device. */
+export function gpuKernelHandles(gpu: Gpu): { gem: number; syncobjs: number | null } | null {
+  return gpu.device instanceof DrmDevice ? kernelHandles(gpu.device) : null;
 }
 
 /** Runs `body` and checks that it left the counts as they were. */
@@ -72,7 +113,11 @@ export async function sharedAcrossVms(open: () => Gpu): Promise<void> {
   });
 }
 
-/** Every order of closing BO, VM and Gpu, explicitly, releases everything (also with the BO still mapped). */
+/**
+ * Every order of closing BO, VM and Gpu, explicitly, releases everything (also with the BO still mapped, a
+ * CPU mapping of it and an exported dma-buf left open): fds, window bytes and, on a DRM node, the GEM
+ * handles and syncobjs of the Gpu's file, counted in the kernel before the Gpu closes last.
+ */
 export async function anyCloseOrder(open: () => Gpu): Promise<void> {
   const orders = [['bo', 'vm', 'gpu'], ['bo', 'gpu', 'vm'], ['vm', 'bo', 'gpu'], ['vm', 'gpu', 'bo'], ['gpu', 'bo', 'vm'], ['gpu', 'vm', 'bo']] as const;
   for (const order of orders) {
@@ -82,8 +127,20 @@ export async function anyCloseOrder(open: () => Gpu): Promise<void> {
       const bo = gpu.createBo(2n * PAGE);
       await vm.map({ addr: 0n, range: 2n * PAGE, bo });
       await vm.map({ addr: 4n * PAGE, range: PAGE });
+      // Left open for the BO's release to close: a CPU mapping and an exported dma-buf.
+      bo.map();
+      bo.exportDmaBuf();
       const objects = { bo, vm, gpu };
-      for (const which of order) objects[which].close();
+      const inKernel = gpuKernelHandles(gpu);
+      if (inKernel !== null) expect(inKernel.gem).toBe(1);
+      for (const which of order) {
+        // Last to close, the Gpu holds nothing once its VM and BO are closed, nor does its DRM file in the kernel.
+        if (which === 'gpu' && vm.closed && bo.closed) {
+          expect(gpu.resources()).toEqual({ vms: 0, bos: 0, jobs: 0 });
+          if (inKernel !== null) expect(gpuKernelHandles(gpu)).toEqual({ gem: 0, syncobjs: inKernel.syncobjs === null ? null : 0 });
+        }
+        objects[which].close();
+      }
       expect({ order, vm: vm.closed, bo: bo.closed, released: bo.released, gpu: gpu.closed, held: gpu.resources() })
         .toEqual({ order, vm: true, bo: true, released: true, gpu: true, held: { vms: 0, bos: 0, jobs: 0 } });
     });
@@ -154,6 +211,78 @@ export async function importAcrossGpus(open: () => Gpu): Promise<void> {
     expect(vm.isExtobj(imported)).toBe(true);
     if (importer.describe().cpuVaAccess.supported) expect(await vm.read(PAGE, 6n)).toEqual(bytesOf('shared'));
     await vm.unmap(0n, 2n * PAGE);
+  });
+}
+
+/**
+ * A dma-buf exported by another device (not a Gpu: a plain Device the test opened) imported by a Gpu: an
+ * external BO, an extobj of every VM that maps it (drm_gpuvm_is_extobj), whose reservation gets the job
+ * fences vm.addFence adds to extobjs; one memory with the exporter's buffer, which outlives the import.
+ */
+export async function importsForeignDmaBuf(open: () => Gpu, exporterDevice: () => Device): Promise<void> {
+  await withoutLeaks(async () => {
+    using exporter = exporterDevice();
+    using source = exporter.createBuffer(2n * PAGE);
+    using cpu = source.map();
+    cpu.bytes.set(bytesOf('foreign'), Number(PAGE));
+    const gpu = open();
+    {
+      using dmaBuf = source.exportDmaBuf();
+      using bo = gpu.importBo(dmaBuf, { name: 'foreign' });
+      expect(bo.external).toBe(true);
+      using a = gpu.createVm({ policy: 'resv', range: 1n << 32n, name: 'a' });
+      using b = gpu.createVm({ policy: 'resv', range: 1n << 32n, name: 'b' });
+      await a.map({ addr: 0n, range: 2n * PAGE, bo });
+      await b.map({ addr: 0x100000n, range: 2n * PAGE, bo });
+      expect([a.isExtobj(bo), b.isExtobj(bo)]).toEqual([true, true]);
+      expect([[...a.extobjList.entries()].map((vmBo) => vmBo.obj), [...b.extobjList.entries()].map((vmBo) => vmBo.obj)]).toEqual([[bo.gem], [bo.gem]]);
+      const job = new SoftwareFence({ name: 'job' });
+      await runTask('submit', async () => {
+        using _exec = await a.execLock({ numFences: 1 });
+        a.addFence(job, { usage: 'bookkeep', extobjUsage: 'write' });
+      });
+      expect({ extobj: bo.resv.fences(), vm: a.resv.fences() }).toEqual({ extobj: [{ fence: job, usage: 'write' }], vm: [{ fence: job, usage: 'bookkeep' }] });
+      job.signal();
+      if (gpu.describe().cpuVaAccess.supported) {
+        expect(await a.read(PAGE, 7n)).toEqual(bytesOf('foreign'));
+        await b.write(0x100000n, bytesOf('back'));
+      } else {
+        using mapping = bo.map();
+        expect(mapping.bytes.subarray(Number(PAGE), Number(PAGE) + 7)).toEqual(bytesOf('foreign'));
+        mapping.bytes.set(bytesOf('back'));
+      }
+      expect(cpu.bytes.subarray(0, 4)).toEqual(bytesOf('back'));
+    }
+    gpu.close();
+    expect({ closed: gpu.closed, held: gpu.resources() }).toEqual({ closed: true, held: { vms: 0, bos: 0, jobs: 0 } });
+    expect(cpu.bytes.subarray(Number(PAGE), Number(PAGE) + 7)).toEqual(bytesOf('foreign'));
+  });
+}
+
+const importChild = fileURLToPath(new URL('./import-bo-child.mjs', import.meta.url));
+
+/**
+ * A dma-buf of this process imported by a Gpu in another process (the fd passed as the child's fd 3): there
+ * it is an external BO and an extobj, reads what this process wrote, and what it writes through its VM (or
+ * the BO's mapping) this process reads back. Needs dist/ built (npm run build:ts).
+ */
+export async function importsDmaBufOfAnotherProcess(gpuPath: string, exporterDevice: () => Device): Promise<void> {
+  await withoutLeaks(async () => {
+    using exporter = exporterDevice();
+    using source = exporter.createBuffer(2n * PAGE);
+    using cpu = source.map();
+    cpu.bytes.set(bytesOf('parent'), Number(PAGE));
+    using dmaBuf = source.exportDmaBuf();
+    const child = spawn(process.execPath, [importChild, gpuPath, String(PAGE)], { stdio: ['ignore', 'pipe', 'pipe', dmaBuf.fd] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, err).toBe(0);
+    const report = JSON.parse(out.trim().split('\n').at(-1)!) as unknown;
+    expect(report).toEqual({ external: true, extobj: true, read: 'parent', released: true });
+    expect(cpu.bytes.subarray(0, 5)).toEqual(bytesOf('child'));
   });
 }
 
