@@ -9,7 +9,7 @@ import { DrmDevice } from '../../lib/drm/drm-device.js';
 import { GemBuffer } from '../../lib/drm/gem-buffer.js';
 import { attachVgemFence } from '../../lib/drm/vgem-fence.js';
 import { runWindowDemo } from '../../lib/cli/demo-window.js';
-import { randomSequence, WindowRig } from './va-window-checks.js';
+import { randomSequence, WindowRig } from '../support/va-window-checks.js';
 import { findVgem, reportNotRun } from './vgem-node.js';
 
 const nodes = findVgem();

@@ -10,8 +10,8 @@ import { VgemJob } from '../../lib/drm/vgem-job.js';
 import { SoftwareFence } from '../../lib/fence/software-fence.js';
 import { runTask } from '../../lib/locks/task.js';
 import { mulberry32 } from '../../lib/mulberry32.js';
-import { fenceSequence, type TestJob } from './fence-sequence.js';
-import { P, WindowRig } from './va-window-checks.js';
+import { fenceSequence, type TestJob } from '../support/fence-sequence.js';
+import { P, WindowRig } from '../support/va-window-checks.js';
 import { findVgem, reportNotRun } from './vgem-node.js';
 
 const nodes = findVgem();

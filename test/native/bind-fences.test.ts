@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { SoftwareDevice } from '../../lib/drm/software-device.js';
 import { SoftwareFence } from '../../lib/fence/software-fence.js';
 import { VM_BO_POLICIES } from '../../lib/vm/policy.js';
-import { fenceSequence, type TestJob } from '../guest/fence-sequence.js';
-import { P, WindowRig } from '../guest/va-window-checks.js';
+import { fenceSequence, type TestJob } from '../support/fence-sequence.js';
+import { P, WindowRig } from '../support/va-window-checks.js';
 
 const sequences = Number(process.env.BIND_FENCE_SEQUENCES ?? 20);
 

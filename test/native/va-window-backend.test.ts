@@ -12,7 +12,7 @@ import { Bo } from '../../lib/vm/bo.js';
 import { Vm } from '../../lib/vm/vm.js';
 import { runWindowDemo } from '../../lib/cli/demo-window.js';
 import { run as demo } from '../../lib/cli/demo.js';
-import { expectedPage, P, PAGE, randomSequence, WindowRig } from '../guest/va-window-checks.js';
+import { expectedPage, P, PAGE, randomSequence, WindowRig } from '../support/va-window-checks.js';
 
 function rig(pages = 16, bos = 2, boPages = 8): WindowRig & { device: SoftwareDevice } {
   const device = new SoftwareDevice();

@@ -14,7 +14,7 @@ import type { DeviceBo } from '../../lib/gpu/device-bo.js';
 import { runTask } from '../../lib/locks/task.js';
 import { mulberry32 } from '../../lib/mulberry32.js';
 import type { VmBoPolicy } from '../../lib/vm/policy.js';
-import { expectedPage } from '../guest/va-window-checks.js';
+import { expectedPage } from './va-window-checks.js';
 import { PAGE, resourceCounts } from './gpu-scenarios.js';
 
 const PAGES = 16;
