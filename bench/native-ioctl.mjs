@@ -3,7 +3,7 @@
 // DRM_IOCTL_GET_CAP, and CREATE_DUMB + GEM_CLOSE pairs (the targets: within 1.5x and 1.2x of C).
 //
 //   node bench/native-ioctl.mjs            on the host: builds the C program, boots the VM, runs the
-//                                          measurement there, writes bench/native-ioctl-results.md
+//                                          measurement there, writes bench/native-ioctl-results-KERNEL.md
 //   node bench/native-ioctl.mjs --measure  the part that runs inside the VM (needs a vgem card node)
 //
 // Each round runs C, then the raw binding, then the public API (DrmDevice / GemBuffer), and the median

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Every exported function refuses bad input with a typed, coded error before any syscall: wrong type,
 // negative, NaN, 2^64, fractions, closed objects. First the public API (on the software device: this
-// machine has no DRM; the DrmDevice methods get the same table in test/guest/drm-bad-inputs.test.ts), then
+// machine has no DRM; the DrmDevice methods get the same table in test/guest/drm-device.test.ts), then
 // every function of the native addon directly, its second wall.
 import { describe, expect, it } from 'vitest';
 import {
