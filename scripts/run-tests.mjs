@@ -6,7 +6,10 @@
 // guest). The last line is always `N passed, N failed, N skipped`, summed over everything; the exit
 // status is non-zero when a test failed or a suite could not run. A vm suite that ran no test failed.
 // The table also goes to .vm-results/summary.json. `--only SUITE,...` runs only those suites (host project
-// names, or guest-bookworm / guest-sid), as CI does for its in-place comparison run.
+// names, guest-bookworm / guest-sid, or guest-arm64-bookworm / guest-arm64-sid), as CI does for its in-place
+// comparison run. The arm64 guest suites run a subset of test/guest (ARM64_GUEST_FILES) in an emulated arm64
+// VM with arm64 Node and the arm64 prebuild; vitest's bundler needs its arm64 binding there, fetched with npm
+// pack at the version and integrity package-lock.json records.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -20,6 +23,21 @@ const HOST_PROJECTS = ['unit', 'native', 'qemu', 'package'];
 const KERNELS = ['bookworm', 'sid'];
 // Per kernel: boot, node start-up under TCG and the whole vm suite. CI's hard limit is 90 minutes.
 const VM_SUITE_TIMEOUT_S = 1800;
+/**
+ * What the arm64 guest runs: the device layer, dma-buf and fence suites, the VA window backend and the IGT
+ * mirrors (vgem_basic, dmabuf_sync_file). Not the vgpuvm suites (the module is built for x64 guests only),
+ * nor the openGpu, info CLI and wait-timing suites, which add no arm64-specific path and minutes of TCG.
+ */
+const ARM64_GUEST_FILES = [
+  'test/guest/drm-device.test.ts',
+  'test/guest/vgem-basic.test.ts',
+  'test/guest/drm-fence.test.ts',
+  'test/guest/vgem-fences.test.ts',
+  'test/guest/dmabuf-sync-file.test.ts',
+  'test/guest/va-window.test.ts',
+];
+/** vitest's bundler (rolldown) loads a native binding; the arm64 guest needs the arm64 one. */
+const ARM64_BUNDLER_BINDING = '@rolldown/binding-linux-arm64-gnu';
 
 /** One line of the final table. */
 const rows = [];
@@ -49,6 +67,22 @@ function main() {
     const vmArgs = [process.execPath, cli, 'vm', '--kernel', kernel, '--timeout', String(VM_SUITE_TIMEOUT_S), ...extraVmOptions(kernel), '--'];
     runSuite(`guest (${kernel})`, name, [...vmArgs, process.execPath, vitest, 'run', '--project', 'guest', ...reporterArgs(name)], { zeroTestsFail: true });
   }
+  for (const kernel of KERNELS) {
+    const name = `guest-arm64-${kernel}`;
+    if (!wanted(name)) continue;
+    const label = `guest arm64 (${kernel})`;
+    const binding = arm64BundlerBinding();
+    if (typeof binding !== 'string') {
+      rows.push({ name, label, seconds: '0', passed: 0, failed: 0, skipped: 0, problem: binding.problem });
+      continue;
+    }
+    // `node` is the guest's own (arm64, from Debian); vitest comes from the working directory, shared with the guest.
+    const vmArgs = [process.execPath, cli, 'vm', '--arch', 'arm64', '--kernel', kernel, '--timeout', String(VM_SUITE_TIMEOUT_S), '--'];
+    runSuite(label, name, [...vmArgs, 'node', vitest, 'run', '--project', 'guest', ...ARM64_GUEST_FILES, ...reporterArgs(name)], {
+      zeroTestsFail: true,
+      env: { NAPI_RS_NATIVE_LIBRARY_PATH: binding },
+    });
+  }
   report();
 }
 
@@ -66,14 +100,14 @@ function resultFile(name) {
 }
 
 /** Runs one vitest invocation (on the host or through the VM runner) and records its counts. */
-function runSuite(label, name, argv, { zeroTestsFail }) {
+function runSuite(label, name, argv, { zeroTestsFail, env = {} }) {
   const file = resultFile(name);
   rmSync(file, { force: true });
   process.stdout.write(`\n=== ${label}: ${argv.map(shortPath).join(' ')}\n`);
   const started = Date.now();
   // Plain text in logs: vitest colours whenever FORCE_COLOR is set at all, so only NO_COLOR turns it off.
   const plain = !process.stdout.isTTY && process.env.FORCE_COLOR === undefined ? { NO_COLOR: '1' } : {};
-  const child = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', cwd: root, env: { ...process.env, ...plain } });
+  const child = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', cwd: root, env: { ...process.env, ...plain, ...env } });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const row = { name, label, seconds, passed: 0, failed: 0, skipped: 0, problem: undefined };
   rows.push(row);
@@ -111,6 +145,33 @@ function report() {
   process.stdout.write(`${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped\n`);
   writeFileSync(join(resultsDir, 'summary.json'), `${JSON.stringify(rows, null, 2)}\n`);
   process.exitCode = failed ? 1 : 0;
+}
+
+/**
+ * The path of the arm64 bundler binding under .vm-results (inside the working directory, so the guest sees
+ * it), fetched once with npm pack and checked against package-lock.json; or why it could not be had.
+ */
+function arm64BundlerBinding() {
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+  const locked = lock.packages?.[`node_modules/${ARM64_BUNDLER_BINDING}`];
+  if (locked === undefined) return { problem: `package-lock.json has no ${ARM64_BUNDLER_BINDING}` };
+  const dir = join(resultsDir, 'arm64-binding', locked.version);
+  const found = () => (existsSync(join(dir, 'package')) ? readdirSync(join(dir, 'package')).find((n) => n.endsWith('.node')) : undefined);
+  if (found() === undefined) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const pack = spawnSync('npm', ['pack', '--json', '--pack-destination', dir, `${ARM64_BUNDLER_BINDING}@${locked.version}`], { encoding: 'utf8' });
+    let packed;
+    try {
+      packed = JSON.parse(pack.stdout)[0];
+    } catch {
+      return { problem: `npm pack ${ARM64_BUNDLER_BINDING}@${locked.version} failed: ${(pack.stderr ?? '').trim().split('\n').slice(-2).join(' ')}` };
+    }
+    if (packed.integrity !== locked.integrity) return { problem: `${ARM64_BUNDLER_BINDING}@${locked.version}: integrity ${packed.integrity}, package-lock.json says ${locked.integrity}` };
+    const tar = spawnSync('tar', ['-xzf', join(dir, packed.filename), '-C', dir], { encoding: 'utf8' });
+    if (tar.status !== 0 || found() === undefined) return { problem: `cannot unpack ${packed.filename}: ${tar.stderr}` };
+  }
+  return join(dir, 'package', found());
 }
 
 /** The vitest projects vitest.config.ts declares (by name), so a project not there yet is not run. */

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { cacheRoot, cacheStatus, formatCacheStatus } from '../qemu/cache.js';
 import { VmRunnerError } from '../qemu/errors.js';
 import { runInVm } from '../qemu/run-vm.js';
-import { DEBIAN_SUITES, DEFAULT_MEM_MIB, DEFAULT_TIMEOUT_S, type DebianSuite, type KernelChoice } from '../qemu/vm-args.js';
+import { DEBIAN_SUITES, DEFAULT_MEM_MIB, DEFAULT_TIMEOUT_S, VM_ARCHES, type DebianSuite, type KernelChoice, type VmArch } from '../qemu/vm-args.js';
 import { vgpuvmModulesFor } from '../qemu/vgpuvm.js';
 import { writeJson } from './json-output.js';
 import { progressReporter } from './progress.js';
@@ -16,10 +16,10 @@ import { parseCommandLine, runCommand, UsageError, wholeNumber, type CommandLine
 export type VmInvocation =
   | { action: 'help' }
   | { action: 'status'; json: boolean }
-  | { action: 'run'; kernel: KernelChoice; memMiB: number; timeoutS: number; keep: boolean; withVgpuvm: boolean; command: string[] };
+  | { action: 'run'; arch: VmArch; kernel: KernelChoice; memMiB: number; timeoutS: number; keep: boolean; withVgpuvm: boolean; command: string[] };
 
 /** Usage text of `drm-gpuvm vm`. */
-export const VM_USAGE = `usage: drm-gpuvm vm [--kernel bookworm|sid|PATH] [--mem MiB] [--timeout S] [--keep] [--with-vgpuvm] -- COMMAND [ARGS...]
+export const VM_USAGE = `usage: drm-gpuvm vm [--arch x64|arm64] [--kernel bookworm|sid|PATH] [--mem MiB] [--timeout S] [--keep] [--with-vgpuvm] -- COMMAND [ARGS...]
        drm-gpuvm vm --status [--json]
 
 Boots a Debian kernel under QEMU with vgem loaded and runs COMMAND in it: the host's / is shared read-only,
@@ -27,9 +27,12 @@ the current directory read-write at the same path; same user id, environment and
 Exits with COMMAND's exit status; 2 for a usage error, 124 on timeout, 125 when the VM itself failed,
 127 when COMMAND is not found.
 
+  --arch A      x64 (default): the host's own userland in the guest; arm64: an emulated arm64 guest
+                (TCG, several times slower) whose / is an arm64 userland from Debian sid (busybox, libc,
+                Node.js; downloaded once): COMMAND comes from there, only the current directory from the host
   --kernel K    bookworm (default: Debian 12's newest 6.1 kernel), sid (the kernel Debian unstable's
-                linux-image-amd64 depends on), or PATH: a directory holding a vmlinuz and a modules tree
-                (an extracted kernel package, or lib/modules/VERSION with vmlinuz inside it)
+                linux-image-amd64, or -arm64, depends on), or PATH: a directory holding a vmlinuz and a modules
+                tree (an extracted kernel package, or lib/modules/VERSION with vmlinuz inside it)
   --mem MiB     guest memory (default ${DEFAULT_MEM_MIB})
   --timeout S   kill the VM and exit 124 after S seconds (default ${DEFAULT_TIMEOUT_S}; 0 = no limit)
   --keep        keep the run directory (console log, guest output, initramfs) and print where it is
@@ -43,6 +46,7 @@ const VM_SPEC = {
   usage: VM_USAGE,
   command: true,
   options: {
+    arch: { type: 'string' },
     kernel: { type: 'string' },
     mem: { type: 'string' },
     timeout: { type: 'string' },
@@ -54,7 +58,7 @@ const VM_SPEC = {
 } as const satisfies CommandSpec<Record<string, { type: 'string' | 'boolean' }>>;
 
 /** The options that only make sense for a run, in the order a refusal names the first one given. */
-const RUN_ONLY = ['kernel', 'mem', 'timeout', 'keep', 'with-vgpuvm'] as const;
+const RUN_ONLY = ['arch', 'kernel', 'mem', 'timeout', 'keep', 'with-vgpuvm'] as const;
 
 /**
  * Parses the arguments that follow `drm-gpuvm vm` (relative kernel paths against `cwd`). Throws UsageError
@@ -66,6 +70,7 @@ export function parseVmArgs(argv: readonly string[], cwd: string = process.cwd()
 }
 
 function vmInvocation({ values, command }: CommandLine<typeof VM_SPEC.options>, cwd: string): Exclude<VmInvocation, { action: 'help' }> {
+  const arch = parseArch(values.arch);
   const kernel = parseKernel(values.kernel, cwd);
   const memMiB = wholeNumber('mem', values.mem, { min: 256, max: 1 << 20, fallback: DEFAULT_MEM_MIB });
   const timeoutS = wholeNumber('timeout', values.timeout, { min: 0, max: 7 * 24 * 3600, fallback: DEFAULT_TIMEOUT_S });
@@ -82,7 +87,14 @@ function vmInvocation({ values, command }: CommandLine<typeof VM_SPEC.options>, 
   if (withVgpuvm && !(kernel.kind === 'debian' && kernel.suite === 'sid')) {
     throw new UsageError('--with-vgpuvm needs --kernel sid (vgpuvm is built against Debian sid\'s kernel headers, and needs CONFIG_DRM_GPUVM)');
   }
-  return { action: 'run', kernel, memMiB, timeoutS, keep: values.keep === true, withVgpuvm, command };
+  if (withVgpuvm && arch !== 'x64') throw new UsageError('--with-vgpuvm is for x64 guests only (vgpuvm is built for the host\'s architecture)');
+  return { action: 'run', arch, kernel, memMiB, timeoutS, keep: values.keep === true, withVgpuvm, command };
+}
+
+function parseArch(value: string | undefined): VmArch {
+  if (value === undefined) return 'x64';
+  if ((VM_ARCHES as readonly string[]).includes(value)) return value as VmArch;
+  throw new UsageError(`--arch ${value}: expected ${VM_ARCHES.join(' or ')}`);
 }
 
 function parseKernel(value: string | undefined, cwd: string): KernelChoice {
@@ -137,6 +149,7 @@ async function runVm(invocation: Extract<VmInvocation, { action: 'run' }>): Prom
         return Promise.resolve(modules);
       },
       command: invocation.command,
+      arch: invocation.arch,
       kernel: invocation.kernel,
       memMiB: invocation.memMiB,
       timeoutS: invocation.timeoutS,

@@ -33,12 +33,15 @@ export function parseDepends(field: string): string[][] {
     .filter((alts) => alts.length > 0);
 }
 
-/** apt-get with its state in `dir`; the host's apt.conf.d (proxies and the like) still applies. */
+/**
+ * apt-get with its state in `dir`, for one Debian architecture (amd64, arm64) whatever the host's; the
+ * host's apt.conf.d (proxies and the like) still applies.
+ */
 export class PrivateApt {
   readonly #dir: string;
   readonly #options: string[];
 
-  constructor(dir: string, sources: readonly string[]) {
+  constructor(dir: string, sources: readonly string[], architecture: string) {
     this.#dir = dir;
     const lists = join(dir, 'lists');
     mkdirSync(join(lists, 'partial'), { recursive: true });
@@ -55,6 +58,8 @@ export class PrivateApt {
       // The sid Release file on mirrors is often past Valid-Until; a snapshot-like mirror would refuse it.
       '-o', 'Acquire::Check-Valid-Until=false',
       '-o', 'Debug::NoLocking=true',
+      '-o', `APT::Architecture=${architecture}`,
+      '-o', `APT::Architectures=${architecture}`,
       // As root apt would download as _apt, which cannot write our directory; as anyone else it has no sandbox.
       ...(process.getuid?.() === 0 ? ['-o', 'APT::Sandbox::User=root'] : []),
     ];
@@ -80,12 +85,25 @@ export class PrivateApt {
   }
 
   /**
-   * Runs apt-get without blocking the event loop and resolves with its standard output; its status fd
-   * (fd 3) is read for the percentage done.
+   * The packages `packages` need to run, themselves included: their Depends and Pre-Depends, recursively
+   * (no Recommends), as real package names; virtual packages are satisfied by the real ones listed.
    */
-  #run(args: string[], what: string, cwd: string, onPercent: (percent: number) => void = () => {}): Promise<string> {
+  async dependencyClosure(packages: readonly string[]): Promise<string[]> {
+    const out = await this.#run(
+      ['depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...packages],
+      `apt-cache depends ${packages.join(' ')}`, this.#dir, undefined, 'apt-cache',
+    );
+    // Unindented lines name packages; <name> is a virtual one.
+    return [...new Set(out.split('\n').filter((l) => /^[a-z0-9]/.test(l)).map((l) => l.trim().replace(/:\w+$/, '')))].sort();
+  }
+
+  /**
+   * Runs apt-get (or apt-cache) without blocking the event loop and resolves with its standard output; its
+   * status fd (fd 3) is read for the percentage done.
+   */
+  #run(args: string[], what: string, cwd: string, onPercent: (percent: number) => void = () => {}, program = 'apt-get'): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = spawn('apt-get', ['-q', ...this.#options, '-o', 'APT::Status-Fd=3', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+      const child = spawn(program, ['-q', ...this.#options, '-o', 'APT::Status-Fd=3', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });

@@ -12,7 +12,7 @@ import { buildExtraModulesLayer, buildInitramfs } from './initramfs.js';
 import { locateKernel } from './kernel-layout.js';
 import { indexModules, readModuleFile, resolveModules, type ModuleIndex, type ModuleRequest } from './kernel-modules.js';
 import type { StepLog } from './step-log.js';
-import type { KernelChoice } from './vm-args.js';
+import type { KernelChoice, VmArch } from './vm-args.js';
 
 /**
  * Modules every guest loads. The transport (virtio PCI and 9p, and overlayfs) comes first because the run directory is a
@@ -32,11 +32,11 @@ export const DEVICE_MODULES: readonly ModuleRequest[] = [{ module: 'vgem', mayBe
 // Bumped whenever what goes into the image changes in a way the other key parts do not show.
 const IMAGE_FORMAT = 2;
 
-/** Returns the kernel to boot for a choice, fetching a Debian suite's kernel on first use. */
-export async function prepareKernel(choice: KernelChoice, cacheRoot: string, log: StepLog): Promise<PreparedKernel> {
-  if (choice.kind === 'debian') return debianKernel(choice.suite, cacheRoot, log);
+/** Returns the kernel to boot for a choice on `arch`, fetching a Debian suite's kernel on first use. */
+export async function prepareKernel(choice: KernelChoice, arch: VmArch, cacheRoot: string, log: StepLog): Promise<PreparedKernel> {
+  if (choice.kind === 'debian') return debianKernel(choice.suite, arch, cacheRoot, log);
   const files = locateKernel(choice.path);
-  return { ...files, label: `${choice.path} (Linux ${files.release})` };
+  return { ...files, label: `${choice.path} (Linux ${files.release})`, arch };
 }
 
 /** The base initramfs of a kernel: path of the cached image and the names of the modules it loads. */

@@ -9,6 +9,8 @@ import { basename, dirname, join } from 'node:path';
 export interface KernelRecord {
   /** The Debian suite it came from. */
   suite: string;
+  /** The guest architecture (absent in entries made before arm64 guests: x64). */
+  arch?: string;
   /** `uname -r` of the kernel, i.e. the modules directory name. */
   release: string;
   /** Debian version of the kernel packages. */
@@ -32,6 +34,8 @@ export interface CacheStatus {
   initramfs: { count: number; bytes: number };
   /** Uncompressed kernels, booted instead of the bzImage under TCG (see vmlinux.ts). */
   vmlinux: { count: number; bytes: number };
+  /** Userland roots of arm64 guests (see guest-root.ts). */
+  roots: { count: number; bytes: number };
   totalBytes: number;
 }
 
@@ -46,9 +50,14 @@ export function cacheRoot(env: Readonly<Record<string, string | undefined>> = pr
   return join(base, 'drm-gpuvm', 'vm');
 }
 
-/** Directory of a cached Debian kernel. */
-export function kernelDir(root: string, suite: string): string {
-  return join(root, 'kernels', suite);
+/** Directory of a cached Debian kernel: the suite's name, with `-arm64` for arm64 ones. */
+export function kernelDir(root: string, suite: string, arch = 'x64'): string {
+  return join(root, 'kernels', arch === 'x64' ? suite : `${suite}-${arch}`);
+}
+
+/** Directory of guest userland roots (for guests that cannot run the host's userland). */
+export function guestRootsDir(root: string): string {
+  return join(root, 'roots');
 }
 
 /** Directory of uncompressed kernel images. */
@@ -121,7 +130,10 @@ export function cacheStatus(root: string): CacheStatus {
   const initramfs = { count: images.length, bytes: diskUsage(initramfsDir(root)) };
   const elves = listDir(vmlinuxDir(root)).filter((n) => n.endsWith('.elf'));
   const vmlinux = { count: elves.length, bytes: diskUsage(vmlinuxDir(root)) };
-  return { root, kernels, initramfs, vmlinux, totalBytes: kernels.reduce((n, k) => n + k.bytes, 0) + initramfs.bytes + vmlinux.bytes };
+  const rootNames = listDir(guestRootsDir(root)).filter((n) => !n.startsWith(TEMP_PREFIX));
+  const roots = { count: rootNames.length, bytes: diskUsage(guestRootsDir(root)) };
+  const totalBytes = kernels.reduce((n, k) => n + k.bytes, 0) + initramfs.bytes + vmlinux.bytes + roots.bytes;
+  return { root, kernels, initramfs, vmlinux, roots, totalBytes };
 }
 
 /** Human-readable form of cacheStatus. */
@@ -129,10 +141,11 @@ export function formatCacheStatus(status: CacheStatus): string {
   const lines = [`cache: ${status.root}`];
   if (status.kernels.length === 0) lines.push('kernels: none cached (the first run of a kernel downloads it)');
   for (const k of status.kernels) {
-    lines.push(`kernel ${k.suite}: Linux ${k.release} (Debian ${k.packageVersion}), ${formatBytes(k.bytes)}, fetched ${k.fetchedAt}`);
+    lines.push(`kernel ${k.suite}${k.arch !== undefined && k.arch !== 'x64' ? ` (${k.arch})` : ''}: Linux ${k.release} (Debian ${k.packageVersion}), ${formatBytes(k.bytes)}, fetched ${k.fetchedAt}`);
   }
   lines.push(`initramfs images: ${status.initramfs.count}, ${formatBytes(status.initramfs.bytes)}`);
   lines.push(`uncompressed kernels: ${status.vmlinux.count}, ${formatBytes(status.vmlinux.bytes)}`);
+  lines.push(`arm64 userland roots: ${status.roots.count}, ${formatBytes(status.roots.bytes)}`);
   lines.push(`total: ${formatBytes(status.totalBytes)}`);
   return lines.join('\n') + '\n';
 }

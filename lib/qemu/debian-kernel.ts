@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Fetches the current kernel of a Debian suite into the cache: the linux-image-amd64 meta package names the
+// Fetches the current kernel of a Debian suite into the cache: the linux-image-amd64 (or -arm64) meta package names the
 // versioned image package; from 7.x on that package is itself a meta package over linux-binary-* (the
 // vmlinuz) and linux-modules-*. Resolved when the suite is first used, never hard-coded.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,24 +8,27 @@ import { debFields, extractDeb, parseDepends, PrivateApt, suiteSources } from '.
 import { buildDirAtomically, kernelDir, readKernelRecord, type KernelRecord } from './cache.js';
 import { VmRunnerError } from './errors.js';
 import { APT_TOOLS, requireTools } from './host-tools.js';
+import { GUEST_ARCHES } from './guest-arch.js';
 import { locateKernel, type KernelFiles } from './kernel-layout.js';
 import type { StepLog } from './step-log.js';
-import type { DebianSuite } from './vm-args.js';
+import type { DebianSuite, VmArch } from './vm-args.js';
 
 /** A kernel ready to boot, with what `--status` and the run's messages say about it. */
 export interface PreparedKernel extends KernelFiles {
   label: string;
+  /** The architecture it runs on. */
+  arch: VmArch;
 }
 
-/** Returns the suite's cached kernel, downloading and unpacking it first if it is not cached yet. */
-export async function debianKernel(suite: DebianSuite, cacheRoot: string, log: StepLog): Promise<PreparedKernel> {
-  const dir = kernelDir(cacheRoot, suite);
+/** Returns the suite's cached kernel for `arch`, downloading and unpacking it first if it is not cached yet. */
+export async function debianKernel(suite: DebianSuite, arch: VmArch, cacheRoot: string, log: StepLog): Promise<PreparedKernel> {
+  const dir = kernelDir(cacheRoot, suite, arch);
   let record = readKernelRecord(dir);
   if (record === undefined) {
     requireTools(APT_TOOLS, log);
-    log(`drm-gpuvm vm: first use of the ${suite} kernel: downloading it from Debian into ${dir}`);
+    log(`drm-gpuvm vm: first use of the ${suite} ${GUEST_ARCHES[arch].debianArch} kernel: downloading it from Debian into ${dir}`);
     const started = Date.now();
-    await buildDirAtomically(dir, (temp) => fetchInto(suite, temp, log));
+    await buildDirAtomically(dir, (temp) => fetchInto(suite, arch, temp, log));
     record = readKernelRecord(dir);
     if (record === undefined) throw new VmRunnerError('ERR_QEMU_KERNEL', `the ${suite} kernel was fetched but ${dir}/kernel.json is unreadable`);
     log(`drm-gpuvm vm: cached Linux ${record.release} (Debian ${record.packageVersion}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -35,17 +38,20 @@ export async function debianKernel(suite: DebianSuite, cacheRoot: string, log: S
     modulesDir: join(dir, 'modules', record.release),
     release: record.release,
     label: `${suite} (Linux ${record.release}, Debian ${record.packageVersion})`,
+    arch,
   };
 }
 
-async function fetchInto(suite: DebianSuite, temp: string, log: StepLog): Promise<void> {
-  const apt = new PrivateApt(join(temp, 'apt'), suiteSources(suite));
+async function fetchInto(suite: DebianSuite, arch: VmArch, temp: string, log: StepLog): Promise<void> {
+  const debianArch = GUEST_ARCHES[arch].debianArch;
+  const apt = new PrivateApt(join(temp, 'apt'), suiteSources(suite), debianArch);
   const debs = join(temp, 'debs');
-  log(`drm-gpuvm vm:   apt-get update (Debian ${suite})`);
+  log(`drm-gpuvm vm:   apt-get update (Debian ${suite}, ${debianArch})`);
   await apt.update();
 
-  const [meta] = await apt.download(['linux-image-amd64'], debs);
-  if (meta === undefined) throw new VmRunnerError('ERR_QEMU_KERNEL', `apt-get download linux-image-amd64 (${suite}) gave no package`);
+  const metaName = `linux-image-${debianArch}`;
+  const [meta] = await apt.download([metaName], debs);
+  if (meta === undefined) throw new VmRunnerError('ERR_QEMU_KERNEL', `apt-get download ${metaName} (${suite}) gave no package`);
   const imageName = dependencyMatching(meta, /^linux-image-\d/);
   // Each download is a step of its own, showing its bytes as they arrive (the image, then its parts from 7.x on).
   log(`drm-gpuvm vm:   downloading ${imageName}`);
@@ -65,6 +71,7 @@ async function fetchInto(suite: DebianSuite, temp: string, log: StepLog): Promis
   renameSync(kernel.modulesDir, join(temp, 'modules', kernel.release));
   const record: KernelRecord = {
     suite,
+    arch,
     release: kernel.release,
     packageVersion: debFields(image, 'Version')['Version'] ?? 'unknown',
     packages: files.map((deb) => {

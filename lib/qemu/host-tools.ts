@@ -15,9 +15,7 @@ export interface HostTool {
   accept?: (path: string) => boolean;
 }
 
-/** Programs every run needs. */
-export const QEMU_TOOL: HostTool = { name: 'qemu-system-x86_64', debianPackage: 'qemu-system-x86' };
-/** busybox goes into the initramfs, so it must not depend on the host's libraries. */
+/** busybox goes into an x64 guest's initramfs, so it must not depend on the host's libraries. (QEMU: guest-arch.ts.) */
 export const BUSYBOX_TOOL: HostTool = {
   name: 'busybox',
   debianPackage: 'busybox-static',

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
-// The qemu-system-x86_64 command line: a q35 machine with no default devices, the console on stdio, the
-// kernel and initramfs given directly, and three 9p shares (host root read-only, cwd and run dir read-write).
+// The QEMU command line: the architecture's machine with no default devices, the console on stdio, the
+// kernel and initramfs given directly, and three 9p shares (the guest's root read-only: the host's / or an
+// arm64 root; the cwd and the run directory read-write).
+import { GUEST_ARCHES } from './guest-arch.js';
 import { SHARE_TAGS } from './guest-init.js';
+import type { VmArch } from './vm-args.js';
 
 /** Everything the command line depends on. */
 export interface QemuLaunch {
+  arch: VmArch;
   kvm: boolean;
   memMiB: number;
   cpus: number;
@@ -12,30 +16,26 @@ export interface QemuLaunch {
   initrd: string;
   cwd: string;
   runDir: string;
+  /** The directory the guest mounts as its root: `/` (the host's userland) or a root of the guest's architecture. */
+  root: string;
 }
 
-/**
- * Kernel parameters. `quiet` keeps the console to errors; `panic=-1` reboots at once on a panic, which
- * -no-reboot turns into QEMU exiting; the serial console is the only output device.
- */
-export const KERNEL_COMMAND_LINE = 'console=ttyS0 quiet panic=-1 rdinit=/init tsc=reliable no_timer_check i8042.noaux i8042.nokbd';
-
-/** Arguments for qemu-system-x86_64. */
+/** Arguments for the architecture's qemu-system-*. */
 export function qemuArgs(launch: QemuLaunch): string[] {
   // multidevs=remap: the host's / spans several filesystems; without it inode numbers can collide in the guest.
   const share = (path: string, tag: string, readonly: boolean) =>
     `local,path=${escapeOption(path)},mount_tag=${tag},security_model=none,multidevs=remap${readonly ? ',readonly=on' : ''}`;
+  const arch = GUEST_ARCHES[launch.arch];
   return [
-    '-machine', `q35,accel=${launch.kvm ? 'kvm' : 'tcg'}`,
-    '-cpu', launch.kvm ? 'host' : 'max',
+    ...arch.machineArgs(launch.kvm),
     '-smp', String(launch.cpus),
     '-m', String(launch.memMiB),
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
     '-serial', 'stdio',
     '-kernel', launch.vmlinuz,
     '-initrd', launch.initrd,
-    '-append', KERNEL_COMMAND_LINE,
-    '-virtfs', share('/', SHARE_TAGS.hostRoot, true),
+    '-append', arch.kernelCommandLine,
+    '-virtfs', share(launch.root, SHARE_TAGS.hostRoot, true),
     '-virtfs', share(launch.cwd, SHARE_TAGS.cwd, false),
     '-virtfs', share(launch.runDir, SHARE_TAGS.run, false),
   ];

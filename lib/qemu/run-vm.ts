@@ -11,19 +11,27 @@ import { cacheRoot as defaultCacheRoot } from './cache.js';
 import type { PreparedKernel } from './debian-kernel.js';
 import { VmRunnerError } from './errors.js';
 import { CONSOLE_FAILURE_MARKER, renderRunSpec } from './guest-init.js';
-import { BUSYBOX_TOOL, QEMU_TOOL, requireTools, SETPRIV_TOOL } from './host-tools.js';
+import { GUEST_ARCHES } from './guest-arch.js';
+import { guestRoot } from './guest-root.js';
+import { BUSYBOX_TOOL, requireTools, SETPRIV_TOOL } from './host-tools.js';
 import { kvmUsable } from './accel.js';
 import { qemuArgs } from './qemu-command.js';
 import type { StepLog } from './step-log.js';
 import { uncompressedKernel } from './vmlinux.js';
-import { DEFAULT_MEM_MIB, DEFAULT_TIMEOUT_S, type KernelChoice } from './vm-args.js';
+import { DEFAULT_MEM_MIB, DEFAULT_TIMEOUT_S, type KernelChoice, type VmArch } from './vm-args.js';
 import { writableDirs } from './writable-dirs.js';
 
 /** Options of one VM run. */
 export interface VmRunOptions {
   /** The command and its arguments, looked up on the PATH of `env` inside the guest. */
   command: readonly string[];
-  /** Which kernel boots: a Debian suite's (`{ kind: 'debian', suite: 'sid' }`, fetched and cached on first use) or a bzImage at a path; default Debian bookworm's. */
+  /**
+   * The guest's architecture (default x64). An x64 guest runs the host's own userland; an arm64 guest is
+   * emulated (TCG, slow) and runs an arm64 userland of Debian's (busybox, libc, libstdc++, Node.js),
+   * downloaded and cached on first use: the command is looked up there, not on the host.
+   */
+  arch?: VmArch;
+  /** Which kernel boots: a Debian suite's (`{ kind: 'debian', suite: 'sid' }`, fetched and cached on first use) or a kernel at a path; default Debian bookworm's. */
   kernel?: KernelChoice;
   /** Guest memory in MiB (default 2048). */
   memMiB?: number;
@@ -32,9 +40,10 @@ export interface VmRunOptions {
   /** Keep the run directory (console.log, stdout, stderr, status, spec.sh) instead of deleting it. */
   keep?: boolean;
   /**
-   * Working directory, shared read-write at the same path (default: process.cwd()). The rest of the host's
-   * `/` is read-only, except /tmp, `$HOME` and the XDG base directories `env` names: the guest writes there
-   * in a layer of its own over the host's contents, discarded when the VM exits.
+   * Working directory, shared read-write at the same path (default: process.cwd()). On x64 the rest of the
+   * host's `/` is read-only, except /tmp, `$HOME` and the XDG base directories `env` names: the guest writes
+   * there in a layer of its own over the host's contents, discarded when the VM exits. On arm64 the rest is
+   * the arm64 userland, with such a layer over all of it.
    */
   cwd?: string;
   /** Environment of the command (default: process.env). */
@@ -91,10 +100,16 @@ export async function runInVm(options: VmRunOptions): Promise<VmRunResult> {
   options.signal?.throwIfAborted();
 
   const uid = process.getuid?.() ?? 0;
-  const [qemu, busybox] = requireTools([QEMU_TOOL, BUSYBOX_TOOL], log);
-  const setprivPath = uid === 0 ? undefined : requireTools([SETPRIV_TOOL], log)[0];
-  const kernel = await prepareKernel(options.kernel ?? { kind: 'debian', suite: 'bookworm' }, root, log);
-  const base = baseInitramfs(kernel, busybox!, root, log);
+  const archName = options.arch ?? 'x64';
+  const arch = GUEST_ARCHES[archName];
+  const [qemu] = requireTools([arch.qemu], log);
+  // The guest's userland: the host's own, or a root of the guest's architecture.
+  const userland = arch.hostUserland
+    ? { dir: '/', busybox: requireTools([BUSYBOX_TOOL], log)[0]!, setpriv: () => requireTools([SETPRIV_TOOL], log)[0] }
+    : await guestRoot(archName, root, log).then((r) => ({ dir: r.dir, busybox: r.busybox, setpriv: () => r.setpriv }));
+  const setprivPath = uid === 0 ? undefined : userland.setpriv();
+  const kernel = await prepareKernel(options.kernel ?? { kind: 'debian', suite: 'bookworm' }, archName, root, log);
+  const base = baseInitramfs(kernel, userland.busybox, root, log);
 
   const runDir = mkdtempSync(join(tmpdir(), 'drm-gpuvm-vm-'));
   const keep = options.keep === true;
@@ -109,15 +124,17 @@ export async function runInVm(options: VmRunOptions): Promise<VmRunResult> {
       join(runDir, 'spec.sh'),
       renderRunSpec({
         cwd, uid, gid: process.getgid?.() ?? 0, groups: process.getgroups?.() ?? [], env, command: options.command, setprivPath,
-        writableDirs: writableDirs(env, cwd),
+        writableDirs: writableDirs(env, cwd), ownRoot: !arch.hostUserland,
       }),
     );
-    const kvm = await kvmUsable(qemu!);
+    // KVM only for the host's own architecture (probed for x64 guests; an arm64 guest is always emulated).
+    const kvm = arch.hostUserland && (await kvmUsable(qemu!));
     // One vCPU under TCG: on a busy 2-core host a second vCPU made boots 2x slower (spinning on locks
     // held by a descheduled vCPU thread), and the in-VM work is one node process at a time.
     const vcpus = kvm ? Math.min(2, cpus().length) : 1;
-    const vmlinuz = uncompressedKernel(kernel.vmlinuz, root) ?? kernel.vmlinuz;
-    const args = qemuArgs({ kvm, memMiB: options.memMiB ?? DEFAULT_MEM_MIB, cpus: vcpus, vmlinuz, initrd, cwd, runDir });
+    // An x86 bzImage is unpacked on the host once (see vmlinux.ts); QEMU unpacks an arm64 Image itself.
+    const vmlinuz = archName === 'x64' ? (uncompressedKernel(kernel.vmlinuz, root) ?? kernel.vmlinuz) : kernel.vmlinuz;
+    const args = qemuArgs({ arch: archName, kvm, memMiB: options.memMiB ?? DEFAULT_MEM_MIB, cpus: vcpus, vmlinuz, initrd, cwd, runDir, root: userland.dir });
     const outcome = await boot(qemu!, args, runDir, { stdout, stderr, timeoutS, signal: options.signal });
     const result = interpret(outcome, runDir, options.command, kernel.label, timeoutS);
     if (result instanceof VmRunnerError) throw result;

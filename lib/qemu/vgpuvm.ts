@@ -102,12 +102,12 @@ export async function findVgpuvm(): Promise<VgpuvmSetup> {
 
 /**
  * The runner's `extraModules` for `--with-vgpuvm`: builds vgpuvm (and its programs) for the sid kernel the
- * runner boots. Only Debian sid's kernel: the build needs that exact release's headers package.
+ * runner boots. Only Debian sid's x64 kernel: the build needs that exact release's headers package.
  */
 export async function vgpuvmModulesFor(kernel: KernelChoice, cacheRoot: string, log: StepLog): Promise<string[]> {
   if (kernel.kind !== 'debian' || kernel.suite !== 'sid') {
     throw new VmRunnerError('ERR_QEMU_USAGE', '--with-vgpuvm needs --kernel sid (vgpuvm is built against Debian sid\'s kernel headers, and needs CONFIG_DRM_GPUVM)');
   }
-  const prepared = await prepareKernel(kernel, cacheRoot, log);
+  const prepared = await prepareKernel(kernel, 'x64', cacheRoot, log);
   return (await buildVgpuvmFor(prepared.release, log)).modules;
 }

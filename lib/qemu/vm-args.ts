@@ -7,6 +7,11 @@ export const DEBIAN_SUITES = ['bookworm', 'sid'] as const;
 /** A Debian suite the runner knows how to fetch a kernel from. */
 export type DebianSuite = (typeof DEBIAN_SUITES)[number];
 
+/** The guest architectures, named as Node names them (process.arch): the host's own, and arm64 under emulation. */
+export const VM_ARCHES = ['x64', 'arm64'] as const;
+/** A guest architecture. */
+export type VmArch = (typeof VM_ARCHES)[number];
+
 /** Which kernel to boot: a Debian suite's current kernel, or a vmlinuz + modules tree of the user's own. */
 export type KernelChoice = { kind: 'debian'; suite: DebianSuite } | { kind: 'path'; path: string };
 

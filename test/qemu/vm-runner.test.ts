@@ -172,6 +172,35 @@ describe.each(DEBIAN_SUITES)('drm-gpuvm vm --kernel %s, through the CLI', (suite
   }, BOOT_MS);
 });
 
+// arm64 under TCG: its own userland (Debian sid's busybox, libc and Node.js), only the working directory from the host.
+describe('drm-gpuvm vm --arch arm64', () => {
+  it('runs the command on an arm64 kernel and userland, passes its status and both streams back, and shares the cwd read-write', async () => {
+    const script = 'uname -m; echo to-stderr >&2; echo written-in-guest > from-guest.txt; test -e /dev/dri/card0 && exit 3';
+    const r = await run(['sh', '-c', script], { arch: 'arm64', kernel: { kind: 'debian', suite: 'sid' } });
+    expect(r.stdout).toBe('aarch64\n');
+    expect(r.stderr).toContain('to-stderr\n');
+    expect(r.exitCode).toBe(3);
+    expect(r.kernelLabel).toMatch(/arm64/);
+    expect(readFileSync(join(work, 'from-guest.txt'), 'utf8')).toBe('written-in-guest\n');
+  }, BOOT_MS);
+
+  it("looks the command up in the arm64 userland, not on the host: the host's own programs are not there", async () => {
+    // QEMU is on the host's PATH (it runs this VM), never in the guest's userland.
+    await expect(run(['qemu-system-aarch64', '--version'], { arch: 'arm64', kernel: { kind: 'debian', suite: 'sid' } })).rejects.toMatchObject({
+      code: 'ERR_QEMU_COMMAND_NOT_FOUND', exitCode: 127,
+    });
+  }, BOOT_MS);
+
+  it.each(DEBIAN_SUITES)('through the CLI with --kernel %s: opens /dev/dri/card0 from arm64 Node with the arm64 prebuild, reads vgem', (suite) => {
+    const script = `import('${repo}/dist/index.js').then((m) => { const d = m.openDevice('/dev/dri/card0'); console.log(d.driver, d.nodeType, process.arch); d.close(); })`;
+    // The guest sees only the working directory of the host: run from the repository.
+    const r = spawnSync(process.execPath, [join(repo, 'dist/cli/main.js'), 'vm', '--arch', 'arm64', '--kernel', suite, '--', 'node', '-e', script], { cwd: repo, encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/drm-gpuvm vm:.*(fail|error)/i);
+    expect(r.stdout).toBe('vgem card arm64\n');
+    expect(r.status).toBe(0);
+  }, BOOT_MS);
+});
+
 function qemuProcessesUsing(runDir: string): string[] {
   return readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
     try {

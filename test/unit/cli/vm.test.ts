@@ -8,7 +8,7 @@ const usageError = (text: string) => expect.objectContaining({ code: 'ERR_CLI_US
 describe('drm-gpuvm vm arguments', () => {
   it('defaults to the bookworm kernel, default memory and timeout, no keep', () => {
     expect(parseVmArgs(['--', 'true'], '/w')).toEqual({
-      action: 'run', kernel: { kind: 'debian', suite: 'bookworm' }, memMiB: DEFAULT_MEM_MIB, timeoutS: DEFAULT_TIMEOUT_S, keep: false, withVgpuvm: false, command: ['true'],
+      action: 'run', arch: 'x64', kernel: { kind: 'debian', suite: 'bookworm' }, memMiB: DEFAULT_MEM_MIB, timeoutS: DEFAULT_TIMEOUT_S, keep: false, withVgpuvm: false, command: ['true'],
     });
   });
 
@@ -23,6 +23,22 @@ describe('drm-gpuvm vm arguments', () => {
     [['--kernel', '/abs/k'], { kind: 'path', path: '/abs/k' }],
   ])('reads --kernel %j', (args, kernel) => {
     expect(parseVmArgs([...args, '--', 'true'], '/w')).toMatchObject({ kernel });
+  });
+
+  it.each([
+    [['--arch', 'arm64'], 'arm64'],
+    [['--arch=x64'], 'x64'],
+    [['--arch', 'arm64', '--kernel', 'sid'], 'arm64'],
+  ])('reads --arch %j', (args, arch) => {
+    expect(parseVmArgs([...args, '--', 'true'], '/w')).toMatchObject({ arch });
+  });
+
+  it.each([['aarch64'], ['amd64'], ['ARM64'], ['']])('refuses --arch %j, naming the architectures it takes', (arch) => {
+    expect(() => parseVmArgs([`--arch=${arch}`, '--', 'true'], '/w')).toThrow(usageError('expected x64 or arm64'));
+  });
+
+  it('refuses --with-vgpuvm on an arm64 guest', () => {
+    expect(() => parseVmArgs(['--arch', 'arm64', '--kernel', 'sid', '--with-vgpuvm', '--', 'true'], '/w')).toThrow(usageError('--with-vgpuvm is for x64 guests only'));
   });
 
   it('reads --mem, --timeout (0 = no limit) and --keep', () => {
@@ -72,6 +88,7 @@ describe('drm-gpuvm vm arguments', () => {
     expect(() => parseVmArgs(['--status', '--kernel', 'sid'])).toThrow(usageError('--kernel does not apply to --status'));
     expect(() => parseVmArgs(['--status', '--', 'true'])).toThrow(usageError('--status takes no command'));
     expect(() => parseVmArgs(['--status', '--with-vgpuvm'])).toThrow(usageError('--with-vgpuvm does not apply to --status'));
+    expect(() => parseVmArgs(['--status', '--arch', 'arm64'])).toThrow(usageError('--arch does not apply to --status'));
   });
 
   it('answers --help with the usage', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  buildDirAtomically, cacheRoot, cacheStatus, formatBytes, formatCacheStatus, kernelDir, writeFileAtomically, type KernelRecord,
+  buildDirAtomically, cacheRoot, cacheStatus, formatBytes, formatCacheStatus, guestRootsDir, kernelDir, writeFileAtomically, type KernelRecord,
 } from '../../../lib/qemu/cache.js';
 
 let root: string;
@@ -62,7 +62,7 @@ describe('atomic entries', () => {
 
 describe('cache status', () => {
   it('reports an absent cache as empty', () => {
-    expect(cacheStatus(join(root, 'none'))).toEqual({ root: join(root, 'none'), kernels: [], initramfs: { count: 0, bytes: 0 }, vmlinux: { count: 0, bytes: 0 }, totalBytes: 0 });
+    expect(cacheStatus(join(root, 'none'))).toEqual({ root: join(root, 'none'), kernels: [], initramfs: { count: 0, bytes: 0 }, vmlinux: { count: 0, bytes: 0 }, roots: { count: 0, bytes: 0 }, totalBytes: 0 });
   });
 
   it('lists cached kernels with their versions and sizes, and ignores unfinished entries', async () => {
@@ -81,6 +81,21 @@ describe('cache status', () => {
     expect(status.vmlinux).toEqual({ count: 1, bytes: 100 });
     expect(status.totalBytes).toBe(status.kernels[0]!.bytes + 24 + 100);
     expect(formatCacheStatus(status)).toContain('kernel sid: Linux 7.2.13+deb14-amd64 (Debian 7.2.13-1)');
+  });
+
+  it('keeps arm64 kernels apart from x64 ones, says which is which, and counts arm64 userland roots', async () => {
+    const arm = { ...record, arch: 'arm64', release: '7.2.13+deb14-arm64' };
+    const dir = kernelDir(root, 'sid', 'arm64');
+    expect(dir).not.toBe(kernelDir(root, 'sid'));
+    await buildDirAtomically(dir, async (temp) => {
+      writeFileSync(join(temp, 'kernel.json'), JSON.stringify(arm));
+    });
+    writeFileAtomically(join(guestRootsDir(root), 'arm64-sid-1', 'root.json'), Buffer.alloc(10));
+    const status = cacheStatus(root);
+    expect(status.kernels.find((k) => k.arch === 'arm64')).toMatchObject({ path: dir, release: '7.2.13+deb14-arm64' });
+    expect(status.roots).toEqual({ count: 1, bytes: 10 });
+    expect(formatCacheStatus(status)).toContain('kernel sid (arm64): Linux 7.2.13+deb14-arm64');
+    expect(formatCacheStatus(status)).toContain('arm64 userland roots: 1, 10 B');
   });
 
   it('formats sizes with binary units', () => {

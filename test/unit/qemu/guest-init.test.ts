@@ -22,7 +22,7 @@ function wordsOf(spec: RunSpec): { cwd: string; uid: string; argv: string[] } {
   return { cwd: cwd!, uid: uid!, argv };
 }
 
-const base: RunSpec = { cwd: '/work/p', uid: 0, gid: 0, groups: [0], env: { PATH: '/usr/bin:/bin' }, command: ['true'], setprivPath: undefined, writableDirs: [] };
+const base: RunSpec = { cwd: '/work/p', uid: 0, gid: 0, groups: [0], env: { PATH: '/usr/bin:/bin' }, command: ['true'], setprivPath: undefined, writableDirs: [], ownRoot: false };
 
 describe('the run spec /init sources', () => {
   it('runs the command with exactly the given environment (env -i), chrooted into the host root', () => {
@@ -72,6 +72,16 @@ describe('the run spec /init sources', () => {
   it('refuses a writable directory that is relative or holds a newline', () => {
     expect(() => renderRunSpec({ ...base, writableDirs: ['home'] })).toThrow('absolute');
     expect(() => renderRunSpec({ ...base, writableDirs: ['/a\nb'] })).toThrow('absolute');
+  });
+
+  it('asks for a writable layer over the whole root only when the root is the guest\'s own', () => {
+    const layerFlag = (ownRoot: boolean) => {
+      const file = join(dir, 'root-layer.sh');
+      writeFileSync(file, renderRunSpec({ ...base, ownRoot }));
+      return execFileSync('/bin/sh', ['-c', `. "${file}"; printf '%s' "$vm_root_layer"`], { encoding: 'utf8' });
+    };
+    expect(layerFlag(true)).toBe('1');
+    expect(layerFlag(false)).toBe('0');
   });
 
   it('refuses a non-root run without setpriv', () => {

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { escapeOption, KERNEL_COMMAND_LINE, qemuArgs, type QemuLaunch } from '../../../lib/qemu/qemu-command.js';
+import { GUEST_ARCHES } from '../../../lib/qemu/guest-arch.js';
+import { escapeOption, qemuArgs, type QemuLaunch } from '../../../lib/qemu/qemu-command.js';
 
-const launch: QemuLaunch = { kvm: false, memMiB: 2048, cpus: 1, vmlinuz: '/c/vmlinux', initrd: '/c/i.cpio', cwd: '/work/p', runDir: '/tmp/run' };
+const launch: QemuLaunch = { arch: 'x64', kvm: false, memMiB: 2048, cpus: 1, vmlinuz: '/c/vmlinux', initrd: '/c/i.cpio', cwd: '/work/p', runDir: '/tmp/run', root: '/' };
+const KERNEL_COMMAND_LINE = GUEST_ARCHES.x64.kernelCommandLine;
 const valueOf = (args: string[], flag: string) => args.filter((_, i) => args[i - 1] === flag);
 
 describe('QEMU command line', () => {
@@ -36,6 +38,17 @@ describe('QEMU command line', () => {
     expect(args).toContain('-nodefaults');
     expect(valueOf(args, '-serial')).toEqual(['stdio']);
     expect(KERNEL_COMMAND_LINE).toMatch(/console=ttyS0.*panic=-1/);
+  });
+
+  it('boots an arm64 guest on the virt machine under TCG, its console on the PL011, its root a directory of its own', () => {
+    const args = qemuArgs({ ...launch, arch: 'arm64', root: '/c/roots/arm64' });
+    expect(valueOf(args, '-machine')).toEqual(['virt,accel=tcg']);
+    expect(valueOf(args, '-cpu')).toEqual(['max,pauth-impdef=on']);
+    expect(valueOf(args, '-append')[0]).toMatch(/^console=ttyAMA0 .*panic=-1/);
+    expect(valueOf(args, '-append')[0]).not.toMatch(/tsc=|i8042/);
+    expect(valueOf(args, '-virtfs')[0]).toBe('local,path=/c/roots/arm64,mount_tag=hostroot,security_model=none,multidevs=remap,readonly=on');
+    // Never KVM, even where the host has one: it is for the host's architecture.
+    expect(valueOf(qemuArgs({ ...launch, arch: 'arm64', kvm: true }), '-machine')).toEqual(['virt,accel=tcg']);
   });
 
   it('doubles commas in paths, as QEMU option syntax needs', () => {
