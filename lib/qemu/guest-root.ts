@@ -21,8 +21,6 @@ export interface GuestRoot {
   busybox: string;
   /** setpriv(1) as the guest sees it, to drop to the user's uid. */
   setpriv: string;
-  /** E.g. "Debian sid arm64, nodejs 24.22.0+dfsg-1". */
-  label: string;
 }
 
 /** What root.json in a cached root records. */
@@ -63,13 +61,12 @@ export async function guestRoot(arch: VmArch, cacheRoot: string, log: StepLog): 
     await buildDirAtomically(dir, (temp) => buildInto(temp, debianArch, log));
     record = readRecord(dir);
     if (record === undefined) throw new VmRunnerError('ERR_QEMU_KERNEL', `the ${debianArch} userland was fetched but ${dir}/root.json is unreadable`);
-    log(`drm-gpuvm vm: cached the ${debianArch} userland (${record.packages.length} packages) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(`drm-gpuvm vm: cached the ${debianArch} userland (${record.packages.length} packages, nodejs ${record.nodejs}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   return {
     dir: join(dir, 'root'),
     busybox: join(dir, 'root', 'usr', 'bin', 'busybox'),
     setpriv: '/usr/bin/setpriv',
-    label: `Debian ${record.suite} ${record.debianArch}, nodejs ${record.nodejs}`,
   };
 }
 
