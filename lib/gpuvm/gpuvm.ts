@@ -269,7 +269,7 @@ export class GpuVm {
     const checked = this.checkMapRequest(req);
     const sink = new OpListSink();
     splitMergeMap(this, checked, sink, false);
-    return new GpuVaOps(this, this.generation, sink.ops);
+    return new GpuVaOps(this, this.generation, sink.list());
   }
 
   /** drm_gpuvm_sm_unmap_ops_create: the ops that clear `[addr, addr+range)`; keep is always false. */
@@ -279,7 +279,7 @@ export class GpuVm {
     this.checkRequestRange(a, r, 'unmap');
     const sink = new OpListSink();
     splitMergeUnmap(this, a, r, sink);
-    return new GpuVaOps(this, this.generation, sink.ops);
+    return new GpuVaOps(this, this.generation, sink.list());
   }
 
   /**
@@ -292,7 +292,7 @@ export class GpuVm {
     this.checkRequestRange(a, r, 'madvise');
     const sink = new OpListSink();
     splitMergeMap(this, { addr: a, range: r, obj: null, offset: 0n }, sink, true);
-    return new GpuVaOps(this, this.generation, sink.ops);
+    return new GpuVaOps(this, this.generation, sink.list());
   }
 
   /**
@@ -421,14 +421,19 @@ export class GpuVm {
     const list = ops[opsListKey];
     const hooks = this.lockHooks;
     let unlinks = false;
+    let insertCount = 0;
+    let removeCount = 0;
     for (const op of list) {
       if (op.type === 'map') {
+        insertCount++;
         if (op.obj !== null) {
           if (this.immediateMode && !op.obj.gpuvaList.has(this)) throw this.missingPairError(op.obj);
           hooks.assertGpuvaLockHeld(this, op.obj, 'drm_gpuva_link');
         }
       } else if (op.type !== 'prefetch') {
         const va = op.type === 'remap' ? op.unmap.va : op.va;
+        removeCount++;
+        if (op.type === 'remap') insertCount += (op.prev === null ? 0 : 1) + (op.next === null ? 0 : 1);
         if (va.vmBo !== null) {
           hooks.assertGpuvaLockHeld(this, va.vmBo.obj, 'drm_gpuva_unlink');
           unlinks = true;
@@ -437,36 +442,39 @@ export class GpuVm {
     }
     if (unlinks && !this.immediateMode) hooks.mightSleep(this, 'drm_gpuvm_bo_put');
 
-    const inserted: GpuVa[] = [];
-    const removed: GpuVa[] = [];
+    // Exact-size results: arrays grown by push start with room for 17.
+    const inserted = new Array<GpuVa>(insertCount);
+    const removed = new Array<GpuVa>(removeCount);
+    let ins = 0;
+    let rem = 0;
     for (const op of list) {
       if (op.type === 'map') {
         const va = initFromOp(new GpuVa(), op);
         this.insertNode(va);
         if (op.obj !== null) this.linkInternal(va, this.listedVmBo(op.obj));
-        inserted.push(va);
+        inserted[ins++] = va;
       } else if (op.type === 'remap') {
         const old = op.unmap.va;
         this.removeNode(old);
-        removed.push(old);
+        removed[rem++] = old;
         if (op.prev !== null) {
           const prev = initFromOp(new GpuVa(), op.prev);
           this.insertNode(prev);
           this.linkPiece(prev, old);
-          inserted.push(prev);
+          inserted[ins++] = prev;
         }
         if (op.next !== null) {
           const next = initFromOp(new GpuVa(), op.next);
           this.insertNode(next);
           this.linkPiece(next, old);
-          inserted.push(next);
+          inserted[ins++] = next;
         }
       } else if (op.type === 'unmap') {
         this.removeNode(op.va);
-        removed.push(op.va);
+        removed[rem++] = op.va;
       }
     }
-    for (const va of removed) this.unlinkInternal(va);
+    for (let k = 0; k < removeCount; k++) this.unlinkInternal(removed[k] as GpuVa);
     return { inserted, removed };
   }
 
@@ -728,20 +736,34 @@ function toU64Or2p64(value: unknown, name: string): bigint {
   return value === U64_LIMIT ? U64_LIMIT : toU64(value, name);
 }
 
-// Collects ops into a list; one object per request, methods shared on the prototype.
+// Collects ops into a list. Most requests make one op, so the list is an exact-size array made when the
+// walk ends: an array grown by push starts with room for 17 (152 bytes for one op).
 class OpListSink implements SplitMergeSink {
-  readonly ops: GpuVaOp[] = [];
+  readonly steps = false;
+  private first: GpuVaOp | null = null;
+  private more: GpuVaOp[] | null = null;
 
   map(op: OpMap): void {
-    this.ops.push(op);
+    this.add(op);
   }
 
   remap(op: OpRemap): void {
-    this.ops.push(op);
+    this.add(op);
   }
 
   unmap(op: OpUnmap): void {
-    this.ops.push(op);
+    this.add(op);
+  }
+
+  /** The ops in the order they came. */
+  list(): GpuVaOp[] {
+    return this.more ?? (this.first === null ? [] : [this.first]);
+  }
+
+  private add(op: GpuVaOp): void {
+    if (this.first === null) this.first = op;
+    else if (this.more === null) this.more = [this.first, op];
+    else this.more.push(op);
   }
 }
 
@@ -757,6 +779,7 @@ function stepSink(steps: SmMapSteps): SplitMergeSink {
   const notApplied = (kind: string): GpuVmStateError =>
     new GpuVmStateError('ERR_GPUVM_OP_NOT_APPLIED', `the ${kind} step returned without the token of applying its op (use vm.apply${kind[0]!.toUpperCase()}${kind.slice(1)})`);
   return {
+    steps: true,
     map(op) {
       const token: unknown = steps.map(op);
       if (!(token instanceof OpMapped) || token.op !== op) throw notApplied('map');

@@ -22,9 +22,12 @@ import type { GpuVa } from './gpuva.js';
 import { GpuVmStateError } from './errors.js';
 import type { GpuVm } from './gpuvm.js';
 import { OpMap, OpRemap, OpUnmap } from './ops.js';
+import { VaWalk } from './va-walk.js';
 
 /** Receives ops in kernel order. */
 export interface SplitMergeSink {
+  /** True when each op is applied before the sink returns (the step forms), so the tree changes mid-walk. */
+  readonly steps: boolean;
   /** A new mapping to insert. */
   map(op: OpMap): void;
   /** A mapping the request cuts: removed, and what lies outside the request inserted again. */
@@ -50,11 +53,17 @@ function u64(value: bigint): bigint {
   return value < U64_LIMIT ? value : value - U64_LIMIT;
 }
 
-// A step-mode sink may do more than apply its own op; the walk must not continue from a VA it removed.
-function checkNext(vm: GpuVm, next: GpuVa | null): void {
+// Moves the walk on past the current VA. A step-mode sink applies its op before returning and may do more,
+// so the walk resumes at the VA it saw next before the step (`next`), which must still be in the tree.
+function goOn(vm: GpuVm, sink: SplitMergeSink, walk: VaWalk, next: GpuVa | null): void {
+  if (!sink.steps) {
+    walk.advance();
+    return;
+  }
   if (next !== null && next.vm !== vm) {
     throw new GpuVmStateError('ERR_GPUVM_STALE_OP', 'a split/merge step removed a VA the walk had not reached yet');
   }
+  walk.moveTo(next);
 }
 
 /** __drm_gpuvm_sm_map: ops for a map request (madvise=false) or an madvise request (madvise=true). */
@@ -62,52 +71,53 @@ export function splitMergeMap(vm: GpuVm, req: CheckedMapRequest, sink: SplitMerg
   const { addr, range, obj, offset } = req;
   const reqEnd = addr + range;
   let needsMap = !madvise;
-  let va = vm.vaTree.firstOverlap(addr, reqEnd);
-  while (va !== null && va.addr < reqEnd) {
+  const walk = new VaWalk(vm.vaTree, addr, reqEnd);
+  for (let va = walk.va; va !== null; va = walk.va) {
     const vObj = va.obj;
     if (madvise && vObj !== null) {
-      va = vm.vaTree.next(va);
+      walk.advance();
       continue;
     }
-    const vAddr = va.addr;
-    const vEnd = vAddr + va.range;
-    const vOffset = va.offset;
+    const atStart = walk.startVsAddr();
+    const atEnd = walk.endVsEnd();
     // In every case the walk goes on only past a VA that ends before the request does.
-    const next = vEnd < reqEnd ? vm.vaTree.next(va) : null;
+    const next = atEnd < 0 && sink.steps ? walk.peek() : null;
+    const vAddr = va.addr;
+    const vOffset = va.offset;
     let keep = vObj !== null;
-    if (vAddr === addr) {
+    if (atStart === 0) {
       keep = keep && vObj === obj && vOffset === offset;
-      if (vEnd <= reqEnd) {
+      if (atEnd <= 0) {
         if (!madvise) sink.unmap(new OpUnmap(va, keep));
-        if (vEnd === reqEnd) break;
+        if (atEnd === 0) break;
       } else {
-        sink.remap(new OpRemap(null, new OpMap(reqEnd, vEnd - reqEnd, vObj, u64(vOffset + range)), new OpUnmap(va, keep)));
+        sink.remap(new OpRemap(null, new OpMap(reqEnd, vAddr + va.range - reqEnd, vObj, u64(vOffset + range)), new OpUnmap(va, keep)));
         needsMap = true;
         break;
       }
-    } else if (vAddr < addr) {
+    } else if (atStart < 0) {
       const left = addr - vAddr;
       keep = keep && vObj === obj && u64(vOffset + left) === offset;
       const prev = new OpMap(vAddr, left, vObj, vOffset);
-      if (vEnd > reqEnd) {
-        sink.remap(new OpRemap(prev, new OpMap(reqEnd, vEnd - reqEnd, vObj, u64(vOffset + left + range)), new OpUnmap(va, keep)));
+      if (atEnd > 0) {
+        sink.remap(new OpRemap(prev, new OpMap(reqEnd, vAddr + va.range - reqEnd, vObj, u64(vOffset + left + range)), new OpUnmap(va, keep)));
         needsMap = true;
         break;
       }
       sink.remap(new OpRemap(prev, null, new OpUnmap(va, keep)));
-      if (vEnd === reqEnd) {
+      if (atEnd === 0) {
         needsMap = true;
         break;
       }
-      if (madvise) sink.map(new OpMap(addr, vEnd - addr, null, 0n));
+      if (madvise) sink.map(new OpMap(addr, vAddr + va.range - addr, null, 0n));
     } else {
       const into = vAddr - addr;
       keep = keep && vObj === obj && vOffset === u64(offset + into);
-      if (vEnd <= reqEnd) {
+      if (atEnd <= 0) {
         if (!madvise) sink.unmap(new OpUnmap(va, keep));
-        if (vEnd === reqEnd) break;
+        if (atEnd === 0) break;
       } else {
-        sink.remap(new OpRemap(null, new OpMap(reqEnd, vEnd - reqEnd, vObj, u64(vOffset + (reqEnd - vAddr))), new OpUnmap(va, keep)));
+        sink.remap(new OpRemap(null, new OpMap(reqEnd, vAddr + va.range - reqEnd, vObj, u64(vOffset + (reqEnd - vAddr))), new OpUnmap(va, keep)));
         if (madvise) {
           sink.map(new OpMap(vAddr, reqEnd - vAddr, null, 0n));
           return;
@@ -115,8 +125,7 @@ export function splitMergeMap(vm: GpuVm, req: CheckedMapRequest, sink: SplitMerg
         break;
       }
     }
-    checkNext(vm, next);
-    va = next;
+    goOn(vm, sink, walk, next);
   }
   if (needsMap) sink.map(new OpMap(addr, range, obj, offset));
 }
@@ -124,16 +133,20 @@ export function splitMergeMap(vm: GpuVm, req: CheckedMapRequest, sink: SplitMerg
 /** __drm_gpuvm_sm_unmap: ops for unmapping [addr, addr+range); keep is always false. */
 export function splitMergeUnmap(vm: GpuVm, addr: bigint, range: bigint, sink: SplitMergeSink): void {
   const reqEnd = addr + range;
-  let va = vm.vaTree.firstOverlap(addr, reqEnd);
-  while (va !== null && va.addr < reqEnd) {
-    const vAddr = va.addr;
-    const vEnd = vAddr + va.range;
-    const next = vEnd < reqEnd ? vm.vaTree.next(va) : null;
-    const prev = vAddr < addr ? new OpMap(vAddr, addr - vAddr, va.obj, va.offset) : null;
-    const after = vEnd > reqEnd ? new OpMap(reqEnd, vEnd - reqEnd, va.obj, u64(va.offset + (reqEnd - vAddr))) : null;
-    if (prev !== null || after !== null) sink.remap(new OpRemap(prev, after, new OpUnmap(va, false)));
-    else sink.unmap(new OpUnmap(va, false));
-    checkNext(vm, next);
-    va = next;
+  const walk = new VaWalk(vm.vaTree, addr, reqEnd);
+  for (let va = walk.va; va !== null; va = walk.va) {
+    const atStart = walk.startVsAddr();
+    const atEnd = walk.endVsEnd();
+    const next = atEnd < 0 && sink.steps ? walk.peek() : null;
+    if (atStart < 0 || atEnd > 0) {
+      const vAddr = va.addr;
+      const prev = atStart < 0 ? new OpMap(vAddr, addr - vAddr, va.obj, va.offset) : null;
+      const after = atEnd > 0 ? new OpMap(reqEnd, vAddr + va.range - reqEnd, va.obj, u64(va.offset + (reqEnd - vAddr))) : null;
+      sink.remap(new OpRemap(prev, after, new OpUnmap(va, false)));
+    } else {
+      sink.unmap(new OpUnmap(va, false));
+    }
+    if (atEnd >= 0) break;
+    goOn(vm, sink, walk, next);
   }
 }

@@ -19,11 +19,14 @@
 import type { GpuVa } from './gpuva.js';
 import type { GpuVm } from './gpuvm.js';
 import { U64_LIMIT } from '../u64.js';
+import { EXACT_LIMIT, keyOf, TWO_POW_64 } from './u64-key.js';
 
 /** Most VAs a leaf holds; a full leaf splits in two. */
 const LEAF_MAX = 128;
 /** A leaf below this many VAs is merged into a neighbour that has room. */
 const LEAF_MIN = LEAF_MAX / 4;
+/** Most dropped leaves kept for reuse (a tree that shrinks for good does not hold on to more). */
+const SPARE_LEAVES = 8;
 
 /** A run of VAs in address order. @internal */
 export class VaLeaf {
@@ -44,7 +47,7 @@ export class VaLeaf {
   prev: VaLeaf | null = null;
   /** @see prev */
   next: VaLeaf | null = null;
-  /** Set once a merge dropped this leaf from the tree, so a remembered leaf can be told stale. */
+  /** True while a merge has dropped this leaf from the tree (until a split reuses it), so a remembered leaf can be told stale. */
   dropped = false;
 
   constructor(
@@ -75,6 +78,9 @@ export class VaTree {
   private leafCount = 1;
   private readonly leafById: (VaLeaf | null)[];
   private readonly freeIds: number[] = [];
+  // Leaves merges dropped, for the next splits: a new leaf allocates two ArrayBuffers, a C++ allocation
+  // each, and in a tree of steady size splits and merges come in turn.
+  private readonly spareLeaves: VaLeaf[] = [];
   private readonly firstLeaf: VaLeaf;
   // The VAs by id (GpuVa.treeId); a removed VA's slot is null until its id is reused.
   private readonly table: (GpuVa | null)[] = [];
@@ -90,27 +96,39 @@ export class VaTree {
   private lastHighKey = Infinity;
   private lastStamp = 0;
   private reshapes = 0;
+  /** @internal where the last locateOverlap that returned true found its VA: the leaf and the index in it. */
+  foundLeaf: VaLeaf;
+  /** @internal */
+  foundIndex = 0;
 
   constructor(vm: GpuVm) {
     this.firstLeaf = new VaLeaf(vm, this.table, 0n);
     this.leafById = [this.firstLeaf];
     this.lastLeaf = this.firstLeaf;
+    this.foundLeaf = this.firstLeaf;
   }
 
   /** The first VA overlapping [addr, end), or null. `end` may be 2^64; an empty interval overlaps nothing. */
   firstOverlap(addr: bigint, end: bigint): GpuVa | null {
-    if (end <= addr) return null;
-    const key = keyOf(addr);
+    if (!this.locateOverlap(addr, keyOf(addr), end, end < U64_LIMIT ? keyOf(end) : TWO_POW_64)) return null;
+    return vaAt(this.foundLeaf, this.foundIndex);
+  }
+
+  /**
+   * Finds the first VA overlapping [addr, end) (`key`, `endKey`: their keys, TWO_POW_64 for an end of 2^64);
+   * if there is one, returns true with its place in foundLeaf and foundIndex.
+   * @internal
+   */
+  locateOverlap(addr: bigint, key: number, end: bigint, endKey: number): boolean {
+    if (endKey <= key && (endKey < EXACT_LIMIT || end <= addr)) return false;
     const leaf = this.leafFor(addr, key);
     const i = floorIndex(leaf, addr, key);
     if (i >= 0) {
-      if (reachesPast(leaf, i, addr, key)) return vaAt(leaf, i);
+      if (reachesPast(leaf, i, addr, key)) return this.found(leaf, i);
     } else {
       // Nothing in this leaf starts at or before addr: the floor, if any, ends the previous leaf.
       const prev = leaf.prev;
-      if (prev !== null && prev.count > 0 && reachesPast(prev, prev.count - 1, addr, key)) {
-        return vaAt(prev, prev.count - 1);
-      }
+      if (prev !== null && prev.count > 0 && reachesPast(prev, prev.count - 1, addr, key)) return this.found(prev, prev.count - 1);
     }
     // Else the first VA starting after addr overlaps if it starts before end.
     let at: VaLeaf | null = leaf;
@@ -119,14 +137,14 @@ export class VaTree {
       at = leaf.next;
       j = 0;
     }
-    if (at === null || j >= at.count) return null;
-    const startKey = at.slots[2 * j] as number;
-    const endKey = end < U64_LIMIT ? keyOf(end) : TWO_POW_64;
-    // Equal keys below 2^53 are equal values: a VA starting right at `end` (the usual neighbour) is told
-    // apart without loading it, a cache miss; only equal rounded keys need the exact bigint.
-    if (startKey !== endKey || endKey < EXACT_LIMIT) return startKey < endKey ? vaAt(at, j) : null;
-    const va = vaAt(at, j);
-    return va.addr < end ? va : null;
+    if (at === null || j >= at.count) return false;
+    return startsBefore(at, j, end, endKey) && this.found(at, j);
+  }
+
+  private found(leaf: VaLeaf, index: number): true {
+    this.foundLeaf = leaf;
+    this.foundIndex = index;
+    return true;
   }
 
   /** The lowest-address VA, or null. */
@@ -176,6 +194,11 @@ export class VaTree {
     va.treeId = id;
     va.leaf = leaf;
     this.size++;
+  }
+
+  /** @internal the index of `va` (in this tree) in its leaf. */
+  indexInLeaf(va: GpuVa): number {
+    return indexOf(va.leaf as VaLeaf, va);
   }
 
   /** Unlinks `va`, which must be in this tree. */
@@ -231,7 +254,10 @@ export class VaTree {
   private split(leaf: VaLeaf): VaLeaf {
     const half = LEAF_MAX >>> 1;
     const count = leaf.count;
-    const right = new VaLeaf(leaf.vm, this.table, vaAt(leaf, half).addr);
+    const sep = vaAt(leaf, half).addr;
+    const right = this.spareLeaves.pop() ?? new VaLeaf(leaf.vm, this.table, sep);
+    right.sep = sep;
+    right.dropped = false;
     right.slots.set(leaf.slots.subarray(2 * half, 2 * count));
     right.ids.set(leaf.ids.subarray(half, count));
     right.count = count - half;
@@ -285,6 +311,9 @@ export class VaTree {
     leaf.next = gone.next;
     if (gone.next !== null) gone.next.prev = leaf;
     gone.dropped = true;
+    gone.prev = null;
+    gone.next = null;
+    if (this.spareLeaves.length < SPARE_LEAVES) this.spareLeaves.push(gone);
     const at = this.topIndex(gone);
     const n = this.leafCount;
     const id = this.leafIds[at] as number;
@@ -295,25 +324,6 @@ export class VaTree {
     this.leafCount = n - 1;
     this.reshapes++;
   }
-}
-
-// The search key of a u64: the double nearest to it. Going through a BigUint64Array costs about half of
-// Number(bigint), a runtime call in this V8; the one rounding of hi*2^32 + lo gives the same double.
-const keyBits = new BigUint64Array(1);
-const keyHalves = new Uint32Array(keyBits.buffer);
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const HI = LITTLE_ENDIAN ? 1 : 0;
-const LO = LITTLE_ENDIAN ? 0 : 1;
-
-// Below 2^53 a key is the value itself, so equal keys are equal values and need no look at the bigint
-// (which would cost a cache miss on the VA).
-const EXACT_LIMIT = 2 ** 53;
-/** The key of 2^64, an end that keyOf cannot take (the u64 store would wrap it to 0). */
-const TWO_POW_64 = 2 ** 64;
-
-function keyOf(value: bigint): number {
-  keyBits[0] = value;
-  return (keyHalves[HI] as number) * 4294967296 + (keyHalves[LO] as number);
 }
 
 // First index in keys[0, n) whose value is >= key (keys ascending).
@@ -350,6 +360,15 @@ function reachesPast(leaf: VaLeaf, i: number, addr: bigint, key: number): boolea
   return addr < va.addr + va.range;
 }
 
+// Whether the VA at index i of `leaf` starts before `end` (whose key is `endKey`). Equal keys below 2^53 are
+// equal values: a VA starting right at `end` (the usual neighbour) is told apart without loading it, a cache
+// miss; only equal rounded keys need the exact bigint.
+function startsBefore(leaf: VaLeaf, i: number, end: bigint, endKey: number): boolean {
+  const startKey = leaf.slots[2 * i] as number;
+  if (startKey !== endKey || endKey < EXACT_LIMIT) return startKey < endKey;
+  return vaAt(leaf, i).addr < end;
+}
+
 function firstOf(leaf: VaLeaf | null): GpuVa | null {
   return leaf === null || leaf.count === 0 ? null : vaAt(leaf, 0);
 }
@@ -364,10 +383,12 @@ function floorIndex(leaf: VaLeaf, addr: bigint, key: number): number {
 }
 
 // Index of `va` in its leaf: the first entry whose double equals va's, then forward to its id.
+// Index of `va` in its leaf: a scan of the leaf's ids for va's. A binary search on va's key would first load
+// va's address, a bigint elsewhere in memory (a cache miss in a large tree); the ids are contiguous.
 function indexOf(leaf: VaLeaf, va: GpuVa): number {
-  let lo = lowerBoundOfPairs(leaf.slots, leaf.count, keyOf(va.addr));
   const ids = leaf.ids;
   const id = va.treeId;
-  while (ids[lo] !== id) lo++;
-  return lo;
+  let i = 0;
+  while (ids[i] !== id) i++;
+  return i;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // fast-check arbitraries for GPUVM property tests: random VMs (with or without a reserved node), BOs and
-// sequences of map, unmap and madvise requests, in three worlds. "Small": a VM of a few dozen 4 KiB pages, where requests collide all the
+// sequences of map, unmap and madvise requests, in four worlds. "Small": a VM of a few dozen 4 KiB pages, where requests collide all the
 // time and an identity-offset BO makes same-BO contiguous (keep=1) requests common. "u64 edge": VMs that end
-// at 2^64-1 or span the whole u64 space, with requests at and across the top of the address space.
+// at 2^64-1 or span the whole u64 space, with requests at and across the top of the address space. "Across
+// 2^53": a tiny VM around the address where doubles stop being exact.
 import fc from 'fast-check';
 import type { RefMapRequest, RefVmConfig } from './reference-ops.js';
 
@@ -126,6 +127,47 @@ export function topOfU64World(maxRequests = 16, madvise = false): fc.Arbitrary<W
     const unmap = addr.chain((a) => rangeFor(a).map((range): RefRequest => ({ kind: 'unmap', addr: a, range })));
     const advise = addr.chain((a) => rangeFor(a).map((range): AnyRefRequest => ({ kind: 'madvise', addr: a, range })));
     return mix(map, unmap, madvise ? advise : null, maxRequests)
+      .map((requests): World<AnyRefRequest> => ({ config: { start, range, reserve: reserveNode, bos }, unit: 1n, requests }));
+  });
+}
+
+/**
+ * A tiny VM of at most 48 bytes across 2^53, addressed byte by byte: below 2^53 the model compares addresses
+ * as doubles, which are exact there, and from 2^53 up it falls back to the bigints (neighbouring addresses
+ * round to the same double). Requests end below, at and past 2^53, next to VAs that do the same, and the BO
+ * `id` is mapped at offset (addr - start) so that same-BO neighbours merge (keep=1) across the boundary.
+ */
+export function across2p53World(maxRequests = 16): fc.Arbitrary<World<AnyRefRequest>> {
+  const TWO_P53 = 1n << 53n;
+  return fc.record({
+    below: fc.integer({ min: 1, max: 24 }),
+    above: fc.integer({ min: 1, max: 24 }),
+    reserve: fc.option(fc.record({ at: fc.nat({ max: 47 }), len: fc.integer({ min: 1, max: 4 }) }), { freq: 3 }),
+  }).chain(({ below, above, reserve }) => {
+    const start = TWO_P53 - BigInt(below);
+    const range = BigInt(below + above);
+    const reserveNode = reserve === null || reserve.at >= below + above ? null : {
+      start: start + BigInt(reserve.at), range: BigInt(Math.min(reserve.len, below + above - reserve.at)),
+    };
+    const bos = new Map<string, bigint>([['a', 64n], ['id', range]]);
+    const addr = fc.oneof(
+      fc.bigInt({ min: start - 2n, max: start + range + 2n }),
+      fc.constantFrom(TWO_P53 - 2n, TWO_P53 - 1n, TWO_P53, TWO_P53 + 1n, TWO_P53 + 2n),
+    );
+    const rangeFor = (a: bigint): fc.Arbitrary<bigint> => fc.oneof(
+      { weight: 4, arbitrary: fc.bigInt({ min: 1n, max: 12n }) },
+      fc.bigInt({ min: 0n, max: 50n }),
+      // Ends right at 2^53 and either side of it.
+      fc.constantFrom(...[TWO_P53 - 1n - a, TWO_P53 - a, TWO_P53 + 1n - a, 1n].filter((r) => r >= 0n)),
+    );
+    const map = addr.chain((a) => fc.record({
+      range: rangeFor(a), bo: fc.constantFrom<string | null>('a', 'id', 'id', null), offset: fc.bigInt({ min: 0n, max: 16n }),
+    }).map(({ range: r, bo, offset }): RefRequest => ({
+      kind: 'map', req: { addr: a, range: r, bo, offset: bo === 'id' ? (a >= start ? a - start : 0n) : bo === null ? 0n : offset },
+    })));
+    const unmap = addr.chain((a) => rangeFor(a).map((r): RefRequest => ({ kind: 'unmap', addr: a, range: r })));
+    const advise = addr.chain((a) => rangeFor(a).map((r): AnyRefRequest => ({ kind: 'madvise', addr: a, range: r })));
+    return mix(map, unmap, advise, maxRequests)
       .map((requests): World<AnyRefRequest> => ({ config: { start, range, reserve: reserveNode, bos }, unit: 1n, requests }));
   });
 }

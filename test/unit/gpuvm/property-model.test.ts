@@ -14,7 +14,7 @@ import { GpuVm } from '../../../lib/gpuvm/gpuvm.js';
 import type { GpuVaOp, OpMap } from '../../../lib/gpuvm/ops.js';
 import { replayTrace } from '../../../lib/trace/trace.js';
 import { formatTraceCommand, generateTrace } from '../../../lib/trace/trace-generator.js';
-import { smallWorld, topOfU64World, wholeU64World, type AnyRefRequest, type World } from '../../support/gpuvm-arbitraries.js';
+import { across2p53World, smallWorld, topOfU64World, wholeU64World, type AnyRefRequest, type World } from '../../support/gpuvm-arbitraries.js';
 import { IntervalModel } from '../../support/interval-model.js';
 import { PageModel } from '../../support/page-model.js';
 import { replayWithReference } from '../../support/reference-trace.js';
@@ -224,6 +224,10 @@ describe('GpuVm matches the reference models', () => {
   const top = 4000;
   it(`on ${top} random sequences in tiny VMs ending at 2^64-1, byte by byte (page model)`, () => {
     fc.assert(fc.property(topOfU64World(16, true), (world) => matchesReference(world, (c) => new PageModel(c, world.unit))), { numRuns: top });
+  }, PROPERTY_TIMEOUT);
+  const across = 4000;
+  it(`on ${across} random sequences in tiny VMs across 2^53, where keys stop being exact, byte by byte (page model)`, () => {
+    fc.assert(fc.property(across2p53World(16), (world) => matchesReference(world, (c) => new PageModel(c, world.unit))), { numRuns: across });
   }, PROPERTY_TIMEOUT);
   const whole = 4000;
   it(`on ${whole} random sequences in VMs up to the whole u64 space (interval model)`, () => {
