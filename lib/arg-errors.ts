@@ -62,6 +62,14 @@ export function outOfRange(name: string, range: string, received: unknown): Code
   return coded(new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${describeNumber(received)}`), 'ERR_OUT_OF_RANGE');
 }
 
+/**
+ * A method called on a receiver its class's constructor did not make, such as a Proxy of one (TypeError,
+ * code ERR_INVALID_THIS, as Node's): the package trusts no fd or state that user code could answer.
+ */
+export function invalidThis(): CodedError<TypeError> {
+  return coded(new TypeError('Value of "this" must be an object the drm-gpuvm constructor made (not a Proxy of one, not one made from its prototype)'), 'ERR_INVALID_THIS');
+}
+
 function subject(name: string): string {
   if (name.endsWith(' argument')) return name;
   return `"${name}" ${name.includes('.') ? 'property' : 'argument'}`;

@@ -17,6 +17,7 @@ import { DrmDevice } from '../drm/drm-device.js';
 import { pageSize } from '../drm/page-size.js';
 import { createMemfd, createUdmabuf } from '../drm/udmabuf.js';
 import type { WindowSource } from '../drm/va-window.js';
+import { isInstance } from '../drm/resource.js';
 
 /** How a device's BOs are given memory the window can map. */
 export type WindowMemoryKind = 'memfd' | 'gem' | 'udmabuf' | 'gem-offset-zero';
@@ -89,7 +90,7 @@ function probeUdmabuf(device: DrmDevice): string | null {
 
 /** Probes `device` (a one-time cost of a few small buffers) and says how the window will get BO memory. */
 export function planWindowMemory(device: Device): WindowMemoryPlan {
-  if (!(device instanceof DrmDevice)) return { kind: 'memfd', anyOffset: true, reason: '' };
+  if (!isInstance(device, DrmDevice)) return { kind: 'memfd', anyOffset: true, reason: '' };
   let subrange: string;
   try {
     device.checkSubrangeMapping();

@@ -13,7 +13,7 @@ import { abortError, callNative, type CallSite, unsafeMapping, useAfterClose } f
 import { takeFd } from './fd.js';
 import { type CheckedWait, readWaitOptions, settledWait, type WaitOptions, WaitSet } from './fd-wait.js';
 import { type Mapping, MappingSet } from './mapping.js';
-import { Resource } from './resource.js';
+import { isInstance, Resource } from './resource.js';
 import { SyncFile } from './sync-file.js';
 
 /** The CPU access a fence query or bracket is about. */
@@ -169,7 +169,7 @@ export class DmaBuf extends Resource {
 
   /** Adds `syncFile`'s fences to this buffer as readers ('read') or writers ('write', 'readwrite'). */
   importSyncFile(syncFile: SyncFile, access: Access = 'write'): void {
-    if (!(syncFile instanceof SyncFile)) throw invalidArgType('syncFile', 'SyncFile', syncFile);
+    if (!isInstance(syncFile, SyncFile)) throw invalidArgType('syncFile', 'SyncFile', syncFile);
     const flags = Number(accessFlags(access));
     this.assertOpen();
     if (syncFile.closed) throw invalidArgValue('syncFile', syncFile, 'is closed');

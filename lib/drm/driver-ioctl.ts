@@ -7,6 +7,7 @@ import { invalidArgType, outOfRange } from '../arg-errors.js';
 import { native } from '../native.js';
 import { DrmDevice } from './drm-device.js';
 import { callNative, notSupported } from './errors.js';
+import { isInstance } from './resource.js';
 
 /**
  * A user pointer inside one of the call's buffers: native writes the address of `buffers[target]` as a u64
@@ -47,7 +48,7 @@ export interface DriverIoctlRule {
  * failed ioctl throws a DrmError with errno, syscall 'ioctl', the ioctl name and the device path.
  */
 export function issueDriverIoctl(device: DrmDevice, call: DriverIoctlCall): number {
-  if (!(device instanceof DrmDevice)) throw invalidArgType('device', 'DrmDevice', device);
+  if (!isInstance(device, DrmDevice)) throw invalidArgType('device', 'DrmDevice', device);
   const checked = checkCall(call);
   device.assertUsable();
   if (device.driver !== checked.driver) throw notSupported(checked.name, device.driver, `it is private to ${checked.driver}`);

@@ -11,7 +11,7 @@ import { DmaBuf } from './dma-buf.js';
 import { invalidArgType, invalidArgValue, outOfRange } from '../arg-errors.js';
 import { callNative, type CallSite, unsafeMapping, useAfterClose } from './errors.js';
 import { GemBuffer } from './gem-buffer.js';
-import { Resource } from './resource.js';
+import { isInstance, Resource } from './resource.js';
 import { type DrmSetVersion, toSetVersionRequest } from './set-version.js';
 
 /** The driver's identity from DRM_IOCTL_VERSION. */
@@ -162,7 +162,7 @@ export class DrmDevice extends Resource implements Device {
 
   /** PRIME_FD_TO_HANDLE: this device's handle for `dmaBuf` (the same handle for the same buffer). */
   importDmaBuf(dmaBuf: DmaBuf): GemBuffer {
-    if (!(dmaBuf instanceof DmaBuf)) throw invalidArgType('dmaBuf', 'DmaBuf', dmaBuf);
+    if (!isInstance(dmaBuf, DmaBuf)) throw invalidArgType('dmaBuf', 'DmaBuf', dmaBuf);
     this.assertOpen();
     if (dmaBuf.closed) throw useAfterClose('DmaBuf');
     const handle = callNative(this.callSite, () => native().primeFdToHandle(this.fd, dmaBuf.fd));

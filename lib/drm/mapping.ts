@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // A CPU mapping of a buffer, handed to JS as an ArrayBuffer. unmap() detaches the ArrayBuffer before the
 // memory goes away, so every view of it reads as empty afterwards and JS never reaches unmapped memory.
+// Its methods refuse a receiver that is not a real Mapping (a Proxy of one) with ERR_INVALID_THIS.
+import { invalidThis } from '../arg-errors.js';
 import { native } from '../native.js';
 import { useAfterClose } from './errors.js';
 
@@ -23,11 +25,13 @@ export class Mapping implements Disposable {
 
   /** Whether the memory is still mapped. */
   get mapped(): boolean {
+    Mapping.#assertReal(this);
     return this.#arrayBuffer !== undefined;
   }
 
   /** The mapped memory; detached (byteLength 0) once unmapped. Throws ERR_USE_AFTER_CLOSE after unmap. */
   get arrayBuffer(): ArrayBuffer {
+    Mapping.#assertReal(this);
     if (this.#arrayBuffer === undefined) throw useAfterClose('Mapping');
     return this.#arrayBuffer;
   }
@@ -39,11 +43,16 @@ export class Mapping implements Disposable {
 
   /** Unmaps; later calls do nothing. The owner's close() unmaps too. */
   unmap(): void {
+    Mapping.#assertReal(this);
     const arrayBuffer = this.#arrayBuffer;
     if (arrayBuffer === undefined) return;
     this.#arrayBuffer = undefined;
     this.#onUnmap(this);
     native().unmap(arrayBuffer);
+  }
+
+  static #assertReal(self: object): void {
+    if (!(#onUnmap in self)) throw invalidThis();
   }
 
   /** Same as unmap(), for `using`. */

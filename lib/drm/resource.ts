@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The lifetime every native resource shares: one owner, an idempotent close(), [Symbol.dispose] for
 // `using`, a typed error on use after close, and a finalizer that is only a safety net (an object
-// dropped without close() still gives its fd or handle back once collected).
+// dropped without close() still gives its fd or handle back once collected). And the brand check: an
+// object stands for a native resource only if its constructor made it, so a Proxy of one (whose fd and
+// state are whatever its traps say) or an object made from a class's prototype is refused with a typed
+// error, as an argument (isInstance) and as the receiver of a method (ERR_INVALID_THIS).
+import { invalidThis } from '../arg-errors.js';
 import { useAfterClose } from './errors.js';
 
 // What the registry holds for one object: its release, cleared by close() so that the finalizer then
@@ -23,9 +27,30 @@ const safetyNet = new FinalizationRegistry<SafetyCell>((cell) => {
   }
 });
 
+// A class by its prototype: Resource's subclasses have protected and private constructors.
+interface ResourceClass<T extends Resource> {
+  readonly prototype: T;
+}
+
+// The class that constructed a Resource, or undefined for anything else. Private fields are not reached
+// through a Proxy and are absent from an object made from a prototype, so neither has one; reading it
+// runs no user code. Set in Resource's static block, the only place that can read its private field.
+let constructedBy: (value: object) => ResourceClass<Resource> | undefined;
+
+/**
+ * Whether `value` is a `type` (or a subclass of it) that its constructor made: not a Proxy of one, not an
+ * object made from its prototype, and so with fds and state the package can trust. Runs no user code.
+ */
+export function isInstance<T extends Resource>(value: unknown, type: ResourceClass<T>): value is T {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
+  const made = constructedBy(value);
+  return made !== undefined && (made === type || Object.prototype.isPrototypeOf.call(type.prototype, made.prototype));
+}
+
 /** Base of Device, Buffer, DmaBuf, SyncFile, Syncobj: idempotent close and use-after-close checks. */
 export abstract class Resource implements Disposable {
   #closed = false;
+  readonly #class: ResourceClass<Resource>;
   readonly #what: string;
   readonly #safety: SafetyCell | undefined;
 
@@ -34,7 +59,12 @@ export abstract class Resource implements Disposable {
    * @param safetyRelease - frees the native resource if this object is collected unclosed; it must not
    *   refer to `this`.
    */
+  static {
+    constructedBy = (value) => (#class in value ? value.#class : undefined);
+  }
+
   protected constructor(what: string, safetyRelease?: () => void) {
+    this.#class = new.target;
     this.#what = what;
     if (safetyRelease !== undefined) {
       this.#safety = { release: safetyRelease };
@@ -44,20 +74,29 @@ export abstract class Resource implements Disposable {
 
   /** Whether close() has run. */
   get closed(): boolean {
+    Resource.#assertReal(this);
     return this.#closed;
   }
 
-  /** Throws ERR_USE_AFTER_CLOSE once closed. */
+  /** Throws ERR_INVALID_THIS for a receiver the constructor did not make, ERR_USE_AFTER_CLOSE once closed. */
   protected assertOpen(): void {
+    Resource.#assertReal(this);
     if (this.#closed) throw useAfterClose(this.#what);
   }
 
   /** Releases the native resource; later calls do nothing. */
   close(): void {
+    Resource.#assertReal(this);
     if (this.#closed) return;
     this.#closed = true;
     if (this.#safety !== undefined) this.#safety.release = undefined;
     this.release();
+  }
+
+  // A method called on a Proxy of a resource (or on an object made from the prototype) gets that object as
+  // `this`: refused before any of its traps or fields is read.
+  static #assertReal(self: object): void {
+    if (!(#class in self)) throw invalidThis();
   }
 
   /** Frees what this object owns; called once, by close(). */

@@ -10,7 +10,7 @@ import { DmaBuf, type MapOptions, mapRange } from './dma-buf.js';
 import { invalidArgType, invalidArgValue, outOfRange } from '../arg-errors.js';
 import { callNative, type CallSite, useAfterClose } from './errors.js';
 import { type Mapping, MappingSet } from './mapping.js';
-import { Resource } from './resource.js';
+import { isInstance, Resource } from './resource.js';
 
 const site: CallSite = { path: 'software', driver: 'software' };
 
@@ -40,7 +40,7 @@ export class SoftwareDevice extends Resource implements Device {
 
   /** A buffer over the memfd behind `dmaBuf` (exported by this or another software device). */
   importDmaBuf(dmaBuf: DmaBuf): SoftwareBuffer {
-    if (!(dmaBuf instanceof DmaBuf)) throw invalidArgType('dmaBuf', 'DmaBuf', dmaBuf);
+    if (!isInstance(dmaBuf, DmaBuf)) throw invalidArgType('dmaBuf', 'DmaBuf', dmaBuf);
     this.assertOpen();
     if (dmaBuf.closed) throw useAfterClose('DmaBuf');
     if (dmaBuf.kind !== 'memfd') throw invalidArgValue('dmaBuf', dmaBuf, 'must be a memfd: the software device cannot import a DRM dma-buf');

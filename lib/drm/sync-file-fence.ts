@@ -7,6 +7,7 @@ import { allocFenceContext, type Fence } from '../fence/fence.js';
 import { abortError, readWaitOptions, type WaitOptions } from '../fence/wait-options.js';
 import { DrmError } from './errors.js';
 import { SyncFile } from './sync-file.js';
+import { isInstance } from './resource.js';
 
 /** A {@link Fence} over a sync_file, which it owns: close() closes the fd. */
 export class SyncFileFence implements Fence, Disposable {
@@ -21,7 +22,7 @@ export class SyncFileFence implements Fence, Disposable {
 
   /** Takes ownership of `syncFile`. */
   constructor(syncFile: SyncFile, name = 'sync_file') {
-    if (!(syncFile instanceof SyncFile)) throw invalidArgType('syncFile', 'SyncFile', syncFile);
+    if (!isInstance(syncFile, SyncFile)) throw invalidArgType('syncFile', 'SyncFile', syncFile);
     if (typeof name !== 'string') throw invalidArgType('name', 'string', name);
     if (syncFile.closed) throw invalidArgValue('syncFile', syncFile, 'is closed');
     this.syncFile = syncFile;

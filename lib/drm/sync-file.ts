@@ -6,7 +6,7 @@ import type { NativeFenceInfo } from '../native-types.js';
 import { invalidArgType, invalidArgValue } from '../arg-errors.js';
 import { callNative, useAfterClose } from './errors.js';
 import { type FdWait, readWaitOptions, type WaitOptions, WaitSet } from './fd-wait.js';
-import { Resource } from './resource.js';
+import { isInstance, Resource } from './resource.js';
 import { takeFd } from './fd.js';
 
 /** Status of a sync_file or one of its fences. */
@@ -89,7 +89,7 @@ export class SyncFile extends Resource {
 
   /** A new sync_file that signals once both this one and `other` have. */
   merge(other: SyncFile, name = 'merged'): SyncFile {
-    if (!(other instanceof SyncFile)) throw invalidArgType('other', 'SyncFile', other);
+    if (!isInstance(other, SyncFile)) throw invalidArgType('other', 'SyncFile', other);
     this.assertOpen();
     if (other.closed) throw invalidArgValue('other', other, 'is closed');
     return new SyncFile(callNative({}, () => native().syncFileMerge(this.fd, other.fd, name)));

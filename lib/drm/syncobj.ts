@@ -8,7 +8,7 @@ import { DrmCap } from './caps.js';
 import { DrmDevice } from './drm-device.js';
 import { invalidArgType, invalidArgValue } from '../arg-errors.js';
 import { callNative, notSupported } from './errors.js';
-import { Resource } from './resource.js';
+import { isInstance, Resource } from './resource.js';
 import { SyncFile } from './sync-file.js';
 
 /** Options of Syncobj.create. */
@@ -35,7 +35,7 @@ export class Syncobj extends Resource {
 
   /** Creates a sync object; ERR_DRM_NOT_SUPPORTED where the driver has none. */
   static create(device: DrmDevice, options: SyncobjOptions = {}): Syncobj {
-    if (!(device instanceof DrmDevice)) throw invalidArgType('device', 'DrmDevice', device);
+    if (!isInstance(device, DrmDevice)) throw invalidArgType('device', 'DrmDevice', device);
     const signaled = options.signaled ?? false;
     if (typeof signaled !== 'boolean') throw invalidArgType('signaled', 'boolean', signaled);
     if (device.getCap(DrmCap.SYNCOBJ) === 0n) {
@@ -46,7 +46,7 @@ export class Syncobj extends Resource {
 
   /** Imports a sync object fd exported by Syncobj.exportFd (of this or another process). */
   static importFd(device: DrmDevice, fd: number): Syncobj {
-    if (!(device instanceof DrmDevice)) throw invalidArgType('device', 'DrmDevice', device);
+    if (!isInstance(device, DrmDevice)) throw invalidArgType('device', 'DrmDevice', device);
     if (!Number.isInteger(fd) || fd < 0) throw invalidArgValue('fd', fd, 'must be a file descriptor');
     device.assertUsable();
     return new Syncobj(device, callNative(device.callSite, () => native().syncobjFdToHandle(device.fd, fd)));
@@ -82,7 +82,7 @@ export class Syncobj extends Resource {
 
   /** Replaces the fence with `syncFile`'s. */
   importSyncFile(syncFile: SyncFile): void {
-    if (!(syncFile instanceof SyncFile)) throw invalidArgType('syncFile', 'SyncFile', syncFile);
+    if (!isInstance(syncFile, SyncFile)) throw invalidArgType('syncFile', 'SyncFile', syncFile);
     this.#check();
     if (syncFile.closed) throw invalidArgValue('syncFile', syncFile, 'is closed');
     callNative(this.device.callSite, () => native().syncobjImportSyncFile(this.device.fd, this.handle, syncFile.fd));

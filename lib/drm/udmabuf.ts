@@ -7,6 +7,7 @@ import { native } from '../native.js';
 import { toU64, type U64Like } from '../u64.js';
 import { DmaBuf } from './dma-buf.js';
 import { callNative, useAfterClose } from './errors.js';
+import { isInstance } from './resource.js';
 
 /** A zeroed memfd of `size` bytes sealed against shrinking, as a DmaBuf of kind 'memfd'. */
 export function createMemfd(size: U64Like, name = 'drm-gpuvm-memfd'): DmaBuf {
@@ -19,7 +20,7 @@ export function createMemfd(size: U64Like, name = 'drm-gpuvm-memfd'): DmaBuf {
 
 /** A dma-buf over `[offset, offset + size)` of `memfd` (page-aligned), made by /dev/udmabuf. */
 export function createUdmabuf(memfd: DmaBuf, offset: U64Like, size: U64Like): DmaBuf {
-  if (!(memfd instanceof DmaBuf)) throw invalidArgType('memfd', 'DmaBuf', memfd);
+  if (!isInstance(memfd, DmaBuf)) throw invalidArgType('memfd', 'DmaBuf', memfd);
   const start = toU64(offset, 'offset');
   const bytes = toU64(size, 'size');
   if (memfd.closed) throw useAfterClose('DmaBuf');

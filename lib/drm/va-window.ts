@@ -11,7 +11,7 @@ import { DmaBuf } from './dma-buf.js';
 import { invalidArgType, outOfRange } from '../arg-errors.js';
 import { callNative } from './errors.js';
 import { GemBuffer } from './gem-buffer.js';
-import { Resource } from './resource.js';
+import { isInstance, Resource } from './resource.js';
 import { SoftwareBuffer } from './software-device.js';
 
 /** What VaWindow.map places: a buffer of a device, or a dma-buf. */
@@ -35,12 +35,12 @@ export interface WindowRange {
 
 // The fd and file offset through which `source` is mapped, with the checks its kind needs.
 function resolveSource(source: WindowSource, sourceOffset: bigint): { fd: number; fileOffset: bigint; path: string } {
-  if (source instanceof DmaBuf) {
+  if (isInstance(source, DmaBuf)) {
     source.assertMappableAt(sourceOffset);
     return { fd: source.fd, fileOffset: sourceOffset, path: `dma-buf fd ${source.fd}` };
   }
-  if (source instanceof SoftwareBuffer) return { fd: source.fd, fileOffset: sourceOffset, path: 'software' };
-  if (source instanceof GemBuffer) {
+  if (isInstance(source, SoftwareBuffer)) return { fd: source.fd, fileOffset: sourceOffset, path: 'software' };
+  if (isInstance(source, GemBuffer)) {
     const device = source.device;
     device.assertUsable();
     const fake = callNative(device.callSite, () => native().mapDumb(device.fd, source.handle));
@@ -93,7 +93,7 @@ export class VaWindow extends Resource {
   /** Maps `source` (from `sourceOffset`, `length` bytes) at `offset`; the range must be a hole. */
   map(offset: U64Like, source: WindowSource, options: WindowMapOptions = {}): void {
     const at = toU64(offset, 'offset');
-    if (!(source instanceof DmaBuf || source instanceof SoftwareBuffer || source instanceof GemBuffer)) {
+    if (!(isInstance(source, DmaBuf) || isInstance(source, SoftwareBuffer) || isInstance(source, GemBuffer))) {
       throw invalidArgType('source', 'an open GemBuffer, SoftwareBuffer or DmaBuf', source);
     }
     if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);

@@ -4,9 +4,10 @@
 // dma-buf of that buffer. The kernel signals a forgotten fence after 10 s; closing the DRM fd signals all.
 // The native side checks the driver name before issuing these driver-private ioctls.
 import { native } from '../native.js';
-import { invalidArgType } from '../arg-errors.js';
+import { invalidArgType, invalidThis } from '../arg-errors.js';
 import { callNative, notSupported, useAfterClose } from './errors.js';
 import { GemBuffer } from './gem-buffer.js';
+import { isInstance } from './resource.js';
 
 /** Options of attachVgemFence. */
 export interface VgemFenceOptions {
@@ -30,21 +31,28 @@ export class VgemFence {
 
   /** Whether signal() has run. */
   get signaled(): boolean {
+    VgemFence.#assertReal(this);
     return this.#signaled;
   }
 
   /** Signals the fence (VGEM_FENCE_SIGNAL); ETIMEDOUT if the kernel's 10 s timer already did. */
   signal(): void {
+    VgemFence.#assertReal(this);
     const device = this.buffer.device;
     device.assertUsable();
     callNative(device.callSite, () => native().vgemFenceSignal(device.fd, this.id));
     this.#signaled = true;
   }
+
+  // A Proxy of a fence could name any buffer and id: refused before any of its traps is read.
+  static #assertReal(self: object): void {
+    if (!(#signaled in self)) throw invalidThis();
+  }
 }
 
 /** Attaches an unsignalled fence to `buffer` (VGEM_FENCE_ATTACH); vgem devices only. */
 export function attachVgemFence(buffer: GemBuffer, options: VgemFenceOptions = {}): VgemFence {
-  if (!(buffer instanceof GemBuffer)) throw invalidArgType('buffer', 'GemBuffer', buffer);
+  if (!isInstance(buffer, GemBuffer)) throw invalidArgType('buffer', 'GemBuffer', buffer);
   const write = options.write ?? false;
   if (typeof write !== 'boolean') throw invalidArgType('write', 'boolean', write);
   // After the options: a getter among them may have closed the buffer or its device.

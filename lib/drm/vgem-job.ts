@@ -12,6 +12,7 @@ import { GemBuffer } from './gem-buffer.js';
 import type { SyncFile } from './sync-file.js';
 import { SyncFileFence } from './sync-file-fence.js';
 import { attachVgemFence, type VgemFence } from './vgem-fence.js';
+import { isInstance } from './resource.js';
 
 /** Options of {@link VgemJob.start}. */
 export interface VgemJobOptions {
@@ -40,7 +41,7 @@ export class VgemJob implements Fence, Disposable {
   static start(buffers: readonly GemBuffer[], options: VgemJobOptions = {}): VgemJob {
     if (!Array.isArray(buffers as unknown) || buffers.length === 0) throw invalidArgType('buffers', 'a non-empty array of GemBuffer', buffers);
     buffers.forEach((buffer, i) => {
-      if (!(buffer instanceof GemBuffer)) throw invalidArgType(`buffers[${i}]`, 'GemBuffer', buffer);
+      if (!isInstance(buffer, GemBuffer)) throw invalidArgType(`buffers[${i}]`, 'GemBuffer', buffer);
     });
     if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
     const write = options.write ?? false;

@@ -17,6 +17,7 @@ import { DeviceBo, type DeviceBoOptions } from './device-bo.js';
 import { DeviceVm, type DeviceVmOptions } from './device-vm.js';
 import type { DriverSupport, GpuJob } from './driver-support.js';
 import { GpuError } from './errors.js';
+import { isInstance } from '../drm/resource.js';
 
 /** Options of {@link Gpu.importBo}. */
 export interface ImportBoOptions {
@@ -160,7 +161,7 @@ export class Gpu implements Disposable {
     if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
     const { name } = options;
     if (name !== undefined && typeof name !== 'string') throw invalidArgType('options.name', 'string', name);
-    if (typeof source !== 'number' && !(source instanceof DmaBuf)) throw invalidArgType('source', ['number', 'DmaBuf'], source);
+    if (typeof source !== 'number' && !(isInstance(source, DmaBuf))) throw invalidArgType('source', ['number', 'DmaBuf'], source);
     this.#checkOpen('importBo');
     // Our own duplicate of the fd, whichever the caller gave: theirs stays theirs to close.
     const dmaBuf = DmaBuf.fromFd(typeof source === 'number' ? source : source.fd);

@@ -15,6 +15,7 @@ import type { GemObject } from '../gpuvm/gem.js';
 import type { GpuDescription, GpuRefusal } from './description.js';
 import type { DeviceBoParts, DeviceVmParts, DriverSupport, GpuJob, VmRequest } from './driver-support.js';
 import { GpuError } from './errors.js';
+import { isInstance } from '../drm/resource.js';
 
 /** A software fence as a job: signalled by code, nothing to release. */
 class SoftwareJob extends SoftwareFence implements GpuJob {
@@ -77,7 +78,7 @@ export class WindowSupport implements DriverSupport {
   startJob(buffers: readonly Buffer[], write: boolean, name: string): GpuJob {
     if (this.device.kind === 'software') return new SoftwareJob({ name });
     const gems = buffers.map((buffer) => {
-      if (buffer instanceof GemBuffer) return buffer;
+      if (isInstance(buffer, GemBuffer)) return buffer;
       throw new GpuError('ERR_GPU_UNSUPPORTED', 'startJob: a BO whose memory is not a GEM object of this device has no dma_resv to carry the job');
     });
     return VgemJob.start(gems, { write, name });

@@ -3,8 +3,8 @@
 // appends the call's line to the log (written straight to the fd, so it survives a crash and names the
 // call that crashed). Errors are expected; an error without a `code` is a finding ('untyped'), as is any
 // byte that differs from its tag ('wrong-memory'). At the end it closes everything, collects garbage and
-// checks that the fd count and the addon's live-mapping and pending-wait counts are back where they
-// started. Its last stdout line is `FUZZ-RESULT {json}`.
+// checks that the fd count and the addon's native records (mappings, waits, VA windows, views, fds) are back
+// where they started. Its last stdout line is `FUZZ-RESULT {json}`.
 import { closeSync, openSync, readdirSync, readlinkSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { apiCalls } from './api-calls.mjs';
@@ -20,7 +20,8 @@ const binding = native();
 
 const log = openSync(config.log, 'w');
 const fdCount = () => readdirSync('/proc/self/fd').length;
-const counts = () => ({ fds: fdCount(), liveMappings: binding.liveMappings(), pendingWaits: binding.pendingWaits() });
+const counts = () => ({ fds: fdCount(), ...Object.fromEntries(Object.entries(binding.nativeRecords()).map(([key, n]) => [`native ${key}`, n])) });
+const same = (a, b) => Object.keys(a).every((key) => a[key] === b[key]);
 
 const r = rng(config.seed);
 const classes = new Set(config.classes);
@@ -67,7 +68,7 @@ writeSync(log, 'cleanup\n');
 const { dropped } = await calls.closeAll();
 // Dropped objects are released by finalizers, which run after a collection and a turn of the loop.
 let end = counts();
-for (let i = 0; i < 50 && (end.fds !== start.fds || end.liveMappings !== start.liveMappings || end.pendingWaits !== start.pendingWaits); i++) {
+for (let i = 0; i < 50 && !same(start, end); i++) {
   globalThis.gc();
   await sleep(20);
   end = counts();

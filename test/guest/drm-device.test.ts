@@ -4,7 +4,7 @@
 // the sub-range dma-buf mmap probe, and the bad-input table for DrmDevice methods.
 import { describe, expect, it } from 'vitest';
 import {
-  DrmCap, DrmClientCap, DrmDevice, type GemBuffer, listDevices, openDevice, Syncobj, VaWindow,
+  attachVgemFence, DrmCap, DrmClientCap, DrmDevice, type GemBuffer, listDevices, openDevice, Syncobj, VaWindow,
 } from '../../lib/index.js';
 import { native } from '../../lib/native.js';
 import { findVgem, reportNotRun } from './vgem-node.js';
@@ -221,6 +221,13 @@ describe.skipIf(!vgem.ready)('vgem device', () => {
       ['openFlink(2^32)', (d) => d.openFlink(2 ** 32), 'ERR_OUT_OF_RANGE'],
       ['buffer.map({ offset: 2^64 })', (_d, b) => b.map({ offset: TWO_64 }), 'ERR_OUT_OF_RANGE'],
       ['buffer.map({ length: -1 })', (_d, b) => b.map({ length: -1 }), 'ERR_OUT_OF_RANGE'],
+      // A Proxy's traps could name any fd or handle: refused as an argument and as the receiver.
+      ['Syncobj.create(a Proxy of the device)', (d) => Syncobj.create(new Proxy(d, {})), 'ERR_INVALID_ARG_TYPE'],
+      ['attachVgemFence(a Proxy of the buffer)', (_d, b) => attachVgemFence(new Proxy(b, {})), 'ERR_INVALID_ARG_TYPE'],
+      ['VaWindow.map of a Proxy of the buffer', (_d, b) => { using w = VaWindow.reserve(PAGE); w.map(0, new Proxy(b, {})); }, 'ERR_INVALID_ARG_TYPE'],
+      ['a Proxy of the device: createBuffer', (d) => new Proxy(d, {}).createBuffer(PAGE), 'ERR_INVALID_THIS'],
+      ['a Proxy of the buffer: map', (_d, b) => new Proxy(b, {}).map(), 'ERR_INVALID_THIS'],
+      ['a Proxy of a window: map', (_d, b) => { using w = VaWindow.reserve(PAGE); new Proxy(w, {}).map(0, b); }, 'ERR_INVALID_THIS'],
     ];
     it.each(cases)('%s', (_name, call, code) => {
       using device = DrmDevice.open(cardPath);

@@ -5,7 +5,7 @@
 // every function of the native addon directly, its second wall.
 import { describe, expect, it } from 'vitest';
 import {
-  attachVgemFence, describeDevice, DmaBuf, DrmDevice, listDevices, openDevice, SoftwareDevice, SyncFile, Syncobj,
+  attachVgemFence, createUdmabuf, describeDevice, DmaBuf, DrmDevice, listDevices, openDevice, SoftwareDevice, SyncFile, Syncobj, VaWindow,
 } from '../../lib/index.js';
 import { native } from '../../lib/native.js';
 
@@ -86,6 +86,18 @@ const publicCases: Array<[string, () => unknown, string]> = [
   ['Syncobj.create(a software device)', () => Syncobj.create(f.device as never), TYPE],
   ['listDevices(5)', () => listDevices(5 as never), TYPE],
   ['describeDevice({})', () => describeDevice({} as never), TYPE],
+  // A Proxy (whose traps could name any fd) or an object made from a prototype is not the real object.
+  ['importDmaBuf(a Proxy of a DmaBuf)', () => f.device.importDmaBuf(new Proxy(f.dmaBuf, {})), TYPE],
+  ['importDmaBuf(a Proxy lying about its fd)', () => f.device.importDmaBuf(new Proxy(f.dmaBuf, { get: (t, k) => (k === 'fd' ? 1 : Reflect.get(t, k) as unknown) })), TYPE],
+  ['importDmaBuf(Object.create(DmaBuf.prototype))', () => f.device.importDmaBuf(Object.create(DmaBuf.prototype) as DmaBuf), TYPE],
+  ['VaWindow.map of a Proxy of a buffer', () => { using w = VaWindow.reserve(4096); w.map(0, new Proxy(f.buffer, {})); }, TYPE],
+  ['createUdmabuf(a Proxy of a DmaBuf)', () => createUdmabuf(new Proxy(f.dmaBuf, {}), 0, 4096), TYPE],
+  ['a Proxy of the device: createBuffer', () => new Proxy(f.device, {}).createBuffer(4096), 'ERR_INVALID_THIS'],
+  ['a Proxy of a buffer: map', () => new Proxy(f.buffer, {}).map(), 'ERR_INVALID_THIS'],
+  ['a Proxy of a buffer: close', () => new Proxy(f.buffer, {}).close(), 'ERR_INVALID_THIS'],
+  ['a Proxy of a DmaBuf: map', () => new Proxy(f.dmaBuf, {}).map(), 'ERR_INVALID_THIS'],
+  ['a Proxy of a window: view', () => { using w = VaWindow.reserve(4096); new Proxy(w, {}).view(0, 4096); }, 'ERR_INVALID_THIS'],
+  ['a Proxy of a mapping: unmap', () => { using m = f.buffer.map(); new Proxy(m, {}).unmap(); }, 'ERR_INVALID_THIS'],
 ];
 
 describe('the public API refuses bad input with a coded error', () => {

@@ -36,7 +36,7 @@ describe('VA window views collected while mapped (was: untyped "Invalid argument
     expect(seen).toMatchObject({ unmapFirst: 'no error', unmapSecond: 'no error', keptLength: 0, ranges: [[2, 4]], close: 'no error', views: 0, records: NONE });
     // 500,000 dropped views used to keep 155 MiB of records.
     expect(seen.rssGrowthMiB).toBeLessThan(64);
-  });
+  }, 120_000);
 });
 
 describe('user code in the middle of a call (was: SIGSEGV in mappedRanges, map of a closed buffer showing another one)', () => {
