@@ -10,6 +10,11 @@
 // leaves its window's table when it is collected (its finalizer), so dropped views cost nothing, and a
 // collected view is simply skipped by an unmap: no garbage-collection timing changes what a window tracks.
 //
+// A failed MAP_FIXED may have unmapped its range before failing (Linux before 6.12 unmaps, then calls the
+// file's mmap): the hole is taken back with MAP_FIXED_NOREPLACE, which replaces nothing, so a mapping that
+// another thread made there meanwhile is never clobbered; the range is then lost to the window (a typed
+// error, and the window never touches it again).
+//
 // Reservations take address space, not memory, and all windows of the process share one budget
 // (vaLimits): past it a reservation is refused with ERR_DRM_VA_LIMIT, before the address space of the
 // process runs out and an allocation anywhere else fails.
@@ -18,6 +23,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -56,6 +62,51 @@ void CheckRange(Napi::Env env, const VaWindow& window, uint64_t offset, uint64_t
 }
 
 bool Overlaps(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end) { return a < b_end && b < a_end; }
+
+// Refuses a range that overlaps one the window lost.
+void CheckNotLost(Napi::Env env, const VaWindow& window, uint64_t offset, uint64_t end) {
+  auto next = window.lost.lower_bound(offset);
+  bool lost = (next != window.lost.end() && next->first < end) ||
+              (next != window.lost.begin() && std::prev(next)->second > offset);
+  if (lost) {
+    throw CodedError(env, "ERR_DRM_VA_LOST",
+                     "part of this window range was lost when an mmap failed (another mapping of the process may "
+                     "live there now): the window never uses it again; release the window");
+  }
+}
+
+enum class Retake { kIntact, kRetaken, kLost };
+
+// After a failed MAP_FIXED over [offset, offset + length): whether the range is still wholly mapped (msync
+// fails with ENOMEM over a hole), or was a hole and is the window's again, or is lost (recorded as such).
+Retake RetakeRange(VaWindow& window, uint64_t offset, uint64_t length) {
+  uint8_t* at = window.base + offset;
+  if (msync(at, length, MS_ASYNC) == 0) return Retake::kIntact;
+  void* again = mmap(at, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  if (again == at) return Retake::kRetaken;
+  // A kernel older than 4.17 ignores the flag and may have placed the mapping elsewhere.
+  if (again != MAP_FAILED) munmap(again, length);
+  window.lost.emplace(offset, offset + length);
+  return Retake::kLost;
+}
+
+Napi::Error LostError(Napi::Env env, int err, uint64_t offset, uint64_t length) {
+  return CodedError(env, "ERR_DRM_VA_LOST",
+                    "mmap failed (" + std::string(std::strerror(err)) + ") after unmapping window range [" +
+                        std::to_string(offset) + ", " + std::to_string(offset + length) +
+                        "), and another mapping of the process took it meanwhile: the window never uses that "
+                        "range again; release the window");
+}
+
+// Gives the window's address space back, except the ranges it lost (another mapping may live there).
+void UnmapWindow(const VaWindow& window) {
+  uint64_t from = 0;
+  for (auto [start, stop] : window.lost) {
+    if (start > from) munmap(window.base + from, start - from);
+    from = stop;
+  }
+  if (window.length > from) munmap(window.base + from, window.length - from);
+}
 
 // All windows of the process: what they hold and what they may hold together.
 std::atomic<uint64_t> reserved_bytes{0};
@@ -110,7 +161,7 @@ void DetachViews(napi_env env, VaWindow& window, uint64_t offset, uint64_t end) 
 void ReleaseWindow(napi_env env, VaWindow& window) {
   for (auto& entry : *window.views) DetachView(env, *entry.second);
   window.views->clear();
-  munmap(window.base, window.length);
+  UnmapWindow(window);
   reserved_bytes -= window.length;
 }
 
@@ -168,6 +219,7 @@ Napi::Value VaMap(const Napi::CallbackInfo& info) {
     throw CodedRangeError(env, "ERR_OUT_OF_RANGE", "the file offset must be a multiple of the page size below 2^63");
   }
   uint64_t end = offset + length;
+  CheckNotLost(env, window, offset, end);
   auto next = window.mapped.lower_bound(offset);
   bool busy = (next != window.mapped.end() && next->first < end) ||
               (next != window.mapped.begin() && std::prev(next)->second > offset);
@@ -180,16 +232,15 @@ Napi::Value VaMap(const Napi::CallbackInfo& info) {
   if (address == MAP_FAILED) {
     int err = errno;
     window.mapped.erase(listed);
-    // A failed MAP_FIXED may have unmapped the range: make it a hole again so the window stays whole.
-    // Should this fail too, nothing better is left than to report the first error.
-    (void)mmap(window.base + offset, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    if (RetakeRange(window, offset, length) == Retake::kLost) throw LostError(env, err, offset, length);
     throw SyscallError(env, err, "mmap");
   }
   return env.Undefined();
 }
 
 // vaUnmap(window, offset, length): makes [offset, offset + length) a hole again, splitting mapped ranges
-// at its edges; views over any of it are detached first.
+// at its edges; views over any of it are detached once the memory under them is gone (no JS runs between),
+// so a refused unmap leaves them as they were.
 Napi::Value VaUnmap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t id = ArgU32(info, 0, "window");
@@ -198,6 +249,7 @@ Napi::Value VaUnmap(const Napi::CallbackInfo& info) {
   VaWindow& window = FindWindow(env, id);
   CheckRange(env, window, offset, length);
   uint64_t end = offset + length;
+  CheckNotLost(env, window, offset, end);
   // The new range list is built before anything changes: allocating it is the only step that can fail.
   std::map<uint64_t, uint64_t> kept;
   for (auto [start, stop] : window.mapped) {
@@ -208,11 +260,17 @@ Napi::Value VaUnmap(const Napi::CallbackInfo& info) {
     if (start < offset) kept[start] = offset;
     if (stop > end) kept[end] = stop;
   }
-  DetachViews(env, window, offset, end);
   void* address = mmap(window.base + offset, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
                        -1, 0);
-  if (address == MAP_FAILED) throw SyscallError(env, errno, "mmap");
+  int err = errno;
+  // A hole either way unless the failed mmap left the range intact or lost it.
+  Retake retake = address == MAP_FAILED ? RetakeRange(window, offset, length) : Retake::kRetaken;
+  // Refused before anything was unmapped (ENOMEM past vm.max_map_count, say): nothing changed.
+  if (retake == Retake::kIntact) throw SyscallError(env, err, "mmap");
+  // The range is a hole now (or lost): nothing of it is mapped any more.
+  DetachViews(env, window, offset, end);
   window.mapped = std::move(kept);
+  if (retake == Retake::kLost) throw LostError(env, err, offset, length);
   return env.Undefined();
 }
 
@@ -307,7 +365,7 @@ void ReleaseAllWindows(AddonData& data) {
   for (auto& entry : data.va_windows) {
     // Teardown: no JS can run any more; detaching is moot, the weak references go with the environment.
     entry.second->views->clear();
-    munmap(entry.second->base, entry.second->length);
+    UnmapWindow(*entry.second);
     reserved_bytes -= entry.second->length;
   }
   data.va_windows.clear();

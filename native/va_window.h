@@ -28,11 +28,16 @@ struct ViewRecord {
  */
 using ViewTable = std::unordered_map<ViewRecord*, std::shared_ptr<ViewRecord>>;
 
-/** A reserved window; `mapped` holds the mapped ranges by offset (end offset as value). */
+/**
+ * A reserved window; `mapped` holds the mapped ranges by offset (end offset as value), `lost` the ranges it
+ * no longer holds: a failed mmap left a hole there that could not be taken back without replacing another
+ * mapping of the process, so they are never mapped, viewed, unmapped or released by the window again.
+ */
 struct VaWindow {
   uint8_t* base = nullptr;
   uint64_t length = 0;
   std::map<uint64_t, uint64_t> mapped;
+  std::map<uint64_t, uint64_t> lost;
   std::shared_ptr<ViewTable> views = std::make_shared<ViewTable>();
 };
 

@@ -35,8 +35,13 @@ export function apiCalls(api, ctx) {
   // since its traps could say anything about its fd.
   const maybeProxy = (o) => (o !== undefined && r.chance(0.03) ? label(new Proxy(o, {}), 'Proxy') : o);
   const recv = (pool) => maybeProxy(r.pick(pools[pool]));
-  // A buffer past 2^31 bytes maps into more than one ArrayBuffer may hold: the 'huge-map' class.
-  const tooBigToMap = (buffer) => !classes.has('huge-map') && buffer.size > 1n << 31n;
+  // A buffer past 2^31 bytes maps into more than one ArrayBuffer may hold: the 'huge-map' class, on sparse
+  // memory only (software-device memfds). Mapping a vgem buffer pins all its pages (drm_gem_shmem's mmap),
+  // so past 64 MiB it would only meet the guest's OOM killer.
+  const tooBigToMap = (buffer) => {
+    if (memOf.get(buffer)?.sparse !== true) return buffer.size > 1n << 26n;
+    return buffer.size > 1n << 31n && !classes.has('huge-map');
+  };
   const some = (pool, pAny = 0.08) => (r.chance(pAny) || pools[pool].length === 0 ? v.any() : maybeProxy(r.pick(pools[pool])));
 
   // Tags: page p of memory m holds tagOf(m, p) at its first and last byte, for the first pages and the
@@ -49,8 +54,8 @@ export function apiCalls(api, ctx) {
     if (pages > 4) list.push(pages - 1);
     return list;
   };
-  const writeTags = (buffer) => {
-    const mem = { id: nextMem++, size: buffer.size };
+  const writeTags = (buffer, sparse) => {
+    const mem = { id: nextMem++, size: buffer.size, sparse };
     memOf.set(buffer, mem);
     if (buffer.size > 1n << 24n) { mem.untagged = true; return; }
     const mapping = buffer.map();
@@ -154,12 +159,13 @@ export function apiCalls(api, ctx) {
     }],
     ['createBuffer', 12, () => {
       const device = recv('devices'); if (device === undefined) return null;
-      const huge = classes.has('huge-map') && r.chance(0.02);
+      const sparse = device instanceof api.SoftwareDevice;
+      const huge = classes.has('huge-map') && sparse && r.chance(0.02);
       const size = huge ? r.pick([2 ** 32 + 4096, 2 ** 31 + 4096, 2 ** 33]) : r.chance(0.85) ? r.pick(ctx.sizes) : v.size();
       return { args: [device, size], run: () => {
         const buffer = device.createBuffer(size);
         add('buffers', buffer, 'buffer');
-        writeTags(buffer);
+        writeTags(buffer, sparse);
         if (huge) buffer.map().unmap();
       } };
     }],
@@ -335,7 +341,7 @@ export function apiCalls(api, ctx) {
     ['toU64', 1, () => { const x = v.any(); return { args: [x], run: () => api.toU64(x, 'x') }; }],
     ['createMemfd', 1, () => {
       const size = r.chance(0.7) ? r.pick(ctx.sizes) : v.size();
-      return { args: [size], run: () => { const d = api.createMemfd(size); memOf.set(d, { id: nextMem++, size: d.size, untagged: true }); add('dmaBufs', d, 'memfd'); } };
+      return { args: [size], run: () => { const d = api.createMemfd(size); memOf.set(d, { id: nextMem++, size: d.size, untagged: true, sparse: true }); add('dmaBufs', d, 'memfd'); } };
     }],
     ['createUdmabuf', 1, () => {
       const memfd = some('dmaBufs', 0.2); const offset = r.chance(0.7) ? 0n : v.size(); const size = r.chance(0.7) ? P : v.size();

@@ -24,8 +24,6 @@ const child = fileURLToPath(new URL('./child.mjs', import.meta.url));
  */
 export const CLASSES = ['huge-map', 'open-non-drm', 'reentrant', 'raw-reentrant', 'proto-setter', 'gc', 'unawaited-wait'];
 
-/** At most this many calls per child process: a finding names its seed, and a batch stays minutes long. */
-export const BATCH_CALLS = 50_000;
 
 export interface BatchResult {
   seed: number;
@@ -39,11 +37,12 @@ export interface BatchResult {
 }
 
 /**
- * The seeds and call counts that make `total` calls of one kind, in batches of at most BATCH_CALLS (at
- * least `minBatches` of them, so that small runs still try several seeds).
+ * The seeds and call counts that make `total` calls of one kind, in batches of at most `batchCalls` (a
+ * finding names its seed, and a batch stays minutes long), at least `minBatches` of them so that small runs
+ * still try several seeds.
  */
-export function plan(total: number, minBatches: number): Array<{ seed: number; calls: number }> {
-  const batches = Math.max(minBatches, Math.ceil(total / BATCH_CALLS));
+export function plan(total: number, minBatches: number, batchCalls: number): Array<{ seed: number; calls: number }> {
+  const batches = Math.max(minBatches, Math.ceil(total / batchCalls));
   return Array.from({ length: batches }, (_, i) => ({ seed: i + 1, calls: Math.floor(total / batches) + (i < total % batches ? 1 : 0) }));
 }
 

@@ -8,7 +8,7 @@ import { describe, it } from 'vitest';
 import { expectClean, plan, runBatch } from '../fuzz/batches.js';
 
 const total = Number(process.env.FUZZ_CALLS ?? 120_000);
-const batches = plan(Math.ceil(total / 2), 3);
+const batches = plan(Math.ceil(total / 2), 3, 50_000);
 
 describe('fuzzing on the software device', () => {
   it.each(batches)('raw addon: $calls calls (seed $seed), no crash, fds and records back to the start', ({ seed, calls }) => {

@@ -8,10 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const child = fileURLToPath(new URL('./fixtures/safety-child.mjs', import.meta.url));
+const sealedMemfd = fileURLToPath(new URL('./fixtures/sealed-memfd.py', import.meta.url));
 const NONE = { mappings: 0, waits: 0, windows: 0, views: 0, fds: 0 };
 
-function scenario(name: string): Record<string, unknown> {
-  const run = spawnSync(process.execPath, ['--expose-gc', child, name], { encoding: 'utf8', timeout: 120_000 });
+/** Runs one scenario of the child; `wrapper` (a command the child's command line is appended to) runs it. */
+function scenario(name: string, wrapper: string[] = []): Record<string, unknown> {
+  const command = [...wrapper, process.execPath, '--expose-gc', child, name];
+  const run = spawnSync(command[0]!, command.slice(1), { encoding: 'utf8', timeout: 120_000 });
   expect(run.signal, `${name} died: ${run.stderr}`).toBeNull();
   expect(run.status, `${name} failed: ${run.stderr}`).toBe(0);
   expect(run.stderr).toBe('');
@@ -66,5 +69,13 @@ describe('VaWindow.reserve past the address space (was: all 128 TiB taken, then 
 describe('an unawaited software-device wait with an aborted signal (was: an unhandled rejection killed the process)', () => {
   it('neither crashes nor holds the process', () => {
     expect(scenario('unawaited-abort')).toEqual({ fds: true });
+  });
+});
+
+describe('a VA window map whose mmap fails in the kernel (Linux 6.1 unmaps the range first)', () => {
+  it('is a typed error, and the window keeps its ranges and views and maps the range again', () => {
+    expect(scenario('va-map-fails', ['python3', sealedMemfd])).toEqual({
+      refused: 'EPERM', ranges: [[0, 1]], kept: { length: 4096, byte: 7 }, again: 7, records: NONE,
+    });
   });
 });
