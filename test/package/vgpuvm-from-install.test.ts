@@ -27,7 +27,7 @@ describe('drm-gpuvm trace --kernel from an installed package', () => {
     const kernel = npx(['drm-gpuvm', 'vm', '--kernel', 'sid', '--with-vgpuvm', '--', 'npx', 'drm-gpuvm', 'trace', '--kernel', 'some.trace']);
     expect({ status: kernel.status, stderr: kernel.status === 0 ? '' : kernel.stderr }).toEqual({ status: 0, stderr: '' });
     expect(model.stdout.length).toBeGreaterThan(10_000);
-    expect(kernel.stdout.toString("latin1")).toBe(model.stdout.toString("latin1"));
+    expect(kernel.stdout.toString('latin1')).toBe(model.stdout.toString('latin1'));
     expect(kernel.stdout.equals(model.stdout)).toBe(true);
   }, 1_200_000);
 });
