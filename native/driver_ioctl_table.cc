@@ -122,7 +122,8 @@ const StructRule kAmdgpuGemVa = {"struct drm_amdgpu_gem_va", 64, nullptr, 0, kAm
                                  Count(kAmdgpuGemVaArrays), nullptr, 0};
 const StructRule kAmdgpuGemCreate = Plain("union drm_amdgpu_gem_create", 32);
 
-// ---- vgpuvm (kmod/vgpuvm): VM_QUERY writes `capacity` records whose type `what` names.
+// ---- vgpuvm (kmod/vgpuvm): VM_QUERY writes `capacity` records whose type `what` names; BO_QUERY writes
+// `capacity` pair records.
 const StructRule kVgpuvmBindOp = Plain("struct drm_vgpuvm_bind_op", 40);
 const ArrayRule kVgpuvmVmBindArrays[] = {
     Strided("ops", 8, 4, 16, PointerKind::kArray, UserAccess::kRead, &kVgpuvmBindOp),
@@ -131,7 +132,12 @@ const StructRule kVgpuvmVmBind = {"struct drm_vgpuvm_vm_bind", 32, nullptr, 0, k
                                   Count(kVgpuvmVmBindArrays), nullptr, 0};
 const StructRule kVgpuvmVa = Plain("struct drm_vgpuvm_va", 40);
 const StructRule kVgpuvmOp = Plain("struct drm_vgpuvm_op", 128);
-const ElementChoice kVgpuvmRecords[] = {{0 /* QUERY_TREE */, &kVgpuvmVa}, {1 /* QUERY_OPS */, &kVgpuvmOp}};
+const StructRule kVgpuvmPair = Plain("struct drm_vgpuvm_pair", 24);
+const ElementChoice kVgpuvmRecords[] = {{0 /* QUERY_TREE */, &kVgpuvmVa},
+                                        {1 /* QUERY_OPS */, &kVgpuvmOp},
+                                        {2 /* QUERY_EXTOBJ */, &kVgpuvmPair},
+                                        {3 /* QUERY_EVICT */, &kVgpuvmPair},
+                                        {4 /* QUERY_ZOMBIES */, &kVgpuvmPair}};
 const ArrayRule kVgpuvmVmQueryArrays[] = {
     {"records", 16, 8, 4, kNoStride, PointerKind::kArray, UserAccess::kWrite, nullptr, 4, kVgpuvmRecords,
      Count(kVgpuvmRecords)},
@@ -142,6 +148,13 @@ const StructRule kVgpuvmBoCreate = Plain("struct drm_vgpuvm_bo_create", 24);
 const StructRule kVgpuvmVmCreate = Plain("struct drm_vgpuvm_vm_create", 40);
 const StructRule kVgpuvmVmDestroy = Plain("struct drm_vgpuvm_vm_destroy", 8);
 const StructRule kVgpuvmStats = Plain("struct drm_vgpuvm_stats", 32);
+const ArrayRule kVgpuvmBoQueryArrays[] = {
+    Packed("records", 8, 4, 4, PointerKind::kArray, UserAccess::kWrite, &kVgpuvmPair),
+};
+const StructRule kVgpuvmBoQuery = {"struct drm_vgpuvm_bo_query", 40, nullptr, 0, kVgpuvmBoQueryArrays,
+                                   Count(kVgpuvmBoQueryArrays), nullptr, 0};
+const StructRule kVgpuvmBoEvict = Plain("struct drm_vgpuvm_bo_evict", 8);
+const StructRule kVgpuvmVmValidate = Plain("struct drm_vgpuvm_vm_validate", 8);
 
 // clang-format on
 
@@ -172,6 +185,9 @@ const IoctlRule kRules[] = {
     {"vgpuvm", "DRM_IOCTL_VGPUVM_VM_BIND", DriverRequest(kRW, 32, 0x04), &kVgpuvmVmBind},
     {"vgpuvm", "DRM_IOCTL_VGPUVM_VM_QUERY", DriverRequest(kRW, 24, 0x05), &kVgpuvmVmQuery},
     {"vgpuvm", "DRM_IOCTL_VGPUVM_STATS", DriverRequest(kRead, 32, 0x06), &kVgpuvmStats},
+    {"vgpuvm", "DRM_IOCTL_VGPUVM_BO_QUERY", DriverRequest(kRW, 40, 0x07), &kVgpuvmBoQuery},
+    {"vgpuvm", "DRM_IOCTL_VGPUVM_BO_EVICT", DriverRequest(kWrite, 8, 0x08), &kVgpuvmBoEvict},
+    {"vgpuvm", "DRM_IOCTL_VGPUVM_VM_VALIDATE", DriverRequest(kRW, 8, 0x09), &kVgpuvmVmValidate},
 };
 
 }  // namespace

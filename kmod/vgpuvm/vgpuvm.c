@@ -12,6 +12,8 @@
  * Documentation/gpu/drm-mm.rst.
  */
 #include <linux/device/faux.h>
+#include <linux/idr.h>
+#include <linux/llist.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -30,6 +32,8 @@
 /* Module-wide counts of live objects; STATS reports them so tests can check that everything was freed. */
 static atomic64_t live_vms, live_bos, live_vm_bos, live_vas;
 static atomic64_t next_bo_id;
+/* VM ids are module-wide, so a BO query can name the VM of each pair whichever file made it. */
+static DEFINE_IDA(vm_ids);
 
 enum vgpuvm_bo_mode { VGPUVM_BO_UNBOUND, VGPUVM_BO_STAGED, VGPUVM_BO_IMMEDIATE };
 
@@ -38,6 +42,11 @@ struct vgpuvm_bo {
 	u64 id;
 	/* enum vgpuvm_bo_mode, set once by the first bind (cmpxchg): all VMs of a GEM must share one mode. */
 	atomic_t mode;
+	/*
+	 * A VM-private BO: the resv object of the one VM it may be bound in, with a reference. The BO shares
+	 * that VM's reservation (obj->resv points into it), so GPUVM never treats it as an external object.
+	 */
+	struct drm_gem_object *vm_root;
 };
 
 struct vgpuvm_va {
@@ -46,10 +55,23 @@ struct vgpuvm_va {
 	struct list_head removed_link;
 };
 
+/*
+ * Who may drop the last reference to a (VM, BO) pair, and under which lock (DRM_VGPUVM_VM_CREATE_*):
+ * RESV: staged mode, the GEM's pair list is guarded by its dma_resv, held through drm_exec around the walk;
+ * GPUVA_LOCK: immediate mode, drm_gpuva_unlink and drm_gpuvm_bo_put under the GEM's gpuva mutex;
+ * DEFERRED: immediate mode, drm_gpuva_unlink_defer / drm_gpuvm_bo_put_deferred, freed later by
+ * drm_gpuvm_bo_deferred_cleanup.
+ */
+enum vgpuvm_design { VGPUVM_DESIGN_RESV, VGPUVM_DESIGN_GPUVA_LOCK, VGPUVM_DESIGN_DEFERRED };
+
 struct vgpuvm_vm {
 	struct drm_gpuvm base;
-	/* Serialises binds, queries and destruction: GPUVM's tree has no lock of its own. */
+	u32 id;
+	enum vgpuvm_design design;
+	/* Serialises binds, queries, validation and destruction: GPUVM's tree has no lock of its own. */
 	struct mutex lock;
+	/* Pairs the running VM_VALIDATE took off the evict list. */
+	u32 validated;
 	bool destroyed;
 	/* The ops of the last VM_BIND, grown before each bind op so the step callbacks never allocate. */
 	struct drm_vgpuvm_op *log;
@@ -80,19 +102,45 @@ static struct vgpuvm_va *to_vgpuvm_va(struct drm_gpuva *va)
 	return container_of(va, struct vgpuvm_va, base);
 }
 
+/* The VM with this id in this file, with a GPUVM reference, or NULL. */
+static struct vgpuvm_vm *vgpuvm_vm_lookup(struct vgpuvm_file *vfile, u32 id)
+{
+	struct vgpuvm_vm *vm;
+
+	xa_lock(&vfile->vms);
+	vm = xa_load(&vfile->vms, id);
+	if (vm)
+		drm_gpuvm_get(&vm->base);
+	xa_unlock(&vfile->vms);
+	return vm;
+}
+
 /* --- GEM objects ---------------------------------------------------------------------------------------- */
 
 static void vgpuvm_bo_free(struct drm_gem_object *obj)
 {
 	struct vgpuvm_bo *bo = to_vgpuvm_bo(obj);
+	struct drm_gem_object *vm_root = bo->vm_root;
 
 	drm_gem_shmem_release(&bo->shmem);
 	kfree(bo);
+	/* The shared reservation lives in the root object: release it only once the BO is gone. */
+	if (vm_root)
+		drm_gem_object_put(vm_root);
 	atomic64_dec(&live_bos);
+}
+
+/* A VM-private BO shares its VM's reservation and so cannot leave the device (as xe and panthor refuse). */
+static struct dma_buf *vgpuvm_bo_export(struct drm_gem_object *obj, int flags)
+{
+	if (to_vgpuvm_bo(obj)->vm_root)
+		return ERR_PTR(-EINVAL);
+	return drm_gem_prime_export(obj, flags);
 }
 
 static const struct drm_gem_object_funcs vgpuvm_bo_funcs = {
 	.free = vgpuvm_bo_free,
+	.export = vgpuvm_bo_export,
 	.print_info = drm_gem_shmem_object_print_info,
 	.pin = drm_gem_shmem_object_pin,
 	.unpin = drm_gem_shmem_object_unpin,
@@ -103,7 +151,25 @@ static const struct drm_gem_object_funcs vgpuvm_bo_funcs = {
 	.vm_ops = &drm_gem_shmem_vm_ops,
 };
 
-/* A handle's object, with a reference, if it is one of ours (an import from another driver is not). */
+/*
+ * Every shmem object of this device is a struct vgpuvm_bo: the ones BO_CREATE makes and the ones PRIME
+ * import makes from another driver's dma-buf (drm_gem_shmem_prime_import_no_map allocates through here).
+ */
+static struct drm_gem_object *vgpuvm_gem_create_object(struct drm_device *drm, size_t size)
+{
+	struct vgpuvm_bo *bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+
+	if (!bo)
+		return ERR_PTR(-ENOMEM);
+	bo->shmem.base.funcs = &vgpuvm_bo_funcs;
+	drm_gem_gpuva_init(&bo->shmem.base);
+	bo->id = atomic64_inc_return(&next_bo_id);
+	atomic_set(&bo->mode, VGPUVM_BO_UNBOUND);
+	atomic64_inc(&live_bos);
+	return &bo->shmem.base;
+}
+
+/* A handle's object, with a reference, if it is one of ours. */
 static struct vgpuvm_bo *vgpuvm_bo_lookup(struct drm_file *file, u32 handle)
 {
 	struct drm_gem_object *obj = drm_gem_object_lookup(file, handle);
@@ -120,36 +186,45 @@ static struct vgpuvm_bo *vgpuvm_bo_lookup(struct drm_file *file, u32 handle)
 static int vgpuvm_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct drm_vgpuvm_bo_create *args = data;
+	struct drm_gem_shmem_object *shmem;
+	struct vgpuvm_vm *vm = NULL;
 	struct vgpuvm_bo *bo;
 	u64 size;
 	int ret;
 
-	if (args->pad || args->size == 0 || args->size > MAX_LFS_FILESIZE - PAGE_SIZE)
+	if (args->size == 0 || args->size > MAX_LFS_FILESIZE - PAGE_SIZE)
 		return -EINVAL;
 	size = PAGE_ALIGN(args->size);
-
-	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
-	if (!bo)
-		return -ENOMEM;
-	bo->shmem.base.funcs = &vgpuvm_bo_funcs;
-	ret = drm_gem_shmem_init(drm, &bo->shmem, size);
-	if (ret) {
-		kfree(bo);
-		return ret;
+	if (args->vm_id) {
+		vm = vgpuvm_vm_lookup(file->driver_priv, args->vm_id);
+		if (!vm)
+			return -ENOENT;
 	}
-	drm_gem_gpuva_init(&bo->shmem.base);
-	bo->id = atomic64_inc_return(&next_bo_id);
-	atomic_set(&bo->mode, VGPUVM_BO_UNBOUND);
-	atomic64_inc(&live_bos);
 
-	ret = drm_gem_handle_create(file, &bo->shmem.base, &args->handle);
+	shmem = drm_gem_shmem_create(drm, size);
+	if (IS_ERR(shmem)) {
+		ret = PTR_ERR(shmem);
+		goto put_vm;
+	}
+	bo = to_vgpuvm_bo(&shmem->base);
+	if (vm) {
+		/* Before the handle exists nobody else can see the object, so its resv may still change. */
+		bo->vm_root = drm_gpuvm_resv_obj(&vm->base);
+		drm_gem_object_get(bo->vm_root);
+		shmem->base.resv = drm_gpuvm_resv(&vm->base);
+	}
+
+	ret = drm_gem_handle_create(file, &shmem->base, &args->handle);
 	/* The handle holds the object now; on failure this drops the last reference and frees it. */
-	drm_gem_object_put(&bo->shmem.base);
+	drm_gem_object_put(&shmem->base);
 	if (ret)
-		return ret;
+		goto put_vm;
 	args->size = size;
 	args->bo_id = bo->id;
-	return 0;
+put_vm:
+	if (vm)
+		drm_gpuvm_put(&vm->base);
+	return ret;
 }
 
 static int vgpuvm_ioctl_bo_info(struct drm_device *drm, void *data, struct drm_file *file)
@@ -181,6 +256,8 @@ static void vgpuvm_vm_free(struct drm_gpuvm *gpuvm)
 
 	mutex_destroy(&vm->lock);
 	kvfree(vm->log);
+	if (vm->id)
+		ida_free(&vm_ids, vm->id);
 	kfree(vm);
 	atomic64_dec(&live_vms);
 }
@@ -224,7 +301,6 @@ static void vgpuvm_va_free(struct vgpuvm_va *va)
  */
 struct vgpuvm_step_ctx {
 	struct vgpuvm_vm *vm;
-	bool immediate;
 	struct vgpuvm_va *spare[3];
 	struct drm_gpuvm_bo *vm_bo;
 	u32 map_flags;
@@ -291,7 +367,7 @@ static void vgpuvm_link(struct vgpuvm_step_ctx *ctx, struct drm_gpuva *va, struc
 
 	if (!obj)
 		return;
-	if (ctx->immediate) {
+	if (ctx->vm->design != VGPUVM_DESIGN_RESV) {
 		mutex_lock(&obj->gpuva.lock);
 		drm_gpuva_link(va, vm_bo);
 		mutex_unlock(&obj->gpuva.lock);
@@ -301,16 +377,63 @@ static void vgpuvm_link(struct vgpuvm_step_ctx *ctx, struct drm_gpuva *va, struc
 }
 
 /*
- * Unlinks a removed mapping. Immediate mode uses the deferred variant, which takes the gpuva mutex itself
- * and leaves the freeing of a last vm_bo to drm_gpuvm_bo_deferred_cleanup(); staged mode holds the resv.
+ * Drops a vm_bo reference in the GPUVA_LOCK design: drm_gpuvm_bo_put under the GEM's gpuva mutex. The last
+ * put frees the vm_bo and with it the vm_bo's GEM reference, so the caller's own reference keeps the GEM
+ * (and the mutex inside it) alive until the mutex is released.
+ */
+static void vgpuvm_put_under_gpuva_lock(struct drm_gpuvm_bo *vm_bo)
+{
+	struct drm_gem_object *obj = vm_bo->obj;
+
+	drm_gem_object_get(obj);
+	mutex_lock(&obj->gpuva.lock);
+	drm_gpuvm_bo_put(vm_bo);
+	mutex_unlock(&obj->gpuva.lock);
+	drm_gem_object_put(obj);
+}
+
+/* Drops the vm_bo reference a bind obtained, as the VM's design says. */
+static void vgpuvm_put_vm_bo(struct vgpuvm_vm *vm, struct drm_gpuvm_bo *vm_bo)
+{
+	switch (vm->design) {
+	case VGPUVM_DESIGN_RESV:
+		drm_gpuvm_bo_put(vm_bo);
+		break;
+	case VGPUVM_DESIGN_GPUVA_LOCK:
+		vgpuvm_put_under_gpuva_lock(vm_bo);
+		break;
+	case VGPUVM_DESIGN_DEFERRED:
+		drm_gpuvm_bo_put_deferred(vm_bo);
+		break;
+	}
+}
+
+/*
+ * Unlinks a removed mapping, as the VM's design says: staged mode holds the resv (drm_exec); GPUVA_LOCK
+ * takes the gpuva mutex around drm_gpuva_unlink (whose put may free the vm_bo there and then); DEFERRED
+ * uses the deferred variant, which takes the mutex itself and leaves the freeing of a last vm_bo to
+ * drm_gpuvm_bo_deferred_cleanup().
  */
 static void vgpuvm_unlink(struct vgpuvm_step_ctx *ctx, struct drm_gpuva *va)
 {
-	if (va->gem.obj) {
-		if (ctx->immediate)
-			drm_gpuva_unlink_defer(va);
-		else
+	struct drm_gem_object *obj = va->gem.obj;
+
+	if (obj) {
+		switch (ctx->vm->design) {
+		case VGPUVM_DESIGN_RESV:
 			drm_gpuva_unlink(va);
+			break;
+		case VGPUVM_DESIGN_GPUVA_LOCK:
+			drm_gem_object_get(obj);
+			mutex_lock(&obj->gpuva.lock);
+			drm_gpuva_unlink(va);
+			mutex_unlock(&obj->gpuva.lock);
+			drm_gem_object_put(obj);
+			break;
+		case VGPUVM_DESIGN_DEFERRED:
+			drm_gpuva_unlink_defer(va);
+			break;
+		}
 	}
 	list_add_tail(&to_vgpuvm_va(va)->removed_link, &ctx->removed);
 }
@@ -386,8 +509,21 @@ static int vgpuvm_step_unmap(struct drm_gpuva_op *op, void *priv)
 	return 0;
 }
 
+/*
+ * Called by drm_gpuvm_validate() for each pair on the evict list, with the BO's resv held (drm_exec). There
+ * is no memory to move back: validating only takes the pair off the list, as a driver does once its pages
+ * are in place again.
+ */
+static int vgpuvm_vm_bo_validate(struct drm_gpuvm_bo *vm_bo, struct drm_exec *exec)
+{
+	drm_gpuvm_bo_evict(vm_bo, false);
+	to_vgpuvm_vm(vm_bo->vm)->validated++;
+	return 0;
+}
+
 static const struct drm_gpuvm_ops vgpuvm_gpuvm_ops = {
 	.vm_free = vgpuvm_vm_free,
+	.vm_bo_validate = vgpuvm_vm_bo_validate,
 	.vm_bo_alloc = vgpuvm_vm_bo_alloc,
 	.vm_bo_free = vgpuvm_vm_bo_free,
 	.sm_step_map = vgpuvm_step_map,
@@ -397,19 +533,6 @@ static const struct drm_gpuvm_ops vgpuvm_gpuvm_ops = {
 
 /* --- VMs ----------------------------------------------------------------------------------------------------- */
 
-/* The VM with this id in this file, with a GPUVM reference, or NULL. */
-static struct vgpuvm_vm *vgpuvm_vm_lookup(struct vgpuvm_file *vfile, u32 id)
-{
-	struct vgpuvm_vm *vm;
-
-	xa_lock(&vfile->vms);
-	vm = xa_load(&vfile->vms, id);
-	if (vm)
-		drm_gpuvm_get(&vm->base);
-	xa_unlock(&vfile->vms);
-	return vm;
-}
-
 static int vgpuvm_ioctl_vm_create(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct drm_vgpuvm_vm_create *args = data;
@@ -417,10 +540,11 @@ static int vgpuvm_ioctl_vm_create(struct drm_device *drm, void *data, struct drm
 	struct drm_gem_object *r_obj;
 	struct vgpuvm_vm *vm;
 	u64 end, reserve_end;
-	u32 id;
 	int ret;
 
-	if (args->flags & ~DRM_VGPUVM_VM_CREATE_IMMEDIATE)
+	if (args->flags & ~(DRM_VGPUVM_VM_CREATE_IMMEDIATE | DRM_VGPUVM_VM_CREATE_PUT_LOCKED))
+		return -EINVAL;
+	if ((args->flags & DRM_VGPUVM_VM_CREATE_PUT_LOCKED) && !(args->flags & DRM_VGPUVM_VM_CREATE_IMMEDIATE))
 		return -EINVAL;
 	/* drm_gpuvm_init() WARNs on an overflowing space, and a reserved node must lie inside it. */
 	if (args->va_range == 0 || check_add_overflow(args->va_start, args->va_range, &end))
@@ -441,6 +565,12 @@ static int vgpuvm_ioctl_vm_create(struct drm_device *drm, void *data, struct drm
 		return -ENOMEM;
 	}
 	mutex_init(&vm->lock);
+	if (!(args->flags & DRM_VGPUVM_VM_CREATE_IMMEDIATE))
+		vm->design = VGPUVM_DESIGN_RESV;
+	else if (args->flags & DRM_VGPUVM_VM_CREATE_PUT_LOCKED)
+		vm->design = VGPUVM_DESIGN_GPUVA_LOCK;
+	else
+		vm->design = VGPUVM_DESIGN_DEFERRED;
 	atomic64_inc(&live_vms);
 	drm_gpuvm_init(&vm->base, "vgpuvm",
 		       (args->flags & DRM_VGPUVM_VM_CREATE_IMMEDIATE) ? DRM_GPUVM_IMMEDIATE_MODE : 0,
@@ -449,12 +579,18 @@ static int vgpuvm_ioctl_vm_create(struct drm_device *drm, void *data, struct drm
 	/* The VM holds its own reference to the resv object from here on. */
 	drm_gem_object_put(r_obj);
 
-	ret = xa_alloc(&vfile->vms, &id, vm, xa_limit_32b, GFP_KERNEL);
+	ret = ida_alloc_range(&vm_ids, 1, INT_MAX, GFP_KERNEL);
+	if (ret < 0) {
+		drm_gpuvm_put(&vm->base);
+		return ret;
+	}
+	vm->id = ret;
+	ret = xa_insert(&vfile->vms, vm->id, vm, GFP_KERNEL);
 	if (ret) {
 		drm_gpuvm_put(&vm->base);
 		return ret;
 	}
-	args->vm_id = id;
+	args->vm_id = vm->id;
 	return 0;
 }
 
@@ -498,6 +634,9 @@ static int vgpuvm_check_op(struct vgpuvm_vm *vm, struct drm_file *file, struct v
 	op->bo = vgpuvm_bo_lookup(file, req->handle);
 	if (!op->bo)
 		return -ENOENT;
+	/* A VM-private BO maps only in the VM whose reservation it shares. */
+	if (op->bo->vm_root && op->bo->vm_root != drm_gpuvm_resv_obj(&vm->base))
+		return -EINVAL;
 	if (check_add_overflow(req->bo_offset, req->range, &end) || end > op->bo->shmem.base.size)
 		return -EINVAL;
 	mode = atomic_cmpxchg(&op->bo->mode, VGPUVM_BO_UNBOUND, want);
@@ -576,22 +715,25 @@ static int vgpuvm_run_staged(struct vgpuvm_step_ctx *ctx, const struct vgpuvm_ch
 			ctx->vm_bo = NULL;
 			goto out;
 		}
+		/* A BO with its own reservation (not VM-private: created alone, or imported) is an extobj. */
+		drm_gpuvm_bo_extobj_add(ctx->vm_bo);
 	}
 	if (map_req)
 		ret = drm_gpuvm_sm_map(gpuvm, ctx, map_req);
 	else
 		ret = drm_gpuvm_sm_unmap(gpuvm, ctx, req->addr, req->range);
 	if (ctx->vm_bo)
-		drm_gpuvm_bo_put(ctx->vm_bo);
+		vgpuvm_put_vm_bo(ctx->vm, ctx->vm_bo);
 out:
 	drm_exec_fini(&exec);
 	return ret;
 }
 
 /*
- * Immediate mode: everything is allocated before the walk (the vm_bo through obtain_prealloc), the walk
- * takes only the GEMs' gpuva mutexes, and a vm_bo whose last mapping went away is freed afterwards by
- * drm_gpuvm_bo_deferred_cleanup(), outside what would be a driver's fence-signalling path.
+ * Immediate mode: everything is allocated before the walk (the vm_bo through obtain_prealloc, which takes
+ * the gpuva mutex itself), the walk takes only the GEMs' gpuva mutexes. In the DEFERRED design a vm_bo
+ * whose last mapping went away is freed afterwards by drm_gpuvm_bo_deferred_cleanup(), outside what would
+ * be a driver's fence-signalling path; in the GPUVA_LOCK design it was freed under the mutex already.
  */
 static int vgpuvm_run_immediate(struct vgpuvm_step_ctx *ctx, const struct vgpuvm_checked_op *op,
 				struct drm_gpuvm_map_req *map_req)
@@ -605,14 +747,16 @@ static int vgpuvm_run_immediate(struct vgpuvm_step_ctx *ctx, const struct vgpuvm
 		if (!vm_bo)
 			return -ENOMEM;
 		ctx->vm_bo = drm_gpuvm_bo_obtain_prealloc(vm_bo);
+		drm_gpuvm_bo_extobj_add(ctx->vm_bo);
 	}
 	if (map_req)
 		ret = drm_gpuvm_sm_map(gpuvm, ctx, map_req);
 	else
 		ret = drm_gpuvm_sm_unmap(gpuvm, ctx, op->req.addr, op->req.range);
 	if (ctx->vm_bo)
-		drm_gpuvm_bo_put_deferred(ctx->vm_bo);
-	drm_gpuvm_bo_deferred_cleanup(gpuvm);
+		vgpuvm_put_vm_bo(ctx->vm, ctx->vm_bo);
+	if (ctx->vm->design == VGPUVM_DESIGN_DEFERRED)
+		drm_gpuvm_bo_deferred_cleanup(gpuvm);
 	return ret;
 }
 
@@ -624,7 +768,6 @@ static int vgpuvm_run_op(struct vgpuvm_vm *vm, const struct vgpuvm_checked_op *o
 	struct drm_gpuvm_map_req map_req = {};
 	struct vgpuvm_step_ctx ctx = {
 		.vm = vm,
-		.immediate = drm_gpuvm_immediate_mode(&vm->base),
 		.map_flags = (is_map && !op->bo) ? DRM_GPUVA_SPARSE : 0,
 	};
 	unsigned int i;
@@ -647,7 +790,7 @@ static int vgpuvm_run_op(struct vgpuvm_vm *vm, const struct vgpuvm_checked_op *o
 		map_req.map.gem.obj = op->bo ? &op->bo->shmem.base : NULL;
 		map_req.map.gem.offset = req->bo_offset;
 	}
-	if (ctx.immediate)
+	if (vm->design != VGPUVM_DESIGN_RESV)
 		ret = vgpuvm_run_immediate(&ctx, op, is_map ? &map_req : NULL);
 	else
 		ret = vgpuvm_run_staged(&ctx, op, is_map ? &map_req : NULL, interruptible);
@@ -725,19 +868,103 @@ put_vm:
 	return ret;
 }
 
-/* --- VM_QUERY, STATS ------------------------------------------------------------------------------------------- */
+/* --- VM_QUERY, BO_QUERY, BO_EVICT, VM_VALIDATE, STATS ---------------------------------------------------- */
+
+/* A pair as the debug queries report it; the caller holds what keeps @vm_bo's lists still. */
+static void vgpuvm_record_pair(struct drm_vgpuvm_pair *out, struct drm_gpuvm_bo *vm_bo)
+{
+	struct drm_gpuvm *gpuvm = vm_bo->vm;
+
+	memset(out, 0, sizeof(*out));
+	out->bo_id = to_vgpuvm_bo(vm_bo->obj)->id;
+	out->vm_id = to_vgpuvm_vm(gpuvm)->id;
+	out->refcount = kref_read(&vm_bo->kref);
+	out->vas = list_count_nodes(&vm_bo->list.gpuva);
+	if (vm_bo->evicted)
+		out->flags |= DRM_VGPUVM_PAIR_EVICTED;
+	spin_lock(&gpuvm->extobj.lock);
+	if (!list_empty(&vm_bo->list.entry.extobj))
+		out->flags |= DRM_VGPUVM_PAIR_EXTOBJ;
+	spin_unlock(&gpuvm->extobj.lock);
+	spin_lock(&gpuvm->evict.lock);
+	if (!list_empty(&vm_bo->list.entry.evict))
+		out->flags |= DRM_VGPUVM_PAIR_EVICT_LISTED;
+	spin_unlock(&gpuvm->evict.lock);
+}
+
+/*
+ * The pairs on one of the VM's lists, in list order, into @recs (room for @room): the extobj or the evict
+ * list (each under its spinlock; the VM lock keeps the pairs alive) or the zombies of the deferred design
+ * (bo_defer, which only this driver's binds, under the VM lock, push to or drain). Returns how many there
+ * are; records beyond @room are counted, not written.
+ */
+static u32 vgpuvm_list_pairs(struct vgpuvm_vm *vm, u32 what, struct drm_vgpuvm_pair *recs, u32 room)
+{
+	struct drm_gpuvm *gpuvm = &vm->base;
+	struct drm_gpuvm_bo *vm_bo, *listed[64];
+	struct llist_node *node;
+	u32 n = 0, i, batch;
+
+	if (what == DRM_VGPUVM_QUERY_ZOMBIES) {
+		llist_for_each(node, gpuvm->bo_defer.first) {
+			vm_bo = llist_entry(node, struct drm_gpuvm_bo, list.entry.bo_defer);
+			if (n < room)
+				vgpuvm_record_pair(&recs[n], vm_bo);
+			n++;
+		}
+		return n;
+	}
+	/*
+	 * vgpuvm_record_pair takes the list spinlocks itself, so the pairs are gathered in batches under the
+	 * lock and recorded outside it. No reference is needed to keep them: only binds, validation and
+	 * teardown free pairs, and all of them hold the VM lock, as the caller does. BO_EVICT may move a pair
+	 * on or off the evict list meanwhile; the query is then a snapshot of one moment or the other.
+	 */
+	for (;;) {
+		spinlock_t *lock = what == DRM_VGPUVM_QUERY_EXTOBJ ? &gpuvm->extobj.lock : &gpuvm->evict.lock;
+		struct list_head *head = what == DRM_VGPUVM_QUERY_EXTOBJ ? &gpuvm->extobj.list : &gpuvm->evict.list;
+		u32 index = 0;
+
+		batch = 0;
+		spin_lock(lock);
+		if (what == DRM_VGPUVM_QUERY_EXTOBJ) {
+			list_for_each_entry(vm_bo, head, list.entry.extobj) {
+				if (index++ < n)
+					continue;
+				if (batch == ARRAY_SIZE(listed))
+					break;
+				listed[batch++] = vm_bo;
+			}
+		} else {
+			list_for_each_entry(vm_bo, head, list.entry.evict) {
+				if (index++ < n)
+					continue;
+				if (batch == ARRAY_SIZE(listed))
+					break;
+				listed[batch++] = vm_bo;
+			}
+		}
+		spin_unlock(lock);
+		for (i = 0; i < batch && n + i < room; i++)
+			vgpuvm_record_pair(&recs[n + i], listed[i]);
+		n += batch;
+		if (batch < ARRAY_SIZE(listed))
+			return n;
+	}
+}
 
 static int vgpuvm_ioctl_vm_query(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct drm_vgpuvm_vm_query *args = data;
 	void __user *out = u64_to_user_ptr(args->records);
+	struct drm_vgpuvm_pair *pairs = NULL;
 	struct drm_vgpuvm_va rec;
 	struct drm_gpuva *va;
 	struct vgpuvm_vm *vm;
-	u32 n = 0;
+	u32 n = 0, room;
 	int ret = 0;
 
-	if (args->what != DRM_VGPUVM_QUERY_TREE && args->what != DRM_VGPUVM_QUERY_OPS)
+	if (args->what > DRM_VGPUVM_QUERY_ZOMBIES)
 		return -EINVAL;
 	vm = vgpuvm_vm_lookup(file->driver_priv, args->vm_id);
 	if (!vm)
@@ -748,7 +975,7 @@ static int vgpuvm_ioctl_vm_query(struct drm_device *drm, void *data, struct drm_
 		n = vm->log_len;
 		if (copy_to_user(out, vm->log, (size_t)min(n, args->capacity) * sizeof(*vm->log)))
 			ret = -EFAULT;
-	} else {
+	} else if (args->what == DRM_VGPUVM_QUERY_TREE) {
 		drm_gpuvm_for_each_va(va, &vm->base) {
 			if (va == &vm->base.kernel_alloc_node)
 				continue;
@@ -762,11 +989,134 @@ static int vgpuvm_ioctl_vm_query(struct drm_device *drm, void *data, struct drm_
 			}
 			n++;
 		}
+	} else {
+		n = vgpuvm_list_pairs(vm, args->what, NULL, 0);
+		room = min(n, args->capacity);
+		if (room) {
+			pairs = kvcalloc(room, sizeof(*pairs), GFP_KERNEL);
+			if (!pairs)
+				ret = -ENOMEM;
+		}
+		if (!ret) {
+			/* The VM lock holds the lists still, so the second walk finds the same pairs. */
+			n = vgpuvm_list_pairs(vm, args->what, pairs, room);
+			if (copy_to_user(out, pairs, (size_t)min(n, room) * sizeof(*pairs)))
+				ret = -EFAULT;
+		}
 	}
 	mutex_unlock(&vm->lock);
+	kvfree(pairs);
 	drm_gpuvm_put(&vm->base);
 	if (!ret)
 		args->count = n;
+	return ret;
+}
+
+/*
+ * BO_QUERY: the BO's pairs in the order of its GEM list, under both locks that may guard that list (the
+ * resv for staged VMs, the gpuva mutex for immediate ones), so the walk is safe whichever mode the BO has.
+ */
+static int vgpuvm_ioctl_bo_query(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_vgpuvm_bo_query *args = data;
+	struct drm_vgpuvm_pair *pairs = NULL;
+	struct drm_gpuvm_bo *vm_bo;
+	struct drm_gem_object *obj;
+	struct vgpuvm_bo *bo;
+	u32 n = 0, room;
+	int ret;
+
+	bo = vgpuvm_bo_lookup(file, args->handle);
+	if (!bo)
+		return -ENOENT;
+	obj = &bo->shmem.base;
+	room = min_t(u32, args->capacity, DRM_VGPUVM_BIND_MAX_OPS);
+	if (room) {
+		pairs = kvcalloc(room, sizeof(*pairs), GFP_KERNEL);
+		if (!pairs) {
+			ret = -ENOMEM;
+			goto put;
+		}
+	}
+	ret = dma_resv_lock_interruptible(obj->resv, NULL);
+	if (ret)
+		goto put;
+	mutex_lock(&obj->gpuva.lock);
+	drm_gem_for_each_gpuvm_bo(vm_bo, obj) {
+		if (n < room)
+			vgpuvm_record_pair(&pairs[n], vm_bo);
+		n++;
+	}
+	mutex_unlock(&obj->gpuva.lock);
+	dma_resv_unlock(obj->resv);
+	if (copy_to_user(u64_to_user_ptr(args->records), pairs, (size_t)min(n, room) * sizeof(*pairs))) {
+		ret = -EFAULT;
+		goto put;
+	}
+	args->count = n;
+	args->bo_id = bo->id;
+	args->flags = (bo->vm_root ? DRM_VGPUVM_BO_PRIVATE : 0) | (drm_gem_is_imported(obj) ? DRM_VGPUVM_BO_IMPORTED : 0);
+	args->size = obj->size;
+put:
+	kvfree(pairs);
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+/*
+ * BO_EVICT: marks the BO evicted (or resident again) in every VM it is bound in, as a driver's memory
+ * manager does when it moves the pages: drm_gpuvm_bo_gem_evict with the BO's resv held, and the gpuva
+ * mutex too, which guards the GEM's pair list in immediate mode.
+ */
+static int vgpuvm_ioctl_bo_evict(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_vgpuvm_bo_evict *args = data;
+	struct drm_gem_object *obj;
+	struct vgpuvm_bo *bo;
+	int ret;
+
+	if (args->evict > 1)
+		return -EINVAL;
+	bo = vgpuvm_bo_lookup(file, args->handle);
+	if (!bo)
+		return -ENOENT;
+	obj = &bo->shmem.base;
+	ret = dma_resv_lock_interruptible(obj->resv, NULL);
+	if (!ret) {
+		mutex_lock(&obj->gpuva.lock);
+		drm_gpuvm_bo_gem_evict(obj, args->evict);
+		mutex_unlock(&obj->gpuva.lock);
+		dma_resv_unlock(obj->resv);
+	}
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+/*
+ * VM_VALIDATE: what a submission does before it runs: lock the VM's resv and every extobj's
+ * (drm_gpuvm_exec_lock), then drm_gpuvm_validate, which hands each evicted pair to vm_bo_validate.
+ */
+static int vgpuvm_ioctl_vm_validate(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_vgpuvm_vm_validate *args = data;
+	struct drm_gpuvm_exec vm_exec = { .flags = DRM_EXEC_INTERRUPTIBLE_WAIT, .num_fences = 0 };
+	struct vgpuvm_vm *vm;
+	int ret;
+
+	vm = vgpuvm_vm_lookup(file->driver_priv, args->vm_id);
+	if (!vm)
+		return -ENOENT;
+	vm_exec.vm = &vm->base;
+	mutex_lock(&vm->lock);
+	vm->validated = 0;
+	ret = drm_gpuvm_exec_lock(&vm_exec);
+	if (!ret) {
+		ret = drm_gpuvm_validate(&vm->base, &vm_exec.exec);
+		drm_gpuvm_exec_unlock(&vm_exec);
+	}
+	args->validated = vm->validated;
+	mutex_unlock(&vm->lock);
+	drm_gpuvm_put(&vm->base);
 	return ret;
 }
 
@@ -871,17 +1221,21 @@ static const struct drm_ioctl_desc vgpuvm_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(VGPUVM_VM_BIND, vgpuvm_ioctl_vm_bind, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VGPUVM_VM_QUERY, vgpuvm_ioctl_vm_query, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VGPUVM_STATS, vgpuvm_ioctl_stats, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPUVM_BO_QUERY, vgpuvm_ioctl_bo_query, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPUVM_BO_EVICT, vgpuvm_ioctl_bo_evict, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPUVM_VM_VALIDATE, vgpuvm_ioctl_vm_validate, DRM_RENDER_ALLOW),
 };
 
 DEFINE_DRM_GEM_FOPS(vgpuvm_fops);
 
 static const struct drm_driver vgpuvm_driver = {
-	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_GEM_GPUVA,
+	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_GEM_GPUVA | DRIVER_SYNCOBJ | DRIVER_SYNCOBJ_TIMELINE,
 	.open = vgpuvm_open,
 	.postclose = vgpuvm_postclose,
 	.ioctls = vgpuvm_ioctls,
 	.num_ioctls = ARRAY_SIZE(vgpuvm_ioctls),
 	.fops = &vgpuvm_fops,
+	.gem_create_object = vgpuvm_gem_create_object,
 	.gem_prime_import = drm_gem_shmem_prime_import_no_map,
 	.name = DRM_VGPUVM_DRIVER_NAME,
 	.desc = "drm_gpuvm behind a VM_BIND ioctl, for tests",
@@ -928,6 +1282,7 @@ static int __init vgpuvm_init(void)
 static void __exit vgpuvm_exit(void)
 {
 	faux_device_destroy(vgpuvm_faux);
+	ida_destroy(&vm_ids);
 }
 
 module_init(vgpuvm_init);

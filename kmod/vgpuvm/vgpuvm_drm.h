@@ -3,6 +3,10 @@
  * vgpuvm: user-space interface of a test-only DRM driver whose VM_BIND runs the kernel's own drm_gpuvm, so
  * that a user-space model of GPUVM can be compared, op by op, with the real split/merge code.
  *
+ * The device is a render node with DRIVER_SYNCOBJ and DRIVER_SYNCOBJ_TIMELINE (the core syncobj ioctls
+ * work on it) and PRIME: its BOs export as dma-bufs, and a dma-buf of another driver (vgem, udmabuf)
+ * imports as a vgpuvm BO that can be bound like any other, as an external object of the VM.
+ *
  * All structures have explicit padding; every pad and reserved field must be zero. Addresses, ranges and
  * offsets are in bytes and need no alignment: the driver has no page tables, only the GPUVM bookkeeping.
  */
@@ -20,12 +24,22 @@
 #define DRM_VGPUVM_VM_BIND		0x04
 #define DRM_VGPUVM_VM_QUERY		0x05
 #define DRM_VGPUVM_STATS		0x06
+#define DRM_VGPUVM_BO_QUERY		0x07
+#define DRM_VGPUVM_BO_EVICT		0x08
+#define DRM_VGPUVM_VM_VALIDATE		0x09
 
-/* BO_CREATE: a shmem-backed GEM object of at least @size bytes (rounded up to whole pages). */
+/*
+ * BO_CREATE: a shmem-backed GEM object of at least @size bytes (rounded up to whole pages).
+ *
+ * With @vm_id non-zero the BO is private to that VM of this file: it shares the VM's reservation object
+ * (GPUVM does not list it among the VM's external objects), it can be bound in that VM only (EINVAL
+ * elsewhere), and PRIME export of it fails with EINVAL. It keeps the shared reservation alive after the VM
+ * is destroyed. ENOENT: no such VM.
+ */
 struct drm_vgpuvm_bo_create {
 	__u64 size;		/* in: bytes; out: the page-rounded size */
 	__u32 handle;		/* out */
-	__u32 pad;
+	__u32 vm_id;		/* in: 0, or the VM the BO is private to */
 	__u64 bo_id;		/* out: a module-wide id, never reused; query records name BOs by it */
 };
 
@@ -42,17 +56,31 @@ struct drm_vgpuvm_bo_info {
 };
 
 /*
- * VM_CREATE_IMMEDIATE: the VM uses DRM_GPUVM_IMMEDIATE_MODE (GEM gpuva lists guarded by the GEM's gpuva
- * mutex, vm_bos pre-allocated with obtain_prealloc, released with the deferred put). Without it the VM is
- * "staged": the GEM lists are guarded by the GEMs' reservation locks, taken with drm_exec. A BO takes the
- * mode of the first VM it is bound in and cannot be bound in a VM of the other mode (GPUVM requires all VMs
- * of one GEM to agree).
+ * The VM's VmBo lifetime design: who may drop the last reference to a (VM, BO) pair (a drm_gpuvm_bo), and
+ * under which lock. It is chosen at VM_CREATE by two flags:
+ *
+ * - neither flag ("resv"): the VM is staged, the GEM's list of pairs is guarded by the GEM's dma_resv,
+ *   which every bind takes with drm_exec (drm_gpuvm_sm_map_exec_lock) around the walk; pairs are found
+ *   with drm_gpuvm_bo_obtain_locked and released with drm_gpuvm_bo_put under that lock.
+ * - IMMEDIATE | PUT_LOCKED ("gpuva-lock"): DRM_GPUVM_IMMEDIATE_MODE, the list is guarded by the GEM's gpuva
+ *   mutex; pairs are pre-allocated (drm_gpuvm_bo_obtain_prealloc), and drm_gpuva_unlink and
+ *   drm_gpuvm_bo_put run under the mutex, so the last put frees the pair there and then.
+ * - IMMEDIATE alone ("deferred"): immediate mode; drm_gpuva_unlink_defer and drm_gpuvm_bo_put_deferred
+ *   turn a pair whose last reference went away into a zombie, which drm_gpuvm_bo_deferred_cleanup frees
+ *   later, outside what would be the fence-signalling path.
+ *
+ * PUT_LOCKED without IMMEDIATE is EINVAL. A BO takes the mode (staged or immediate) of the first VM it is
+ * bound in and cannot be bound in a VM of the other mode (GPUVM requires all VMs of one GEM to agree); the
+ * two immediate designs may share a BO.
  */
 #define DRM_VGPUVM_VM_CREATE_IMMEDIATE	(1u << 0)
+#define DRM_VGPUVM_VM_CREATE_PUT_LOCKED	(1u << 1)
 
 /*
  * VM_CREATE: a VA space [va_start, va_start + va_range), with an optional kernel-reserved node
- * [reserve_start, reserve_start + reserve_range) inside it (reserve_range 0: none).
+ * [reserve_start, reserve_start + reserve_range) inside it (reserve_range 0: none). VM ids are unique
+ * module-wide (never two live VMs with one id, whichever files made them), so BO_QUERY can name the VM of
+ * each pair; the id is usable only on the file that made the VM.
  */
 struct drm_vgpuvm_vm_create {
 	__u64 va_start;
@@ -88,10 +116,10 @@ struct drm_vgpuvm_bind_op {
 
 /*
  * VM_BIND: runs @count ops in order. Every op is checked before any runs, so EINVAL (bad fields, zero
- * range, overflow, outside the VA space, touching the reserved node, beyond the BO), ENOENT (unknown
- * handle) and EFAULT change nothing; @failed_op then names the op at fault. A later failure (ENOMEM, or
- * EINTR while waiting for a lock) leaves ops [0, @done) applied and the rest not; the one that failed
- * changed nothing.
+ * range, overflow, outside the VA space, touching the reserved node, beyond the BO, a BO private to
+ * another VM, a BO of the other mode), ENOENT (unknown handle) and EFAULT change nothing; @failed_op then
+ * names the op at fault. A later failure (ENOMEM, or EINTR while waiting for a lock) leaves ops [0, @done)
+ * applied and the rest not; the one that failed changed nothing.
  */
 struct drm_vgpuvm_vm_bind {
 	__u32 vm_id;
@@ -134,8 +162,29 @@ struct drm_vgpuvm_op {
 	struct drm_vgpuvm_va next;
 };
 
-#define DRM_VGPUVM_QUERY_TREE	0	/* the VM's mappings in address order, as struct drm_vgpuvm_va */
-#define DRM_VGPUVM_QUERY_OPS	1	/* the ops of the last VM_BIND, as struct drm_vgpuvm_op */
+/*
+ * A (VM, BO) pair, a drm_gpuvm_bo, as the debug queries report it: its kernel refcount (one per mapping
+ * linked to it, plus any reference a bind in progress holds), its mappings, and which of the VM's lists it
+ * is on. A zombie (refcount 0, waiting for drm_gpuvm_bo_deferred_cleanup) may still be on the extobj and
+ * evict lists until the cleanup runs.
+ */
+#define DRM_VGPUVM_PAIR_EXTOBJ		(1u << 0)	/* on the VM's extobj list */
+#define DRM_VGPUVM_PAIR_EVICT_LISTED	(1u << 1)	/* on the VM's evict list */
+#define DRM_VGPUVM_PAIR_EVICTED		(1u << 2)	/* drm_gpuvm_bo.evicted */
+
+struct drm_vgpuvm_pair {
+	__u64 bo_id;
+	__u32 vm_id;
+	__u32 refcount;		/* kref_read of the drm_gpuvm_bo */
+	__u32 vas;		/* drm_gpuvas linked to the pair */
+	__u32 flags;		/* DRM_VGPUVM_PAIR_* */
+};
+
+#define DRM_VGPUVM_QUERY_TREE		0	/* the VM's mappings in address order, as struct drm_vgpuvm_va */
+#define DRM_VGPUVM_QUERY_OPS		1	/* the ops of the last VM_BIND, as struct drm_vgpuvm_op */
+#define DRM_VGPUVM_QUERY_EXTOBJ		2	/* the VM's extobj list in order, as struct drm_vgpuvm_pair */
+#define DRM_VGPUVM_QUERY_EVICT		3	/* the VM's evict list in order, as struct drm_vgpuvm_pair */
+#define DRM_VGPUVM_QUERY_ZOMBIES	4	/* pairs awaiting deferred cleanup, as struct drm_vgpuvm_pair */
 
 /*
  * VM_QUERY: copies up to @capacity records to @records and sets @count to the number there are (call
@@ -157,6 +206,43 @@ struct drm_vgpuvm_stats {
 	__u64 vas;		/* drm_gpuva instances not yet freed */
 };
 
+/*
+ * BO_QUERY: the BO's pairs in the order of the GEM's list of drm_gpuvm_bos (a zombie has left that list),
+ * up to @capacity records (at most DRM_VGPUVM_BIND_MAX_OPS are written; @count is the true number), and
+ * facts about the BO.
+ */
+#define DRM_VGPUVM_BO_PRIVATE		(1u << 0)	/* VM-private: shares a VM's reservation */
+#define DRM_VGPUVM_BO_IMPORTED		(1u << 1)	/* imported from another driver's dma-buf */
+
+struct drm_vgpuvm_bo_query {
+	__u32 handle;		/* in */
+	__u32 capacity;		/* in: room in @records */
+	__u64 records;		/* user pointer to struct drm_vgpuvm_pair */
+	__u32 count;		/* out: pairs there are */
+	__u32 flags;		/* out: DRM_VGPUVM_BO_* */
+	__u64 bo_id;		/* out */
+	__u64 size;		/* out */
+};
+
+/*
+ * BO_EVICT: marks the BO evicted (@evict 1) or resident (@evict 0) in every VM it is bound in, as a memory
+ * manager does when it moves a BO: drm_gpuvm_bo_gem_evict under the BO's resv (and its gpuva mutex). The
+ * pairs go on (or off) their VMs' evict lists; VM_VALIDATE takes them off again.
+ */
+struct drm_vgpuvm_bo_evict {
+	__u32 handle;
+	__u32 evict;		/* 0 or 1 */
+};
+
+/*
+ * VM_VALIDATE: drm_gpuvm_exec_lock (the VM's resv and every extobj's), then drm_gpuvm_validate: every pair
+ * on the evict list is validated (its evicted mark cleared, off the list), as a submission does first.
+ */
+struct drm_vgpuvm_vm_validate {
+	__u32 vm_id;
+	__u32 validated;	/* out: pairs validated */
+};
+
 #define DRM_IOCTL_VGPUVM_BO_CREATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_BO_CREATE, struct drm_vgpuvm_bo_create)
 #define DRM_IOCTL_VGPUVM_BO_INFO	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_BO_INFO, struct drm_vgpuvm_bo_info)
 #define DRM_IOCTL_VGPUVM_VM_CREATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_VM_CREATE, struct drm_vgpuvm_vm_create)
@@ -164,5 +250,8 @@ struct drm_vgpuvm_stats {
 #define DRM_IOCTL_VGPUVM_VM_BIND	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_VM_BIND, struct drm_vgpuvm_vm_bind)
 #define DRM_IOCTL_VGPUVM_VM_QUERY	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_VM_QUERY, struct drm_vgpuvm_vm_query)
 #define DRM_IOCTL_VGPUVM_STATS		DRM_IOR(DRM_COMMAND_BASE + DRM_VGPUVM_STATS, struct drm_vgpuvm_stats)
+#define DRM_IOCTL_VGPUVM_BO_QUERY	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_BO_QUERY, struct drm_vgpuvm_bo_query)
+#define DRM_IOCTL_VGPUVM_BO_EVICT	DRM_IOW(DRM_COMMAND_BASE + DRM_VGPUVM_BO_EVICT, struct drm_vgpuvm_bo_evict)
+#define DRM_IOCTL_VGPUVM_VM_VALIDATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_VM_VALIDATE, struct drm_vgpuvm_vm_validate)
 
 #endif /* VGPUVM_DRM_H */

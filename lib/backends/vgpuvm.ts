@@ -5,6 +5,7 @@
 // Only inside `drm-gpuvm vm --kernel sid --with-vgpuvm`; like every driver-private ioctl, each call checks
 // the driver name first.
 import type { GpuVaOp } from '../gpuvm/ops.js';
+import type { VmBoPolicy } from '../vm/policy.js';
 import { toU64 } from '../u64.js';
 import { BindRefusedError } from './bind-refused-error.js';
 import type { DriverUapi } from './driver-uapi.js';
@@ -19,6 +20,7 @@ const DRIVER = 'vgpuvm';
 /** vgpuvm uAPI constants. */
 export const VGPUVM = {
   DRM_VGPUVM_VM_CREATE_IMMEDIATE: 1 << 0,
+  DRM_VGPUVM_VM_CREATE_PUT_LOCKED: 1 << 1,
   DRM_VGPUVM_BIND_OP_MAP: 0,
   DRM_VGPUVM_BIND_OP_UNMAP: 1,
   DRM_VGPUVM_BIND_SPARSE: 1 << 0,
@@ -29,10 +31,18 @@ export const VGPUVM = {
   DRM_VGPUVM_OP_UNMAP: 3,
   DRM_VGPUVM_QUERY_TREE: 0,
   DRM_VGPUVM_QUERY_OPS: 1,
+  DRM_VGPUVM_QUERY_EXTOBJ: 2,
+  DRM_VGPUVM_QUERY_EVICT: 3,
+  DRM_VGPUVM_QUERY_ZOMBIES: 4,
+  DRM_VGPUVM_PAIR_EXTOBJ: 1 << 0,
+  DRM_VGPUVM_PAIR_EVICT_LISTED: 1 << 1,
+  DRM_VGPUVM_PAIR_EVICTED: 1 << 2,
+  DRM_VGPUVM_BO_PRIVATE: 1 << 0,
+  DRM_VGPUVM_BO_IMPORTED: 1 << 1,
 } as const;
 
 /** struct drm_vgpuvm_bo_create. */
-export const VGPUVM_BO_CREATE = defineStruct('struct drm_vgpuvm_bo_create', 24, { size: [0, 'u64'], handle: 8, pad: 12, bo_id: [16, 'u64'] });
+export const VGPUVM_BO_CREATE = defineStruct('struct drm_vgpuvm_bo_create', 24, { size: [0, 'u64'], handle: 8, vm_id: 12, bo_id: [16, 'u64'] });
 /** struct drm_vgpuvm_vm_create. */
 export const VGPUVM_VM_CREATE = defineStruct('struct drm_vgpuvm_vm_create', 40, {
   va_start: [0, 'u64'], va_range: [8, 'u64'], reserve_start: [16, 'u64'], reserve_range: [24, 'u64'], flags: 32, vm_id: 36,
@@ -57,6 +67,16 @@ export const VGPUVM_OP = defineStruct('struct drm_vgpuvm_op', 128, { kind: 0, ke
 export const VGPUVM_VM_QUERY = defineStruct('struct drm_vgpuvm_vm_query', 24, { vm_id: 0, what: 4, capacity: 8, count: 12, records: [16, 'u64'] });
 /** struct drm_vgpuvm_stats. */
 export const VGPUVM_STATS = defineStruct('struct drm_vgpuvm_stats', 32, { vms: [0, 'u64'], bos: [8, 'u64'], vm_bos: [16, 'u64'], vas: [24, 'u64'] });
+/** struct drm_vgpuvm_pair. */
+export const VGPUVM_PAIR = defineStruct('struct drm_vgpuvm_pair', 24, { bo_id: [0, 'u64'], vm_id: 8, refcount: 12, vas: 16, flags: 20 });
+/** struct drm_vgpuvm_bo_query. */
+export const VGPUVM_BO_QUERY = defineStruct('struct drm_vgpuvm_bo_query', 40, {
+  handle: 0, capacity: 4, records: [8, 'u64'], count: 16, flags: 20, bo_id: [24, 'u64'], size: [32, 'u64'],
+});
+/** struct drm_vgpuvm_bo_evict. */
+export const VGPUVM_BO_EVICT = defineStruct('struct drm_vgpuvm_bo_evict', 8, { handle: 0, evict: 4 });
+/** struct drm_vgpuvm_vm_validate. */
+export const VGPUVM_VM_VALIDATE = defineStruct('struct drm_vgpuvm_vm_validate', 8, { vm_id: 0, validated: 4 });
 
 export const DRM_IOCTL_VGPUVM_BO_CREATE = driverIoctl('DRM_IOCTL_VGPUVM_BO_CREATE', 0x00, IOC_READ | IOC_WRITE, VGPUVM_BO_CREATE);
 export const DRM_IOCTL_VGPUVM_VM_CREATE = driverIoctl('DRM_IOCTL_VGPUVM_VM_CREATE', 0x02, IOC_READ | IOC_WRITE, VGPUVM_VM_CREATE);
@@ -64,13 +84,25 @@ export const DRM_IOCTL_VGPUVM_VM_DESTROY = driverIoctl('DRM_IOCTL_VGPUVM_VM_DEST
 export const DRM_IOCTL_VGPUVM_VM_BIND = driverIoctl('DRM_IOCTL_VGPUVM_VM_BIND', 0x04, IOC_READ | IOC_WRITE, VGPUVM_VM_BIND);
 export const DRM_IOCTL_VGPUVM_VM_QUERY = driverIoctl('DRM_IOCTL_VGPUVM_VM_QUERY', 0x05, IOC_READ | IOC_WRITE, VGPUVM_VM_QUERY);
 export const DRM_IOCTL_VGPUVM_STATS = driverIoctl('DRM_IOCTL_VGPUVM_STATS', 0x06, IOC_READ, VGPUVM_STATS);
+/** DRM_IOCTL_VGPUVM_BO_QUERY. */
+export const DRM_IOCTL_VGPUVM_BO_QUERY = driverIoctl('DRM_IOCTL_VGPUVM_BO_QUERY', 0x07, IOC_READ | IOC_WRITE, VGPUVM_BO_QUERY);
+/** DRM_IOCTL_VGPUVM_BO_EVICT. */
+export const DRM_IOCTL_VGPUVM_BO_EVICT = driverIoctl('DRM_IOCTL_VGPUVM_BO_EVICT', 0x08, IOC_WRITE, VGPUVM_BO_EVICT);
+/** DRM_IOCTL_VGPUVM_VM_VALIDATE. */
+export const DRM_IOCTL_VGPUVM_VM_VALIDATE = driverIoctl('DRM_IOCTL_VGPUVM_VM_VALIDATE', 0x09, IOC_READ | IOC_WRITE, VGPUVM_VM_VALIDATE);
 
 /** Everything this backend takes from kmod/vgpuvm/vgpuvm_drm.h, for the ABI test (the header path is relative to kmod/vgpuvm). */
 export const VGPUVM_UAPI: DriverUapi = {
   driver: DRIVER,
   header: 'vgpuvm_drm.h',
-  structs: [VGPUVM_BO_CREATE, VGPUVM_VM_CREATE, VGPUVM_VM_DESTROY, VGPUVM_BIND_OP, VGPUVM_VM_BIND, VGPUVM_VA, VGPUVM_OP, VGPUVM_VM_QUERY, VGPUVM_STATS],
-  ioctls: [DRM_IOCTL_VGPUVM_BO_CREATE, DRM_IOCTL_VGPUVM_VM_CREATE, DRM_IOCTL_VGPUVM_VM_DESTROY, DRM_IOCTL_VGPUVM_VM_BIND, DRM_IOCTL_VGPUVM_VM_QUERY, DRM_IOCTL_VGPUVM_STATS],
+  structs: [
+    VGPUVM_BO_CREATE, VGPUVM_VM_CREATE, VGPUVM_VM_DESTROY, VGPUVM_BIND_OP, VGPUVM_VM_BIND, VGPUVM_VA, VGPUVM_OP, VGPUVM_VM_QUERY, VGPUVM_STATS,
+    VGPUVM_PAIR, VGPUVM_BO_QUERY, VGPUVM_BO_EVICT, VGPUVM_VM_VALIDATE,
+  ],
+  ioctls: [
+    DRM_IOCTL_VGPUVM_BO_CREATE, DRM_IOCTL_VGPUVM_VM_CREATE, DRM_IOCTL_VGPUVM_VM_DESTROY, DRM_IOCTL_VGPUVM_VM_BIND, DRM_IOCTL_VGPUVM_VM_QUERY,
+    DRM_IOCTL_VGPUVM_STATS, DRM_IOCTL_VGPUVM_BO_QUERY, DRM_IOCTL_VGPUVM_BO_EVICT, DRM_IOCTL_VGPUVM_VM_VALIDATE,
+  ],
   constants: Object.fromEntries(Object.entries(VGPUVM)),
 };
 
@@ -99,24 +131,42 @@ export type VgpuvmOp =
   | { kind: 'unmap'; va: VgpuvmVa; keep: boolean }
   | { kind: 'remap'; va: VgpuvmVa; keep: boolean; prev: VgpuvmVa | null; next: VgpuvmVa | null };
 
-/** BO_CREATE of `size` bytes (rounded up to pages); outputs `handle`, `size`, `bo_id` in buffers[0]. */
-export function vgpuvmBoCreate(size: bigint | number): IoctlCall {
-  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_BO_CREATE, encodeStruct(VGPUVM_BO_CREATE, { size: toU64(size, 'size') }));
+/**
+ * BO_CREATE of `size` bytes (rounded up to pages), private to VM `privateVmId` (sharing its reservation)
+ * when one is given; outputs `handle`, `size`, `bo_id` in buffers[0].
+ */
+export function vgpuvmBoCreate(size: bigint | number, privateVmId = 0): IoctlCall {
+  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_BO_CREATE, encodeStruct(VGPUVM_BO_CREATE, { size: toU64(size, 'size'), vm_id: privateVmId }));
 }
 
-/** VM_CREATE of `[start, start+range)`, with an optional kernel-reserved node; outputs `vm_id`. */
+/** The VM_CREATE flags of each VmBo lifetime design (vgpuvm_drm.h). */
+export const VGPUVM_DESIGN_FLAGS: Readonly<Record<VmBoPolicy, number>> = {
+  'resv': 0,
+  'gpuva-lock': VGPUVM.DRM_VGPUVM_VM_CREATE_IMMEDIATE | VGPUVM.DRM_VGPUVM_VM_CREATE_PUT_LOCKED,
+  'deferred': VGPUVM.DRM_VGPUVM_VM_CREATE_IMMEDIATE,
+};
+
+/**
+ * VM_CREATE of `[start, start+range)`, with an optional kernel-reserved node, in one VmBo lifetime design
+ * (`design`; default `resv`, or `deferred` where only `immediate` is given); outputs `vm_id`.
+ */
 export function vgpuvmVmCreate(options: {
   start: bigint;
   range: bigint;
   reserve?: { start: bigint; range: bigint } | null;
   immediate?: boolean;
+  design?: VmBoPolicy;
 }): IoctlCall {
+  const design = options.design ?? (options.immediate === true ? 'deferred' : 'resv');
+  if (options.immediate !== undefined && options.immediate !== (design !== 'resv')) {
+    throw new RangeError(`vgpuvm VM_CREATE: design '${design}' is ${design === 'resv' ? 'staged' : 'immediate'}, but immediate is ${options.immediate}`);
+  }
   return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_VM_CREATE, encodeStruct(VGPUVM_VM_CREATE, {
     va_start: toU64(options.start, 'start'),
     va_range: toU64(options.range, 'range'),
     reserve_start: toU64(options.reserve?.start ?? 0n, 'reserve.start'),
     reserve_range: toU64(options.reserve?.range ?? 0n, 'reserve.range'),
-    flags: options.immediate === true ? VGPUVM.DRM_VGPUVM_VM_CREATE_IMMEDIATE : 0,
+    flags: VGPUVM_DESIGN_FLAGS[design],
   }));
 }
 
@@ -140,15 +190,25 @@ export function vgpuvmVmBind(vmId: number, requests: readonly VgpuvmBindRequest[
   return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_VM_BIND, arg, [ops], [{ buffer: 0, offset: VGPUVM_VM_BIND.fields['ops']!.offset, target: 1 }]);
 }
 
+/** What VM_QUERY can list: the tree, the last bind's ops, or one of the VM's lists of pairs. */
+export type VgpuvmQueryKind = 'tree' | 'ops' | 'extobj' | 'evict' | 'zombies';
+
+const QUERY_KINDS: Readonly<Record<VgpuvmQueryKind, { what: number; record: UapiStruct }>> = {
+  tree: { what: VGPUVM.DRM_VGPUVM_QUERY_TREE, record: VGPUVM_VA },
+  ops: { what: VGPUVM.DRM_VGPUVM_QUERY_OPS, record: VGPUVM_OP },
+  extobj: { what: VGPUVM.DRM_VGPUVM_QUERY_EXTOBJ, record: VGPUVM_PAIR },
+  evict: { what: VGPUVM.DRM_VGPUVM_QUERY_EVICT, record: VGPUVM_PAIR },
+  zombies: { what: VGPUVM.DRM_VGPUVM_QUERY_ZOMBIES, record: VGPUVM_PAIR },
+};
+
 /**
- * VM_QUERY of the tree or of the last bind's ops into room for `capacity` records (buffers[1]); `count` in
- * buffers[0] says how many there are: query again with more room when it exceeds `capacity`.
+ * VM_QUERY of the tree, of the last bind's ops, or of the VM's extobj list, evict list or zombies, into
+ * room for `capacity` records (buffers[1]); `count` in buffers[0] says how many there are: query again
+ * with more room when it exceeds `capacity`.
  */
-export function vgpuvmVmQuery(vmId: number, what: 'tree' | 'ops', capacity: number): IoctlCall {
-  const record = what === 'tree' ? VGPUVM_VA : VGPUVM_OP;
-  const arg = encodeStruct(VGPUVM_VM_QUERY, {
-    vm_id: vmId, what: what === 'tree' ? VGPUVM.DRM_VGPUVM_QUERY_TREE : VGPUVM.DRM_VGPUVM_QUERY_OPS, capacity,
-  });
+export function vgpuvmVmQuery(vmId: number, what: VgpuvmQueryKind, capacity: number): IoctlCall {
+  const { what: code, record } = QUERY_KINDS[what];
+  const arg = encodeStruct(VGPUVM_VM_QUERY, { vm_id: vmId, what: code, capacity });
   const room = new Uint8Array(record.size * capacity);
   return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_VM_QUERY, arg, capacity > 0 ? [room] : [], capacity > 0 ? [{ buffer: 0, offset: 16, target: 1 }] : []);
 }
@@ -178,6 +238,62 @@ export function vgpuvmVmBindFromOps(vm: VgpuvmVm, ops: Iterable<GpuVaOp>): Ioctl
 /** The binder for a vgpuvm VM: synchronous binds, no syncs (the driver has no queue). */
 export function vgpuvmBinder(vm: VgpuvmVm): KernelBinder {
   return { driver: DRIVER, completesAsync: false, syncobjs: false, calls: (ops) => vgpuvmVmBindFromOps(vm, ops) };
+}
+
+/** A (VM, BO) pair as the kernel's debug queries report it. */
+export interface VgpuvmPair {
+  /** The BO's module-wide id. */
+  boId: bigint;
+  /** The VM's module-wide id. */
+  vmId: number;
+  /** The drm_gpuvm_bo's kernel refcount. */
+  refcount: number;
+  /** Mappings linked to the pair. */
+  vas: number;
+  /** On the VM's extobj list. */
+  extobj: boolean;
+  /** On the VM's evict list. */
+  evictListed: boolean;
+  /** The pair's evicted mark. */
+  evicted: boolean;
+}
+
+/**
+ * BO_QUERY of the BO `handle`: its pairs in GEM list order into room for `capacity` records (buffers[1]),
+ * with its `bo_id`, `size`, `flags` (PRIVATE, IMPORTED) and `count` in buffers[0].
+ */
+export function vgpuvmBoQuery(handle: number, capacity: number): IoctlCall {
+  const arg = encodeStruct(VGPUVM_BO_QUERY, { handle, capacity });
+  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_BO_QUERY, arg, capacity > 0 ? [new Uint8Array(VGPUVM_PAIR.size * capacity)] : [],
+    capacity > 0 ? [{ buffer: 0, offset: VGPUVM_BO_QUERY.fields['records']!.offset, target: 1 }] : []);
+}
+
+/** BO_EVICT: marks the BO `handle` evicted (or resident again) in every VM it is bound in. */
+export function vgpuvmBoEvict(handle: number, evict: boolean): IoctlCall {
+  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_BO_EVICT, encodeStruct(VGPUVM_BO_EVICT, { handle, evict: evict ? 1 : 0 }));
+}
+
+/** VM_VALIDATE: locks the VM and its extobjs and validates every evicted pair; outputs `validated`. */
+export function vgpuvmVmValidate(vmId: number): IoctlCall {
+  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_VM_VALIDATE, encodeStruct(VGPUVM_VM_VALIDATE, { vm_id: vmId }));
+}
+
+/** The pair records a completed BO_QUERY or extobj / evict / zombies VM_QUERY returned (at most its capacity). */
+export function decodeVgpuvmPairs(call: IoctlCall): VgpuvmPair[] {
+  const struct = call.ioctl.struct;
+  const count = Math.min(Number(readField(struct, call.buffers[0]!, 'count')), Number(readField(struct, call.buffers[0]!, 'capacity')));
+  const records = call.buffers[1] ?? new Uint8Array(0);
+  return Array.from({ length: count }, (_, i) => {
+    const bytes = records.subarray(i * VGPUVM_PAIR.size, (i + 1) * VGPUVM_PAIR.size);
+    const field = (name: string): bigint => readField(VGPUVM_PAIR, bytes, name);
+    const flags = Number(field('flags'));
+    return {
+      boId: field('bo_id'), vmId: Number(field('vm_id')), refcount: Number(field('refcount')), vas: Number(field('vas')),
+      extobj: (flags & VGPUVM.DRM_VGPUVM_PAIR_EXTOBJ) !== 0,
+      evictListed: (flags & VGPUVM.DRM_VGPUVM_PAIR_EVICT_LISTED) !== 0,
+      evicted: (flags & VGPUVM.DRM_VGPUVM_PAIR_EVICTED) !== 0,
+    };
+  });
 }
 
 /** STATS: live VMs, BOs, vm_bos and mappings module-wide (outputs in buffers[0]). */

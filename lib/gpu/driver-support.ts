@@ -7,6 +7,7 @@ import type { DmaBuf } from '../drm/dma-buf.js';
 import type { GpuVmBackend } from '../backends/backend.js';
 import type { WindowMemory } from '../backends/va-window-memory.js';
 import type { GemObject } from '../gpuvm/gem.js';
+import type { VmBoPolicy } from '../vm/policy.js';
 import type { Fence } from '../fence/fence.js';
 import type { GpuDescription } from './description.js';
 
@@ -25,6 +26,8 @@ export interface VmRequest {
   readonly range: bigint;
   /** Immediate mode (gpuva-lock and deferred policies): the kernel VM is created in that mode where it has one. */
   readonly immediate: boolean;
+  /** The VM's VmBo lifetime policy, for a driver that runs each one itself (vgpuvm). */
+  readonly policy: VmBoPolicy;
 }
 
 /** A VM on the device: the backend its Vm commits through, and how the device side goes away. */

@@ -125,7 +125,7 @@ export class Gpu implements Disposable {
     const range = toU64(options.range, 'options.range');
     this.#checkOpen('createVm');
     const vmName = name ?? `vm${this.#vmCount++}`;
-    const parts = this.#support.createVm({ name: vmName, start, range, immediate: policy !== 'resv' }, (gem) => this.#handleOf(gem), (gem) => this.#memoryOf(gem));
+    const parts = this.#support.createVm({ name: vmName, start, range, immediate: policy !== 'resv', policy }, (gem) => this.#handleOf(gem), (gem) => this.#memoryOf(gem));
     let vm: DeviceVm;
     try {
       vm = new DeviceVm({ gpu: this, parts, name: vmName, policy, start, range, validate });

@@ -13,7 +13,7 @@ import { NOUVEAU_UAPI, nouveauGemNew, nouveauVmBind, nouveauVmInit, type Nouveau
 import { PANTHOR_UAPI, panthorBoCreate, panthorVmBind, panthorVmCreate, panthorVmDestroy, type PanthorVm } from '../../lib/backends/panthor.js';
 import { MSM, MSM_PARAM, MSM_UAPI, DRM_IOCTL_MSM_SET_PARAM, msmBindQueueNew, msmEnableVmBind, msmGemNew, msmQueueClose, msmVmBind, type MsmVm } from '../../lib/backends/msm.js';
 import { AMDGPU_GEM_VA, AMDGPU_UAPI, DRM_IOCTL_AMDGPU_GEM_VA, amdgpuGemCreate } from '../../lib/backends/amdgpu.js';
-import { VGPUVM_UAPI, vgpuvmBoCreate, vgpuvmStats, vgpuvmVmBind, vgpuvmVmCreate, vgpuvmVmDestroy, vgpuvmVmQuery } from '../../lib/backends/vgpuvm.js';
+import { VGPUVM_UAPI, vgpuvmBoCreate, vgpuvmBoEvict, vgpuvmBoQuery, vgpuvmStats, vgpuvmVmValidate, vgpuvmVmBind, vgpuvmVmCreate, vgpuvmVmDestroy, vgpuvmVmQuery } from '../../lib/backends/vgpuvm.js';
 import { A, B, handleOf, map, unmap, va } from '../unit/backends/layout-bytes.js';
 
 interface DriverBindNative {
@@ -120,6 +120,9 @@ const validCalls: [string, () => IoctlCall][] = [
   ['DRM_IOCTL_VGPUVM_VM_BIND', () => vgpuvmVmBind(1, [{ op: 'map', addr: 0n, range: 0x1000n, bo: { handle: 1, offset: 0n } }, { op: 'unmap', addr: 0x4000n, range: 0x1000n }])],
   ['DRM_IOCTL_VGPUVM_VM_QUERY', () => vgpuvmVmQuery(1, 'tree', 4)],
   ['DRM_IOCTL_VGPUVM_STATS', () => vgpuvmStats()],
+  ['DRM_IOCTL_VGPUVM_BO_QUERY', () => vgpuvmBoQuery(1, 4)],
+  ['DRM_IOCTL_VGPUVM_BO_EVICT', () => vgpuvmBoEvict(1, true)],
+  ['DRM_IOCTL_VGPUVM_VM_VALIDATE', () => vgpuvmVmValidate(1)],
 ];
 
 const run = (call: IoctlCall, buffers: readonly Uint8Array[] = call.buffers, pointers = call.pointers) => () =>
