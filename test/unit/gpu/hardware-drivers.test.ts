@@ -16,7 +16,7 @@ describe('openGpu kernel drivers', () => {
   it('declare the file-VM drivers (one VM per DRM file) and those whose VM comes before any BO', () => {
     const rules = Object.fromEntries(Object.entries(KERNEL_DRIVERS).map(([n, d]) => [n, [d.oneVmPerFile, d.vmFirst, d.kernelPrivateBos]]));
     expect(rules).toEqual({
-      vgpuvm: [false, false, false], xe: [false, false, true], panthor: [false, false, true],
+      vgpuvm: [false, false, true], xe: [false, false, true], panthor: [false, false, true],
       nouveau: [true, true, true], msm: [true, true, true], amdgpu: [true, false, true],
     });
   });
