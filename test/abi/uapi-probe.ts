@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Writes a C program that prints, from the real uAPI headers, every struct size, field offset and width,
-// ioctl number and constant a backend's layout tables claim; compiles and runs it; and lists both sides so
-// the test can compare them line by line.
+// Writes a C file holding, from the real uAPI headers, every struct size, field offset and width, ioctl
+// number and constant a backend's layout tables claim; compiles it for x86-64 or arm64 and reads the values
+// out of the object file; and lists both sides so the test can compare them line by line.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DriverUapi } from '../../lib/backends/driver-uapi.js';
@@ -31,44 +31,72 @@ export function tableFacts(uapis: readonly DriverUapi[]): Facts {
   return facts;
 }
 
-/** C source printing the same facts from the headers. */
-export function probeSource(uapis: readonly DriverUapi[]): string {
-  const lines = ['#include <stddef.h>', '#include <stdio.h>', '#include <drm/drm.h>'];
-  for (const u of uapis) lines.push(`#include <${u.header}>`);
-  lines.push('int main(void) {');
-  const print = (key: string, expr: string, fmt = '%llu', cast = 'unsigned long long'): void => {
-    lines.push(`  printf("%s ${fmt}\\n", "${key}", (${cast})(${expr}));`);
+/** The architectures the probe is compiled for: this machine's, and arm64 through Debian's cross compiler. */
+export type ProbeArch = 'x64' | 'arm64';
+
+const TOOLS: Record<ProbeArch, { readonly gcc: string; readonly objcopy: string; readonly multiarch: string }> = {
+  x64: { gcc: 'x86_64-linux-gnu-gcc', objcopy: 'x86_64-linux-gnu-objcopy', multiarch: 'x86_64-linux-gnu' },
+  arm64: { gcc: 'aarch64-linux-gnu-gcc', objcopy: 'aarch64-linux-gnu-objcopy', multiarch: 'aarch64-linux-gnu' },
+};
+
+/** First word of the facts section: read back, it proves the words are read in the target's byte order. */
+const MARK = 0x0123456789abcdefn;
+
+/**
+ * C source holding the same facts from the headers as one array of 64-bit words in a section of its own,
+ * every word an integer constant expression: the object file is never run, so a cross-compiled probe
+ * (arm64 on this x86 machine) is read exactly like a native one.
+ */
+export function probeSource(uapis: readonly DriverUapi[]): { readonly source: string; readonly keys: readonly string[] } {
+  const keys: string[] = [];
+  const words: string[] = [];
+  const fact = (key: string, expr: string): void => {
+    keys.push(key);
+    words.push(`  (unsigned long long)(${expr}),`);
   };
   for (const u of uapis) {
     for (const s of u.structs) {
-      print(`size ${s.cType}`, `sizeof(${s.cType})`);
+      fact(`size ${s.cType}`, `sizeof(${s.cType})`);
       for (const name of Object.keys(s.fields)) {
-        print(`offset ${s.cType}.${name}`, `offsetof(${s.cType}, ${name})`);
-        print(`width ${s.cType}.${name}`, `sizeof(((${s.cType} *)0)->${name})`);
-        if (typeof s.fields[name]!.type === 'string') print(`signed ${s.cType}.${name}`, `(__typeof__(((${s.cType} *)0)->${name}))-1 < 0`);
+        fact(`offset ${s.cType}.${name}`, `offsetof(${s.cType}, ${name})`);
+        fact(`width ${s.cType}.${name}`, `sizeof(((${s.cType} *)0)->${name})`);
+        if (typeof s.fields[name]!.type === 'string') fact(`signed ${s.cType}.${name}`, `(__typeof__(((${s.cType} *)0)->${name}))-1 < 0`);
       }
     }
-    for (const io of u.ioctls) print(`ioctl ${io.name}`, io.name, '%lu', 'unsigned long');
-    for (const name of Object.keys(u.constants)) print(`const ${name}`, name, '%lld', 'long long');
+    for (const io of u.ioctls) fact(`ioctl ${io.name}`, `(unsigned long)${io.name}`);
+    for (const name of Object.keys(u.constants)) fact(`const ${name}`, `(long long)${name}`);
   }
-  lines.push('  return 0;', '}', '');
-  return lines.join('\n');
+  const lines = ['#include <stddef.h>', '#include <drm/drm.h>'];
+  for (const u of uapis) lines.push(`#include <${u.header}>`);
+  lines.push('__attribute__((section(".uapi_facts"), used)) const unsigned long long uapi_facts[] = {');
+  lines.push(`  0x${MARK.toString(16)}ULL,`, ...words, '};', '');
+  return { source: lines.join('\n'), keys };
 }
 
-/** Compiles the probe against `include` (plus its multiarch asm directory), runs it and parses its output. */
-export function headerFacts(uapis: readonly DriverUapi[], include: string): Facts {
+/**
+ * Compiles the probe for `arch` against `include` (plus that architecture's asm directory, which sid's
+ * linux-libc-dev ships for every architecture) and reads the facts back from the object file.
+ */
+export function headerFacts(uapis: readonly DriverUapi[], include: string, arch: ProbeArch = 'x64'): Facts {
+  const tools = TOOLS[arch];
   const dir = mkdtempSync(join(tmpdir(), 'drm-gpuvm-abi-'));
   try {
+    const { source, keys } = probeSource(uapis);
     const src = join(dir, 'probe.c');
-    const bin = join(dir, 'probe');
-    writeFileSync(src, probeSource(uapis));
-    const multiarch = execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).trim();
-    execFileSync('gcc', ['-std=gnu11', '-Wall', '-Werror', '-isystem', join(include, multiarch), '-isystem', include, '-o', bin, src], { stdio: 'pipe' });
-    const facts: Facts = new Map();
-    for (const line of execFileSync(bin, { encoding: 'utf8' }).trim().split('\n')) {
-      const cut = line.lastIndexOf(' ');
-      facts.set(line.slice(0, cut), BigInt(line.slice(cut + 1)));
+    const obj = join(dir, 'probe.o');
+    const raw = join(dir, 'facts.bin');
+    writeFileSync(src, source);
+    execFileSync(tools.gcc, ['-std=gnu11', '-Wall', '-Werror', '-c', '-isystem', join(include, tools.multiarch), '-isystem', include, '-o', obj, src], { stdio: 'pipe' });
+    execFileSync(tools.objcopy, ['-O', 'binary', '-j', '.uapi_facts', obj, raw], { stdio: 'pipe' });
+    const bytes = readFileSync(raw);
+    if (bytes.length !== 8 * (keys.length + 1) || bytes.readBigUInt64LE(0) !== MARK) {
+      throw new Error(`the ${arch} probe's facts section is ${bytes.length} bytes, not the ${8 * (keys.length + 1)} expected, or its mark is wrong`);
     }
+    const facts: Facts = new Map();
+    keys.forEach((key, i) => {
+      const word = bytes.readBigUInt64LE(8 * (i + 1));
+      facts.set(key, key.startsWith('const ') ? BigInt.asIntN(64, word) : word);
+    });
     return facts;
   } finally {
     rmSync(dir, { recursive: true, force: true });
