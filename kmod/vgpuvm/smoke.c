@@ -282,9 +282,17 @@ static struct drm_vgpuvm_bind_op resolve(struct drm_vgpuvm_bind_op op)
 	return op;
 }
 
+/* The VmBo lifetime design a VM_CREATE flag set names (vgpuvm_drm.h). */
+static const char *design_name(uint32_t flags)
+{
+	if (!(flags & DRM_VGPUVM_VM_CREATE_IMMEDIATE))
+		return "staged";
+	return flags & DRM_VGPUVM_VM_CREATE_PUT_LOCKED ? "gpuva-lock" : "deferred";
+}
+
 static void run_sm_cases(int fd, uint32_t flags)
 {
-	const char *mode = flags ? "immediate" : "staged";
+	const char *mode = design_name(flags);
 
 	for (size_t i = 0; i < sizeof(sm_cases) / sizeof(sm_cases[0]); i++) {
 		const struct sm_case *c = &sm_cases[i];
@@ -337,7 +345,7 @@ struct bad_case {
 
 static void run_bad_cases(int fd, uint32_t flags)
 {
-	const char *mode = flags ? "immediate" : "staged";
+	const char *mode = design_name(flags);
 	/* VM [0x0, 0x100000000) with the reserved node [0x0, 0x100000), as trace case 12. */
 	uint32_t vm = vm_create(fd, 0, 0x100000000ull, 0, 0x100000, flags);
 	struct drm_vgpuvm_bind_op base = map_op(0x200000, 0x1000, A, 0);
@@ -492,9 +500,11 @@ static void run_fuzz(int fd, unsigned long requests)
 	uint32_t vms[4];
 	unsigned long ok = 0, rejected = 0;
 
+	/* VMs 1 and 3 are immediate, in the deferred and the gpuva-lock design, and share BOs 0 and 1. */
 	for (int i = 0; i < 4; i++)
 		vms[i] = vm_create(fd, 0, 0x40000, i == 3 ? 0x20000 : 0, i == 3 ? 0x4000 : 0,
-				   i % 2 ? DRM_VGPUVM_VM_CREATE_IMMEDIATE : 0);
+				   i == 1 ? DRM_VGPUVM_VM_CREATE_IMMEDIATE :
+				   i == 3 ? DRM_VGPUVM_VM_CREATE_IMMEDIATE | DRM_VGPUVM_VM_CREATE_PUT_LOCKED : 0);
 	for (unsigned long n = 0; n < requests; n++) {
 		struct drm_vgpuvm_bind_op ops[4];
 		uint32_t count = 1 + rnd() % 4;
@@ -524,6 +534,17 @@ static void run_fuzz(int fd, unsigned long requests)
 			ok++;
 		else
 			rejected++;
+		/* Eviction and validation between binds, as a memory manager and a submission would. */
+		if (rnd() % 32 == 0) {
+			struct drm_vgpuvm_bo_evict e = { .handle = bo_handle[rnd() % NBOS], .evict = rnd() % 2 };
+
+			check(xioctl(fd, DRM_IOCTL_VGPUVM_BO_EVICT, &e) == 0, "fuzz: BO_EVICT");
+		}
+		if (rnd() % 32 == 0) {
+			struct drm_vgpuvm_vm_validate v = { .vm_id = vm };
+
+			check(xioctl(fd, DRM_IOCTL_VGPUVM_VM_VALIDATE, &v) == 0, "fuzz: VM_VALIDATE");
+		}
 		if (rnd() % 64 == 0) {
 			char tree[4096];
 
@@ -535,12 +556,13 @@ static void run_fuzz(int fd, unsigned long requests)
 		unsigned char junk[64];
 		static const unsigned long nrs[] = {
 			DRM_IOCTL_VGPUVM_BO_CREATE, DRM_IOCTL_VGPUVM_BO_INFO, DRM_IOCTL_VGPUVM_VM_BIND,
-			DRM_IOCTL_VGPUVM_VM_QUERY, DRM_IOCTL_VGPUVM_VM_DESTROY,
+			DRM_IOCTL_VGPUVM_VM_QUERY, DRM_IOCTL_VGPUVM_VM_DESTROY, DRM_IOCTL_VGPUVM_BO_QUERY,
+			DRM_IOCTL_VGPUVM_BO_EVICT, DRM_IOCTL_VGPUVM_VM_VALIDATE,
 		};
 
 		for (size_t i = 0; i < sizeof(junk); i++)
 			junk[i] = rnd();
-		unsigned long nr = nrs[rnd() % 5];
+		unsigned long nr = nrs[rnd() % (sizeof(nrs) / sizeof(nrs[0]))];
 		if (nr == DRM_IOCTL_VGPUVM_BO_CREATE)
 			((struct drm_vgpuvm_bo_create *)junk)->size &= 0xffffff;
 		/* Never destroy the fuzzed VMs by accident: their ids are small. */
@@ -592,7 +614,9 @@ static void run_concurrent(const char *node, unsigned int children, unsigned lon
 				handles[i] = h.handle;
 			}
 			/* BOs 0,1 are bound only in immediate VMs and 2,3 only in staged ones, in every process. */
-			vms[0] = vm_create(cfd, 0, 0x100000, 0, 0, DRM_VGPUVM_VM_CREATE_IMMEDIATE);
+			/* Odd processes use the gpuva-lock design, even ones the deferred one, on the same BOs. */
+			vms[0] = vm_create(cfd, 0, 0x100000, 0, 0, DRM_VGPUVM_VM_CREATE_IMMEDIATE |
+					   (c % 2 ? DRM_VGPUVM_VM_CREATE_PUT_LOCKED : 0));
 			vms[1] = vm_create(cfd, 0, 0x100000, 0, 0, 0);
 			for (unsigned long n = 0; n < requests; n++) {
 				unsigned int which = rnd() % 2;
@@ -654,6 +678,9 @@ int main(int argc, char **argv)
 	create_bos(fd);
 	run_sm_cases(fd, DRM_VGPUVM_VM_CREATE_IMMEDIATE);
 	run_bad_cases(fd, DRM_VGPUVM_VM_CREATE_IMMEDIATE);
+	/* The gpuva-lock design is immediate too: the same BOs serve it. */
+	run_sm_cases(fd, DRM_VGPUVM_VM_CREATE_IMMEDIATE | DRM_VGPUVM_VM_CREATE_PUT_LOCKED);
+	run_bad_cases(fd, DRM_VGPUVM_VM_CREATE_IMMEDIATE | DRM_VGPUVM_VM_CREATE_PUT_LOCKED);
 	run_mode_mixing(fd);
 	check_stats(fd, "after the case tables", 2 * NBOS);
 
