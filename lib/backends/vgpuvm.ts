@@ -5,7 +5,6 @@
 // Only inside `drm-gpuvm vm --kernel sid --with-vgpuvm`; like every driver-private ioctl, each call checks
 // the driver name first.
 import type { GpuVaOp } from '../gpuvm/ops.js';
-import type { VmBoPolicy } from '../vm/policy.js';
 import { toU64 } from '../u64.js';
 import { BindRefusedError } from './bind-refused-error.js';
 import type { DriverUapi } from './driver-uapi.js';
@@ -139,8 +138,15 @@ export function vgpuvmBoCreate(size: bigint | number, privateVmId = 0): IoctlCal
   return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_BO_CREATE, encodeStruct(VGPUVM_BO_CREATE, { size: toU64(size, 'size'), vm_id: privateVmId }));
 }
 
+/**
+ * The module's three VmBo lifetime designs, named as lib/vm names its policies (`VmBoPolicy`), which
+ * lib/gpu passes here: the staged pair list under the GEM's reservation, the GEM's gpuva lock, and deferred
+ * cleanup.
+ */
+export type VgpuvmDesign = 'resv' | 'gpuva-lock' | 'deferred';
+
 /** The VM_CREATE flags of each VmBo lifetime design (vgpuvm_drm.h). */
-export const VGPUVM_DESIGN_FLAGS: Readonly<Record<VmBoPolicy, number>> = {
+export const VGPUVM_DESIGN_FLAGS: Readonly<Record<VgpuvmDesign, number>> = {
   'resv': 0,
   'gpuva-lock': VGPUVM.DRM_VGPUVM_VM_CREATE_IMMEDIATE | VGPUVM.DRM_VGPUVM_VM_CREATE_PUT_LOCKED,
   'deferred': VGPUVM.DRM_VGPUVM_VM_CREATE_IMMEDIATE,
@@ -155,7 +161,7 @@ export function vgpuvmVmCreate(options: {
   range: bigint;
   reserve?: { start: bigint; range: bigint } | null;
   immediate?: boolean;
-  design?: VmBoPolicy;
+  design?: VgpuvmDesign;
 }): IoctlCall {
   const design = options.design ?? (options.immediate === true ? 'deferred' : 'resv');
   if (options.immediate !== undefined && options.immediate !== (design !== 'resv')) {
