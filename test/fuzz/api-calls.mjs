@@ -207,7 +207,12 @@ export function apiCalls(api, ctx) {
         trackMapping(mapping, memOf.get(dmaBuf), plainOption(options, 'offset', 0n));
       } };
     }],
-    ['dmaBuf.beginCpuAccess', 2, () => { const d = recv('dmaBufs'); if (d === undefined) return null; const a = access(); return { args: [d, a], run: () => d.beginCpuAccess(a) }; }],
+    ['dmaBuf.beginCpuAccess', 2, () => {
+      const d = recv('dmaBufs'); if (d === undefined) return null; const a = access(); const block = r.chance(0.05);
+      // The blocking form on a buffer with a pending vgem fence parks the thread until the fence signals or
+      // times out (10 s), so most such calls take the asynchronous form; a few still block for real.
+      return { args: [d, a], run: () => (block || idleFor(d, a) ? d.beginCpuAccess(a) : trackWait(d.beginCpuAccessAsync(a, { timeoutMs: 0 }))) };
+    }],
     ['dmaBuf.endCpuAccess', 2, () => { const d = recv('dmaBufs'); if (d === undefined) return null; const a = access(); return { args: [d, a], run: () => d.endCpuAccess(a) }; }],
     ['dmaBuf.isIdle', 2, () => { const d = recv('dmaBufs'); if (d === undefined) return null; const a = access(); return { args: [d, a], run: () => d.isIdle(a) }; }],
     ['dmaBuf.exportSyncFile', 3, () => {
@@ -353,6 +358,13 @@ export function apiCalls(api, ctx) {
     }],
   ];
 
+  const idleFor = (d, a) => {
+    try {
+      return d.isIdle(a);
+    } catch {
+      return true;
+    }
+  };
   const trackWait = (wait) => {
     if (wait !== null && typeof wait === 'object' && typeof wait.then === 'function') {
       // Awaited or not, at random: an unawaited wait must neither keep the process alive nor crash it.

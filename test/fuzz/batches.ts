@@ -39,11 +39,12 @@ export interface BatchResult {
 /**
  * The seeds and call counts that make `total` calls of one kind, in batches of at most `batchCalls` (a
  * finding names its seed, and a batch stays minutes long), at least `minBatches` of them so that small runs
- * still try several seeds.
+ * still try several seeds. Seeds count up from `firstSeed`, so that a long run split into parts covers
+ * distinct batches.
  */
-export function plan(total: number, minBatches: number, batchCalls: number): Array<{ seed: number; calls: number }> {
+export function plan(total: number, minBatches: number, batchCalls: number, firstSeed = 1): Array<{ seed: number; calls: number }> {
   const batches = Math.max(minBatches, Math.ceil(total / batchCalls));
-  return Array.from({ length: batches }, (_, i) => ({ seed: i + 1, calls: Math.floor(total / batches) + (i < total % batches ? 1 : 0) }));
+  return Array.from({ length: batches }, (_, i) => ({ seed: firstSeed + i, calls: Math.floor(total / batches) + (i < total % batches ? 1 : 0) }));
 }
 
 /**
