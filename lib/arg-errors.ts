@@ -153,3 +153,8 @@ function ownName(fn: object): string | undefined {
   const descriptor = Object.getOwnPropertyDescriptor(fn, 'name');
   return descriptor !== undefined && 'value' in descriptor && typeof descriptor.value === 'string' ? descriptor.value : undefined;
 }
+
+/** An options argument must be an object (null and primitives are ERR_INVALID_ARG_TYPE, before any of its fields is read). */
+export function assertOptionsObject(options: unknown): asserts options is object {
+  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+}

@@ -19,7 +19,7 @@ import type { GemObject } from '../gpuvm/gem.js';
 import type { GpuVa } from '../gpuvm/gpuva.js';
 import type { GpuVm } from '../gpuvm/gpuvm.js';
 import { type GpuVaOps, type OpMap, remapToUnmapRange } from '../gpuvm/ops.js';
-import { invalidArgType, outOfRange } from '../arg-errors.js';
+import { assertOptionsObject, invalidArgType, outOfRange } from '../arg-errors.js';
 import { toU64, type U64Like } from '../u64.js';
 import type { GpuVmBackend } from './backend.js';
 import { VaWindowError } from './va-window-error.js';
@@ -94,7 +94,7 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
 
   /** Probes the device (see planWindowMemory) and reserves the window. */
   constructor(options: VaWindowBackendOptions) {
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+    assertOptionsObject(options);
     if (typeof options.device !== 'object' || options.device === null || typeof options.device.createBuffer !== 'function') {
       throw invalidArgType('options.device', 'an object with createBuffer (a DrmDevice or SoftwareDevice)', options.device);
     }

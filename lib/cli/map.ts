@@ -9,6 +9,7 @@ import { isVaDumpLine, vaMapInputFromGpuVm, VaDumpReader, VaDumpSyntaxError } fr
 import { renderVaMapSvg, VaMapInputError, type VaMapInput } from '../va-map/va-map-svg.js';
 import { runCommand, UsageError, wholeNumber } from './command-line.js';
 import { CliInputError, openCliInput } from './read-input.js';
+import { keepYoungGenerationSmall } from './young-generation.js';
 
 const USAGE = 'usage: drm-gpuvm map --svg [FILE] [-o OUT] [--width PX] [--title TEXT]\n' +
   '  FILE: a trace (replayed) or a dump (va lines); standard input when absent or -\n' +
@@ -33,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
     try {
       const source = openCliInput(operand);
       name = source.name;
+      keepYoungGenerationSmall();
       let input = await readVaMapInput(source.lines);
       if (values.title !== undefined) input = { ...input, title: values.title };
       picture = renderVaMapSvg(input, width === undefined ? {} : { width });

@@ -8,6 +8,7 @@ import { runCommand, UsageError } from './command-line.js';
 import { writeJson } from './json-output.js';
 import { LineOutput } from './line-output.js';
 import { CliInputError, openCliInput } from './read-input.js';
+import { keepYoungGenerationSmall } from './young-generation.js';
 
 const USAGE = `usage: drm-gpuvm trace [--time [--json] | --kernel] [FILE]
   FILE      the trace; standard input when absent or -
@@ -85,6 +86,7 @@ async function forEachBatch(
 
 /** Replays and prints every op and dump as the spec says. */
 async function replayToOutput(lines: AsyncIterable<string[]>): Promise<number> {
+  keepYoungGenerationSmall();
   const output = new LineOutput();
   let malformed: Error | undefined;
   try {

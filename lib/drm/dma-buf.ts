@@ -8,7 +8,7 @@
 import { constants } from 'node:buffer';
 import { native } from '../native.js';
 import { toU64, type U64Like } from '../u64.js';
-import { invalidArgType, invalidArgValue, outOfRange } from '../arg-errors.js';
+import { assertOptionsObject, invalidArgType, invalidArgValue, outOfRange } from '../arg-errors.js';
 import { abortError, callNative, type CallSite, unsafeMapping, useAfterClose } from './errors.js';
 import { takeFd } from './fd.js';
 import { type CheckedWait, readWaitOptions, settledWait, type WaitOptions, WaitSet } from './fd-wait.js';
@@ -53,7 +53,7 @@ function accessFlags(access: unknown): bigint {
 
 /** Checks and resolves a MapOptions range against a buffer of `size` bytes. */
 export function mapRange(options: MapOptions, size: bigint): { offset: bigint; length: bigint } {
-  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+  assertOptionsObject(options);
   const offset = toU64(options.offset ?? 0, 'options.offset');
   if (offset >= size) throw outOfRange('options.offset', `below the buffer size (${size})`, offset);
   const length = options.length === undefined ? size - offset : toU64(options.length, 'options.length');

@@ -8,7 +8,7 @@ import type { NativeVersion } from '../native-types.js';
 import { toU64, toUnsigned, type U64Like } from '../u64.js';
 import type { Device } from './device.js';
 import { DmaBuf } from './dma-buf.js';
-import { invalidArgType, invalidArgValue, outOfRange } from '../arg-errors.js';
+import { assertOptionsObject, invalidArgType, invalidArgValue, outOfRange } from '../arg-errors.js';
 import { callNative, type CallSite, unsafeMapping, useAfterClose } from './errors.js';
 import { GemBuffer } from './gem-buffer.js';
 import { isInstance, Resource } from './resource.js';
@@ -139,7 +139,7 @@ export class DrmDevice extends Resource implements Device {
 
   /** MODE_CREATE_DUMB: a zeroed buffer of width x height pixels of bpp bits (card nodes only). */
   createDumb(options: DumbOptions): GemBuffer {
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+    assertOptionsObject(options);
     const width = u32(options.width, 'width');
     const height = u32(options.height, 'height');
     const bpp = u32(options.bpp, 'bpp');

@@ -12,6 +12,7 @@ import type { DrmDevice } from './drm-device.js';
 import { callNative } from './errors.js';
 import { type Mapping, MappingSet } from './mapping.js';
 import { Resource } from './resource.js';
+import { assertOptionsObject } from '../arg-errors.js';
 
 /** Options of GemBuffer.exportDmaBuf. */
 export interface ExportOptions {
@@ -52,6 +53,7 @@ export class GemBuffer extends Resource implements Buffer {
 
   /** Exports the buffer as a dma-buf fd (PRIME_HANDLE_TO_FD, close-on-exec). */
   exportDmaBuf(options: ExportOptions = {}): DmaBuf {
+    assertOptionsObject(options);
     const writable = options.writable ?? true;
     this.assertOpen();
     return this.device.exportHandle(this.handle, this.size, writable);

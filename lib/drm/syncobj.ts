@@ -6,7 +6,7 @@ import { native } from '../native.js';
 import { toU64, type U64Like } from '../u64.js';
 import { DrmCap } from './caps.js';
 import { DrmDevice } from './drm-device.js';
-import { invalidArgType, invalidArgValue } from '../arg-errors.js';
+import { assertOptionsObject, invalidArgType, invalidArgValue } from '../arg-errors.js';
 import { callNative, notSupported } from './errors.js';
 import { isInstance, Resource } from './resource.js';
 import { SyncFile } from './sync-file.js';
@@ -36,6 +36,7 @@ export class Syncobj extends Resource {
   /** Creates a sync object; ERR_DRM_NOT_SUPPORTED where the driver has none. */
   static create(device: DrmDevice, options: SyncobjOptions = {}): Syncobj {
     if (!isInstance(device, DrmDevice)) throw invalidArgType('device', 'DrmDevice', device);
+    assertOptionsObject(options);
     const signaled = options.signaled ?? false;
     if (typeof signaled !== 'boolean') throw invalidArgType('signaled', 'boolean', signaled);
     if (device.getCap(DrmCap.SYNCOBJ) === 0n) {

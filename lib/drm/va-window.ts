@@ -8,7 +8,7 @@ import { native } from '../native.js';
 import { toU64, type U64Like } from '../u64.js';
 import type { Buffer } from './device.js';
 import { DmaBuf } from './dma-buf.js';
-import { invalidArgType, outOfRange } from '../arg-errors.js';
+import { assertOptionsObject, invalidArgType, outOfRange } from '../arg-errors.js';
 import { callNative } from './errors.js';
 import { GemBuffer } from './gem-buffer.js';
 import { isInstance, Resource } from './resource.js';
@@ -96,7 +96,7 @@ export class VaWindow extends Resource {
     if (!(isInstance(source, DmaBuf) || isInstance(source, SoftwareBuffer) || isInstance(source, GemBuffer))) {
       throw invalidArgType('source', 'an open GemBuffer, SoftwareBuffer or DmaBuf', source);
     }
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+    assertOptionsObject(options);
     const sourceOffset = toU64(options.sourceOffset ?? 0, 'options.sourceOffset');
     const requested = options.length;
     if (sourceOffset >= source.size) throw outOfRange('options.sourceOffset', `below the source size (${source.size})`, sourceOffset);

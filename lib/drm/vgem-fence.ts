@@ -4,7 +4,7 @@
 // dma-buf of that buffer. The kernel signals a forgotten fence after 10 s; closing the DRM fd signals all.
 // The native side checks the driver name before issuing these driver-private ioctls.
 import { native } from '../native.js';
-import { invalidArgType, invalidThis } from '../arg-errors.js';
+import { assertOptionsObject, invalidArgType, invalidThis } from '../arg-errors.js';
 import { callNative, notSupported, useAfterClose } from './errors.js';
 import { GemBuffer } from './gem-buffer.js';
 import { isInstance } from './resource.js';
@@ -53,6 +53,7 @@ export class VgemFence {
 /** Attaches an unsignalled fence to `buffer` (VGEM_FENCE_ATTACH); vgem devices only. */
 export function attachVgemFence(buffer: GemBuffer, options: VgemFenceOptions = {}): VgemFence {
   if (!isInstance(buffer, GemBuffer)) throw invalidArgType('buffer', 'GemBuffer', buffer);
+  assertOptionsObject(options);
   const write = options.write ?? false;
   if (typeof write !== 'boolean') throw invalidArgType('write', 'boolean', write);
   // After the options: a getter among them may have closed the buffer or its device.

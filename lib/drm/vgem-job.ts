@@ -4,7 +4,7 @@
 // sync_file export see it. The job is a Fence read back from the kernel through a sync_file exported from
 // the buffers' dma-bufs when it started (so it also covers the work they carried then, as a GPU job waits
 // for it); signal() ends it (VGEM_FENCE_SIGNAL). It can be a bind's out-fence: the bind signals it when done.
-import { invalidArgType } from '../arg-errors.js';
+import { assertOptionsObject, invalidArgType } from '../arg-errors.js';
 import type { Fence } from '../fence/fence.js';
 import type { WaitOptions } from '../fence/wait-options.js';
 import { DrmError } from './errors.js';
@@ -43,7 +43,7 @@ export class VgemJob implements Fence, Disposable {
     buffers.forEach((buffer, i) => {
       if (!isInstance(buffer, GemBuffer)) throw invalidArgType(`buffers[${i}]`, 'GemBuffer', buffer);
     });
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+    assertOptionsObject(options);
     const write = options.write ?? false;
     const name = options.name ?? 'vgem-job';
     if (typeof write !== 'boolean') throw invalidArgType('options.write', 'boolean', write);

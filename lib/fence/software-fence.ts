@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A fence signalled by code: the software device's jobs, the out-fence of a bind on the model, and tests.
 // Waiting costs a promise and, with a timeout, one timer; nothing polls.
-import { invalidArgType } from '../arg-errors.js';
+import { assertOptionsObject, invalidArgType } from '../arg-errors.js';
 import { FenceError } from './errors.js';
 import { allocFenceContext, type Fence } from './fence.js';
 import { abortError, readWaitOptions, type WaitOptions } from './wait-options.js';
@@ -24,7 +24,7 @@ export class SoftwareFence implements Fence {
   #waiters: Set<() => void> | null = null;
 
   constructor(options: SoftwareFenceOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+    assertOptionsObject(options);
     const name = options.name ?? 'software';
     const context = options.context ?? allocFenceContext();
     if (typeof name !== 'string') throw invalidArgType('options.name', 'string', name);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The options every asynchronous wait of the package takes (a fence, a reservation, a dma-buf, a
 // sync_file): a timeout that resolves false and an AbortSignal that rejects, read once before the wait.
-import { invalidArgType, outOfRange } from '../arg-errors.js';
+import { assertOptionsObject, invalidArgType, outOfRange } from '../arg-errors.js';
 
 /** The timeout and abort signal every wait of the package takes. */
 export interface WaitOptions {
@@ -22,7 +22,7 @@ export interface CheckedWait {
 
 /** Reads and checks `options` (each property once, before any wait starts). */
 export function readWaitOptions(options: WaitOptions): CheckedWait {
-  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+  assertOptionsObject(options);
   const timeoutMs = options.timeoutMs ?? -1;
   const signal = options.signal;
   if (typeof timeoutMs !== 'number') throw invalidArgType('options.timeoutMs', 'number', timeoutMs);

@@ -3,7 +3,7 @@
 // Gpu owns all it creates (device VMs, GEM handles, BO memory, dma-bufs) and releases it in the kernel's
 // order on close: VMs first (their mappings, then the device VM), then BOs (dma-bufs and mappings, then
 // memory and handles), then the device. `using` works at every level and in any order.
-import { invalidArgType } from '../arg-errors.js';
+import { assertOptionsObject, invalidArgType } from '../arg-errors.js';
 import type { Device } from '../drm/device.js';
 import { DmaBuf } from '../drm/dma-buf.js';
 import type { WaitOptions } from '../fence/wait-options.js';
@@ -116,7 +116,7 @@ export class Gpu implements Disposable {
 
   /** A VM on the device, committing through its backend (VM_CREATE where the driver has it). */
   createVm(options: DeviceVmOptions): DeviceVm {
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+    assertOptionsObject(options);
     const { name, policy, validate } = options;
     if (!VM_BO_POLICIES.includes(policy)) throw invalidArgType('options.policy', "'resv', 'gpuva-lock' or 'deferred'", policy);
     if (name !== undefined && typeof name !== 'string') throw invalidArgType('options.name', 'string', name);
@@ -139,7 +139,7 @@ export class Gpu implements Disposable {
 
   /** A BO of at least `size` bytes (rounded up as the device does): device memory and handle, and the model Bo. */
   createBo(size: U64Like, options: DeviceBoOptions = {}): DeviceBo {
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+    assertOptionsObject(options);
     const { name, private: privateVm } = options;
     if (name !== undefined && typeof name !== 'string') throw invalidArgType('options.name', 'string', name);
     if (privateVm !== undefined && !(privateVm instanceof DeviceVm)) throw invalidArgType('options.private', 'DeviceVm', privateVm);
@@ -158,7 +158,7 @@ export class Gpu implements Disposable {
    * a DmaBuf. It is external: an extobj of every VM that maps it.
    */
   importBo(source: number | DmaBuf, options: ImportBoOptions = {}): DeviceBo {
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+    assertOptionsObject(options);
     const { name } = options;
     if (name !== undefined && typeof name !== 'string') throw invalidArgType('options.name', 'string', name);
     if (typeof source !== 'number' && !(isInstance(source, DmaBuf))) throw invalidArgType('source', ['number', 'DmaBuf'], source);
@@ -177,7 +177,7 @@ export class Gpu implements Disposable {
    */
   startJob(bos: readonly DeviceBo[], options: StartJobOptions = {}): GpuJob {
     if (!Array.isArray(bos as unknown) || bos.length === 0) throw invalidArgType('bos', 'a non-empty array of DeviceBo', bos);
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+    assertOptionsObject(options);
     const { write = false, name = 'job' } = options;
     if (typeof write !== 'boolean') throw invalidArgType('options.write', 'boolean', write);
     if (typeof name !== 'string') throw invalidArgType('options.name', 'string', name);

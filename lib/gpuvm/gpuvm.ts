@@ -3,7 +3,7 @@
 // lookups, the op generators, the helpers that apply ops, and the VmBo lifetime entry points.
 // Pure and synchronous. GPUVM takes no locks of its own: where the kernel asserts one, a lock hook runs.
 import { toU64, U64_LIMIT, type U64Like } from '../u64.js';
-import { invalidArgType } from '../arg-errors.js';
+import { assertOptionsObject, invalidArgType } from '../arg-errors.js';
 import { GpuVmRequestError, GpuVmStateError, type GpuVmRequestReason } from './errors.js';
 import { GemObject } from './gem.js';
 import { GpuVa, initGpuVa } from './gpuva.js';
@@ -96,7 +96,7 @@ export class GpuVm {
 
   /** drm_gpuvm_init. Throws GpuVmRequestError if the space or the reserved node is invalid. */
   constructor(options: GpuVmOptions) {
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+    assertOptionsObject(options);
     const start = toU64(options.start, 'start');
     const range = toU64(options.range, 'range');
     const reserveOffset = toU64(options.reserveOffset ?? 0n, 'reserveOffset');

@@ -16,7 +16,7 @@
 // It sits in lib/gpuvm although the kernel's drm_gpuvm has no allocator: it is pure and synchronous like the
 // model, is built from a GpuVm's VAs (fromGpuVm), and touches no device, lock or backend, so any layer that
 // may use the model may use it (it needs nothing beyond lib/u64 and lib/arg-errors, as the rest of lib/gpuvm).
-import { invalidArgValue, outOfRange } from '../arg-errors.js';
+import { assertOptionsObject, invalidArgValue, outOfRange } from '../arg-errors.js';
 import { toU64, U64_LIMIT, type U64Like } from '../u64.js';
 import type { GpuVm } from './gpuvm.js';
 
@@ -135,6 +135,7 @@ export class VaHeap {
     if (align === 0n || (align & (align - 1n)) !== 0n) {
       throw outOfRange('alignment', 'a power of two', alignment);
     }
+    assertOptionsObject(options);
     const direction = options.direction ?? 'top-down';
     if (direction !== 'top-down' && direction !== 'bottom-up') {
       throw invalidArgValue('options.direction', direction, "must be 'top-down' or 'bottom-up'");

@@ -7,6 +7,7 @@ import type { LockGuard } from './guard.js';
 import { WwBackoffError, type ResvLock } from './resv.js';
 import { currentTask, requireTask } from './task.js';
 import { WwAcquireContext } from './ww-context.js';
+import { assertOptionsObject } from '../arg-errors.js';
 
 /** Options of {@link DrmExec}. */
 export interface DrmExecOptions {
@@ -28,6 +29,7 @@ export class DrmExec implements Disposable {
   #retries = 0;
 
   constructor(options: DrmExecOptions = {}) {
+    assertOptionsObject(options);
     this.ctx = new WwAcquireContext(options.name ?? 'drm_exec');
     this.#ignoreDuplicates = options.ignoreDuplicates ?? false;
   }

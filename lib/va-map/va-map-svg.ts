@@ -5,7 +5,7 @@
 // over large free ranges, for many (va-axis.ts); the bar is drawn per pixel column (va-columns.ts). So the
 // picture stays readable and bounded at any size: at most `vaMapElementBound()` SVG elements whether the
 // VA space holds ten mappings or a million.
-import { outOfRange } from '../arg-errors.js';
+import { assertOptionsObject, outOfRange } from '../arg-errors.js';
 import { BREAK_COLOUR, FREE_COLOUR, OTHER_BOS_COLOUR, boColour } from './palette.js';
 import { formatAddress, formatSize } from './format.js';
 import { addressOf, layoutAxis, pixelOf, SCHEMATIC_MAX_PIECES, type Axis, type AxisLayout, type AxisSegment } from './va-axis.js';
@@ -104,6 +104,7 @@ function geometry(width: number, itemCount: number): Geometry {
 }
 
 function checkedWidth(options: VaMapOptions): number {
+  assertOptionsObject(options);
   const width = options.width ?? 1200;
   if (!Number.isInteger(width) || width < 600 || width > 4800) throw outOfRange('options.width', 'an integer in [600, 4800]', width);
   return width;

@@ -3,7 +3,7 @@
 // kernel gives a GEM, its reservation (dma_resv) and its gpuva lock (obj->gpuva.lock, immediate mode).
 // Its creator holds one reference to the GEM until close(); each pair holds one more, so a closed BO lives
 // until its last pair is freed. Both locks live in the GEM: it is never freed while one of them is held.
-import { invalidArgType, invalidArgValue } from '../arg-errors.js';
+import { assertOptionsObject, invalidArgType, invalidArgValue } from '../arg-errors.js';
 import { GemObject } from '../gpuvm/gem.js';
 import type { VmBo } from '../gpuvm/vm-bo.js';
 import type { LockGuard } from '../locks/guard.js';
@@ -54,7 +54,7 @@ export class Bo {
   #closed = false;
 
   constructor(size: U64Like, options: BoOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+    assertOptionsObject(options);
     const name = options.name ?? 'bo';
     const bytes = toU64(size, 'size');
     if (options.resv !== undefined && !(options.resv instanceof DmaResv)) throw invalidArgType('resv', 'DmaResv', options.resv);

@@ -8,7 +8,7 @@
 // (xe's wait_vm_bookkeep); a map into free space only for its KERNEL fences. The fences are the ones
 // present when the request is made, as a driver takes a job's dependencies at submission. Only once
 // every one has signalled does the transaction start, so an aborted or timed-out wait changes nothing.
-import { invalidArgType, invalidArgValue } from '../arg-errors.js';
+import { assertOptionsObject, invalidArgType, invalidArgValue } from '../arg-errors.js';
 import { DmaResv } from '../fence/dma-resv.js';
 import { checkFence, type Fence } from '../fence/fence.js';
 import { checkUsage, type DmaResvUsage } from '../fence/usage.js';
@@ -109,7 +109,7 @@ async function waitThenRun(vm: Vm, fences: CheckedBindFences | null, removes: ()
  */
 export function addVmFence(vm: Vm, fence: Fence, options: AddFenceOptions): void {
   checkFence(fence, 'fence');
-  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+  assertOptionsObject(options);
   const usage = checkUsage(options.usage, 'options.usage');
   const extobjUsage = options.extobjUsage === undefined ? usage : checkUsage(options.extobjUsage, 'options.extobjUsage');
   const exec = options.exec;

@@ -9,7 +9,7 @@
 // A request first locks its footprint in the VM's VA range lock: the request's range widened to every
 // mapping it overlaps, since those are what its ops remove or split. Requests whose footprints overlap are
 // serialised; disjoint ones interleave, and meet only on the reservations of the BOs they share.
-import { invalidArgType, invalidArgValue } from '../arg-errors.js';
+import { assertOptionsObject, invalidArgType, invalidArgValue } from '../arg-errors.js';
 import { GpuVmStateError } from '../gpuvm/errors.js';
 import { GpuVm } from '../gpuvm/gpuvm.js';
 import type { GpuVa } from '../gpuvm/gpuva.js';
@@ -124,7 +124,7 @@ export class Vm implements Disposable {
   #closed = false;
 
   constructor(options: VmOptions) {
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+    assertOptionsObject(options);
     if (!['resv', 'gpuva-lock', 'deferred'].includes(options.policy)) throw invalidArgValue('options.policy', options.policy, "must be one of 'resv', 'gpuva-lock' or 'deferred'");
     if (options.validate !== undefined && typeof options.validate !== 'function') throw invalidArgType('validate', 'function', options.validate);
     this.name = options.name ?? 'vm';
@@ -287,7 +287,7 @@ export class Vm implements Disposable {
       start = toU64(addr, 'addr');
       r = toU64(range, 'range');
       if (options !== undefined) {
-        if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+        assertOptionsObject(options);
         fences = readBindFences(options);
       }
     } catch (err) {
@@ -317,7 +317,7 @@ export class Vm implements Disposable {
     if (!(ops instanceof GpuVaOps)) return Promise.reject(invalidArgType('ops', 'GpuVaOps', ops));
     let fences: CheckedBindFences | null;
     try {
-      if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+      assertOptionsObject(options);
       fences = readBindFences(options);
     } catch (err) {
       return Promise.reject(err);

@@ -224,6 +224,10 @@ describe.skipIf(!vgem.ready)('vgem device', () => {
       // A Proxy's traps could name any fd or handle: refused as an argument and as the receiver.
       ['Syncobj.create(a Proxy of the device)', (d) => Syncobj.create(new Proxy(d, {})), 'ERR_INVALID_ARG_TYPE'],
       ['attachVgemFence(a Proxy of the buffer)', (_d, b) => attachVgemFence(new Proxy(b, {})), 'ERR_INVALID_ARG_TYPE'],
+      // Each was an untyped TypeError, found by the guest fuzzer (null options read before they were checked).
+      ['attachVgemFence(buffer, null)', (_d, b) => attachVgemFence(b, null as never), 'ERR_INVALID_ARG_TYPE'],
+      ['Syncobj.create(device, null)', (d) => Syncobj.create(d, null as never), 'ERR_INVALID_ARG_TYPE'],
+      ['buffer.exportDmaBuf(null)', (_d, b) => b.exportDmaBuf(null as never), 'ERR_INVALID_ARG_TYPE'],
       ['VaWindow.map of a Proxy of the buffer', (_d, b) => { using w = VaWindow.reserve(PAGE); w.map(0, new Proxy(b, {})); }, 'ERR_INVALID_ARG_TYPE'],
       ['a Proxy of the device: createBuffer', (d) => new Proxy(d, {}).createBuffer(PAGE), 'ERR_INVALID_THIS'],
       ['a Proxy of the buffer: map', (_d, b) => new Proxy(b, {}).map(), 'ERR_INVALID_THIS'],

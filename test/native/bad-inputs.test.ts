@@ -5,7 +5,7 @@
 // every function of the native addon directly, its second wall.
 import { describe, expect, it } from 'vitest';
 import {
-  attachVgemFence, createUdmabuf, describeDevice, DmaBuf, DrmDevice, listDevices, openDevice, SoftwareDevice, SyncFile, Syncobj, VaWindow,
+  attachVgemFence, createUdmabuf, describeDevice, DmaBuf, DrmDevice, listDevices, openDevice, renderVaMapSvg, SoftwareDevice, SyncFile, Syncobj, VaHeap, vaMapElementBound, VaWindow,
 } from '../../lib/index.js';
 import { native } from '../../lib/native.js';
 
@@ -84,6 +84,9 @@ const publicCases: Array<[string, () => unknown, string]> = [
   ['attachVgemFence(a software buffer)', () => attachVgemFence(f.buffer as never), TYPE],
   ['Syncobj.create("device")', () => Syncobj.create('device' as never), TYPE],
   ['Syncobj.create(a software device)', () => Syncobj.create(f.device as never), TYPE],
+  ['new VaHeap(…).alloc(size, alignment, null)', () => new VaHeap(0n, 1n << 20n).alloc(4096, 4096, null as never), TYPE],
+  ['renderVaMapSvg(input, null)', () => renderVaMapSvg({ start: 0n, range: 1n << 20n, mappings: [] }, null as never), TYPE],
+  ['vaMapElementBound(null)', () => vaMapElementBound(null as never), TYPE],
   ['listDevices(5)', () => listDevices(5 as never), TYPE],
   ['describeDevice({})', () => describeDevice({} as never), TYPE],
   // A Proxy (whose traps could name any fd) or an object made from a prototype is not the real object.

@@ -5,6 +5,11 @@ import { DrmExec, lockStats, ResvLock, runTask, type LockGuard } from '../../../
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('DrmExec', () => {
+  it('refuses options that are not an object with ERR_INVALID_ARG_TYPE', () => {
+    expect(() => new DrmExec(null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => new DrmExec(1 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+  });
+
   it('locks every object and releases all of them when disposed', async () => {
     const objs = [new ResvLock('a'), new ResvLock('b'), new ResvLock('c')];
     await runTask('t', async () => {
