@@ -114,7 +114,7 @@ export interface NativeBinding {
   memfdCreate(name: string, size: bigint | number): number;
 
   vaReserve(length: bigint | number): number;
-  vaMap(window: number, offset: bigint | number, fd: number, fileOffset: bigint | number, length: bigint | number): void;
+  vaMap(window: number, offset: bigint | number, fd: number, fileOffset: bigint | number, length: bigint | number, faultIn: boolean): void;
   vaUnmap(window: number, offset: bigint | number, length: bigint | number): void;
   vaView(window: number, offset: bigint | number, length: bigint | number): ArrayBuffer;
   /** [offset, end, offset, end, ...]. */

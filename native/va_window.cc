@@ -15,14 +15,24 @@
 // another thread made there meanwhile is never clobbered; the range is then lost to the window (a typed
 // error, and the window never touches it again).
 //
+// Some DRM drivers fault a buffer's pages in by their distance from the start of the mapping, ignoring the
+// mapping's page offset (the shmem helper vgem uses, Linux 6.1 to 7.2 at least): a mapping that does not
+// start at page 0 of its buffer shows page 0 there. Unmapping the start or the middle of a window mapping
+// leaves such a piece behind, so vaMap takes `faultIn` for those sources and faults every page in while the
+// mapping still starts at page 0; the page tables then stay right through any later split.
+//
 // Reservations take address space, not memory, and all windows of the process share one budget
 // (vaLimits): past it a reservation is refused with ERR_DRM_VA_LIMIT, before the address space of the
 // process runs out and an allocation anywhere else fails.
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -31,6 +41,7 @@
 #include "args.h"
 #include "entry.h"
 #include "errors.h"
+#include "ioctl.h"
 #include "mapping.h"
 #include "result.h"
 #include "va_window.h"
@@ -88,6 +99,50 @@ Retake RetakeRange(VaWindow& window, uint64_t offset, uint64_t length) {
   if (again != MAP_FAILED) munmap(again, length);
   window.lost.emplace(offset, offset + length);
   return Retake::kLost;
+}
+
+// Turns [offset, offset + length) back into a hole (PROT_NONE); on failure `err` is the mmap's errno and
+// the result says whether the range is as it was, a hole anyway, or lost.
+Retake MakeHole(VaWindow& window, uint64_t offset, uint64_t length, int& err) {
+  void* address = mmap(window.base + offset, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+                       -1, 0);
+  if (address != MAP_FAILED) return Retake::kRetaken;
+  err = errno;
+  return RetakeRange(window, offset, length);
+}
+
+// Faults every page of [address, address + length) in by copying its first byte into a pipe, 1,024 pages a
+// call: the kernel's copy reports a page that cannot be faulted in as EFAULT, where a load would be SIGBUS.
+// Returns 0 or an errno.
+int FaultIn(uint8_t* address, uint64_t length) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) return errno;
+  constexpr size_t kBatch = 1024;  // under PIPE_BUF bytes a write, and IOV_MAX iovecs
+  static_assert(kBatch <= PIPE_BUF && kBatch <= IOV_MAX);
+  uint64_t page = Page();
+  uint64_t pages = length / page;
+  iovec batch[kBatch];
+  char sink[kBatch];
+  int err = 0;
+  for (uint64_t first = 0; first < pages && err == 0;) {
+    size_t count = static_cast<size_t>(std::min<uint64_t>(kBatch, pages - first));
+    for (size_t i = 0; i < count; i++) batch[i] = iovec{address + (first + i) * page, 1};
+    ssize_t written = RetryOnEintr([&] { return writev(pipe_fds[1], batch, static_cast<int>(count)); });
+    if (written < 0) {
+      err = errno;
+      break;
+    }
+    if (written == 0) {
+      err = EFAULT;
+      break;
+    }
+    // A short write stops at the first page the copy could not fault in; the next batch starts there.
+    first += static_cast<uint64_t>(written);
+    if (RetryOnEintr([&] { return read(pipe_fds[0], sink, static_cast<size_t>(written)); }) != written) err = EIO;
+  }
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
+  return err;
 }
 
 Napi::Error LostError(Napi::Env env, int err, uint64_t offset, uint64_t length) {
@@ -204,8 +259,9 @@ Napi::Value VaReserve(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, id);
 }
 
-// vaMap(window, offset, fd, fileOffset, length): maps the fd range read-write at window + offset. The range
-// must be a hole: mapping over a mapped range is refused (unmap it first).
+// vaMap(window, offset, fd, fileOffset, length, faultIn): maps the fd range read-write at window + offset.
+// The range must be a hole: mapping over a mapped range is refused (unmap it first). With `faultIn` every
+// page is faulted in before it returns (a page that cannot be is EFAULT, and the range a hole again).
 Napi::Value VaMap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t id = ArgU32(info, 0, "window");
@@ -213,6 +269,7 @@ Napi::Value VaMap(const Napi::CallbackInfo& info) {
   int fd = ArgFd(info, 2, "fd");
   uint64_t file_offset = ArgU64(info, 3, "fileOffset");
   uint64_t length = ArgU64(info, 4, "length");
+  bool fault_in = ArgBool(info, 5, "faultIn");
   VaWindow& window = FindWindow(env, id);
   CheckRange(env, window, offset, length);
   if (file_offset % Page() != 0 || file_offset > static_cast<uint64_t>(INT64_MAX)) {
@@ -234,6 +291,16 @@ Napi::Value VaMap(const Napi::CallbackInfo& info) {
     window.mapped.erase(listed);
     if (RetakeRange(window, offset, length) == Retake::kLost) throw LostError(env, err, offset, length);
     throw SyscallError(env, err, "mmap");
+  }
+  int fault_err = fault_in ? FaultIn(window.base + offset, length) : 0;
+  if (fault_err != 0) {
+    // No view can be over the new mapping yet: making it a hole again is all there is to undo.
+    int err = 0;
+    Retake retake = MakeHole(window, offset, length, err);
+    if (retake != Retake::kIntact) window.mapped.erase(listed);
+    if (retake == Retake::kLost) throw LostError(env, err, offset, length);
+    // Retaken: nothing changed. Intact (the hole could not be made): the mapping stays, and stays listed.
+    throw SyscallError(env, fault_err, "fault in");
   }
   return env.Undefined();
 }
@@ -260,11 +327,9 @@ Napi::Value VaUnmap(const Napi::CallbackInfo& info) {
     if (start < offset) kept[start] = offset;
     if (stop > end) kept[end] = stop;
   }
-  void* address = mmap(window.base + offset, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
-                       -1, 0);
-  int err = errno;
+  int err = 0;
   // A hole either way unless the failed mmap left the range intact or lost it.
-  Retake retake = address == MAP_FAILED ? RetakeRange(window, offset, length) : Retake::kRetaken;
+  Retake retake = MakeHole(window, offset, length, err);
   // Refused before anything was unmapped (ENOMEM past vm.max_map_count, say): nothing changed.
   if (retake == Retake::kIntact) throw SyscallError(env, err, "mmap");
   // The range is a hole now (or lost): nothing of it is mapped any more.

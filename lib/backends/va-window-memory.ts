@@ -9,9 +9,10 @@
 //   memfd, which honours the offset.
 // - otherwise (Linux 6.1's vgem): a GEM buffer mapped through its dma-buf from BO offset 0 only. vgem's
 //   fault handler computes the page from the address minus the start of the mapping and ignores the
-//   mapping's page offset, so a mapping that starts at BO offset k shows page 0 there. A mapping that
-//   starts at offset 0 stays right, also after parts of it are unmapped, as long as no mapping of it ever
-//   starts elsewhere; the backend refuses every request that would need one (ERR_VA_WINDOW_UNSAFE_MAPPING).
+//   mapping's page offset, so a mapping that starts at BO offset k shows page 0 there. VaWindow.map faults
+//   such a mapping in whole while it starts at offset 0, so pieces an unmap leaves of it stay right; a new
+//   mapping that starts elsewhere would not, and the backend refuses every request that would need one
+//   (ERR_VA_WINDOW_UNSAFE_MAPPING).
 import type { Buffer, Device } from '../drm/device.js';
 import { DrmDevice } from '../drm/drm-device.js';
 import { pageSize } from '../drm/page-size.js';

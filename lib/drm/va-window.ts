@@ -33,18 +33,34 @@ export interface WindowRange {
   end: bigint;
 }
 
-// The fd and file offset through which `source` is mapped, with the checks its kind needs.
-function resolveSource(source: WindowSource, sourceOffset: bigint): { fd: number; fileOffset: bigint; path: string } {
+// Whether `check` (a subrange probe: it throws unless a mapping that starts past page 0 shows the right
+// pages) passes. Where it does not, a window mapping is faulted in whole while it still starts at page 0,
+// since unmapping its start or middle later leaves pieces that start elsewhere (native/va_window.cc).
+function honoursOffsets(check: () => void): boolean {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// The fd and file offset through which `source` is mapped, with the checks its kind needs, and whether the
+// mapping must be faulted in whole when it is made.
+function resolveSource(source: WindowSource, sourceOffset: bigint): { fd: number; fileOffset: bigint; path: string; faultIn: boolean } {
   if (isInstance(source, DmaBuf)) {
     source.assertMappableAt(sourceOffset);
-    return { fd: source.fd, fileOffset: sourceOffset, path: `dma-buf fd ${source.fd}` };
+    const faultIn = !honoursOffsets(() => source.assertMappableAt(BigInt(native().pageSize)));
+    return { fd: source.fd, fileOffset: sourceOffset, path: `dma-buf fd ${source.fd}`, faultIn };
   }
-  if (isInstance(source, SoftwareBuffer)) return { fd: source.fd, fileOffset: sourceOffset, path: 'software' };
+  if (isInstance(source, SoftwareBuffer)) return { fd: source.fd, fileOffset: sourceOffset, path: 'software', faultIn: false };
   if (isInstance(source, GemBuffer)) {
     const device = source.device;
     device.assertUsable();
+    if (sourceOffset !== 0n) device.checkSubrangeMapping();
+    const faultIn = !honoursOffsets(() => device.checkSubrangeMapping());
     const fake = callNative(device.callSite, () => native().mapDumb(device.fd, source.handle));
-    return { fd: device.fd, fileOffset: fake + sourceOffset, path: device.path };
+    return { fd: device.fd, fileOffset: fake + sourceOffset, path: device.path, faultIn };
   }
   throw invalidArgType('source', ['GemBuffer', 'SoftwareBuffer', 'DmaBuf'], source);
 }
@@ -90,7 +106,12 @@ export class VaWindow extends Resource {
     native().vaLimits(limit);
   }
 
-  /** Maps `source` (from `sourceOffset`, `length` bytes) at `offset`; the range must be a hole. */
+  /**
+   * Maps `source` (from `sourceOffset`, `length` bytes) at `offset`; the range must be a hole. A source
+   * whose driver faults pages in without the mapping's page offset (DrmDevice.checkSubrangeMapping fails)
+   * maps from `sourceOffset` 0 only (ERR_DRM_UNSAFE_MAPPING), and is faulted in whole here, so the pieces a
+   * later unmap leaves of it keep their pages.
+   */
   map(offset: U64Like, source: WindowSource, options: WindowMapOptions = {}): void {
     const at = toU64(offset, 'offset');
     if (!(isInstance(source, DmaBuf) || isInstance(source, SoftwareBuffer) || isInstance(source, GemBuffer))) {
@@ -105,8 +126,8 @@ export class VaWindow extends Resource {
     // After the options: a getter among them may have closed this window or the source.
     this.assertOpen();
     if (source.closed) throw invalidArgType('source', 'an open GemBuffer, SoftwareBuffer or DmaBuf', source);
-    const { fd, fileOffset, path } = resolveSource(source, sourceOffset);
-    callNative({ path }, () => native().vaMap(this.#id, at, fd, fileOffset, length));
+    const { fd, fileOffset, path, faultIn } = resolveSource(source, sourceOffset);
+    callNative({ path }, () => native().vaMap(this.#id, at, fd, fileOffset, length, faultIn));
   }
 
   /** Turns [offset, offset + length) back into a hole; views over any of it are detached. */

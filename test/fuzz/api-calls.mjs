@@ -6,7 +6,7 @@
 // every mapping's and view's bytes against the tag written into its memory when it was created, every
 // VA window against a model of what it maps, every refusal for a code.
 import { types } from 'node:util';
-import { label } from './describe.mjs';
+import { describeValue, label } from './describe.mjs';
 
 const MAX = { devices: 3, buffers: 24, dmaBufs: 16, mappings: 24, windows: 4, syncFiles: 8, views: 16, waits: 64, fences: 8 };
 
@@ -167,6 +167,7 @@ export function apiCalls(api, ctx) {
         add('buffers', buffer, 'buffer');
         writeTags(buffer, sparse);
         if (huge) buffer.map().unmap();
+        return buffer;
       } };
     }],
     ['buffer.map', 10, () => {
@@ -175,6 +176,7 @@ export function apiCalls(api, ctx) {
       return { args: [buffer, options], run: () => {
         const mapping = buffer.map(options);
         trackMapping(mapping, memOf.get(buffer), plainOption(options, 'offset', 0n));
+        return mapping;
       } };
     }],
     ['buffer.exportDmaBuf', 6, () => {
@@ -183,7 +185,7 @@ export function apiCalls(api, ctx) {
       return { args: [buffer, options], run: () => {
         const dmaBuf = options === undefined ? buffer.exportDmaBuf() : buffer.exportDmaBuf(options);
         memOf.set(dmaBuf, memOf.get(buffer));
-        add('dmaBufs', dmaBuf, 'dmabuf');
+        return add('dmaBufs', dmaBuf, 'dmabuf');
       } };
     }],
     ['device.importDmaBuf', 5, () => {
@@ -192,7 +194,7 @@ export function apiCalls(api, ctx) {
       return { args: [device, dmaBuf], run: () => {
         const buffer = device.importDmaBuf(dmaBuf);
         memOf.set(buffer, memOf.get(dmaBuf));
-        add('buffers', buffer, 'buffer');
+        return add('buffers', buffer, 'buffer');
       } };
     }],
     ['DmaBuf.fromFd', 3, () => {
@@ -205,6 +207,7 @@ export function apiCalls(api, ctx) {
       return { args: [dmaBuf, options], run: () => {
         const mapping = dmaBuf.map(options);
         trackMapping(mapping, memOf.get(dmaBuf), plainOption(options, 'offset', 0n));
+        return mapping;
       } };
     }],
     ['dmaBuf.beginCpuAccess', 2, () => {
@@ -272,7 +275,7 @@ export function apiCalls(api, ctx) {
         const length = sourceOffset === null ? null : plainOption(options, 'length', source.size - sourceOffset);
         if (at === null || sourceOffset === null || length === null) { w.modeled = false; return; }
         const mem = memOf.get(source);
-        for (let i = 0n; i < length / P; i++) w.model.set(at / P + i, { mem, page: Number(sourceOffset / P + i) });
+        for (let i = 0n; i < length / P; i++) w.model.set(at / P + i, { mem, page: Number(sourceOffset / P + i), source: describeValue(source) });
         checkWindowViews(w);
       } };
     }],
@@ -301,7 +304,7 @@ export function apiCalls(api, ctx) {
           for (let i = 0; i < bytes.byteLength / page; i++) {
             const entry = w.model.get(at / P + BigInt(i));
             if (entry === undefined) { failure('wrong-memory', `view gave window page ${at / P + BigInt(i)}, which the model says is a hole`); return; }
-            checkBytes(entry.mem, entry.page * page, bytes.subarray(i * page, (i + 1) * page), 'view');
+            checkBytes(entry.mem, entry.page * page, bytes.subarray(i * page, (i + 1) * page), `view (window page ${at / P + BigInt(i)}: page ${entry.page} of ${entry.source})`);
           }
         }
         pools.views.push({ window: w, offset: at, view });
@@ -346,7 +349,7 @@ export function apiCalls(api, ctx) {
     ['toU64', 1, () => { const x = v.any(); return { args: [x], run: () => api.toU64(x, 'x') }; }],
     ['createMemfd', 1, () => {
       const size = r.chance(0.7) ? r.pick(ctx.sizes) : v.size();
-      return { args: [size], run: () => { const d = api.createMemfd(size); memOf.set(d, { id: nextMem++, size: d.size, untagged: true, sparse: true }); add('dmaBufs', d, 'memfd'); } };
+      return { args: [size], run: () => { const d = api.createMemfd(size); memOf.set(d, { id: nextMem++, size: d.size, untagged: true, sparse: true }); return add('dmaBufs', d, 'memfd'); } };
     }],
     ['createUdmabuf', 1, () => {
       const memfd = some('dmaBufs', 0.2); const offset = r.chance(0.7) ? 0n : v.size(); const size = r.chance(0.7) ? P : v.size();
@@ -382,6 +385,12 @@ export function apiCalls(api, ctx) {
   }
 
   return {
+    /** ' (memory N)' for an object that shows tagged memory, for the log. */
+    memoryOf(o) {
+      const m = memOf.get(o);
+      const id = m?.id ?? m?.mem?.id;
+      return id === undefined ? '' : ` (memory ${id})`;
+    },
     next() {
       for (;;) {
         const [name, make] = r.pick(weighted);

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 // One fuzz batch, in a process of its own: `node --expose-gc child.mjs '<config json>'`. Before each call it
 // appends the call's line to the log (written straight to the fd, so it survives a crash and names the
-// call that crashed). Errors are expected; an error without a `code` is a finding ('untyped'), as is any
-// byte that differs from its tag ('wrong-memory'). At the end it closes everything, collects garbage and
-// checks that the fd count and the addon's native records (mappings, waits, VA windows, views, fds) are back
-// where they started. Its last stdout line is `FUZZ-RESULT {json}`.
+// call that crashed), then what the call made (a new object's label and the memory it shows) or, when
+// refused, the error's code. Errors are expected; an error without a `code` is a finding ('untyped'), as
+// is any byte that differs from its tag ('wrong-memory'). At the end it closes everything, collects garbage
+// and checks that the fd count and the addon's native records (mappings, waits, VA windows, views, fds) are
+// back where they started. Its last stdout line is `FUZZ-RESULT {json}`.
 import { closeSync, openSync, readdirSync, readlinkSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { apiCalls } from './api-calls.mjs';
-import { describeCall } from './describe.mjs';
+import { describeCall, describeValue } from './describe.mjs';
 import { nativeCalls } from './native-calls.mjs';
 import { fdKinds, rng, Sentinel, values } from './values.mjs';
 
@@ -46,10 +47,12 @@ for (let i = 0; i < config.calls; i++) {
   current = describeCall(call.name, call.args);
   writeSync(log, `${i} ${current}\n`);
   try {
-    call.run();
+    const made = call.run();
+    if (typeof made === 'object' && made !== null) writeSync(log, `  made: ${describeValue(made)}${calls.memoryOf?.(made) ?? ''}\n`);
   } catch (error) {
     errors++;
     const code = error instanceof Sentinel ? 'sentinel' : typeof error?.code === 'string' ? error.code : typeof error?.errno === 'number' ? `errno ${error.errno}` : null;
+    writeSync(log, `  refused: ${code ?? 'untyped'}\n`);
     if (code === null) {
       untyped++;
       failure('untyped', `${error?.name}: ${String(error?.message).slice(0, 200)}`);

@@ -24,10 +24,20 @@ export function describeValue(value) {
       if (types.isProxy(value)) return 'Proxy';
       if (Array.isArray(value)) return `[${value.length}]`;
       if (ArrayBuffer.isView(value)) return `${Object.getPrototypeOf(value)?.constructor?.name ?? 'view'}(${value.length})`;
-      return 'object';
+      return describePlainObject(value);
     }
     default: return String(value);
   }
+}
+
+// A plain object of data properties shows its fields ({ offset: 4096n }), read from its descriptors so no
+// getter runs; any other object is 'object'.
+function describePlainObject(value) {
+  if (Object.getPrototypeOf(value) !== Object.prototype) return 'object';
+  const fields = Object.entries(Object.getOwnPropertyDescriptors(value));
+  if (fields.length > 4 || fields.some(([, d]) => !('value' in d))) return 'object';
+  const shown = fields.map(([key, d]) => `${key}: ${typeof d.value === 'object' && d.value !== null ? labels.get(d.value) ?? 'object' : describeValue(d.value)}`);
+  return `{ ${shown.join(', ')} }`;
 }
 
 export function describeCall(name, args) {
