@@ -123,7 +123,7 @@ const StructRule kAmdgpuGemVa = {"struct drm_amdgpu_gem_va", 64, nullptr, 0, kAm
 const StructRule kAmdgpuGemCreate = Plain("union drm_amdgpu_gem_create", 32);
 
 // ---- vgpuvm (kmod/vgpuvm): VM_QUERY writes `capacity` records whose type `what` names; BO_QUERY writes
-// `capacity` pair records.
+// `capacity` pair records; VM_RW moves `size` bytes.
 const StructRule kVgpuvmBindOp = Plain("struct drm_vgpuvm_bind_op", 40);
 const ArrayRule kVgpuvmVmBindArrays[] = {
     Strided("ops", 8, 4, 16, PointerKind::kArray, UserAccess::kRead, &kVgpuvmBindOp),
@@ -155,6 +155,14 @@ const StructRule kVgpuvmBoQuery = {"struct drm_vgpuvm_bo_query", 40, nullptr, 0,
                                    Count(kVgpuvmBoQueryArrays), nullptr, 0};
 const StructRule kVgpuvmBoEvict = Plain("struct drm_vgpuvm_bo_evict", 8);
 const StructRule kVgpuvmVmValidate = Plain("struct drm_vgpuvm_vm_validate", 8);
+// VM_RW moves `size` bytes through `data`: written by a READ, read by a WRITE (declared written: the kernel
+// may write it, and a WRITE's bytes come back unchanged).
+const StructRule kVgpuvmByte = Plain("__u8", 1);
+const ArrayRule kVgpuvmVmRwArrays[] = {
+    Packed("data", 16, 24, 4, PointerKind::kArray, UserAccess::kWrite, &kVgpuvmByte),
+};
+const StructRule kVgpuvmVmRw = {"struct drm_vgpuvm_vm_rw", 40, nullptr, 0, kVgpuvmVmRwArrays, Count(kVgpuvmVmRwArrays),
+                                nullptr, 0};
 
 // clang-format on
 
@@ -188,6 +196,7 @@ const IoctlRule kRules[] = {
     {"vgpuvm", "DRM_IOCTL_VGPUVM_BO_QUERY", DriverRequest(kRW, 40, 0x07), &kVgpuvmBoQuery},
     {"vgpuvm", "DRM_IOCTL_VGPUVM_BO_EVICT", DriverRequest(kWrite, 8, 0x08), &kVgpuvmBoEvict},
     {"vgpuvm", "DRM_IOCTL_VGPUVM_VM_VALIDATE", DriverRequest(kRW, 8, 0x09), &kVgpuvmVmValidate},
+    {"vgpuvm", "DRM_IOCTL_VGPUVM_VM_RW", DriverRequest(kRW, 40, 0x0a), &kVgpuvmVmRw},
 };
 
 }  // namespace

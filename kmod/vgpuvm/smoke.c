@@ -495,6 +495,78 @@ static uint64_t pick_u64(void)
 	}
 }
 
+/*
+ * VM_RW: bytes written through the VA land in the BO pages at the mapping's BO offset (seen again through a
+ * second mapping of the same BO), sparse pages read as zeros and drop writes, and a range with a hole
+ * fails with EFAULT naming its first unbacked byte, having moved nothing. Bad arguments are EINVAL/ENOENT.
+ */
+static int vm_rw(int fd, uint32_t vm, uint32_t flags, uint64_t addr, void *data, uint32_t size, uint64_t *fault)
+{
+	struct drm_vgpuvm_vm_rw rw = { .vm_id = vm, .flags = flags, .addr = addr, .data = (uintptr_t)data, .size = size };
+	int err = xioctl(fd, DRM_IOCTL_VGPUVM_VM_RW, &rw);
+
+	if (fault)
+		*fault = rw.fault_addr;
+	return err;
+}
+
+static void run_rw_checks(int fd)
+{
+	static unsigned char pattern[0x4000], seen[0x4000], again[0x1000];
+	uint32_t vm = vm_create(fd, 0, 0x100000, 0x80000, 0x1000, DRM_VGPUVM_VM_CREATE_IMMEDIATE);
+	/* [0x10000: BO 0 from 0x1000, 2 pages][0x12000: sparse][0x13000: BO 1][hole], and BO 0 again at 0x20000. */
+	struct drm_vgpuvm_bind_op ops[] = {
+		map_op(0x10000, 0x2000, 0, 0x1000), map_op(0x12000, 0x1000, S, 0), map_op(0x13000, 0x1000, 1, 0),
+		map_op(0x20000, 0x3000, 0, 0),
+	};
+	uint64_t fault = 0;
+
+	check(bind(fd, vm, ops, 4, NULL) == 0, "rw: bind the layout");
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (unsigned char)(i * 7 + 3);
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_WRITE, 0x10000, pattern, sizeof(pattern), &fault) == 0 && fault == ~0ull,
+	      "rw: write across two BOs and a sparse page");
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ, 0x10000, seen, sizeof(seen), NULL) == 0, "rw: read it back");
+	check(!memcmp(seen, pattern, 0x2000) && !memcmp(seen + 0x3000, pattern + 0x3000, 0x1000),
+	      "rw: BO pages read back what was written");
+	int zeros = 1;
+	for (size_t i = 0x2000; i < 0x3000; i++)
+		zeros &= seen[i] == 0;
+	check(zeros, "rw: the sparse page reads as zeros");
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ, 0x21000, again, sizeof(again), NULL) == 0 && !memcmp(again, pattern, 0x1000),
+	      "rw: BO 0's page 1, written at 0x10000, is seen at 0x21000 through its other mapping");
+
+	memset(seen, 0xee, sizeof(seen));
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_WRITE, 0x10000, seen, 0x4001, &fault) == EFAULT && fault == 0x14000,
+	      "rw: a write running into the hole is EFAULT at 0x14000 (fault 0x%llx)", (unsigned long long)fault);
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ, 0x10000, seen, 0x1000, NULL) == 0 && !memcmp(seen, pattern, 0x1000),
+	      "rw: the refused write moved nothing");
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ, 0x11000, seen, 0x2000, &fault) == 0, "rw: sparse is readable by default");
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ | DRM_VGPUVM_RW_SPARSE_FAULT, 0x11000, seen, 0x2000, &fault) == EFAULT &&
+		      fault == 0x12000,
+	      "rw: with SPARSE_FAULT the sparse page faults at 0x12000");
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ, 0x80000, seen, 1, &fault) == EFAULT && fault == 0x80000,
+	      "rw: the kernel-reserved node faults");
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ, 0x100000, seen, 1, &fault) == EFAULT && fault == 0x100000,
+	      "rw: past the VA space faults");
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ, 0x10000, NULL, 16, &fault) == EFAULT && fault == ~0ull,
+	      "rw: an unreadable user buffer is EFAULT with fault_addr ~0");
+
+	static const uint32_t bad_flags[] = { 0, DRM_VGPUVM_RW_READ | DRM_VGPUVM_RW_WRITE, DRM_VGPUVM_RW_SPARSE_FAULT, 1u << 3 };
+	for (size_t i = 0; i < sizeof(bad_flags) / sizeof(bad_flags[0]); i++)
+		check(vm_rw(fd, vm, bad_flags[i], 0x10000, seen, 16, NULL) == EINVAL, "rw: flags 0x%x are EINVAL", bad_flags[i]);
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ, 0x10000, seen, 0, NULL) == EINVAL, "rw: size 0 is EINVAL");
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ, 0x10000, seen, DRM_VGPUVM_RW_MAX_SIZE + 1, NULL) == EINVAL,
+	      "rw: size past DRM_VGPUVM_RW_MAX_SIZE is EINVAL");
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ, ~0ull - 7, seen, 16, NULL) == EINVAL, "rw: addr + size past 2^64 is EINVAL");
+	struct drm_vgpuvm_vm_rw padded = { .vm_id = vm, .flags = DRM_VGPUVM_RW_READ, .addr = 0x10000,
+					   .data = (uintptr_t)seen, .size = 16, .pad = 1 };
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_VM_RW, &padded) == EINVAL, "rw: a non-zero pad is EINVAL");
+	check(vm_rw(fd, vm + 1000, DRM_VGPUVM_RW_READ, 0x10000, seen, 16, NULL) == ENOENT, "rw: an unknown VM is ENOENT");
+	vm_destroy(fd, vm);
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ, 0x10000, seen, 16, NULL) == ENOENT, "rw: a destroyed VM is ENOENT");
+}
+
 static void run_fuzz(int fd, unsigned long requests)
 {
 	uint32_t vms[4];
@@ -550,6 +622,18 @@ static void run_fuzz(int fd, unsigned long requests)
 
 			query_tree(fd, vm, tree, sizeof(tree));
 		}
+		/* Reads and writes through whatever the VA holds now: backed, sparse, holes, the reserved node. */
+		if (rnd() % 8 == 0) {
+			static unsigned char data[0x8000];
+			uint32_t flags = rnd() % 2 ? DRM_VGPUVM_RW_READ : DRM_VGPUVM_RW_WRITE;
+			uint64_t fault = 0;
+			int err;
+
+			if (rnd() % 4 == 0)
+				flags |= DRM_VGPUVM_RW_SPARSE_FAULT;
+			err = vm_rw(fd, vm, flags, (rnd() % 0x48) * 0x800, data, 1 + rnd() % sizeof(data), &fault);
+			check(err == 0 || (err == EFAULT && fault != ~0ull), "fuzz: VM_RW is done or faults at an address (%d)", err);
+		}
 	}
 	/* Random bytes as whole ioctl arguments. */
 	for (int n = 0; n < 2000; n++) {
@@ -557,14 +641,20 @@ static void run_fuzz(int fd, unsigned long requests)
 		static const unsigned long nrs[] = {
 			DRM_IOCTL_VGPUVM_BO_CREATE, DRM_IOCTL_VGPUVM_BO_INFO, DRM_IOCTL_VGPUVM_VM_BIND,
 			DRM_IOCTL_VGPUVM_VM_QUERY, DRM_IOCTL_VGPUVM_VM_DESTROY, DRM_IOCTL_VGPUVM_BO_QUERY,
-			DRM_IOCTL_VGPUVM_BO_EVICT, DRM_IOCTL_VGPUVM_VM_VALIDATE,
+			DRM_IOCTL_VGPUVM_BO_EVICT, DRM_IOCTL_VGPUVM_VM_VALIDATE, DRM_IOCTL_VGPUVM_VM_RW,
 		};
+		static unsigned char scratch[0x10000];
 
 		for (size_t i = 0; i < sizeof(junk); i++)
 			junk[i] = rnd();
 		unsigned long nr = nrs[rnd() % (sizeof(nrs) / sizeof(nrs[0]))];
 		if (nr == DRM_IOCTL_VGPUVM_BO_CREATE)
 			((struct drm_vgpuvm_bo_create *)junk)->size &= 0xffffff;
+		/* VM_RW follows its data pointer: aim it at memory of ours that it may overwrite. */
+		if (nr == DRM_IOCTL_VGPUVM_VM_RW) {
+			((struct drm_vgpuvm_vm_rw *)junk)->data = (uintptr_t)scratch;
+			((struct drm_vgpuvm_vm_rw *)junk)->size &= sizeof(scratch) - 1;
+		}
 		/* Never destroy the fuzzed VMs by accident: their ids are small. */
 		if (nr == DRM_IOCTL_VGPUVM_VM_DESTROY && ((struct drm_vgpuvm_vm_destroy *)junk)->vm_id < 64)
 			continue;
@@ -686,6 +776,7 @@ int main(int argc, char **argv)
 
 	/* The fuzz: BOs 0,1 for immediate VMs, 2,3 for staged ones (fresh, so no mode is set yet). */
 	create_bos(fd);
+	run_rw_checks(fd);
 	run_fuzz(fd, requests);
 	check_stats(fd, "after the fuzz", 3 * NBOS);
 

@@ -4,7 +4,8 @@
  *
  * There is no GPU behind it: a "VM" is only a struct drm_gpuvm, a bind only updates GPUVM's bookkeeping
  * (VA tree, vm_bos, GEM gpuva lists), and every op GPUVM generates is recorded so user space can read it
- * back with VM_QUERY and compare it with its own model. The driver follows the two locking schemes GPUVM
+ * back with VM_QUERY and compare it with its own model. VM_RW is the GPU's view of memory: it resolves GPU
+ * addresses through that same tree to the pages of the BOs mapped there. The driver follows the two locking schemes GPUVM
  * offers (see vgpuvm_drm.h, DRM_VGPUVM_VM_CREATE_IMMEDIATE), so both are exercised by real code paths.
  *
  * Sources relied on: include/drm/drm_gpuvm.h and include/drm/drm_exec.h of the running kernel (their
@@ -13,6 +14,7 @@
  */
 #include <linux/device/faux.h>
 #include <linux/idr.h>
+#include <linux/iosys-map.h>
 #include <linux/llist.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
@@ -1131,6 +1133,178 @@ static int vgpuvm_ioctl_stats(struct drm_device *drm, void *data, struct drm_fil
 	return 0;
 }
 
+/* --- VM_RW: the CPU's view of the VA space, through the kernel's tree --------------------------------------- */
+
+/* One stretch of a VM_RW range: a sparse mapping (obj NULL) or @len bytes of a BO at @bo_offset. */
+struct vgpuvm_rw_piece {
+	struct drm_gem_object *obj;
+	struct iosys_map map;
+	u64 bo_offset;
+	u32 len;
+};
+
+/*
+ * Resolves [addr, addr + size) against the VM's tree (its lock held): the stretches in address order into
+ * @pieces (room for @room; NULL to count them), returned as their number, or -EFAULT with *@fault the first
+ * byte no BO backs (a hole, the reserved node, outside the VA space, or sparse with @sparse_faults).
+ */
+static int vgpuvm_rw_resolve(struct vgpuvm_vm *vm, u64 addr, u32 size, bool sparse_faults,
+			     struct vgpuvm_rw_piece *pieces, u32 room, u64 *fault)
+{
+	u64 cursor = addr, end = addr + size;
+	struct drm_gpuva *va;
+	u32 n = 0;
+
+	drm_gpuvm_for_each_va_range(va, &vm->base, addr, end) {
+		u64 va_end = va->va.addr + va->va.range;
+		u64 stop = min(va_end, end);
+
+		if (va->va.addr > cursor || va == &vm->base.kernel_alloc_node)
+			break;
+		if (!va->gem.obj && sparse_faults)
+			break;
+		if (pieces && n < room) {
+			pieces[n].obj = va->gem.obj;
+			pieces[n].bo_offset = va->gem.obj ? va->gem.offset + (cursor - va->va.addr) : 0;
+			pieces[n].len = stop - cursor;
+		}
+		n++;
+		cursor = stop;
+		if (cursor == end)
+			return n;
+	}
+	*fault = cursor;
+	return -EFAULT;
+}
+
+/* Maps the BOs of @pieces for the CPU (drm_gem_vmap takes each one's resv); all of them, or none. */
+static int vgpuvm_rw_vmap(struct vgpuvm_rw_piece *pieces, u32 count)
+{
+	u32 i;
+	int ret;
+
+	for (i = 0; i < count; i++) {
+		if (!pieces[i].obj)
+			continue;
+		ret = drm_gem_vmap(pieces[i].obj, &pieces[i].map);
+		if (ret)
+			goto undo;
+	}
+	return 0;
+undo:
+	while (i--)
+		if (pieces[i].obj)
+			drm_gem_vunmap(pieces[i].obj, &pieces[i].map);
+	return ret;
+}
+
+static void vgpuvm_rw_vunmap(struct vgpuvm_rw_piece *pieces, u32 count)
+{
+	u32 i;
+
+	for (i = 0; i < count; i++)
+		if (pieces[i].obj)
+			drm_gem_vunmap(pieces[i].obj, &pieces[i].map);
+}
+
+/* Copies between @bounce and the pieces: reads fill sparse stretches with zeros, writes skip them. */
+static void vgpuvm_rw_copy(struct vgpuvm_rw_piece *pieces, u32 count, u8 *bounce, bool write)
+{
+	u32 i;
+
+	for (i = 0; i < count; i++) {
+		struct vgpuvm_rw_piece *p = &pieces[i];
+
+		if (!p->obj) {
+			if (!write)
+				memset(bounce, 0, p->len);
+		} else if (write) {
+			iosys_map_memcpy_to(&p->map, p->bo_offset, bounce, p->len);
+		} else {
+			iosys_map_memcpy_from(bounce, &p->map, p->bo_offset, p->len);
+		}
+		bounce += p->len;
+	}
+}
+
+/*
+ * VM_RW. User memory is touched only outside every lock, through a kernel bounce buffer: a WRITE takes all
+ * of @data first, a READ hands it over last, so a faulting user page can never wait on a resv this holds.
+ * Under the VM lock (binds cannot change the tree meanwhile) the range is resolved whole, then every BO of
+ * it is mapped, and only then does a byte move.
+ */
+static int vgpuvm_ioctl_vm_rw(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_vgpuvm_vm_rw *args = data;
+	u32 dir = args->flags & (DRM_VGPUVM_RW_READ | DRM_VGPUVM_RW_WRITE);
+	bool write = dir == DRM_VGPUVM_RW_WRITE;
+	bool sparse_faults = args->flags & DRM_VGPUVM_RW_SPARSE_FAULT;
+	void __user *user = u64_to_user_ptr(args->data);
+	struct vgpuvm_rw_piece *pieces = NULL;
+	struct vgpuvm_vm *vm;
+	u64 fault = ~0ull, end;
+	u8 *bounce;
+	int count, ret;
+
+	args->fault_addr = ~0ull;
+	if (args->flags & ~(DRM_VGPUVM_RW_READ | DRM_VGPUVM_RW_WRITE | DRM_VGPUVM_RW_SPARSE_FAULT))
+		return -EINVAL;
+	if ((dir != DRM_VGPUVM_RW_READ && !write) || args->pad)
+		return -EINVAL;
+	if (args->size == 0 || args->size > DRM_VGPUVM_RW_MAX_SIZE || check_add_overflow(args->addr, (u64)args->size, &end))
+		return -EINVAL;
+	vm = vgpuvm_vm_lookup(file->driver_priv, args->vm_id);
+	if (!vm)
+		return -ENOENT;
+
+	bounce = kvmalloc(args->size, GFP_KERNEL);
+	if (!bounce) {
+		ret = -ENOMEM;
+		goto put_vm;
+	}
+	if (write && copy_from_user(bounce, user, args->size)) {
+		ret = -EFAULT;
+		goto free_bounce;
+	}
+
+	ret = mutex_lock_interruptible(&vm->lock);
+	if (ret)
+		goto free_bounce;
+	if (vm->destroyed) {
+		ret = -ENOENT;
+		goto unlock;
+	}
+	count = vgpuvm_rw_resolve(vm, args->addr, args->size, sparse_faults, NULL, 0, &fault);
+	if (count < 0) {
+		ret = count;
+		goto unlock;
+	}
+	pieces = kvcalloc(count, sizeof(*pieces), GFP_KERNEL);
+	if (!pieces) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	/* The lock held the tree still: the second walk finds the same stretches. */
+	vgpuvm_rw_resolve(vm, args->addr, args->size, sparse_faults, pieces, count, &fault);
+	ret = vgpuvm_rw_vmap(pieces, count);
+	if (!ret) {
+		vgpuvm_rw_copy(pieces, count, bounce, write);
+		vgpuvm_rw_vunmap(pieces, count);
+	}
+unlock:
+	mutex_unlock(&vm->lock);
+	if (ret == -EFAULT)
+		args->fault_addr = fault;
+	if (!ret && !write && copy_to_user(user, bounce, args->size))
+		ret = -EFAULT;
+	kvfree(pieces);
+free_bounce:
+	kvfree(bounce);
+put_vm:
+	drm_gpuvm_put(&vm->base);
+	return ret;
+}
+
 /* --- VM destruction -------------------------------------------------------------------------------------------- */
 
 /*
@@ -1224,6 +1398,7 @@ static const struct drm_ioctl_desc vgpuvm_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(VGPUVM_BO_QUERY, vgpuvm_ioctl_bo_query, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VGPUVM_BO_EVICT, vgpuvm_ioctl_bo_evict, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VGPUVM_VM_VALIDATE, vgpuvm_ioctl_vm_validate, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPUVM_VM_RW, vgpuvm_ioctl_vm_rw, DRM_RENDER_ALLOW),
 };
 
 DEFINE_DRM_GEM_FOPS(vgpuvm_fops);

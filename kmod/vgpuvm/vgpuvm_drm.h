@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
  * vgpuvm: user-space interface of a test-only DRM driver whose VM_BIND runs the kernel's own drm_gpuvm, so
- * that a user-space model of GPUVM can be compared, op by op, with the real split/merge code.
+ * that a user-space model of GPUVM can be compared, op by op, with the real split/merge code, and whose
+ * VM_RW reads and writes memory through the kernel's VA tree, as the GPU would see it.
  *
  * The device is a render node with DRIVER_SYNCOBJ and DRIVER_SYNCOBJ_TIMELINE (the core syncobj ioctls
  * work on it) and PRIME: its BOs export as dma-bufs, and a dma-buf of another driver (vgem, udmabuf)
@@ -27,6 +28,7 @@
 #define DRM_VGPUVM_BO_QUERY		0x07
 #define DRM_VGPUVM_BO_EVICT		0x08
 #define DRM_VGPUVM_VM_VALIDATE		0x09
+#define DRM_VGPUVM_VM_RW		0x0a
 
 /*
  * BO_CREATE: a shmem-backed GEM object of at least @size bytes (rounded up to whole pages).
@@ -243,6 +245,37 @@ struct drm_vgpuvm_vm_validate {
 	__u32 validated;	/* out: pairs validated */
 };
 
+/*
+ * VM_RW: the CPU reads or writes @size bytes at GPU address @addr of the VM through its mappings, exactly
+ * as the GPU would: the kernel walks its drm_gpuvm tree and copies to or from the pages of the BO behind
+ * each mapping, at the mapping's BO offset (also for BOs imported from another driver). A sparse mapping
+ * reads as zeros and drops writes, as a NULL binding of a GPU does; with DRM_VGPUVM_RW_SPARSE_FAULT a
+ * sparse byte faults like an unmapped one. Eviction marks (BO_EVICT) are bookkeeping only: the pages stay.
+ *
+ * The whole range is resolved before any byte moves: if any byte of it lies in no mapping (a hole, the
+ * kernel-reserved node, outside the VA space), or in a sparse one with SPARSE_FAULT, the call fails with
+ * EFAULT, @fault_addr names the first such byte, and nothing is read or written. A WRITE reads all of
+ * @data before it writes any byte. EFAULT with @fault_addr ~0 means @data itself could not be read (WRITE:
+ * nothing written) or written (READ). EINVAL: not exactly one of READ and WRITE, an unknown flag, a
+ * non-zero pad, @size 0 or above DRM_VGPUVM_RW_MAX_SIZE, or @addr + @size beyond 2^64 - 1. ENOENT: no such
+ * VM on this file. ENOMEM: the BOs' pages could not be mapped (nothing was written).
+ */
+#define DRM_VGPUVM_RW_READ		(1u << 0)
+#define DRM_VGPUVM_RW_WRITE		(1u << 1)
+#define DRM_VGPUVM_RW_SPARSE_FAULT	(1u << 2)
+
+#define DRM_VGPUVM_RW_MAX_SIZE		(64u << 20)
+
+struct drm_vgpuvm_vm_rw {
+	__u32 vm_id;
+	__u32 flags;		/* DRM_VGPUVM_RW_READ or _WRITE, optionally | _SPARSE_FAULT */
+	__u64 addr;		/* GPU virtual address of the first byte */
+	__u64 data;		/* user pointer to @size bytes: filled by READ, read by WRITE */
+	__u32 size;		/* bytes, 1 to DRM_VGPUVM_RW_MAX_SIZE */
+	__u32 pad;
+	__u64 fault_addr;	/* out: the first GPU address not backed by a BO (EFAULT), else ~0 */
+};
+
 #define DRM_IOCTL_VGPUVM_BO_CREATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_BO_CREATE, struct drm_vgpuvm_bo_create)
 #define DRM_IOCTL_VGPUVM_BO_INFO	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_BO_INFO, struct drm_vgpuvm_bo_info)
 #define DRM_IOCTL_VGPUVM_VM_CREATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_VM_CREATE, struct drm_vgpuvm_vm_create)
@@ -253,5 +286,6 @@ struct drm_vgpuvm_vm_validate {
 #define DRM_IOCTL_VGPUVM_BO_QUERY	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_BO_QUERY, struct drm_vgpuvm_bo_query)
 #define DRM_IOCTL_VGPUVM_BO_EVICT	DRM_IOW(DRM_COMMAND_BASE + DRM_VGPUVM_BO_EVICT, struct drm_vgpuvm_bo_evict)
 #define DRM_IOCTL_VGPUVM_VM_VALIDATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_VM_VALIDATE, struct drm_vgpuvm_vm_validate)
+#define DRM_IOCTL_VGPUVM_VM_RW		DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_VM_RW, struct drm_vgpuvm_vm_rw)
 
 #endif /* VGPUVM_DRM_H */

@@ -38,6 +38,10 @@ export const VGPUVM = {
   DRM_VGPUVM_PAIR_EVICTED: 1 << 2,
   DRM_VGPUVM_BO_PRIVATE: 1 << 0,
   DRM_VGPUVM_BO_IMPORTED: 1 << 1,
+  DRM_VGPUVM_RW_READ: 1 << 0,
+  DRM_VGPUVM_RW_WRITE: 1 << 1,
+  DRM_VGPUVM_RW_SPARSE_FAULT: 1 << 2,
+  DRM_VGPUVM_RW_MAX_SIZE: 64 << 20,
 } as const;
 
 /** struct drm_vgpuvm_bo_create. */
@@ -76,6 +80,10 @@ export const VGPUVM_BO_QUERY = defineStruct('struct drm_vgpuvm_bo_query', 40, {
 export const VGPUVM_BO_EVICT = defineStruct('struct drm_vgpuvm_bo_evict', 8, { handle: 0, evict: 4 });
 /** struct drm_vgpuvm_vm_validate. */
 export const VGPUVM_VM_VALIDATE = defineStruct('struct drm_vgpuvm_vm_validate', 8, { vm_id: 0, validated: 4 });
+/** struct drm_vgpuvm_vm_rw. */
+export const VGPUVM_VM_RW = defineStruct('struct drm_vgpuvm_vm_rw', 40, {
+  vm_id: 0, flags: 4, addr: [8, 'u64'], data: [16, 'u64'], size: 24, pad: 28, fault_addr: [32, 'u64'],
+});
 
 export const DRM_IOCTL_VGPUVM_BO_CREATE = driverIoctl('DRM_IOCTL_VGPUVM_BO_CREATE', 0x00, IOC_READ | IOC_WRITE, VGPUVM_BO_CREATE);
 export const DRM_IOCTL_VGPUVM_VM_CREATE = driverIoctl('DRM_IOCTL_VGPUVM_VM_CREATE', 0x02, IOC_READ | IOC_WRITE, VGPUVM_VM_CREATE);
@@ -89,6 +97,8 @@ export const DRM_IOCTL_VGPUVM_BO_QUERY = driverIoctl('DRM_IOCTL_VGPUVM_BO_QUERY'
 export const DRM_IOCTL_VGPUVM_BO_EVICT = driverIoctl('DRM_IOCTL_VGPUVM_BO_EVICT', 0x08, IOC_WRITE, VGPUVM_BO_EVICT);
 /** DRM_IOCTL_VGPUVM_VM_VALIDATE. */
 export const DRM_IOCTL_VGPUVM_VM_VALIDATE = driverIoctl('DRM_IOCTL_VGPUVM_VM_VALIDATE', 0x09, IOC_READ | IOC_WRITE, VGPUVM_VM_VALIDATE);
+/** DRM_IOCTL_VGPUVM_VM_RW. */
+export const DRM_IOCTL_VGPUVM_VM_RW = driverIoctl('DRM_IOCTL_VGPUVM_VM_RW', 0x0a, IOC_READ | IOC_WRITE, VGPUVM_VM_RW);
 
 /** Everything this backend takes from kmod/vgpuvm/vgpuvm_drm.h, for the ABI test (the header path is relative to kmod/vgpuvm). */
 export const VGPUVM_UAPI: DriverUapi = {
@@ -96,11 +106,11 @@ export const VGPUVM_UAPI: DriverUapi = {
   header: 'vgpuvm_drm.h',
   structs: [
     VGPUVM_BO_CREATE, VGPUVM_VM_CREATE, VGPUVM_VM_DESTROY, VGPUVM_BIND_OP, VGPUVM_VM_BIND, VGPUVM_VA, VGPUVM_OP, VGPUVM_VM_QUERY, VGPUVM_STATS,
-    VGPUVM_PAIR, VGPUVM_BO_QUERY, VGPUVM_BO_EVICT, VGPUVM_VM_VALIDATE,
+    VGPUVM_PAIR, VGPUVM_BO_QUERY, VGPUVM_BO_EVICT, VGPUVM_VM_VALIDATE, VGPUVM_VM_RW,
   ],
   ioctls: [
     DRM_IOCTL_VGPUVM_BO_CREATE, DRM_IOCTL_VGPUVM_VM_CREATE, DRM_IOCTL_VGPUVM_VM_DESTROY, DRM_IOCTL_VGPUVM_VM_BIND, DRM_IOCTL_VGPUVM_VM_QUERY,
-    DRM_IOCTL_VGPUVM_STATS, DRM_IOCTL_VGPUVM_BO_QUERY, DRM_IOCTL_VGPUVM_BO_EVICT, DRM_IOCTL_VGPUVM_VM_VALIDATE,
+    DRM_IOCTL_VGPUVM_STATS, DRM_IOCTL_VGPUVM_BO_QUERY, DRM_IOCTL_VGPUVM_BO_EVICT, DRM_IOCTL_VGPUVM_VM_VALIDATE, DRM_IOCTL_VGPUVM_VM_RW,
   ],
   constants: Object.fromEntries(Object.entries(VGPUVM)),
 };
@@ -282,6 +292,18 @@ export function vgpuvmBoEvict(handle: number, evict: boolean): IoctlCall {
 /** VM_VALIDATE: locks the VM and its extobjs and validates every evicted pair; outputs `validated`. */
 export function vgpuvmVmValidate(vmId: number): IoctlCall {
   return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_VM_VALIDATE, encodeStruct(VGPUVM_VM_VALIDATE, { vm_id: vmId }));
+}
+
+/**
+ * VM_RW: reads GPU addresses `[addr, addr + data.byteLength)` of VM `vmId` into `data`, or (`write`) writes
+ * `data` there, through the kernel's drm_gpuvm tree; at most DRM_VGPUVM_RW_MAX_SIZE bytes. On EFAULT the
+ * call's `fault_addr` names the first byte no BO backs (U64_MAX: `data` itself faulted).
+ */
+export function vgpuvmVmRw(vmId: number, addr: bigint, data: Uint8Array, write: boolean): IoctlCall {
+  const arg = encodeStruct(VGPUVM_VM_RW, {
+    vm_id: vmId, flags: write ? VGPUVM.DRM_VGPUVM_RW_WRITE : VGPUVM.DRM_VGPUVM_RW_READ, addr: toU64(addr, 'addr'), size: data.byteLength,
+  });
+  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_VM_RW, arg, [data], [{ buffer: 0, offset: VGPUVM_VM_RW.fields['data']!.offset, target: 1 }]);
 }
 
 /** The pair records a completed BO_QUERY or extobj / evict / zombies VM_QUERY returned (at most its capacity). */

@@ -13,16 +13,21 @@ export type GpuErrorCode =
   /** The device's driver has no backend here, or the backend cannot do what was asked; says why. */
   | 'ERR_GPU_UNSUPPORTED'
   /** close() while something the user holds still needs it (a request in flight, a reference held). */
-  | 'ERR_GPU_BUSY';
+  | 'ERR_GPU_BUSY'
+  /** vm.read / vm.write of a GPU address no mapping covers (the kernel's VA tree said so); `address` names it. */
+  | 'ERR_GPU_VA_UNMAPPED';
 
 /** A refused call of lib/gpu; nothing was changed unless the message says what close() released anyway. */
 export class GpuError extends Error {
   /** Which rule was broken. */
   readonly code: GpuErrorCode;
+  /** The GPU virtual address the error is about, when it is about one. */
+  readonly address: bigint | undefined;
 
-  constructor(code: GpuErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
+  constructor(code: GpuErrorCode, message: string, options?: ErrorOptions & { address?: bigint }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GpuError';
     this.code = code;
+    this.address = options?.address;
   }
 }

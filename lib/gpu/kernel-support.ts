@@ -4,7 +4,7 @@
 // (vgpuvm-driver.ts, hardware-drivers.ts); this is what they share.
 import type { DmaBuf } from '../drm/dma-buf.js';
 import type { DrmDevice } from '../drm/drm-device.js';
-import type { CommitFences, GpuVmBackend } from '../backends/backend.js';
+import type { CommitFences, GpuVaAccess, GpuVmBackend } from '../backends/backend.js';
 import { KernelVmBindBackend, type KernelBinder } from '../backends/kernel-vm-bind-backend.js';
 import { backendFor } from '../backends/kernel-backend-catalogue.js';
 import type { GemObject } from '../gpuvm/gem.js';
@@ -19,6 +19,8 @@ export interface KernelVmParts {
   /** The VM id, or null where the VM is the DRM file's one VM. */
   readonly vmId: number | null;
   readonly binder: KernelBinder;
+  /** vm.read / vm.write through the kernel, where the driver has an ioctl for them (vgpuvm's VM_RW). */
+  readonly vaAccess?: GpuVaAccess;
   /** VM_DESTROY (or what stands for it); the kernel drops every mapping of the VM with it. */
   destroy(): void;
 }
@@ -42,6 +44,8 @@ export interface KernelDriver {
   readonly kernelPrivateBos: boolean;
   readonly pageSizes: readonly number[];
   readonly sparse: GpuFeature;
+  /** Whether its VMs give vm.read / vm.write (KernelVmParts.vaAccess); absent: they refuse. */
+  readonly cpuVaAccess?: GpuFeature;
   readonly refused: readonly GpuRefusal[];
 }
 
@@ -60,6 +64,24 @@ class DiscardableBackend implements GpuVmBackend {
     // VM_DESTROY removes every mapping at once: the model's unmaps need no ioctl of their own.
     if (this.discarding) return;
     return this.inner.commit(vm, ops, fences);
+  }
+}
+
+/** A DiscardableBackend whose VA space the CPU reads and writes through the kernel (hasVaAccess sees it). */
+class VaAccessBackend extends DiscardableBackend implements GpuVaAccess {
+  readonly #access: GpuVaAccess;
+
+  constructor(inner: KernelVmBindBackend, access: GpuVaAccess) {
+    super(inner);
+    this.#access = access;
+  }
+
+  read(addr: bigint, length: bigint): Uint8Array {
+    return this.#access.read(addr, length);
+  }
+
+  write(addr: bigint, bytes: Uint8Array): void {
+    this.#access.write(addr, bytes);
   }
 }
 
@@ -96,7 +118,7 @@ export class KernelSupport implements DriverSupport {
       vm.destroy();
       throw error;
     }
-    const backend = new DiscardableBackend(inner);
+    const backend = vm.vaAccess === undefined ? new DiscardableBackend(inner) : new VaAccessBackend(inner, vm.vaAccess);
     return {
       backend,
       vmId: vm.vmId,
@@ -151,7 +173,7 @@ export class KernelSupport implements DriverSupport {
       binds: entry === undefined ? `${d.name} VM_BIND` : `VM: ${entry.vm}; BOs: ${entry.boCreate}; binds: ${entry.bindIoctl}` +
         (entry.batch === 'one-ioctl' ? ' (one ioctl per request)' : ' (one ioctl per request, not atomic across requests)'),
       sparse: d.sparse,
-      cpuVaAccess: { supported: false, how: 'the GPU page tables are the kernel\'s: no CPU view of the VA space (vm.read / vm.write refuse, ERR_VM_NO_VA_ACCESS); map a BO instead' },
+      cpuVaAccess: d.cpuVaAccess ?? { supported: false, how: 'the GPU page tables are the kernel\'s: no CPU view of the VA space (vm.read / vm.write refuse, ERR_VM_NO_VA_ACCESS); map a BO instead' },
       boCpuMapping: { supported: true, how: 'through the BO\'s dma-buf (PRIME export, then mmap)' + (d.kernelPrivateBos ? '; not for VM-private BOs, which cannot be exported' : '') },
       privateBos: d.kernelPrivateBos
         ? { supported: true, how: 'made by the driver for the VM (they share its reservation in the kernel too)' }

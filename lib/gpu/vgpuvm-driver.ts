@@ -1,10 +1,57 @@
 // SPDX-License-Identifier: MIT
 // vgpuvm, this project's test module: VM_CREATE in the VM's VmBo lifetime design (the policy), BO_CREATE
-// (VM-private where asked), binds the kernel's own drm_gpuvm runs, VM_DESTROY.
+// (VM-private where asked), binds the kernel's own drm_gpuvm runs, VM_DESTROY, and vm.read / vm.write
+// through VM_RW, which walks the kernel's tree to the BO pages as the GPU would.
+import type { DrmDevice } from '../drm/drm-device.js';
+import { DrmError } from '../drm/errors.js';
 import { pageSize } from '../drm/page-size.js';
+import type { GpuVaAccess } from '../backends/backend.js';
 import { issueIoctlCall } from '../backends/ioctl-call.js';
-import { readVgpuvmField, vgpuvmBinder, vgpuvmBoCreate, vgpuvmVmCreate, vgpuvmVmDestroy } from '../backends/vgpuvm.js';
+import { readVgpuvmField, VGPUVM, vgpuvmBinder, vgpuvmBoCreate, vgpuvmVmCreate, vgpuvmVmDestroy, vgpuvmVmRw } from '../backends/vgpuvm.js';
+import { U64_MAX } from '../u64.js';
+import { GpuError } from './errors.js';
 import type { KernelDriver } from './kernel-support.js';
+
+const MAX_RW = BigInt(VGPUVM.DRM_VGPUVM_RW_MAX_SIZE);
+
+// One VM_RW; an address no BO backs is ERR_GPU_VA_UNMAPPED with that address (nothing moved).
+function vmRw(device: DrmDevice, vmId: number, addr: bigint, data: Uint8Array, write: boolean): void {
+  const call = vgpuvmVmRw(vmId, addr, data, write);
+  try {
+    issueIoctlCall(device, call);
+  } catch (error) {
+    const fault = error instanceof DrmError && error.code === 'EFAULT' ? readVgpuvmField(call, 'fault_addr') : U64_MAX;
+    if (fault === U64_MAX) throw error;
+    throw new GpuError('ERR_GPU_VA_UNMAPPED', `vm.${write ? 'write' : 'read'}: no mapping of VM ${vmId} covers GPU address 0x${fault.toString(16)} (the kernel's VA tree)`,
+      { address: fault, cause: error });
+  }
+}
+
+// Splits [addr, addr + length) into VM_RW-sized pieces.
+function* pieces(addr: bigint, length: bigint): Generator<{ at: bigint; from: number; size: number }> {
+  for (let done = 0n; done < length; done += MAX_RW) {
+    const size = length - done < MAX_RW ? length - done : MAX_RW;
+    yield { at: addr + done, from: Number(done), size: Number(size) };
+  }
+}
+
+/** vm.read / vm.write of VM `vmId` through the kernel: zeros where sparse, dropped writes there. */
+function vgpuvmVaAccess(device: DrmDevice, vmId: number): GpuVaAccess {
+  return {
+    read(addr, length) {
+      const out = new Uint8Array(Number(length));
+      for (const p of pieces(addr, length)) vmRw(device, vmId, p.at, out.subarray(p.from, p.from + p.size), false);
+      return out;
+    },
+    write(addr, bytes) {
+      const length = BigInt(bytes.byteLength);
+      // All or nothing: a write of several pieces first reads them all, so a hole in a later piece refuses
+      // it before the first byte is written (no bind can come between: the caller holds the VA range lock).
+      if (length > MAX_RW) for (const p of pieces(addr, length)) vmRw(device, vmId, p.at, new Uint8Array(p.size), false);
+      for (const p of pieces(addr, length)) vmRw(device, vmId, p.at, bytes.subarray(p.from, p.from + p.size), true);
+    },
+  };
+}
 
 /** The vgpuvm driver's side of a Gpu. */
 export const VGPUVM_DRIVER: KernelDriver = {
@@ -13,7 +60,12 @@ export const VGPUVM_DRIVER: KernelDriver = {
     const create = vgpuvmVmCreate({ start: request.start, range: request.range, design: request.policy });
     issueIoctlCall(device, create);
     const vmId = Number(readVgpuvmField(create, 'vm_id'));
-    return { vmId, binder: vgpuvmBinder({ vmId, handleOf }), destroy: () => void issueIoctlCall(device, vgpuvmVmDestroy(vmId)) };
+    return {
+      vmId,
+      binder: vgpuvmBinder({ vmId, handleOf }),
+      vaAccess: vgpuvmVaAccess(device, vmId),
+      destroy: () => void issueIoctlCall(device, vgpuvmVmDestroy(vmId)),
+    };
   },
   createBo(device, size, privateVm) {
     const create = vgpuvmBoCreate(size, privateVm?.vmId ?? 0);
@@ -27,6 +79,7 @@ export const VGPUVM_DRIVER: KernelDriver = {
     return [pageSize()];
   },
   sparse: { supported: true, how: 'sparse MAP ops (the kernel\'s drm_gpuvm keeps them as BO-less VAs)' },
+  cpuVaAccess: { supported: true, how: 'vm.read / vm.write through VM_RW: the kernel walks its drm_gpuvm tree to the BO pages, zeros where sparse' },
   refused: [
     { what: 'more than 4096 bind requests in one op list', why: 'DRM_VGPUVM_BIND_MAX_OPS' },
   ],

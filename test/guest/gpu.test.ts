@@ -69,10 +69,10 @@ describe.skipIf(!vgpuvm.ready)('openGpu on vgpuvm', { timeout: 120_000 }, () => 
     expect(live()).toEqual(before);
   };
 
-  it('chooses its kernel VM_BIND backend from the driver name; no CPU view of the VA space', () => {
+  it('chooses its kernel VM_BIND backend from the driver name; the CPU sees the VA space through VM_RW', () => {
     using gpu = open();
     expect(gpu.describe()).toMatchObject({
-      driver: 'vgpuvm', backend: 'vgpuvm-vm-bind', cpuVaAccess: { supported: false },
+      driver: 'vgpuvm', backend: 'vgpuvm-vm-bind', cpuVaAccess: { supported: true, how: expect.stringContaining('VM_RW') },
       bindSyncobjs: { supported: backendFor('vgpuvm')!.syncobjs }, verified: 'kernel-in-vm',
     });
   });
@@ -87,6 +87,36 @@ describe.skipIf(!vgpuvm.ready)('openGpu on vgpuvm', { timeout: 120_000 }, () => 
     expect(vm.vmId).toEqual(expect.any(Number));
   }));
 
+  it('vm.read / vm.write go through the kernel\'s tree: BO pages at their offsets, zeros where sparse, an unmapped byte refuses all', counted(async (o) => {
+    using gpu = o();
+    using vm = gpu.createVm({ policy: 'deferred', range: 1n << 32n });
+    using a = gpu.createBo(4n * s.PAGE, { name: 'a' });
+    using b = gpu.createBo(4n * s.PAGE, { name: 'b' });
+    const base = 0x100000n;
+    // [a from page 1: 2 pages][sparse: 1 page][b from page 0: 2 pages][hole]
+    await vm.map({ addr: base, range: 2n * s.PAGE, bo: a, offset: s.PAGE });
+    await vm.map({ addr: base + 2n * s.PAGE, range: s.PAGE });
+    await vm.map({ addr: base + 3n * s.PAGE, range: 2n * s.PAGE, bo: b });
+    const span = Number(5n * s.PAGE);
+    const pattern = Uint8Array.from({ length: span }, (_, i) => (i * 7 + 3) % 251);
+    await vm.write(base, pattern);
+    using aBytes = a.map();
+    using bBytes = b.map();
+    const page = Number(s.PAGE);
+    expect(aBytes.bytes.subarray(page, 3 * page)).toEqual(pattern.subarray(0, 2 * page));
+    expect(bBytes.bytes.subarray(0, 2 * page)).toEqual(pattern.subarray(3 * page, 5 * page));
+    const expected = pattern.slice();
+    expected.fill(0, 2 * page, 3 * page);
+    expect(await vm.read(base, BigInt(span))).toEqual(expected);
+    // One byte past b's mapping is a hole: the whole write is refused with that address, nothing moves.
+    const before = aBytes.bytes.slice();
+    await expect(vm.write(base, new Uint8Array(span + 1).fill(0xee))).rejects.toMatchObject({ code: 'ERR_GPU_VA_UNMAPPED', address: base + 5n * s.PAGE });
+    await expect(vm.read(base + 5n * s.PAGE - 1n, 2n)).rejects.toMatchObject({ code: 'ERR_GPU_VA_UNMAPPED', address: base + 5n * s.PAGE });
+    expect(aBytes.bytes).toEqual(before);
+    // An unmap is seen at once: the kernel's tree no longer has the range.
+    await vm.unmap(base + 3n * s.PAGE, 2n * s.PAGE);
+    await expect(vm.read(base + 3n * s.PAGE, 1n)).rejects.toMatchObject({ code: 'ERR_GPU_VA_UNMAPPED', address: base + 3n * s.PAGE });
+  }));
   it('maps and writes the BO through its dma-buf', counted(s.mapWriteRead));
   it('a BO mapped in two VMs', counted(s.sharedAcrossVms));
   it('closes in every order, leaking nothing', counted(s.anyCloseOrder));
@@ -99,4 +129,11 @@ describe.skipIf(!vgpuvm.ready)('openGpu on vgpuvm', { timeout: 120_000 }, () => 
   it('a held reference: vm.close refuses, gpu.close releases all and says so', counted(s.referenceHeldAtClose));
   it('refuses jobs (no submit ioctl)', counted(s.jobGatesUnmapAndClose));
   it('a released BO\'s GEM handle is closed in the kernel', counted(s.handlesReleased));
+  // The same property as on vgem, bytes read through the kernel's tree (VM_RW): no jobs (no submit ioctl).
+  it('random map/unmap/evict/validate sequences, every page read through the kernel after every step', counted(async (o) => {
+    const runs = Number(process.env.GPU_PROPERTY_RUNS ?? 10);
+    const total = await gpuProperty(o, runs, 20, Number(process.env.GPU_PROPERTY_SEED ?? 13));
+    process.stderr.write(`gpu property (vgpuvm): ${JSON.stringify(total)}\n`);
+    expect(total.sequences).toBe(runs);
+  }), 600_000);
 });

@@ -13,7 +13,7 @@ import { NOUVEAU_UAPI, nouveauGemNew, nouveauVmBind, nouveauVmInit, type Nouveau
 import { PANTHOR_UAPI, panthorBoCreate, panthorVmBind, panthorVmCreate, panthorVmDestroy, type PanthorVm } from '../../lib/backends/panthor.js';
 import { MSM, MSM_PARAM, MSM_UAPI, DRM_IOCTL_MSM_SET_PARAM, msmBindQueueNew, msmEnableVmBind, msmGemNew, msmQueueClose, msmVmBind, type MsmVm } from '../../lib/backends/msm.js';
 import { AMDGPU_GEM_VA, AMDGPU_UAPI, DRM_IOCTL_AMDGPU_GEM_VA, amdgpuGemCreate } from '../../lib/backends/amdgpu.js';
-import { VGPUVM_UAPI, vgpuvmBoCreate, vgpuvmBoEvict, vgpuvmBoQuery, vgpuvmStats, vgpuvmVmValidate, vgpuvmVmBind, vgpuvmVmCreate, vgpuvmVmDestroy, vgpuvmVmQuery } from '../../lib/backends/vgpuvm.js';
+import { VGPUVM_UAPI, vgpuvmBoCreate, vgpuvmBoEvict, vgpuvmBoQuery, vgpuvmStats, vgpuvmVmRw, vgpuvmVmValidate, vgpuvmVmBind, vgpuvmVmCreate, vgpuvmVmDestroy, vgpuvmVmQuery } from '../../lib/backends/vgpuvm.js';
 import { A, B, handleOf, map, unmap, va } from '../unit/backends/layout-bytes.js';
 
 interface DriverBindNative {
@@ -123,6 +123,7 @@ const validCalls: [string, () => IoctlCall][] = [
   ['DRM_IOCTL_VGPUVM_BO_QUERY', () => vgpuvmBoQuery(1, 4)],
   ['DRM_IOCTL_VGPUVM_BO_EVICT', () => vgpuvmBoEvict(1, true)],
   ['DRM_IOCTL_VGPUVM_VM_VALIDATE', () => vgpuvmVmValidate(1)],
+  ['DRM_IOCTL_VGPUVM_VM_RW', () => vgpuvmVmRw(1, 0x1000n, new Uint8Array(64), false)],
 ];
 
 const run = (call: IoctlCall, buffers: readonly Uint8Array[] = call.buffers, pointers = call.pointers) => () =>
