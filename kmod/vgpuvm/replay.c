@@ -10,7 +10,13 @@
  * either disagreement shows up in a comparison. Sparse mappings print offset 0x0, as the spec says (the
  * kernel extrapolates their offsets like a BO's).
  *
- * Usage: replay [--immediate] [--node PATH] [FILE]     (standard input without FILE)
+ * With --check-va, every BO page starts with a tag when the BO is made, and at each `dump` up to eight of
+ * the kernel's mappings are read back through VM_RW (the GPU's view of memory): each must show its BO's tags
+ * at its BO offset, or zeros where sparse, and the first byte of each gap before them must fault there; a
+ * difference ends the replay with status 1, and stderr ends with the number of reads checked.
+ *
+ * Usage: replay [--design resv|gpuva-lock|deferred | --immediate] [--check-va] [--node PATH] [FILE]
+ *        (standard input without FILE; --immediate is the deferred design)
  *        replay --probe PATH                           (exit 0 if PATH is a vgpuvm node)
  * Exit status: 0, 1 on an unexpected ioctl failure, 2 on a malformed trace, 3 if the node is not vgpuvm.
  */
@@ -21,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "vgpuvm_drm.h"
@@ -41,6 +48,9 @@ static uint32_t vm_id;
 static int have_vm;
 static uint64_t vm_start, vm_range, res_start, res_range;
 static unsigned long line_no;
+static uint32_t vm_flags;
+static int check_va;
+static unsigned long va_reads;
 
 static int xioctl(unsigned long req, void *arg)
 {
@@ -172,6 +182,99 @@ static void print_last_ops(void)
 	}
 }
 
+/* --- --check-va ------------------------------------------------------------------------------------------- */
+
+/* The tag --check-va puts at the start of page @page of the BO with id @bo_id. */
+static uint64_t page_tag(uint64_t bo_id, uint64_t page)
+{
+	return 0x5a00000000000000ull ^ (bo_id << 32) ^ (page + 1);
+}
+
+static void tag_pages(const struct trace_bo *bo)
+{
+	struct drm_vgpuvm_bo_info info = { .handle = bo->handle };
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	unsigned char *cpu;
+	int err = xioctl(DRM_IOCTL_VGPUVM_BO_INFO, &info);
+
+	if (err)
+		die(1, "BO_INFO", err);
+	cpu = mmap(NULL, bo->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)info.mmap_offset);
+	if (cpu == MAP_FAILED)
+		die(1, "mmap of a BO", errno);
+	for (uint64_t p = 0; p < bo->size / page; p++) {
+		uint64_t tag = page_tag(bo->id, p);
+
+		memcpy(cpu + p * page, &tag, sizeof(tag));
+	}
+	munmap(cpu, bo->size);
+}
+
+/* VM_RW READ of @size bytes at @addr; returns 0 or the errno, with the fault address in *@fault. */
+static int va_read(uint64_t addr, void *data, uint32_t size, uint64_t *fault)
+{
+	struct drm_vgpuvm_vm_rw rw = {
+		.vm_id = vm_id, .flags = DRM_VGPUVM_RW_READ, .addr = addr, .data = (uintptr_t)data, .size = size,
+	};
+	int err = xioctl(DRM_IOCTL_VGPUVM_VM_RW, &rw);
+
+	va_reads++;
+	*fault = rw.fault_addr;
+	return err;
+}
+
+static void va_mismatch(const char *what, uint64_t addr)
+{
+	char message[160];
+
+	snprintf(message, sizeof(message), "--check-va: %s at GPU address 0x%" PRIx64, what, addr);
+	die(1, message, 0);
+}
+
+/* Page @page_index of the BO behind @va, read through the VA where its tag lies inside the mapping. */
+static void check_tag(const struct drm_vgpuvm_va *va, uint64_t page_index)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), at = page_index * page, seen, fault;
+
+	if (at < va->bo_offset || at - va->bo_offset + sizeof(seen) > va->range)
+		return;
+	if (va_read(va->addr + (at - va->bo_offset), &seen, sizeof(seen), &fault))
+		va_mismatch("a mapped byte faulted", va->addr + (at - va->bo_offset));
+	if (seen != page_tag(va->bo_id, page_index))
+		va_mismatch("a BO page shows another page's tag", va->addr + (at - va->bo_offset));
+}
+
+static void check_mapping(const struct drm_vgpuvm_va *va, uint64_t gap_start)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), fault;
+	unsigned char bytes[8];
+
+	if (gap_start < va->addr) {
+		if (va_read(gap_start, bytes, 1, &fault) != EFAULT || fault != gap_start)
+			va_mismatch("an unmapped byte did not fault there", gap_start);
+	}
+	if (!va->bo_id) {
+		uint32_t n = va->range < sizeof(bytes) ? (uint32_t)va->range : sizeof(bytes);
+
+		if (va_read(va->addr, bytes, n, &fault))
+			va_mismatch("a sparse byte faulted", va->addr);
+		for (uint32_t i = 0; i < n; i++)
+			if (bytes[i])
+				va_mismatch("a sparse byte is not zero", va->addr + i);
+		return;
+	}
+	check_tag(va, (va->bo_offset + page - 1) / page);
+	check_tag(va, (va->bo_offset + va->range - 1) / page);
+}
+
+static void check_tree(const struct drm_vgpuvm_va *vas, uint32_t n)
+{
+	uint32_t step = n > 8 ? n / 8 : 1;
+
+	for (uint32_t i = 0; i < n; i += step)
+		check_mapping(&vas[i], i ? vas[i - 1].addr + vas[i - 1].range : vas[i].addr);
+}
+
 static void dump(void)
 {
 	static void *buf;
@@ -184,6 +287,8 @@ static void dump(void)
 		printf("\n");
 	}
 	printf("end\n");
+	if (check_va)
+		check_tree(vas, n);
 }
 
 /* The spec's reason for refusing a request, checked in its order; NULL if none applies. */
@@ -234,11 +339,11 @@ static void request(int is_map, uint64_t addr, uint64_t range, const struct trac
 	printf("end\n");
 }
 
-static void create_vm(int immediate)
+static void create_vm(void)
 {
 	struct drm_vgpuvm_vm_create c = {
 		.va_start = vm_start, .va_range = vm_range, .reserve_start = res_start, .reserve_range = res_range,
-		.flags = immediate ? DRM_VGPUVM_VM_CREATE_IMMEDIATE : 0,
+		.flags = vm_flags,
 	};
 	int err = xioctl(DRM_IOCTL_VGPUVM_VM_CREATE, &c);
 
@@ -265,10 +370,12 @@ static void create_bo(const char *name, uint64_t size)
 	bos[nbos].size = size;
 	bos[nbos].handle = c.handle;
 	bos[nbos].id = c.bo_id;
+	if (check_va)
+		tag_pages(&bos[nbos]);
 	nbos++;
 }
 
-static void replay_line(char *line, int immediate)
+static void replay_line(char *line)
 {
 	char *argv[8];
 	int argc = 0;
@@ -284,7 +391,7 @@ static void replay_line(char *line, int immediate)
 		    !parse_u64(argv[1], &vm_start) || !parse_u64(argv[2], &vm_range) ||
 		    (argc == 6 && (!parse_u64(argv[4], &res_start) || !parse_u64(argv[5], &res_range))))
 			die(2, "malformed vm line", 0);
-		create_vm(immediate);
+		create_vm();
 		return;
 	}
 	if (!have_vm)
@@ -314,7 +421,6 @@ int main(int argc, char **argv)
 {
 	const char *node = "/dev/dri/renderD128";
 	const char *file = NULL;
-	int immediate = 0;
 	char line[512];
 	FILE *in;
 
@@ -322,13 +428,21 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--probe") && i + 1 < argc)
 			return open_node(argv[i + 1]) ? 0 : 3;
 		if (!strcmp(argv[i], "--immediate"))
-			immediate = 1;
+			vm_flags = DRM_VGPUVM_VM_CREATE_IMMEDIATE;
+		else if (!strcmp(argv[i], "--design") && i + 1 < argc && !strcmp(argv[i + 1], "resv") && ++i)
+			vm_flags = 0;
+		else if (!strcmp(argv[i], "--design") && i + 1 < argc && !strcmp(argv[i + 1], "deferred") && ++i)
+			vm_flags = DRM_VGPUVM_VM_CREATE_IMMEDIATE;
+		else if (!strcmp(argv[i], "--design") && i + 1 < argc && !strcmp(argv[i + 1], "gpuva-lock") && ++i)
+			vm_flags = DRM_VGPUVM_VM_CREATE_IMMEDIATE | DRM_VGPUVM_VM_CREATE_PUT_LOCKED;
+		else if (!strcmp(argv[i], "--check-va"))
+			check_va = 1;
 		else if (!strcmp(argv[i], "--node") && i + 1 < argc)
 			node = argv[++i];
 		else if (!file)
 			file = argv[i];
 		else
-			die(2, "usage: replay [--immediate] [--node PATH] [FILE]", 0);
+			die(2, "usage: replay [--design resv|gpuva-lock|deferred | --immediate] [--check-va] [--node PATH] [FILE]", 0);
 	}
 	if (!open_node(node)) {
 		fprintf(stderr, "replay: %s is not a vgpuvm render node\n", node);
@@ -339,9 +453,11 @@ int main(int argc, char **argv)
 		die(2, "cannot open the trace", errno);
 	while (fgets(line, sizeof(line), in)) {
 		line_no++;
-		replay_line(line, immediate);
+		replay_line(line);
 	}
 	fflush(stdout);
+	if (check_va)
+		fprintf(stderr, "replay: %lu VA reads checked\n", va_reads);
 	close(fd);
 	return 0;
 }

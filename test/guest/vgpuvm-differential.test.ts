@@ -3,7 +3,9 @@
 // trace goes through both, and the kernel's ops and mappings, printed in the trace format by replay.c, must
 // equal the model's output line for line, after every request. Seeded streams from the trace generator
 // (overlaps, same-BO keep=1 cases, sparse maps, reserved nodes, u64-edge errors) plus the twelve spec cases,
-// in both of GPUVM's locking modes.
+// in each of the module's three VmBo lifetime designs (staged under the resv; immediate under the gpuva lock;
+// immediate with deferred cleanup). At every dump, replay --check-va also reads mappings back through the
+// kernel's VA (VM_RW): each shows its BO's pages at its offset, zeros where sparse, and gaps fault.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,26 +19,29 @@ const setup = await findVgpuvm();
 // A suite that cannot run says so: a skip is not a pass.
 if (!setup.ready) process.stderr.write(`vgpuvm differential: NOT RUN (skipped, not passed): ${setup.reason}\n`);
 
-/** Seeds 1..SEEDS with REQUESTS requests each: 20,000 kernel requests per mode. */
+/** Seeds 1..SEEDS with REQUESTS requests each: 20,000 kernel requests per design. */
 const SEEDS = 10;
 const REQUESTS = 2000;
 const SPEC_CASES = new URL('../fixtures/trace-cases/', import.meta.url);
 const MODES = [
-  { name: 'staged', args: [] as string[] },
-  { name: 'immediate', args: ['--immediate'] },
+  { name: 'resv (staged)', args: ['--design', 'resv'] },
+  { name: 'gpuva-lock (immediate)', args: ['--design', 'gpuva-lock'] },
+  { name: 'deferred (immediate)', args: ['--design', 'deferred'] },
 ];
 
 const work = mkdtempSync(join(tmpdir(), 'vgpuvm-differential-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** The kernel's output for a trace, through replay.c. */
-function kernelReplay(trace: string, modeArgs: string[]): string {
+/** The kernel's output for a trace, through replay.c, with the number of VA reads --check-va made. */
+function kernelReplay(trace: string, modeArgs: string[]): { output: string; vaReads: number } {
   if (!setup.ready) throw new Error('unreachable: suite skipped');
   const file = join(work, 'trace');
   writeFileSync(file, trace);
-  const result = spawnSync(setup.tool('replay'), [...modeArgs, '--node', setup.node, file], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const result = spawnSync(setup.tool('replay'), [...modeArgs, '--check-va', '--node', setup.node, file], { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (result.status !== 0) throw new Error(`replay exited ${result.status}: ${result.stderr}`);
-  return result.stdout;
+  const reads = /replay: (\d+) VA reads checked/.exec(result.stderr);
+  if (reads === null) throw new Error(`replay did not say how many VA reads it checked: ${result.stderr}`);
+  return { output: result.stdout, vaReads: Number(reads[1]) };
 }
 
 /**
@@ -69,10 +74,13 @@ describe.skipIf(!setup.ready)('vgpuvm: kernel drm_gpuvm equals the TypeScript mo
     for (let seed = 1; seed <= SEEDS; seed++) {
       it(`${mode.name}: mixed stream, seed ${seed}, ${REQUESTS} requests`, () => {
         const trace = mixedTrace(seed);
-        const kernel = kernelReplay(trace, mode.args);
+        const { output: kernel, vaReads } = kernelReplay(trace, mode.args);
         // One `end` per request or dump: the comparison below is never between two empty outputs.
         expect(countLines(kernel, /^end$/)).toBe(countLines(trace, /^(map|unmap|dump)\b/));
         expect(firstDifference(trace, replayTrace(trace), kernel)).toBeUndefined();
+        // The dumps' mappings were read through the kernel's VA, and every read showed what the tree says.
+        expect(vaReads).toBeGreaterThan(countLines(trace, /^dump$/));
+        process.stderr.write(`vgpuvm differential ${mode.name} seed ${seed}: ${vaReads} VA reads checked\n`);
       }, 300_000);
     }
 
@@ -82,7 +90,7 @@ describe.skipIf(!setup.ready)('vgpuvm: kernel drm_gpuvm equals the TypeScript mo
       for (const name of cases) {
         const trace = readFileSync(new URL(name, SPEC_CASES), 'utf8');
         const expected = readFileSync(new URL(name.replace(/\.trace$/, '.out'), SPEC_CASES), 'utf8');
-        expect(firstDifference(trace, expected, kernelReplay(trace, mode.args)), name).toBeUndefined();
+        expect(firstDifference(trace, expected, kernelReplay(trace, mode.args).output), name).toBeUndefined();
       }
     }, 120_000);
   }
