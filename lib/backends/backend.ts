@@ -7,6 +7,8 @@
 import type { Fence } from '../fence/fence.js';
 import type { GpuVm } from '../gpuvm/gpuvm.js';
 import type { GpuVaOps } from '../gpuvm/ops.js';
+import { outOfRange } from '../arg-errors.js';
+import { toU64, type U64Like } from '../u64.js';
 
 /**
  * The fences of the bind a commit makes real (Vm.map's waitFor and outFence), for a backend that can hand
@@ -37,6 +39,21 @@ export interface GpuVaAccess {
   read(addr: bigint, length: bigint): Uint8Array;
   /** Writes `bytes` at `addr` into the BO memory behind it (dropped where sparse); throws where unmapped. */
   write(addr: bigint, bytes: Uint8Array): void;
+}
+
+/** The most bytes one GpuVaAccess read or write moves (one ArrayBuffer's worth, well under Node's limit). */
+export const MAX_VA_ACCESS = 1n << 30n;
+
+/**
+ * The range `[start, end)` of a read or write of `length` bytes at `addr`: both u64, at most MAX_VA_ACCESS
+ * bytes, and ending at or below 2^64 (ERR_OUT_OF_RANGE otherwise, before anything is touched).
+ */
+export function vaAccessRange(addr: U64Like, length: U64Like): { start: bigint; end: bigint } {
+  const start = toU64(addr, 'addr');
+  const bytes = toU64(length, 'length');
+  if (bytes > MAX_VA_ACCESS) throw outOfRange('length', `at most ${MAX_VA_ACCESS} bytes`, bytes);
+  if (start + bytes > 1n << 64n) throw outOfRange('length', 'a length that keeps addr + length <= 2^64', `0x${bytes.toString(16)} at 0x${start.toString(16)}`);
+  return { start, end: start + bytes };
 }
 
 /** Whether `backend` offers CPU access to the VA space it backs. */

@@ -21,7 +21,7 @@ import type { GpuVm } from '../gpuvm/gpuvm.js';
 import { type GpuVaOps, type OpMap, remapToUnmapRange } from '../gpuvm/ops.js';
 import { assertOptionsObject, invalidArgType, outOfRange } from '../arg-errors.js';
 import { toU64, type U64Like } from '../u64.js';
-import type { GpuVmBackend } from './backend.js';
+import { type GpuVmBackend, vaAccessRange } from './backend.js';
 import { VaWindowError } from './va-window-error.js';
 import { allocateWindowMemory, planWindowMemory, type WindowMemory, type WindowMemoryPlan } from './va-window-memory.js';
 
@@ -55,9 +55,6 @@ export interface VaWindowBackendOptions {
    */
   memoryOf?: (gem: GemObject) => WindowMemory | undefined;
 }
-
-/** Largest read or write in one call (a Uint8Array is built for it). */
-const MAX_ACCESS = 1n << 30n;
 
 // One change of the window, and how to take it back.
 interface Step {
@@ -344,11 +341,7 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
 
   #accessRange(addr: U64Like, length: U64Like): { start: bigint; end: bigint } {
     this.#checkUsable();
-    const start = toU64(addr, 'addr');
-    const bytes = toU64(length, 'length');
-    if (bytes > MAX_ACCESS) throw outOfRange('length', `at most ${MAX_ACCESS} bytes`, bytes);
-    if (start + bytes > 1n << 64n) throw outOfRange('length', 'a length that keeps addr + length <= 2^64', `${hex(bytes)} at ${hex(start)}`);
-    return { start, end: start + bytes };
+    return vaAccessRange(addr, length);
   }
 
   // The VAs covering [start, end) end to end, or ERR_VA_WINDOW_UNMAPPED at the first byte none covers.

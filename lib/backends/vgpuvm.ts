@@ -5,6 +5,7 @@
 // Only inside `drm-gpuvm vm --kernel sid --with-vgpuvm`; like every driver-private ioctl, each call checks
 // the driver name first.
 import type { GpuVaOp } from '../gpuvm/ops.js';
+import { invalidArgType, outOfRange } from '../arg-errors.js';
 import { toU64 } from '../u64.js';
 import { BindRefusedError } from './bind-refused-error.js';
 import type { DriverUapi } from './driver-uapi.js';
@@ -300,6 +301,10 @@ export function vgpuvmVmValidate(vmId: number): IoctlCall {
  * call's `fault_addr` names the first byte no BO backs (U64_MAX: `data` itself faulted).
  */
 export function vgpuvmVmRw(vmId: number, addr: bigint, data: Uint8Array, write: boolean): IoctlCall {
+  if (!(data instanceof Uint8Array)) throw invalidArgType('data', 'Uint8Array', data);
+  if (data.byteLength === 0 || data.byteLength > VGPUVM.DRM_VGPUVM_RW_MAX_SIZE) {
+    throw outOfRange('data.byteLength', `1 to DRM_VGPUVM_RW_MAX_SIZE (${VGPUVM.DRM_VGPUVM_RW_MAX_SIZE}) bytes`, data.byteLength);
+  }
   const arg = encodeStruct(VGPUVM_VM_RW, {
     vm_id: vmId, flags: write ? VGPUVM.DRM_VGPUVM_RW_WRITE : VGPUVM.DRM_VGPUVM_RW_READ, addr: toU64(addr, 'addr'), size: data.byteLength,
   });

@@ -5,9 +5,10 @@
 import type { DrmDevice } from '../drm/drm-device.js';
 import { DrmError } from '../drm/errors.js';
 import { pageSize } from '../drm/page-size.js';
-import type { GpuVaAccess } from '../backends/backend.js';
+import { type GpuVaAccess, vaAccessRange } from '../backends/backend.js';
 import { issueIoctlCall } from '../backends/ioctl-call.js';
 import { readVgpuvmField, VGPUVM, vgpuvmBinder, vgpuvmBoCreate, vgpuvmVmCreate, vgpuvmVmDestroy, vgpuvmVmRw } from '../backends/vgpuvm.js';
+import { invalidArgType } from '../arg-errors.js';
 import { U64_MAX } from '../u64.js';
 import { GpuError } from './errors.js';
 import type { KernelDriver } from './kernel-support.js';
@@ -39,16 +40,18 @@ function* pieces(addr: bigint, length: bigint): Generator<{ at: bigint; from: nu
 function vgpuvmVaAccess(device: DrmDevice, vmId: number): GpuVaAccess {
   return {
     read(addr, length) {
-      const out = new Uint8Array(Number(length));
-      for (const p of pieces(addr, length)) vmRw(device, vmId, p.at, out.subarray(p.from, p.from + p.size), false);
+      const { start, end } = vaAccessRange(addr, length);
+      const out = new Uint8Array(Number(end - start));
+      for (const p of pieces(start, end - start)) vmRw(device, vmId, p.at, out.subarray(p.from, p.from + p.size), false);
       return out;
     },
     write(addr, bytes) {
-      const length = BigInt(bytes.byteLength);
+      if (!(bytes instanceof Uint8Array)) throw invalidArgType('bytes', 'Uint8Array', bytes);
+      const { start, end } = vaAccessRange(addr, bytes.byteLength);
       // All or nothing: a write of several pieces first reads them all, so a hole in a later piece refuses
       // it before the first byte is written (no bind can come between: the caller holds the VA range lock).
-      if (length > MAX_RW) for (const p of pieces(addr, length)) vmRw(device, vmId, p.at, new Uint8Array(p.size), false);
-      for (const p of pieces(addr, length)) vmRw(device, vmId, p.at, bytes.subarray(p.from, p.from + p.size), true);
+      if (end - start > MAX_RW) for (const p of pieces(start, end - start)) vmRw(device, vmId, p.at, new Uint8Array(p.size), false);
+      for (const p of pieces(start, end - start)) vmRw(device, vmId, p.at, bytes.subarray(p.from, p.from + p.size), true);
     },
   };
 }

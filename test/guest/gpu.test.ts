@@ -116,6 +116,12 @@ describe.skipIf(!vgpuvm.ready)('openGpu on vgpuvm', { timeout: 120_000 }, () => 
     // An unmap is seen at once: the kernel's tree no longer has the range.
     await vm.unmap(base + 3n * s.PAGE, 2n * s.PAGE);
     await expect(vm.read(base + 3n * s.PAGE, 1n)).rejects.toMatchObject({ code: 'ERR_GPU_VA_UNMAPPED', address: base + 3n * s.PAGE });
+    // Bad lengths and addresses are refused before any ioctl, as on the VA window.
+    await expect(vm.read(base, 1n << 31n)).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    await expect(vm.read((1n << 64n) - 1n, 2n)).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    await expect(vm.write(-1, new Uint8Array(1))).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    vm.close();
+    await expect(vm.read(base, 1n)).rejects.toMatchObject({ code: expect.stringMatching(/CLOSED/) });
   }));
   it('maps and writes the BO through its dma-buf', counted(s.mapWriteRead));
   it('a BO mapped in two VMs', counted(s.sharedAcrossVms));

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { BindRefusedError } from '../../../lib/backends/bind-refused-error.js';
 import { readField } from '../../../lib/backends/uapi-struct.js';
 import {
-  decodeVgpuvmOps, VGPUVM, VGPUVM_BIND_OP, VGPUVM_OP, VGPUVM_VM_BIND, VGPUVM_VM_QUERY, vgpuvmVmBind, vgpuvmVmBindFromOps, vgpuvmVmQuery,
+  decodeVgpuvmOps, VGPUVM, VGPUVM_BIND_OP, VGPUVM_OP, VGPUVM_VM_BIND, VGPUVM_VM_QUERY, VGPUVM_VM_RW, vgpuvmVmBind, vgpuvmVmBindFromOps, vgpuvmVmQuery,
+  vgpuvmVmRw,
 } from '../../../lib/backends/vgpuvm.js';
 import { GemObject } from '../../../lib/gpuvm/gem.js';
 import { GpuVm } from '../../../lib/gpuvm/gpuvm.js';
@@ -95,5 +96,28 @@ describe('decodeVgpuvmOps', () => {
       va: { addr: 0x1000n, range: 0x3000n, offset: 0n, boId: 4n, flags: 0 },
       next: { addr: 0x3000n, range: 0x1000n, offset: 0x2000n, boId: 4n, flags: 0 },
     }]);
+  });
+});
+
+describe('vgpuvmVmRw', () => {
+  it('encodes a READ or a WRITE of the bytes of data, the data field pointing at them', () => {
+    const data = new Uint8Array(64);
+    const read = vgpuvmVmRw(3, 0x1000n, data, false);
+    const field = (call: typeof read, name: string) => readField(VGPUVM_VM_RW, call.buffers[0]!, name);
+    expect([field(read, 'vm_id'), field(read, 'flags'), field(read, 'addr'), field(read, 'size')]).toEqual([3n, BigInt(VGPUVM.DRM_VGPUVM_RW_READ), 0x1000n, 64n]);
+    expect(read.buffers[1]).toBe(data);
+    expect(read.pointers).toEqual([{ buffer: 0, offset: VGPUVM_VM_RW.fields['data']!.offset, target: 1 }]);
+    expect(field(vgpuvmVmRw(3, 0n, data, true), 'flags')).toBe(BigInt(VGPUVM.DRM_VGPUVM_RW_WRITE));
+  });
+
+  it.each([
+    ['data that is not a Uint8Array', () => vgpuvmVmRw(1, 0n, [1, 2] as never, false), 'ERR_INVALID_ARG_TYPE'],
+    ['empty data', () => vgpuvmVmRw(1, 0n, new Uint8Array(0), false), 'ERR_OUT_OF_RANGE'],
+    ['data past DRM_VGPUVM_RW_MAX_SIZE', () => vgpuvmVmRw(1, 0n, new Uint8Array(VGPUVM.DRM_VGPUVM_RW_MAX_SIZE + 1), false), 'ERR_OUT_OF_RANGE'],
+    ['an address of 2^64', () => vgpuvmVmRw(1, 1n << 64n, new Uint8Array(1), false), 'ERR_OUT_OF_RANGE'],
+    ['a negative address', () => vgpuvmVmRw(1, -1n, new Uint8Array(1), false), 'ERR_OUT_OF_RANGE'],
+    ['a VM id of 2^32', () => vgpuvmVmRw(2 ** 32, 0n, new Uint8Array(1), false), 'ERR_OUT_OF_RANGE'],
+  ])('refuses %s with a typed error', (_what, call, code) => {
+    expect(call).toThrow(expect.objectContaining({ code }));
   });
 });
