@@ -2,7 +2,9 @@
 // Peak memory of the streaming CLI commands on long inputs: `drm-gpuvm trace`, `map --svg` (a trace as
 // input) and `trace-gen`, each run as its own process under /usr/bin/time -v (maximum resident set size),
 // with the buffered replay (lib/trace replayTrace over the whole text, the output joined) beside them for
-// comparison, and the streamed output checked to be byte-identical to the buffered one.
+// comparison, and the streamed output checked to be byte-identical to the buffered one. `trace` also runs
+// with V8's default young generation (three alternating pairs, medians), to show what holding it small
+// saves in memory and costs in time.
 //
 // Inputs, generated into a temporary folder with the CLI's own trace-gen:
 //   mixed   trace-gen --seed 7 --requests 200000: overlapping requests, keep=1, sparse, u64-edge errors,
@@ -23,6 +25,8 @@ const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const traceModule = new URL('../dist/trace/trace.js', import.meta.url).href;
 const TIME = '/usr/bin/time';
 const REQUESTS = 200000;
+// `drm-gpuvm trace` with and without its young-generation setting: alternating runs, medians reported.
+const PAIRS = 3;
 
 if (!existsSync(TIME)) {
   process.stderr.write(`${TIME} is missing (Debian: apt-get install time)\n`);
@@ -63,6 +67,26 @@ async function generate(path, args, dumpEvery) {
   await new Promise((resolve) => out.end(resolve));
 }
 
+// The same `drm-gpuvm trace` with V8's default young generation: a preload makes the CLI's
+// setFlagsFromString (lib/cli/young-generation.ts) a no-op, so the cost of holding it small shows beside it.
+const defaultYoungGeneration = `data:text/javascript,${encodeURIComponent(
+  "import v8 from 'node:v8'; import { syncBuiltinESMExports } from 'node:module'; v8.setFlagsFromString = () => {}; syncBuiltinESMExports();")}`;
+
+/** Medians of `runs` alternating runs of `a` and `b` (each a () => measurement). */
+function alternating(runs, a, b) {
+  const as = [];
+  const bs = [];
+  for (let i = 0; i < runs; i++) {
+    as.push(a());
+    bs.push(b());
+  }
+  const median = (list) => {
+    const sorted = (key) => list.map((m) => m[key]).sort((x, y) => x - y)[Math.floor(list.length / 2)];
+    return { mb: sorted('mb'), seconds: sorted('seconds'), bytes: list[0].bytes };
+  };
+  return [median(as), median(bs)];
+}
+
 const buffered = `import { readFileSync } from 'node:fs'; import { replayTrace } from '${traceModule}';
 process.stdout.write(replayTrace(readFileSync(process.argv[1], 'utf8')));`;
 
@@ -87,10 +111,15 @@ try {
       + `${(statSync(trace).size / 1e6).toFixed(1)} MB\n`);
     const streamedOut = join(dir, `${name}.out`);
     const bufferedOut = join(dir, `${name}.buffered`);
-    const streamed = measured([process.execPath, cli, 'trace', trace], streamedOut);
+    const defaultOut = join(dir, `${name}.default`);
+    const [streamed, withDefault] = alternating(PAIRS,
+      () => measured([process.execPath, cli, 'trace', trace], streamedOut),
+      () => measured([process.execPath, '--import', defaultYoungGeneration, cli, 'trace', trace], defaultOut));
     const whole = measured([process.execPath, '--input-type=module', '-e', buffered, trace], bufferedOut);
-    const same = sha256(streamedOut) === sha256(bufferedOut);
+    const same = sha256(streamedOut) === sha256(bufferedOut) && sha256(defaultOut) === sha256(bufferedOut);
     row('drm-gpuvm trace', name, streamed, same);
+    row('  V8 default young gen', name, withDefault, undefined);
+    rmSync(defaultOut);
     row('buffered replayTrace', name, whole, undefined);
     row('drm-gpuvm map --svg', name, measured([process.execPath, cli, 'map', '--svg', trace], join(dir, `${name}.svg`)), undefined);
     rmSync(bufferedOut);
