@@ -29,7 +29,7 @@ export const TOOL_SOURCES = {
 };
 
 /** Modules to load before vgpuvm.ko in the sid kernel, in order (drm itself comes with the runner's set). */
-export const VGPUVM_DEPENDENCIES = ['drm_exec', 'drm_shmem_helper', 'drm_gpuvm'];
+export const VGPUVM_DEPENDENCIES = ['drm_exec', 'drm_shmem_helper', 'drm_gpuvm', 'gpu-sched'];
 
 const MIRROR = 'http://deb.debian.org/debian';
 

@@ -7,7 +7,10 @@
  *      unknown handle, bad pointers), each checked to change nothing;
  *   3. a seeded fuzz of random (mostly valid, partly garbage) requests on several VMs sharing BOs;
  *   4. several processes binding at once on BOs they share through PRIME, in both modes;
- *   5. that every VM, vm_bo, mapping and BO is freed once closed (the module's STATS counters).
+ *   5. that every VM, vm_bo, mapping, BO, queue and job is freed once closed (the module's STATS counters);
+ *   6. the software GPU: EXEC jobs (fill, copy, checksum through the VA, faults), asynchronous binds,
+ *      binary and timeline syncobjs, ordering against a vgem fence, teardown with jobs in flight, and four
+ *      processes running jobs at once on a BO they share through PRIME.
  * Prints one line per failure and a summary `vgpuvm-smoke: N passed, M failed`; exits 1 on any failure.
  * Usage: smoke [RENDER_NODE] [FUZZ_REQUESTS] [SEED]
  */
@@ -21,7 +24,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <drm/vgem_drm.h>
+#include <linux/dma-buf.h>
 
 #include "vgpuvm_drm.h"
 
@@ -737,6 +744,550 @@ static void run_concurrent(const char *node, unsigned int children, unsigned lon
 	close(fd);
 }
 
+/* --- 6. the software GPU: queues, asynchronous binds, EXEC jobs, syncobjs ------------------------------------- */
+
+static uint32_t queue_create(int fd, uint32_t vm)
+{
+	struct drm_vgpuvm_queue_create c = { .vm_id = vm };
+	int err = xioctl(fd, DRM_IOCTL_VGPUVM_QUEUE_CREATE, &c);
+
+	check(err == 0, "QUEUE_CREATE: %s", strerror(err));
+	return c.queue_id;
+}
+
+static uint32_t syncobj_create(int fd)
+{
+	struct drm_syncobj_create c = { 0 };
+
+	check(xioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &c) == 0, "SYNCOBJ_CREATE");
+	return c.handle;
+}
+
+/* Waits up to @ms for a syncobj (point 0: binary); returns 0, ETIME, or another errno. */
+static int syncobj_wait(int fd, uint32_t handle, uint64_t point, int ms)
+{
+	struct timespec now;
+	struct drm_syncobj_timeline_wait w = {
+		.handles = (uintptr_t)&handle, .points = (uintptr_t)&point, .count_handles = 1,
+		.flags = DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT,
+	};
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	w.timeout_nsec = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec + (int64_t)ms * 1000000;
+	return xioctl(fd, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, &w);
+}
+
+static struct drm_vgpuvm_cmd cmd_fill(uint64_t dst, uint64_t size, uint64_t value)
+{
+	return (struct drm_vgpuvm_cmd){ .op = DRM_VGPUVM_CMD_FILL, .dst = dst, .size = size, .value = value };
+}
+
+static struct drm_vgpuvm_cmd cmd_copy(uint64_t src, uint64_t dst, uint64_t size)
+{
+	return (struct drm_vgpuvm_cmd){ .op = DRM_VGPUVM_CMD_COPY, .src = src, .dst = dst, .size = size };
+}
+
+static struct drm_vgpuvm_cmd cmd_checksum(uint64_t src, uint64_t size, uint64_t dst)
+{
+	return (struct drm_vgpuvm_cmd){ .op = DRM_VGPUVM_CMD_CHECKSUM, .src = src, .dst = dst, .size = size };
+}
+
+/* EXEC of @count commands with at most one in-sync and one out-sync (handle 0: none); returns the errno. */
+static int exec_job(int fd, uint32_t queue, const struct drm_vgpuvm_cmd *cmds, uint32_t count,
+		    const struct drm_vgpuvm_sync *in, const struct drm_vgpuvm_sync *out, uint64_t *job_id)
+{
+	struct drm_vgpuvm_exec e = {
+		.queue_id = queue, .count = count, .cmds = (uintptr_t)cmds, .stride = sizeof(*cmds),
+		.num_in_syncs = in ? 1 : 0, .in_syncs = (uintptr_t)in,
+		.num_out_syncs = out ? 1 : 0, .out_syncs = (uintptr_t)out,
+	};
+	int err = xioctl(fd, DRM_IOCTL_VGPUVM_EXEC, &e);
+
+	if (job_id)
+		*job_id = e.job_id;
+	return err;
+}
+
+static int bind_async(int fd, uint32_t vm, uint32_t queue, const struct drm_vgpuvm_bind_op *ops, uint32_t count,
+		      const struct drm_vgpuvm_sync *in, const struct drm_vgpuvm_sync *out, uint64_t *job_id)
+{
+	struct drm_vgpuvm_vm_bind b = {
+		.vm_id = vm, .count = count, .ops = (uintptr_t)ops, .stride = sizeof(*ops), .queue_id = queue,
+		.num_in_syncs = in ? 1 : 0, .in_syncs = (uintptr_t)in,
+		.num_out_syncs = out ? 1 : 0, .out_syncs = (uintptr_t)out,
+	};
+	int err = xioctl(fd, DRM_IOCTL_VGPUVM_VM_BIND, &b);
+
+	if (job_id)
+		*job_id = b.job_id;
+	return err;
+}
+
+static struct drm_vgpuvm_job_query job_query(int fd, uint32_t queue, uint64_t job)
+{
+	struct drm_vgpuvm_job_query q = { .queue_id = queue, .job_id = job };
+
+	if (xioctl(fd, DRM_IOCTL_VGPUVM_JOB_QUERY, &q))
+		q.state = ~0u;
+	return q;
+}
+
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* How many records a VM_QUERY has (~0 if it failed). */
+static uint32_t query_count(int fd, uint32_t vm, uint32_t what)
+{
+	struct drm_vgpuvm_vm_query q = { .vm_id = vm, .what = what };
+
+	return xioctl(fd, DRM_IOCTL_VGPUVM_VM_QUERY, &q) ? ~0u : q.count;
+}
+
+static uint32_t tree_count(int fd, uint32_t vm)
+{
+	return query_count(fd, vm, DRM_VGPUVM_QUERY_TREE);
+}
+
+/*
+ * A fence user space signals when it likes: a vgem fence on a vgem BO, taken out of the BO's dma-buf as a
+ * sync_file and put into a syncobj of the vgpuvm file. vgem signals it by itself after 10 s at the latest.
+ */
+struct gate {
+	int vgem;
+	uint32_t fence;
+	uint32_t syncobj;
+};
+
+static int open_vgem(void)
+{
+	for (int i = 0; i < 16; i++) {
+		char path[32], name[32] = { 0 };
+		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!xioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+static int gate_open(int fd, int vgem, struct gate *g)
+{
+	struct drm_mode_create_dumb dumb = { .width = 1024, .height = 1, .bpp = 32 };
+	struct drm_vgem_fence_attach attach = { .flags = VGEM_FENCE_WRITE };
+	struct drm_prime_handle prime = { .flags = DRM_CLOEXEC | DRM_RDWR };
+	struct dma_buf_export_sync_file sync = { .flags = DMA_BUF_SYNC_WRITE };
+	struct drm_syncobj_handle import = { .flags = DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE };
+	struct drm_gem_close close_bo = { 0 };
+	int err;
+
+	g->vgem = vgem;
+	if ((err = xioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &dumb)))
+		return err;
+	attach.handle = prime.handle = close_bo.handle = dumb.handle;
+	if ((err = xioctl(vgem, DRM_IOCTL_VGEM_FENCE_ATTACH, &attach)) ||
+	    (err = xioctl(vgem, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime)))
+		return err;
+	g->fence = attach.out_fence;
+	err = xioctl(prime.fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &sync);
+	close(prime.fd);
+	xioctl(vgem, DRM_IOCTL_GEM_CLOSE, &close_bo);
+	if (err)
+		return err;
+	g->syncobj = syncobj_create(fd);
+	import.handle = g->syncobj;
+	import.fd = sync.fd;
+	err = xioctl(fd, DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, &import);
+	close(sync.fd);
+	return err;
+}
+
+static void gate_release(struct gate *g)
+{
+	struct drm_vgem_fence_signal s = { .fence = g->fence };
+
+	check(xioctl(g->vgem, DRM_IOCTL_VGEM_FENCE_SIGNAL, &s) == 0, "VGEM_FENCE_SIGNAL");
+}
+
+static void run_exec_checks(int fd, uint32_t flags)
+{
+	static unsigned char seen[0x4000], want[0x4000];
+	const char *design = design_name(flags);
+	uint32_t vm = vm_create(fd, 0, 0x1000000, 0x800000, 0x1000, flags);
+	uint32_t queue = queue_create(fd, vm);
+	uint32_t done = syncobj_create(fd);
+	struct drm_vgpuvm_sync out = { .handle = done };
+	struct drm_vgpuvm_bind_op layout[] = {
+		map_op(0x10000, 0x4000, 0, 0), map_op(0x20000, 0x2000, 1, 0x1000), map_op(0x40000, 0x1000, S, 0),
+	};
+	struct drm_vgpuvm_cmd cmds[3];
+	struct drm_vgpuvm_job_query q;
+	uint64_t job = 0, hash = 0;
+
+	check(bind(fd, vm, layout, 3, NULL) == 0, "exec %s: bind the layout", design);
+	/* FILL, then COPY between two BOs, then a CHECKSUM written back into a BO, in one job. */
+	cmds[0] = cmd_fill(0x10000, 0x4000, 0x0807060504030201ull);
+	cmds[1] = cmd_copy(0x10ff8, 0x20000, 0x2000);
+	cmds[2] = cmd_checksum(0x20000, 0x2000, 0x13ff8);
+	check(exec_job(fd, queue, cmds, 3, NULL, &out, &job) == 0 && job == 1, "exec %s: submit (job %llu)", design,
+	      (unsigned long long)job);
+	check(syncobj_wait(fd, done, 0, 5000) == 0, "exec %s: the out-sync signals", design);
+	q = job_query(fd, queue, job);
+	check(q.state == DRM_VGPUVM_JOB_DONE && q.error == 0 && q.fault_cmd == ~0u, "exec %s: done, no error (%d)",
+	      design, q.error);
+	for (size_t i = 0; i < sizeof(want); i++)
+		want[i] = (unsigned char)(i % 8 + 1);
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ, 0x20000, seen, 0x2000, NULL) == 0 && !memcmp(seen, want + 0xff8, 0x2000),
+	      "exec %s: COPY moved the filled bytes into the other BO", design);
+	hash = fnv1a(want + 0xff8, 0x2000);
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ, 0x13ff8, seen, 8, NULL) == 0 && !memcmp(seen, &hash, 8),
+	      "exec %s: CHECKSUM wrote the FNV-1a of the copied bytes", design);
+
+	/* A fault: command 1 reads past the mapping; command 0 stays done, 2 never runs, 1 wrote nothing. */
+	cmds[0] = cmd_fill(0x20000, 0x100, 0xaaaaaaaaaaaaaaaaull);
+	cmds[1] = cmd_copy(0x13000, 0x20100, 0x1001);
+	cmds[2] = cmd_fill(0x20200, 0x10, 0xbbbbbbbbbbbbbbbbull);
+	check(exec_job(fd, queue, cmds, 3, NULL, &out, &job) == 0 && job == 2, "exec %s: submit the faulting job", design);
+	check(syncobj_wait(fd, done, 0, 5000) == 0, "exec %s: a faulting job signals too", design);
+	q = job_query(fd, queue, job);
+	check(q.state == DRM_VGPUVM_JOB_DONE && q.error == -EFAULT && q.fault_cmd == 1 && q.fault_addr == 0x14000,
+	      "exec %s: the fault is reported (error %d, cmd %u, addr 0x%llx)", design, q.error, q.fault_cmd,
+	      (unsigned long long)q.fault_addr);
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ, 0x20000, seen, 0x210, NULL) == 0 && seen[0] == 0xaa && seen[0xff] == 0xaa &&
+		      !memcmp(seen + 0x100, want + 0x10f8, 0x110),
+	      "exec %s: the commands before the fault ran, the rest wrote nothing", design);
+	cmds[0] = cmd_fill(0x40000, 4, 1);
+	check(exec_job(fd, queue, cmds, 1, NULL, NULL, &job) == 0, "exec %s: submit a write to a sparse page", design);
+	cmds[0] = cmd_checksum(0x10000, 0x10, 0x80000);
+	check(exec_job(fd, queue, cmds, 1, NULL, &out, &job) == 0, "exec %s: submit a write to a hole", design);
+	check(syncobj_wait(fd, done, 0, 5000) == 0, "exec %s: both signal", design);
+	q = job_query(fd, queue, job - 1);
+	check(q.error == -EFAULT && q.fault_addr == 0x40000, "exec %s: a sparse page faults for a job", design);
+	q = job_query(fd, queue, job);
+	check(q.error == -EFAULT && q.fault_addr == 0x80000, "exec %s: a hole faults", design);
+
+	/* Validation: an evicted BO is validated by the next EXEC (drm_gpuvm_validate in the submission). */
+	struct drm_vgpuvm_bo_evict ev = { .handle = bo_handle[1], .evict = 1 };
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_BO_EVICT, &ev) == 0 && query_count(fd, vm, DRM_VGPUVM_QUERY_EVICT) == 1,
+	      "exec %s: the evicted BO is on the evict list", design);
+	cmds[0] = cmd_fill(0x20000, 8, 5);
+	check(exec_job(fd, queue, cmds, 1, NULL, &out, &job) == 0 && syncobj_wait(fd, done, 0, 5000) == 0,
+	      "exec %s: a job after the eviction", design);
+	check(query_count(fd, vm, DRM_VGPUVM_QUERY_EVICT) == 0, "exec %s: the submission validated it", design);
+
+	/* Timeline points: out at point 3, then a job waiting for point 3. */
+	uint32_t timeline = syncobj_create(fd);
+	struct drm_vgpuvm_sync point3 = { .handle = timeline, .flags = DRM_VGPUVM_SYNC_TIMELINE, .point = 3 };
+	struct drm_vgpuvm_sync point4 = { .handle = timeline, .flags = DRM_VGPUVM_SYNC_TIMELINE, .point = 4 };
+	cmds[0] = cmd_fill(0x10000, 8, 0x11);
+	check(exec_job(fd, queue, cmds, 1, NULL, &point3, NULL) == 0, "exec %s: out to timeline point 3", design);
+	cmds[0] = cmd_fill(0x10008, 8, 0x22);
+	check(exec_job(fd, queue, cmds, 1, &point3, &point4, NULL) == 0, "exec %s: in from point 3, out to 4", design);
+	check(syncobj_wait(fd, timeline, 4, 5000) == 0, "exec %s: timeline point 4 signals", design);
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ, 0x10000, seen, 16, NULL) == 0 && seen[0] == 0x11 && seen[8] == 0x22,
+	      "exec %s: both timeline jobs ran", design);
+
+	/* Bad input: EINVAL or ENOENT, nothing queued. */
+	struct drm_vgpuvm_exec e = { .queue_id = queue, .count = 1, .cmds = (uintptr_t)cmds, .stride = sizeof(cmds[0]) };
+	static const struct { const char *what; struct drm_vgpuvm_cmd cmd; int err; } bad[] = {
+		{ "an unknown op", { .op = 3, .dst = 0x10000, .size = 8 }, EINVAL },
+		{ "a non-zero pad", { .op = DRM_VGPUVM_CMD_FILL, .pad = 1, .dst = 0x10000, .size = 8 }, EINVAL },
+		{ "size 0", { .op = DRM_VGPUVM_CMD_FILL, .dst = 0x10000 }, EINVAL },
+		{ "size past the limit", { .op = DRM_VGPUVM_CMD_FILL, .dst = 0x10000, .size = DRM_VGPUVM_CMD_MAX_SIZE + 1ull }, EINVAL },
+		{ "a value on a COPY", { .op = DRM_VGPUVM_CMD_COPY, .src = 0x10000, .dst = 0x10100, .size = 8, .value = 1 }, EINVAL },
+		{ "a src on a FILL", { .op = DRM_VGPUVM_CMD_FILL, .src = 1, .dst = 0x10000, .size = 8 }, EINVAL },
+		{ "dst + size past 2^64", { .op = DRM_VGPUVM_CMD_FILL, .dst = ~0ull - 3, .size = 8 }, EINVAL },
+		{ "a checksum target past 2^64", { .op = DRM_VGPUVM_CMD_CHECKSUM, .src = 0x10000, .dst = ~0ull - 3, .size = 1 }, EINVAL },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct drm_vgpuvm_cmd two[2] = { cmd_fill(0x10000, 8, 0), bad[i].cmd };
+
+		e.cmds = (uintptr_t)two;
+		e.count = 2;
+		check(xioctl(fd, DRM_IOCTL_VGPUVM_EXEC, &e) == bad[i].err && e.failed_cmd == 1 && e.job_id == 0,
+		      "exec %s: %s is refused at command 1", design, bad[i].what);
+	}
+	e.cmds = (uintptr_t)cmds;
+	e.count = 0;
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_EXEC, &e) == EINVAL, "exec %s: count 0 is EINVAL", design);
+	e.count = DRM_VGPUVM_EXEC_MAX_CMDS + 1;
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_EXEC, &e) == EINVAL, "exec %s: too many commands is EINVAL", design);
+	e.count = 1;
+	e.stride = 8;
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_EXEC, &e) == EINVAL, "exec %s: a wrong stride is EINVAL", design);
+	e.stride = sizeof(cmds[0]);
+	e.cmds = 8;
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_EXEC, &e) == EFAULT, "exec %s: an unreadable command array is EFAULT", design);
+	e.cmds = (uintptr_t)cmds;
+	e.queue_id = queue + 100;
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_EXEC, &e) == ENOENT, "exec %s: an unknown queue is ENOENT", design);
+	e.queue_id = queue;
+	struct drm_vgpuvm_sync bad_syncs[] = {
+		{ .handle = done + 1000 }, { .handle = done, .flags = 2 }, { .handle = done, .point = 1 },
+		{ .handle = timeline, .flags = DRM_VGPUVM_SYNC_TIMELINE },
+	};
+	static const int bad_sync_err[] = { ENOENT, EINVAL, EINVAL, EINVAL };
+	for (size_t i = 0; i < 4; i++) {
+		check(exec_job(fd, queue, cmds, 1, &bad_syncs[i], NULL, NULL) == bad_sync_err[i],
+		      "exec %s: bad in-sync %zu is %s", design, i, strerror(bad_sync_err[i]));
+		check(exec_job(fd, queue, cmds, 1, NULL, &bad_syncs[i], NULL) == bad_sync_err[i],
+		      "exec %s: bad out-sync %zu is %s", design, i, strerror(bad_sync_err[i]));
+	}
+	uint32_t empty = syncobj_create(fd);
+	struct drm_vgpuvm_sync never = { .handle = empty };
+	check(exec_job(fd, queue, cmds, 1, &never, NULL, NULL) == ENOENT, "exec %s: an in-sync with no fence is ENOENT",
+	      design);
+	e.num_in_syncs = DRM_VGPUVM_MAX_SYNCS + 1;
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_EXEC, &e) == EINVAL, "exec %s: too many in-syncs is EINVAL", design);
+	q = job_query(fd, queue, 999);
+	check(q.state == ~0u, "exec %s: an unknown job id is ENOENT", design);
+	struct drm_vgpuvm_job_query padded = { .queue_id = queue, .job_id = 1, .pad = 1 };
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_JOB_QUERY, &padded) == EINVAL, "exec %s: JOB_QUERY with a pad is EINVAL", design);
+
+	/* Asynchronous binds: refused on a staged VM, queued on an immediate one. */
+	struct drm_vgpuvm_bind_op extra = map_op(0x30000, 0x1000, 0, 0);
+	if (!(flags & DRM_VGPUVM_VM_CREATE_IMMEDIATE)) {
+		check(bind_async(fd, vm, queue, &extra, 1, NULL, NULL, NULL) == EINVAL,
+		      "exec %s: an asynchronous bind on a staged VM is EINVAL", design);
+	} else {
+		uint32_t before = tree_count(fd, vm);
+		char ops_before[512], ops_after[512];
+
+		query_ops(fd, vm, ops_before, sizeof(ops_before));
+		check(bind_async(fd, vm, queue, &extra, 1, NULL, &out, &job) == 0 && job > 0,
+		      "exec %s: an asynchronous bind is queued", design);
+		check(syncobj_wait(fd, done, 0, 5000) == 0, "exec %s: its out-sync signals", design);
+		q = job_query(fd, queue, job);
+		check(q.state == DRM_VGPUVM_JOB_DONE && q.error == 0 && tree_count(fd, vm) == before + 1,
+		      "exec %s: the asynchronous bind mapped (error %d)", design, q.error);
+		query_ops(fd, vm, ops_after, sizeof(ops_after));
+		check(!strcmp(ops_before, ops_after), "exec %s: QUERY_OPS still shows the last synchronous bind", design);
+		check(bind_async(fd, vm, queue + 100, &extra, 1, NULL, NULL, NULL) == ENOENT,
+		      "exec %s: an asynchronous bind on an unknown queue is ENOENT", design);
+		uint32_t other = vm_create(fd, 0, 0x100000, 0, 0, flags);
+		check(bind_async(fd, other, queue, &extra, 1, NULL, NULL, NULL) == EINVAL,
+		      "exec %s: a queue of another VM is EINVAL", design);
+		vm_destroy(fd, other);
+	}
+	struct drm_vgpuvm_vm_bind b = { .vm_id = vm, .count = 1, .ops = (uintptr_t)&extra, .stride = sizeof(extra),
+					.num_out_syncs = 1, .out_syncs = (uintptr_t)&out };
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_VM_BIND, &b) == EINVAL, "exec %s: syncs on a synchronous bind are EINVAL", design);
+	struct drm_vgpuvm_queue_create qc = { .vm_id = vm, .flags = 1 };
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_QUEUE_CREATE, &qc) == EINVAL, "exec %s: QUEUE_CREATE flags are EINVAL", design);
+	qc = (struct drm_vgpuvm_queue_create){ .vm_id = vm + 1000 };
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_QUEUE_CREATE, &qc) == ENOENT, "exec %s: QUEUE_CREATE on no VM is ENOENT", design);
+	struct drm_vgpuvm_queue_destroy qd = { .queue_id = queue + 100 };
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_QUEUE_DESTROY, &qd) == ENOENT, "exec %s: QUEUE_DESTROY of no queue is ENOENT",
+	      design);
+	qd.queue_id = queue;
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_QUEUE_DESTROY, &qd) == 0, "exec %s: QUEUE_DESTROY", design);
+	check(exec_job(fd, queue, cmds, 1, NULL, NULL, NULL) == ENOENT, "exec %s: a destroyed queue is ENOENT", design);
+	vm_destroy(fd, vm);
+}
+
+/*
+ * Ordering through fences, with a gate (a vgem fence) holding a job back: a bind waiting for the job's
+ * out-sync, an asynchronous unbind and a synchronous one of memory the job uses all complete only after it.
+ */
+static void run_fence_ordering(int fd, int vgem)
+{
+	uint32_t vm = vm_create(fd, 0, 0x1000000, 0, 0, DRM_VGPUVM_VM_CREATE_IMMEDIATE);
+	uint32_t jobs = queue_create(fd, vm), binds = queue_create(fd, vm);
+	uint32_t job_done = syncobj_create(fd), bind_done = syncobj_create(fd), unbind_done = syncobj_create(fd);
+	struct drm_vgpuvm_sync job_out = { .handle = job_done }, bind_out = { .handle = bind_done };
+	struct drm_vgpuvm_sync unbind_out = { .handle = unbind_done };
+	struct drm_vgpuvm_bind_op layout[] = { map_op(0x10000, 0x4000, 0, 0), map_op(0x20000, 0x4000, 1, 0) };
+	struct drm_vgpuvm_bind_op unmap_a = unmap_op(0x10000, 0x4000), unmap_b = unmap_op(0x20000, 0x4000);
+	struct drm_vgpuvm_cmd cmd = cmd_copy(0x10000, 0x20000, 0x4000);
+	struct drm_vgpuvm_job_query q;
+	unsigned char seen[16];
+	uint64_t job = 0, bind_job = 0, unbind_job = 0;
+	struct gate gate;
+	int err;
+
+	check(bind(fd, vm, layout, 2, NULL) == 0, "ordering: bind the layout");
+	err = gate_open(fd, vgem, &gate);
+	check(err == 0, "ordering: a vgem fence as the gate: %s", strerror(err));
+	if (err)
+		return;
+	struct drm_vgpuvm_sync gate_in = { .handle = gate.syncobj };
+	check(exec_job(fd, jobs, &cmd, 1, &gate_in, &job_out, &job) == 0, "ordering: a job behind the gate");
+	/* A bind on another queue that waits for the job's out-sync: it unmaps what the job reads. */
+	check(bind_async(fd, vm, binds, &unmap_a, 1, &job_out, &bind_out, &bind_job) == 0,
+	      "ordering: an unbind waiting for the job's out-sync");
+	/* An unbind with no in-sync of what the job writes: it waits for the job's fence in the VM's resv. */
+	check(bind_async(fd, vm, binds, &unmap_b, 1, NULL, &unbind_out, &unbind_job) == 0,
+	      "ordering: an unbind of memory the job uses");
+	pid_t child = fork();
+	if (child == 0) {
+		/* A synchronous unbind of the same memory waits too (it is a no-op by then). */
+		_exit(bind(fd, vm, &unmap_b, 1, NULL) ? 1 : 0);
+	}
+	usleep(300000);
+	int status = 0;
+	check(waitpid(child, &status, WNOHANG) == 0, "ordering: the synchronous unbind is still waiting");
+	check(syncobj_wait(fd, bind_done, 0, 0) == ETIME && syncobj_wait(fd, unbind_done, 0, 0) == ETIME,
+	      "ordering: both asynchronous binds are still waiting");
+	q = job_query(fd, jobs, job);
+	check(q.state == DRM_VGPUVM_JOB_PENDING, "ordering: the job is pending behind its gate");
+	check(tree_count(fd, vm) == 2, "ordering: nothing was unmapped yet");
+	gate_release(&gate);
+	check(syncobj_wait(fd, bind_done, 0, 5000) == 0 && syncobj_wait(fd, unbind_done, 0, 5000) == 0,
+	      "ordering: the binds complete once the gate opens");
+	pid_t waited = waitpid(child, &status, 0);
+	check(waited == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "ordering: the synchronous unbind completes (status 0x%x)", status);
+	q = job_query(fd, jobs, job);
+	check(q.state == DRM_VGPUVM_JOB_DONE && q.error == 0, "ordering: the job ran before the unbinds (error %d)", q.error);
+	check(job_query(fd, binds, bind_job).error == 0 && job_query(fd, binds, unbind_job).error == 0 &&
+		      tree_count(fd, vm) == 0,
+	      "ordering: both unbinds applied");
+	check(vm_rw(fd, vm, DRM_VGPUVM_RW_READ, 0x10000, seen, 1, NULL) == EFAULT, "ordering: the range is unmapped now");
+	vm_destroy(fd, vm);
+}
+
+/*
+ * Teardown with jobs in flight: a child queues jobs behind a gate and exits without opening it; its killed
+ * jobs are freed once the gate opens, and then nothing of it is left.
+ */
+static void run_teardown_in_flight(const char *node, int vgem)
+{
+	struct drm_vgpuvm_stats s = { 0 };
+	uint32_t fence = 0;
+	int pipefd[2];
+	pid_t child;
+
+	int probe = open_vgpuvm(node);
+	check(xioctl(probe, DRM_IOCTL_VGPUVM_STATS, &s) == 0, "teardown: STATS");
+	close(probe);
+	uint64_t bos_before = s.bos;
+	check(pipe(pipefd) == 0, "teardown: pipe");
+	child = fork();
+	if (child == 0) {
+		int cfd;
+
+		failed = 0;
+		cfd = open_vgpuvm(node);
+		uint32_t vm = vm_create(cfd, 0, 0x100000, 0, 0, DRM_VGPUVM_VM_CREATE_IMMEDIATE);
+		uint32_t queue = queue_create(cfd, vm);
+		struct drm_vgpuvm_bo_create c = { .size = 0x4000 };
+		struct drm_vgpuvm_bind_op op = { .op = DRM_VGPUVM_BIND_OP_MAP, .addr = 0x10000, .range = 0x4000 };
+		struct drm_vgpuvm_cmd cmd = cmd_fill(0x10000, 0x4000, 7);
+		struct gate gate;
+
+		if (xioctl(cfd, DRM_IOCTL_VGPUVM_BO_CREATE, &c) || (op.handle = c.handle, bind(cfd, vm, &op, 1, NULL)) ||
+		    gate_open(cfd, vgem, &gate))
+			_exit(3);
+		struct drm_vgpuvm_sync in = { .handle = gate.syncobj };
+		for (int i = 0; i < 8; i++)
+			if (exec_job(cfd, queue, &cmd, 1, &in, NULL, NULL))
+				_exit(4);
+		if (bind_async(cfd, vm, queue, &op, 1, &in, NULL, NULL))
+			_exit(5);
+		if (write(pipefd[1], &gate.fence, sizeof(gate.fence)) != sizeof(gate.fence))
+			_exit(6);
+		_exit(failed ? 7 : 0);
+	}
+	close(pipefd[1]);
+	check(read(pipefd[0], &fence, sizeof(fence)) == sizeof(fence), "teardown: the child queued its jobs");
+	close(pipefd[0]);
+	int status = 0;
+	pid_t waited = waitpid(child, &status, 0);
+	check(waited == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "teardown: the child exited with jobs in flight (status 0x%x)", status);
+	int fd = open_vgpuvm(node);
+	int err = xioctl(fd, DRM_IOCTL_VGPUVM_STATS, &s);
+	/* The killed jobs wait for their gate; the bind job still holds its 3 spare VAs and its pair. */
+	check(!err && s.jobs == 9 && s.queues == 1 && s.vms == 1 && s.vas == 3 && s.vm_bos == 1,
+	      "teardown: the 9 killed jobs wait for their gate, holding their queue and VM (jobs %llu queues %llu "
+	      "vms %llu vas %llu vm_bos %llu)", (unsigned long long)s.jobs, (unsigned long long)s.queues,
+	      (unsigned long long)s.vms, (unsigned long long)s.vas, (unsigned long long)s.vm_bos);
+	struct drm_vgem_fence_signal sig = { .fence = fence };
+	check(xioctl(vgem, DRM_IOCTL_VGEM_FENCE_SIGNAL, &sig) == 0, "teardown: open the gate");
+	for (int tries = 0; tries < 200; tries++) {
+		if (xioctl(fd, DRM_IOCTL_VGPUVM_STATS, &s) == 0 && !s.jobs && !s.queues && !s.vms && s.bos == bos_before)
+			break;
+		usleep(25000);
+	}
+	check(!s.jobs && !s.queues && !s.vms && !s.vm_bos && !s.vas && s.bos == bos_before,
+	      "teardown: nothing left (jobs %llu queues %llu vms %llu bos %llu)", (unsigned long long)s.jobs,
+	      (unsigned long long)s.queues, (unsigned long long)s.vms, (unsigned long long)s.bos);
+	close(fd);
+}
+
+/*
+ * Four processes share BOs through PRIME and run jobs and asynchronous binds on their own queues at once:
+ * each fills its own stretch of the shared BOs through its VM and checks the bytes and the checksums.
+ */
+static void run_concurrent_jobs(const char *node, unsigned long rounds)
+{
+	int fd = open_vgpuvm(node);
+	struct drm_vgpuvm_bo_create c = { .size = 0x40000 };
+	struct drm_prime_handle h = { .flags = DRM_CLOEXEC | DRM_RDWR };
+	pid_t pids[4];
+
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_BO_CREATE, &c) == 0, "jobs: BO_CREATE");
+	h.handle = c.handle;
+	check(xioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &h) == 0, "jobs: PRIME export");
+	for (unsigned int p = 0; p < 4; p++) {
+		pids[p] = fork();
+		if (pids[p] == 0) {
+			int cfd = (failed = 0, open_vgpuvm(node));
+			struct drm_prime_handle imp = { .fd = h.fd };
+			unsigned char buf[0x1000], got[8];
+			uint64_t base = 0x100000, mine = p * 0x10000, hash;
+
+			if (xioctl(cfd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp))
+				_exit(3);
+			uint32_t vm = vm_create(cfd, 0, 0x1000000, 0, 0, DRM_VGPUVM_VM_CREATE_IMMEDIATE |
+						(p % 2 ? DRM_VGPUVM_VM_CREATE_PUT_LOCKED : 0));
+			uint32_t queue = queue_create(cfd, vm), done = syncobj_create(cfd);
+			struct drm_vgpuvm_sync out = { .handle = done };
+			for (unsigned long r = 0; r < rounds; r++) {
+				struct drm_vgpuvm_bind_op op = { .op = DRM_VGPUVM_BIND_OP_MAP, .handle = imp.handle,
+								 .addr = base, .range = 0x10000, .bo_offset = mine };
+				struct drm_vgpuvm_bind_op un = unmap_op(base, 0x10000);
+				struct drm_vgpuvm_cmd cmds[2] = {
+					cmd_fill(base + (r % 16) * 0x1000, 0x1000, 0x0101010101010101ull * (p * 16 + r % 16)),
+					cmd_checksum(base + (r % 16) * 0x1000, 0x1000, base + 0xfff8),
+				};
+				if (bind_async(cfd, vm, queue, &op, 1, NULL, NULL, NULL) ||
+				    exec_job(cfd, queue, cmds, 2, NULL, &out, NULL) || syncobj_wait(cfd, done, 0, 5000))
+					_exit(4);
+				/* The job after the bind sees the mapping; read back through this VM. */
+				if (vm_rw(cfd, vm, DRM_VGPUVM_RW_READ, base + 0xfff8, got, 8, NULL) ||
+				    vm_rw(cfd, vm, DRM_VGPUVM_RW_READ, base + (r % 16) * 0x1000, buf, 0x1000, NULL))
+					_exit(5);
+				hash = fnv1a(buf, 0x1000);
+				if (buf[0] != p * 16 + r % 16 || (r % 16 != 15 && memcmp(got, &hash, 8)))
+					_exit(6);
+				if (bind_async(cfd, vm, queue, &un, 1, NULL, &out, NULL) || syncobj_wait(cfd, done, 0, 5000))
+					_exit(7);
+			}
+			_exit(failed ? 8 : 0);
+		}
+	}
+	for (unsigned int p = 0; p < 4; p++) {
+		int status = 0;
+
+		waitpid(pids[p], &status, 0);
+		check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "jobs: process %u sharing the BO: status 0x%x", p, status);
+	}
+	close(h.fd);
+	close(fd);
+}
+
 /* --- 5. nothing leaks ----------------------------------------------------------------------------------------------- */
 
 static void check_stats(int fd, const char *when, uint64_t bos)
@@ -744,10 +1295,11 @@ static void check_stats(int fd, const char *when, uint64_t bos)
 	struct drm_vgpuvm_stats s;
 
 	check(xioctl(fd, DRM_IOCTL_VGPUVM_STATS, &s) == 0, "STATS");
-	check(s.vms == 0 && s.vm_bos == 0 && s.vas == 0 && s.bos == bos,
-	      "%s: live vms=%llu vm_bos=%llu vas=%llu bos=%llu (expected bos=%llu)", when,
+	check(s.vms == 0 && s.vm_bos == 0 && s.vas == 0 && s.bos == bos && s.queues == 0 && s.jobs == 0,
+	      "%s: live vms=%llu vm_bos=%llu vas=%llu bos=%llu queues=%llu jobs=%llu (expected bos=%llu)", when,
 	      (unsigned long long)s.vms, (unsigned long long)s.vm_bos, (unsigned long long)s.vas,
-	      (unsigned long long)s.bos, (unsigned long long)bos);
+	      (unsigned long long)s.bos, (unsigned long long)s.queues, (unsigned long long)s.jobs,
+	      (unsigned long long)bos);
 }
 
 int main(int argc, char **argv)
@@ -794,7 +1346,26 @@ int main(int argc, char **argv)
 	run_concurrent(node, 4, requests / 4);
 	fd = open_vgpuvm(node);
 	check_stats(fd, "after the concurrent binders", 0);
+
+	/* The software GPU, in the three designs, on fresh BOs 0 (immediate VMs) and 1 (staged ones). */
+	int vgem = open_vgem();
+	check(vgem >= 0, "a vgem card for the fence gates");
+	create_bos(fd);
+	run_exec_checks(fd, 0);
+	create_bos(fd);
+	run_exec_checks(fd, DRM_VGPUVM_VM_CREATE_IMMEDIATE);
+	run_exec_checks(fd, DRM_VGPUVM_VM_CREATE_IMMEDIATE | DRM_VGPUVM_VM_CREATE_PUT_LOCKED);
+	if (vgem >= 0) {
+		run_fence_ordering(fd, vgem);
+		run_teardown_in_flight(node, vgem);
+	}
+	run_concurrent_jobs(node, requests / 100 + 1);
 	close(fd);
+	fd = open_vgpuvm(node);
+	check_stats(fd, "after the software GPU", 0);
+	close(fd);
+	if (vgem >= 0)
+		close(vgem);
 
 	printf("vgpuvm-smoke: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

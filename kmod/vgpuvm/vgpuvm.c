@@ -13,12 +13,16 @@
  * Documentation/gpu/drm-mm.rst.
  */
 #include <linux/device/faux.h>
+#include <linux/dma-fence-chain.h>
+#include <linux/dma-resv.h>
 #include <linux/idr.h>
 #include <linux/iosys-map.h>
 #include <linux/llist.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
+#include <linux/unaligned.h>
+#include <linux/wait_bit.h>
 #include <linux/xarray.h>
 
 #include <drm/drm_drv.h>
@@ -28,11 +32,13 @@
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_gpuvm.h>
 #include <drm/drm_ioctl.h>
+#include <drm/drm_syncobj.h>
+#include <drm/gpu_scheduler.h>
 
 #include "vgpuvm_drm.h"
 
 /* Module-wide counts of live objects; STATS reports them so tests can check that everything was freed. */
-static atomic64_t live_vms, live_bos, live_vm_bos, live_vas;
+static atomic64_t live_vms, live_bos, live_vm_bos, live_vas, live_queues, live_jobs;
 static atomic64_t next_bo_id;
 /* VM ids are module-wide, so a BO query can name the VM of each pair whichever file made it. */
 static DEFINE_IDA(vm_ids);
@@ -83,6 +89,9 @@ struct vgpuvm_vm {
 
 struct vgpuvm_file {
 	struct xarray vms;
+	/* Queues by id; the mutex serialises submissions (a job is armed and pushed under it) and teardown. */
+	struct xarray queues;
+	struct mutex queues_lock;
 };
 
 static struct faux_device *vgpuvm_faux;
@@ -306,6 +315,8 @@ struct vgpuvm_step_ctx {
 	struct vgpuvm_va *spare[3];
 	struct drm_gpuvm_bo *vm_bo;
 	u32 map_flags;
+	/* Whether the ops go to the VM's op log (synchronous binds only). */
+	bool record;
 	struct list_head removed;
 };
 
@@ -349,11 +360,14 @@ static void vgpuvm_record_piece(struct drm_vgpuvm_va *out, const struct drm_gpuv
 	out->flags = flags;
 }
 
-/* The next log slot; capacity was reserved before the walk (see vgpuvm_reserve_log). */
-static struct drm_vgpuvm_op *vgpuvm_log_slot(struct vgpuvm_vm *vm, u32 kind)
+/* The next log slot, or NULL when the bind is not logged; capacity was reserved before the walk. */
+static struct drm_vgpuvm_op *vgpuvm_log_slot(struct vgpuvm_step_ctx *ctx, u32 kind)
 {
+	struct vgpuvm_vm *vm = ctx->vm;
 	struct drm_vgpuvm_op *rec;
 
+	if (!ctx->record)
+		return NULL;
 	if (WARN_ON_ONCE(vm->log_len >= vm->log_capacity))
 		return NULL;
 	rec = &vm->log[vm->log_len++];
@@ -443,7 +457,7 @@ static void vgpuvm_unlink(struct vgpuvm_step_ctx *ctx, struct drm_gpuva *va)
 static int vgpuvm_step_map(struct drm_gpuva_op *op, void *priv)
 {
 	struct vgpuvm_step_ctx *ctx = priv;
-	struct drm_vgpuvm_op *rec = vgpuvm_log_slot(ctx->vm, DRM_VGPUVM_OP_MAP);
+	struct drm_vgpuvm_op *rec = vgpuvm_log_slot(ctx, DRM_VGPUVM_OP_MAP);
 	struct vgpuvm_va *va = vgpuvm_take_spare(ctx);
 
 	if (WARN_ON_ONCE(!va))
@@ -460,7 +474,7 @@ static int vgpuvm_step_remap(struct drm_gpuva_op *op, void *priv)
 {
 	struct vgpuvm_step_ctx *ctx = priv;
 	struct drm_gpuva *old = op->remap.unmap->va;
-	struct drm_vgpuvm_op *rec = vgpuvm_log_slot(ctx->vm, DRM_VGPUVM_OP_REMAP);
+	struct drm_vgpuvm_op *rec = vgpuvm_log_slot(ctx, DRM_VGPUVM_OP_REMAP);
 	struct vgpuvm_va *prev = NULL, *next = NULL;
 
 	if (rec) {
@@ -500,7 +514,7 @@ static int vgpuvm_step_unmap(struct drm_gpuva_op *op, void *priv)
 {
 	struct vgpuvm_step_ctx *ctx = priv;
 	struct drm_gpuva *old = op->unmap.va;
-	struct drm_vgpuvm_op *rec = vgpuvm_log_slot(ctx->vm, DRM_VGPUVM_OP_UNMAP);
+	struct drm_vgpuvm_op *rec = vgpuvm_log_slot(ctx, DRM_VGPUVM_OP_UNMAP);
 
 	if (rec) {
 		rec->keep = op->unmap.keep;
@@ -596,6 +610,34 @@ static int vgpuvm_ioctl_vm_create(struct drm_device *drm, void *data, struct drm
 	return 0;
 }
 
+/*
+ * Takes the VM lock with no job of the VM unfinished, as a bind or a teardown must before it changes the VA
+ * space: it waits for the fences in the VM's reservation without the lock, then checks again under it (EXEC
+ * adds its fence only under the lock). Nothing waits for a job's fence with the lock held.
+ */
+static int vgpuvm_lock_vm_idle(struct vgpuvm_vm *vm, bool interruptible)
+{
+	struct dma_resv *resv = drm_gpuvm_resv(&vm->base);
+	long waited;
+	int ret;
+
+	for (;;) {
+		waited = dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, interruptible, MAX_SCHEDULE_TIMEOUT);
+		if (waited < 0)
+			return waited;
+		if (interruptible) {
+			ret = mutex_lock_interruptible(&vm->lock);
+			if (ret)
+				return ret;
+		} else {
+			mutex_lock(&vm->lock);
+		}
+		if (dma_resv_test_signaled(resv, DMA_RESV_USAGE_BOOKKEEP))
+			return 0;
+		mutex_unlock(&vm->lock);
+	}
+}
+
 /* --- VM_BIND --------------------------------------------------------------------------------------------------- */
 
 /* A checked bind op: the request plus the BO it maps, with a reference. */
@@ -603,6 +645,9 @@ struct vgpuvm_checked_op {
 	struct drm_vgpuvm_bind_op req;
 	struct vgpuvm_bo *bo;
 };
+
+static int vgpuvm_submit_bind(struct drm_file *file, struct vgpuvm_vm *vm, struct drm_vgpuvm_vm_bind *args,
+			      struct vgpuvm_checked_op *ops);
 
 static int vgpuvm_check_op(struct vgpuvm_vm *vm, struct drm_file *file, struct vgpuvm_checked_op *op)
 {
@@ -676,6 +721,55 @@ static int vgpuvm_reserve_log(struct vgpuvm_vm *vm, u64 addr, u64 range)
 	return 0;
 }
 
+/*
+ * What one bind op needs before GPUVM walks, allocated in process context: the mapping structures (a MAP
+ * uses one, and at most two remaps, the first and the last VA visited, add a prev and a next piece) and, in
+ * the immediate designs, the pair of the mapped BO (drm_gpuvm_bo_create; obtain_prealloc uses or drops it).
+ * An asynchronous bind allocates these at submission, so that its job allocates nothing when it runs.
+ */
+struct vgpuvm_op_res {
+	struct vgpuvm_va *spare[3];
+	struct drm_gpuvm_bo *vm_bo;
+};
+
+static void vgpuvm_op_res_free(struct vgpuvm_vm *vm, struct vgpuvm_op_res *res)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(res->spare); i++) {
+		if (res->spare[i])
+			vgpuvm_va_free(res->spare[i]);
+		res->spare[i] = NULL;
+	}
+	/* A pre-allocated pair no walk used: it is on no list, and dropping it frees it. */
+	if (res->vm_bo) {
+		vgpuvm_put_vm_bo(vm, res->vm_bo);
+		if (vm->design == VGPUVM_DESIGN_DEFERRED)
+			drm_gpuvm_bo_deferred_cleanup(&vm->base);
+		res->vm_bo = NULL;
+	}
+}
+
+static int vgpuvm_op_res_alloc(struct vgpuvm_vm *vm, const struct vgpuvm_checked_op *op, struct vgpuvm_op_res *res)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(res->spare); i++) {
+		res->spare[i] = vgpuvm_va_alloc();
+		if (!res->spare[i])
+			goto fail;
+	}
+	if (op->bo && vm->design != VGPUVM_DESIGN_RESV) {
+		res->vm_bo = drm_gpuvm_bo_create(&vm->base, &op->bo->shmem.base);
+		if (!res->vm_bo)
+			goto fail;
+	}
+	return 0;
+fail:
+	vgpuvm_op_res_free(vm, res);
+	return -ENOMEM;
+}
+
 static void vgpuvm_ctx_release(struct vgpuvm_step_ctx *ctx)
 {
 	struct vgpuvm_va *va, *tmp;
@@ -732,23 +826,19 @@ out:
 }
 
 /*
- * Immediate mode: everything is allocated before the walk (the vm_bo through obtain_prealloc, which takes
- * the gpuva mutex itself), the walk takes only the GEMs' gpuva mutexes. In the DEFERRED design a vm_bo
- * whose last mapping went away is freed afterwards by drm_gpuvm_bo_deferred_cleanup(), outside what would
- * be a driver's fence-signalling path; in the GPUVA_LOCK design it was freed under the mutex already.
+ * Immediate mode: everything was allocated before (the pair through drm_gpuvm_bo_create; obtain_prealloc
+ * takes the gpuva mutex itself), the walk takes only the GEMs' gpuva mutexes. In the DEFERRED design a
+ * vm_bo whose last mapping went away is freed afterwards by drm_gpuvm_bo_deferred_cleanup(), outside what
+ * would be a driver's fence-signalling path; in the GPUVA_LOCK design it was freed under the mutex already.
  */
 static int vgpuvm_run_immediate(struct vgpuvm_step_ctx *ctx, const struct vgpuvm_checked_op *op,
-				struct drm_gpuvm_map_req *map_req)
+				struct drm_gpuvm_map_req *map_req, struct drm_gpuvm_bo *prealloc)
 {
 	struct drm_gpuvm *gpuvm = &ctx->vm->base;
-	struct drm_gpuvm_bo *vm_bo;
 	int ret;
 
-	if (op->bo) {
-		vm_bo = drm_gpuvm_bo_create(gpuvm, &op->bo->shmem.base);
-		if (!vm_bo)
-			return -ENOMEM;
-		ctx->vm_bo = drm_gpuvm_bo_obtain_prealloc(vm_bo);
+	if (prealloc) {
+		ctx->vm_bo = drm_gpuvm_bo_obtain_prealloc(prealloc);
 		drm_gpuvm_bo_extobj_add(ctx->vm_bo);
 	}
 	if (map_req)
@@ -762,30 +852,27 @@ static int vgpuvm_run_immediate(struct vgpuvm_step_ctx *ctx, const struct vgpuvm
 	return ret;
 }
 
-/* Runs one checked op on a VM whose lock is held. On failure nothing changed. */
-static int vgpuvm_run_op(struct vgpuvm_vm *vm, const struct vgpuvm_checked_op *op, bool interruptible)
+/*
+ * Applies one checked op with its resources (which it takes over: @res is empty afterwards) on a VM whose
+ * lock is held. @record logs the ops GPUVM generates (the caller reserved room). On failure nothing changed.
+ */
+static int vgpuvm_apply_op(struct vgpuvm_vm *vm, const struct vgpuvm_checked_op *op, struct vgpuvm_op_res *res,
+			   bool record, bool interruptible)
 {
 	const struct drm_vgpuvm_bind_op *req = &op->req;
 	bool is_map = req->op == DRM_VGPUVM_BIND_OP_MAP;
 	struct drm_gpuvm_map_req map_req = {};
+	struct drm_gpuvm_bo *prealloc = res->vm_bo;
 	struct vgpuvm_step_ctx ctx = {
 		.vm = vm,
 		.map_flags = (is_map && !op->bo) ? DRM_GPUVA_SPARSE : 0,
+		.record = record,
 	};
-	unsigned int i;
 	int ret;
 
 	INIT_LIST_HEAD(&ctx.removed);
-	ret = vgpuvm_reserve_log(vm, req->addr, req->range);
-	if (ret)
-		return ret;
-	for (i = 0; i < ARRAY_SIZE(ctx.spare); i++) {
-		ctx.spare[i] = vgpuvm_va_alloc();
-		if (!ctx.spare[i]) {
-			vgpuvm_ctx_release(&ctx);
-			return -ENOMEM;
-		}
-	}
+	memcpy(ctx.spare, res->spare, sizeof(ctx.spare));
+	memset(res, 0, sizeof(*res));
 	if (is_map) {
 		map_req.map.va.addr = req->addr;
 		map_req.map.va.range = req->range;
@@ -793,11 +880,26 @@ static int vgpuvm_run_op(struct vgpuvm_vm *vm, const struct vgpuvm_checked_op *o
 		map_req.map.gem.offset = req->bo_offset;
 	}
 	if (vm->design != VGPUVM_DESIGN_RESV)
-		ret = vgpuvm_run_immediate(&ctx, op, is_map ? &map_req : NULL);
+		ret = vgpuvm_run_immediate(&ctx, op, is_map ? &map_req : NULL, prealloc);
 	else
 		ret = vgpuvm_run_staged(&ctx, op, is_map ? &map_req : NULL, interruptible);
 	vgpuvm_ctx_release(&ctx);
 	return ret;
+}
+
+/* Runs one checked op on a VM whose lock is held, logging its ops. On failure nothing changed. */
+static int vgpuvm_run_op(struct vgpuvm_vm *vm, const struct vgpuvm_checked_op *op, bool interruptible)
+{
+	struct vgpuvm_op_res res = {};
+	int ret;
+
+	ret = vgpuvm_reserve_log(vm, op->req.addr, op->req.range);
+	if (ret)
+		return ret;
+	ret = vgpuvm_op_res_alloc(vm, op, &res);
+	if (ret)
+		return ret;
+	return vgpuvm_apply_op(vm, op, &res, true, interruptible);
 }
 
 static void vgpuvm_put_checked(struct vgpuvm_checked_op *ops, u32 count)
@@ -819,8 +921,10 @@ static int vgpuvm_ioctl_vm_bind(struct drm_device *drm, void *data, struct drm_f
 
 	args->done = 0;
 	args->failed_op = ~0u;
-	if (args->pad || args->stride != sizeof(struct drm_vgpuvm_bind_op) ||
-	    args->count > DRM_VGPUVM_BIND_MAX_OPS)
+	args->job_id = 0;
+	if (args->stride != sizeof(struct drm_vgpuvm_bind_op) || args->count > DRM_VGPUVM_BIND_MAX_OPS)
+		return -EINVAL;
+	if (!args->queue_id && (args->num_in_syncs || args->num_out_syncs))
 		return -EINVAL;
 	vm = vgpuvm_vm_lookup(file->driver_priv, args->vm_id);
 	if (!vm)
@@ -846,7 +950,16 @@ static int vgpuvm_ioctl_vm_bind(struct drm_device *drm, void *data, struct drm_f
 		goto put_ops;
 	}
 
-	mutex_lock(&vm->lock);
+	if (args->queue_id) {
+		ret = vgpuvm_submit_bind(file, vm, args, ops);
+		/* Queued: the job owns the checked ops now. */
+		if (!ret)
+			goto put_vm;
+		goto put_ops;
+	}
+	ret = vgpuvm_lock_vm_idle(vm, true);
+	if (ret)
+		goto put_ops;
 	if (vm->destroyed) {
 		ret = -ENOENT;
 	} else {
@@ -1130,6 +1243,8 @@ static int vgpuvm_ioctl_stats(struct drm_device *drm, void *data, struct drm_fil
 	args->bos = atomic64_read(&live_bos);
 	args->vm_bos = atomic64_read(&live_vm_bos);
 	args->vas = atomic64_read(&live_vas);
+	args->queues = atomic64_read(&live_queues);
+	args->jobs = atomic64_read(&live_jobs);
 	return 0;
 }
 
@@ -1143,17 +1258,22 @@ struct vgpuvm_rw_piece {
 	u32 len;
 };
 
+/* Called for each stretch of a walked range, in address order: @obj NULL is a sparse stretch. */
+typedef int (*vgpuvm_piece_fn)(void *priv, u32 index, struct drm_gem_object *obj, u64 bo_offset, u32 len);
+
 /*
- * Resolves [addr, addr + size) against the VM's tree (its lock held): the stretches in address order into
- * @pieces (room for @room; NULL to count them), returned as their number, or -EFAULT with *@fault the first
- * byte no BO backs (a hole, the reserved node, outside the VA space, or sparse with @sparse_faults).
+ * Walks [addr, addr + size) (no wrap past 2^64) through the VM's tree, its lock held: @fn (if any) gets each
+ * stretch in turn, and an error it returns ends the walk. Returns the number of stretches, or -EFAULT with
+ * *@fault the first byte no BO backs (a hole, the reserved node, outside the VA space, or sparse with
+ * @sparse_faults): with @fn NULL, a check of the whole range before anything is done with it.
  */
-static int vgpuvm_rw_resolve(struct vgpuvm_vm *vm, u64 addr, u32 size, bool sparse_faults,
-			     struct vgpuvm_rw_piece *pieces, u32 room, u64 *fault)
+static int vgpuvm_va_walk(struct vgpuvm_vm *vm, u64 addr, u32 size, bool sparse_faults, vgpuvm_piece_fn fn,
+			  void *priv, u64 *fault)
 {
 	u64 cursor = addr, end = addr + size;
 	struct drm_gpuva *va;
 	u32 n = 0;
+	int ret;
 
 	drm_gpuvm_for_each_va_range(va, &vm->base, addr, end) {
 		u64 va_end = va->va.addr + va->va.range;
@@ -1163,10 +1283,11 @@ static int vgpuvm_rw_resolve(struct vgpuvm_vm *vm, u64 addr, u32 size, bool spar
 			break;
 		if (!va->gem.obj && sparse_faults)
 			break;
-		if (pieces && n < room) {
-			pieces[n].obj = va->gem.obj;
-			pieces[n].bo_offset = va->gem.obj ? va->gem.offset + (cursor - va->va.addr) : 0;
-			pieces[n].len = stop - cursor;
+		if (fn) {
+			ret = fn(priv, n, va->gem.obj, va->gem.obj ? va->gem.offset + (cursor - va->va.addr) : 0,
+				 stop - cursor);
+			if (ret)
+				return ret;
 		}
 		n++;
 		cursor = stop;
@@ -1175,6 +1296,23 @@ static int vgpuvm_rw_resolve(struct vgpuvm_vm *vm, u64 addr, u32 size, bool spar
 	}
 	*fault = cursor;
 	return -EFAULT;
+}
+
+struct vgpuvm_rw_pieces {
+	struct vgpuvm_rw_piece *pieces;
+	u32 room;
+};
+
+static int vgpuvm_rw_store_piece(void *priv, u32 index, struct drm_gem_object *obj, u64 bo_offset, u32 len)
+{
+	struct vgpuvm_rw_pieces *out = priv;
+
+	if (index < out->room) {
+		out->pieces[index].obj = obj;
+		out->pieces[index].bo_offset = bo_offset;
+		out->pieces[index].len = len;
+	}
+	return 0;
 }
 
 /* Maps the BOs of @pieces for the CPU (drm_gem_vmap takes each one's resv); all of them, or none. */
@@ -1241,6 +1379,7 @@ static int vgpuvm_ioctl_vm_rw(struct drm_device *drm, void *data, struct drm_fil
 	bool sparse_faults = args->flags & DRM_VGPUVM_RW_SPARSE_FAULT;
 	void __user *user = u64_to_user_ptr(args->data);
 	struct vgpuvm_rw_piece *pieces = NULL;
+	struct vgpuvm_rw_pieces stored;
 	struct vgpuvm_vm *vm;
 	u64 fault = ~0ull, end;
 	u8 *bounce;
@@ -1274,7 +1413,7 @@ static int vgpuvm_ioctl_vm_rw(struct drm_device *drm, void *data, struct drm_fil
 		ret = -ENOENT;
 		goto unlock;
 	}
-	count = vgpuvm_rw_resolve(vm, args->addr, args->size, sparse_faults, NULL, 0, &fault);
+	count = vgpuvm_va_walk(vm, args->addr, args->size, sparse_faults, NULL, NULL, &fault);
 	if (count < 0) {
 		ret = count;
 		goto unlock;
@@ -1285,7 +1424,9 @@ static int vgpuvm_ioctl_vm_rw(struct drm_device *drm, void *data, struct drm_fil
 		goto unlock;
 	}
 	/* The lock held the tree still: the second walk finds the same stretches. */
-	vgpuvm_rw_resolve(vm, args->addr, args->size, sparse_faults, pieces, count, &fault);
+	stored.pieces = pieces;
+	stored.room = count;
+	vgpuvm_va_walk(vm, args->addr, args->size, sparse_faults, vgpuvm_rw_store_piece, &stored, &fault);
 	ret = vgpuvm_rw_vmap(pieces, count);
 	if (!ret) {
 		vgpuvm_rw_copy(pieces, count, bounce, write);
@@ -1305,11 +1446,800 @@ put_vm:
 	return ret;
 }
 
+/* --- Queues: drm_sched schedulers that run asynchronous binds and EXEC jobs ------------------------------ */
+
+/* The hardware fence of a job: this software GPU runs a job whole in run_job and signals it there. */
+struct vgpuvm_fence {
+	struct dma_fence base;	/* first: the default release frees the whole struct */
+	spinlock_t lock;
+};
+
+/* What JOB_QUERY reports of one job; a ring of DRM_VGPUVM_JOB_HISTORY entries, indexed by id. */
+struct vgpuvm_job_result {
+	u64 id;
+	u32 state;
+	s32 error;
+	u32 fault_cmd;
+	u64 fault_addr;
+};
+
+struct vgpuvm_queue {
+	/* The file's reference and one per job: a killed job may be freed after the queue is destroyed. */
+	struct kref ref;
+	struct drm_gpu_scheduler sched;
+	struct drm_sched_entity entity;
+	struct drm_gpu_scheduler *sched_list[1];
+	/* With a GPUVM reference, dropped with the last queue reference. */
+	struct vgpuvm_vm *vm;
+	u32 id;
+	u64 fence_context;
+	/* The last job id handed out; under the file's queues_lock. */
+	u64 last_id;
+	spinlock_t results_lock;
+	struct vgpuvm_job_result *results;
+};
+
+struct vgpuvm_job {
+	struct drm_sched_job base;
+	struct vgpuvm_queue *queue;	/* with a reference */
+	u64 id;
+	/* Allocated at submission, initialised and handed to the scheduler by run_job. */
+	struct vgpuvm_fence *hw_fence;
+	/* An EXEC job: its commands and a buffer as large as the largest one. */
+	struct drm_vgpuvm_cmd *cmds;
+	u32 num_cmds;
+	u8 *bounce;
+	/* A bind job: its checked ops and what each needs, allocated at submission. */
+	struct vgpuvm_checked_op *ops;
+	struct vgpuvm_op_res *res;
+	u32 num_ops;
+	/* How it ended: a faulting command and address. */
+	u32 fault_cmd;
+	u64 fault_addr;
+};
+
+static struct vgpuvm_job *to_vgpuvm_job(struct drm_sched_job *job)
+{
+	return container_of(job, struct vgpuvm_job, base);
+}
+
+static const char *vgpuvm_fence_driver_name(struct dma_fence *fence)
+{
+	return DRM_VGPUVM_DRIVER_NAME;
+}
+
+static const char *vgpuvm_fence_timeline_name(struct dma_fence *fence)
+{
+	return "vgpuvm-queue";
+}
+
+static const struct dma_fence_ops vgpuvm_fence_ops = {
+	.get_driver_name = vgpuvm_fence_driver_name,
+	.get_timeline_name = vgpuvm_fence_timeline_name,
+};
+
+static void vgpuvm_queue_release(struct kref *ref)
+{
+	struct vgpuvm_queue *q = container_of(ref, struct vgpuvm_queue, ref);
+
+	drm_gpuvm_put(&q->vm->base);
+	kvfree(q->results);
+	kfree(q);
+	atomic64_dec(&live_queues);
+}
+
+static void vgpuvm_queue_put(struct vgpuvm_queue *q)
+{
+	kref_put(&q->ref, vgpuvm_queue_release);
+}
+
+/* Records how a job ended, unless a newer job took its slot in the ring already. */
+static void vgpuvm_job_record(struct vgpuvm_job *job, int error)
+{
+	struct vgpuvm_queue *q = job->queue;
+	struct vgpuvm_job_result *r = &q->results[job->id % DRM_VGPUVM_JOB_HISTORY];
+
+	spin_lock(&q->results_lock);
+	if (r->id == job->id && r->state == DRM_VGPUVM_JOB_PENDING) {
+		r->state = DRM_VGPUVM_JOB_DONE;
+		r->error = error;
+		r->fault_cmd = job->fault_cmd;
+		r->fault_addr = job->fault_addr;
+	}
+	spin_unlock(&q->results_lock);
+}
+
+static void vgpuvm_job_free(struct vgpuvm_job *job)
+{
+	struct vgpuvm_vm *vm = job->queue->vm;
+	u32 i;
+
+	for (i = 0; job->res && i < job->num_ops; i++)
+		vgpuvm_op_res_free(vm, &job->res[i]);
+	if (job->ops)
+		vgpuvm_put_checked(job->ops, job->num_ops);
+	kvfree(job->res);
+	kvfree(job->ops);
+	kvfree(job->cmds);
+	kvfree(job->bounce);
+	/* Never initialised when run_job did not run: a plain allocation still. */
+	kfree(job->hw_fence);
+	vgpuvm_queue_put(job->queue);
+	kfree(job);
+	if (atomic64_dec_and_test(&live_jobs))
+		wake_up_var(&live_jobs);
+}
+
+/* Copies between a flat buffer and the stretches of a walked range, mapping each BO for the copy. */
+struct vgpuvm_xfer {
+	u8 *buf;
+	bool write;
+};
+
+static int vgpuvm_xfer_piece(void *priv, u32 index, struct drm_gem_object *obj, u64 bo_offset, u32 len)
+{
+	struct vgpuvm_xfer *x = priv;
+	struct iosys_map map;
+	int ret;
+
+	ret = drm_gem_vmap(obj, &map);
+	if (ret)
+		return ret;
+	if (x->write)
+		iosys_map_memcpy_to(&map, bo_offset, x->buf, len);
+	else
+		iosys_map_memcpy_from(x->buf, &map, bo_offset, len);
+	drm_gem_vunmap(obj, &map);
+	x->buf += len;
+	return 0;
+}
+
+static int vgpuvm_xfer(struct vgpuvm_vm *vm, u64 addr, u32 size, u8 *buf, bool write)
+{
+	struct vgpuvm_xfer x = { .buf = buf, .write = write };
+	u64 fault;
+	int ret = vgpuvm_va_walk(vm, addr, size, true, vgpuvm_xfer_piece, &x, &fault);
+
+	return ret < 0 ? ret : 0;
+}
+
+static u64 vgpuvm_fnv1a(const u8 *data, u32 len)
+{
+	u64 hash = 0xcbf29ce484222325ull;
+	u32 i;
+
+	for (i = 0; i < len; i++) {
+		hash ^= data[i];
+		hash *= 0x100000001b3ull;
+	}
+	return hash;
+}
+
+/*
+ * One command, the VM lock held: both ranges are checked against the tree first, so a fault writes
+ * nothing; then the bytes move through the job's buffer.
+ */
+static int vgpuvm_run_cmd(struct vgpuvm_vm *vm, const struct drm_vgpuvm_cmd *cmd, u8 *bounce, u64 *fault)
+{
+	u32 size = cmd->size, dst_size = cmd->op == DRM_VGPUVM_CMD_CHECKSUM ? 8 : size;
+	u64 hash;
+	u32 i;
+	int ret;
+
+	if (cmd->op != DRM_VGPUVM_CMD_FILL) {
+		ret = vgpuvm_va_walk(vm, cmd->src, size, true, NULL, NULL, fault);
+		if (ret < 0)
+			return ret;
+	}
+	ret = vgpuvm_va_walk(vm, cmd->dst, dst_size, true, NULL, NULL, fault);
+	if (ret < 0)
+		return ret;
+	switch (cmd->op) {
+	case DRM_VGPUVM_CMD_COPY:
+		ret = vgpuvm_xfer(vm, cmd->src, size, bounce, false);
+		break;
+	case DRM_VGPUVM_CMD_FILL:
+		for (i = 0; i < size; i++)
+			bounce[i] = cmd->value >> (8 * (i % 8));
+		ret = 0;
+		break;
+	case DRM_VGPUVM_CMD_CHECKSUM:
+		ret = vgpuvm_xfer(vm, cmd->src, size, bounce, false);
+		if (!ret) {
+			hash = vgpuvm_fnv1a(bounce, size);
+			put_unaligned_le64(hash, bounce);
+		}
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = vgpuvm_xfer(vm, cmd->dst, dst_size, bounce, true);
+	return ret;
+}
+
+/*
+ * The GPU side of EXEC. It runs in the scheduler's workqueue and takes the VM lock and, to map each BO,
+ * its reservation: no path of this driver waits for a job's fence while holding either (binds and VM
+ * teardown wait before they lock, see vgpuvm_lock_vm_idle), so this cannot deadlock against them.
+ */
+static int vgpuvm_job_exec(struct vgpuvm_job *job)
+{
+	struct vgpuvm_vm *vm = job->queue->vm;
+	u32 i;
+	int ret = 0;
+
+	mutex_lock(&vm->lock);
+	if (vm->destroyed)
+		ret = -ENOENT;
+	for (i = 0; !ret && i < job->num_cmds; i++) {
+		ret = vgpuvm_run_cmd(vm, &job->cmds[i], job->bounce, &job->fault_addr);
+		if (ret == -EFAULT)
+			job->fault_cmd = i;
+	}
+	mutex_unlock(&vm->lock);
+	return ret;
+}
+
+/* An asynchronous bind: every op was checked and allocated at submission, so none fails here. */
+static int vgpuvm_job_bind(struct vgpuvm_job *job)
+{
+	struct vgpuvm_vm *vm = job->queue->vm;
+	u32 i;
+	int ret = 0;
+
+	mutex_lock(&vm->lock);
+	if (vm->destroyed)
+		ret = -ENOENT;
+	for (i = 0; !ret && i < job->num_ops; i++)
+		ret = vgpuvm_apply_op(vm, &job->ops[i], &job->res[i], false, false);
+	mutex_unlock(&vm->lock);
+	return ret;
+}
+
+static struct dma_fence *vgpuvm_run_job(struct drm_sched_job *sched_job)
+{
+	struct vgpuvm_job *job = to_vgpuvm_job(sched_job);
+	struct vgpuvm_fence *hw = job->hw_fence;
+	int error = sched_job->s_fence->finished.error;
+
+	job->hw_fence = NULL;
+	spin_lock_init(&hw->lock);
+	dma_fence_init(&hw->base, &vgpuvm_fence_ops, &hw->lock, job->queue->fence_context, job->id);
+	if (!error)
+		error = job->ops ? vgpuvm_job_bind(job) : vgpuvm_job_exec(job);
+	vgpuvm_job_record(job, error);
+	if (error)
+		dma_fence_set_error(&hw->base, error);
+	dma_fence_signal(&hw->base);
+	/* The scheduler inherits the reference dma_fence_init made. */
+	return &hw->base;
+}
+
+/* A job never hangs: run_job signals its fence before it returns. */
+static enum drm_gpu_sched_stat vgpuvm_timedout_job(struct drm_sched_job *sched_job)
+{
+	return DRM_GPU_SCHED_STAT_NO_HANG;
+}
+
+static void vgpuvm_free_job(struct drm_sched_job *sched_job)
+{
+	struct vgpuvm_job *job = to_vgpuvm_job(sched_job);
+	int error = sched_job->s_fence->finished.error;
+
+	/* A job killed before it ran ends here with the error its scheduler fence got. */
+	vgpuvm_job_record(job, error ? error : -ECANCELED);
+	drm_sched_job_cleanup(sched_job);
+	vgpuvm_job_free(job);
+}
+
+static const struct drm_sched_backend_ops vgpuvm_sched_ops = {
+	.run_job = vgpuvm_run_job,
+	.timedout_job = vgpuvm_timedout_job,
+	.free_job = vgpuvm_free_job,
+};
+
+static int vgpuvm_ioctl_queue_create(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_vgpuvm_queue_create *args = data;
+	struct vgpuvm_file *vfile = file->driver_priv;
+	struct drm_sched_init_args sched_args = {
+		.ops = &vgpuvm_sched_ops,
+		.num_rqs = DRM_SCHED_PRIORITY_COUNT,
+		.credit_limit = 1,
+		.timeout = MAX_SCHEDULE_TIMEOUT,
+		.name = "vgpuvm",
+		.dev = drm->dev,
+	};
+	struct vgpuvm_queue *q;
+	struct vgpuvm_vm *vm;
+	int ret;
+
+	if (args->flags || args->pad)
+		return -EINVAL;
+	vm = vgpuvm_vm_lookup(vfile, args->vm_id);
+	if (!vm)
+		return -ENOENT;
+	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	if (!q) {
+		drm_gpuvm_put(&vm->base);
+		return -ENOMEM;
+	}
+	kref_init(&q->ref);
+	q->vm = vm;
+	spin_lock_init(&q->results_lock);
+	atomic64_inc(&live_queues);
+	q->results = kvcalloc(DRM_VGPUVM_JOB_HISTORY, sizeof(*q->results), GFP_KERNEL);
+	if (!q->results) {
+		ret = -ENOMEM;
+		goto put;
+	}
+	q->fence_context = dma_fence_context_alloc(1);
+	ret = drm_sched_init(&q->sched, &sched_args);
+	if (ret)
+		goto put;
+	q->sched_list[0] = &q->sched;
+	ret = drm_sched_entity_init(&q->entity, DRM_SCHED_PRIORITY_NORMAL, q->sched_list, 1, NULL);
+	if (ret)
+		goto fini;
+	mutex_lock(&vfile->queues_lock);
+	ret = xa_alloc(&vfile->queues, &q->id, q, xa_limit_31b, GFP_KERNEL);
+	mutex_unlock(&vfile->queues_lock);
+	if (ret)
+		goto entity;
+	args->queue_id = q->id;
+	return 0;
+entity:
+	drm_sched_entity_destroy(&q->entity);
+fini:
+	drm_sched_fini(&q->sched);
+put:
+	vgpuvm_queue_put(q);
+	return ret;
+}
+
+/* Flushes, kills and frees a queue the file no longer lists. */
+static void vgpuvm_queue_teardown(struct vgpuvm_queue *q)
+{
+	drm_sched_entity_destroy(&q->entity);
+	drm_sched_fini(&q->sched);
+	vgpuvm_queue_put(q);
+}
+
+static int vgpuvm_ioctl_queue_destroy(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_vgpuvm_queue_destroy *args = data;
+	struct vgpuvm_file *vfile = file->driver_priv;
+	struct vgpuvm_queue *q;
+
+	if (args->pad)
+		return -EINVAL;
+	mutex_lock(&vfile->queues_lock);
+	q = xa_erase(&vfile->queues, args->queue_id);
+	mutex_unlock(&vfile->queues_lock);
+	if (!q)
+		return -ENOENT;
+	vgpuvm_queue_teardown(q);
+	return 0;
+}
+
+/* Destroys every queue of @vm (all of them with @vm NULL), as VM_DESTROY and the file's close do. */
+static void vgpuvm_destroy_queues(struct vgpuvm_file *vfile, struct vgpuvm_vm *vm)
+{
+	struct vgpuvm_queue *q;
+	unsigned long id;
+
+	mutex_lock(&vfile->queues_lock);
+	xa_for_each(&vfile->queues, id, q) {
+		if (vm && q->vm != vm)
+			continue;
+		xa_erase(&vfile->queues, id);
+		vgpuvm_queue_teardown(q);
+	}
+	mutex_unlock(&vfile->queues_lock);
+}
+
+/* --- Submission: in-syncs, out-syncs, and pushing a job -------------------------------------------------- */
+
+static int vgpuvm_copy_syncs(u64 user, u32 count, struct drm_vgpuvm_sync **out)
+{
+	struct drm_vgpuvm_sync *syncs;
+	u32 i;
+
+	*out = NULL;
+	if (count > DRM_VGPUVM_MAX_SYNCS)
+		return -EINVAL;
+	if (!count)
+		return 0;
+	syncs = memdup_array_user(u64_to_user_ptr(user), count, sizeof(*syncs));
+	if (IS_ERR(syncs))
+		return PTR_ERR(syncs);
+	for (i = 0; i < count; i++) {
+		bool timeline = syncs[i].flags & DRM_VGPUVM_SYNC_TIMELINE;
+
+		if ((syncs[i].flags & ~DRM_VGPUVM_SYNC_TIMELINE) || timeline != (syncs[i].point != 0)) {
+			kfree(syncs);
+			return -EINVAL;
+		}
+	}
+	*out = syncs;
+	return 0;
+}
+
+/* The syncobjs a job signals, found and (for timeline points) given their chain node before the push. */
+struct vgpuvm_out_sync {
+	struct drm_syncobj *syncobj;
+	struct dma_fence_chain *chain;
+	u64 point;
+};
+
+static void vgpuvm_out_syncs_release(struct vgpuvm_out_sync *outs, u32 count)
+{
+	u32 i;
+
+	for (i = 0; outs && i < count; i++) {
+		if (outs[i].syncobj)
+			drm_syncobj_put(outs[i].syncobj);
+		dma_fence_chain_free(outs[i].chain);
+	}
+	kfree(outs);
+}
+
+static int vgpuvm_out_syncs_prepare(struct drm_file *file, const struct drm_vgpuvm_sync *syncs, u32 count,
+				    struct vgpuvm_out_sync **out)
+{
+	struct vgpuvm_out_sync *outs;
+	u32 i;
+
+	*out = NULL;
+	if (!count)
+		return 0;
+	outs = kcalloc(count, sizeof(*outs), GFP_KERNEL);
+	if (!outs)
+		return -ENOMEM;
+	for (i = 0; i < count; i++) {
+		outs[i].syncobj = drm_syncobj_find(file, syncs[i].handle);
+		if (!outs[i].syncobj)
+			goto enoent;
+		outs[i].point = syncs[i].point;
+		if (syncs[i].point) {
+			outs[i].chain = dma_fence_chain_alloc();
+			if (!outs[i].chain) {
+				vgpuvm_out_syncs_release(outs, count);
+				return -ENOMEM;
+			}
+		}
+	}
+	*out = outs;
+	return 0;
+enoent:
+	vgpuvm_out_syncs_release(outs, count);
+	return -ENOENT;
+}
+
+static void vgpuvm_out_syncs_signal(struct vgpuvm_out_sync *outs, u32 count, struct dma_fence *fence)
+{
+	u32 i;
+
+	for (i = 0; outs && i < count; i++) {
+		if (outs[i].chain) {
+			drm_syncobj_add_point(outs[i].syncobj, outs[i].chain, fence, outs[i].point);
+			outs[i].chain = NULL;
+		} else {
+			drm_syncobj_replace_fence(outs[i].syncobj, fence);
+		}
+	}
+}
+
+/*
+ * A job on @q with its in-syncs as scheduler dependencies; the caller holds the file's queues_lock. The
+ * job holds a queue reference from here on; undo with vgpuvm_job_abort until it is armed.
+ */
+static struct vgpuvm_job *vgpuvm_job_create(struct vgpuvm_queue *q, struct drm_file *file,
+					    const struct drm_vgpuvm_sync *in, u32 num_in)
+{
+	struct vgpuvm_job *job;
+	u32 i;
+	int ret;
+
+	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!job)
+		return ERR_PTR(-ENOMEM);
+	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL);
+	if (!job->hw_fence) {
+		kfree(job);
+		return ERR_PTR(-ENOMEM);
+	}
+	kref_get(&q->ref);
+	job->queue = q;
+	job->fault_cmd = ~0u;
+	job->fault_addr = ~0ull;
+	atomic64_inc(&live_jobs);
+	ret = drm_sched_job_init(&job->base, &q->entity, 1, q, file->client_id);
+	if (ret) {
+		vgpuvm_job_free(job);
+		return ERR_PTR(ret);
+	}
+	for (i = 0; i < num_in; i++) {
+		ret = drm_sched_job_add_syncobj_dependency(&job->base, file, in[i].handle, in[i].point);
+		if (ret) {
+			/* A syncobj that is not there, or has no fence at that point yet: ENOENT, not EINVAL. */
+			drm_sched_job_cleanup(&job->base);
+			vgpuvm_job_free(job);
+			return ERR_PTR(ret == -EINVAL ? -ENOENT : ret);
+		}
+	}
+	return job;
+}
+
+static void vgpuvm_job_abort(struct vgpuvm_job *job)
+{
+	drm_sched_job_cleanup(&job->base);
+	vgpuvm_job_free(job);
+}
+
+/* Gives the job its id and scheduler fence (returned with a reference); under the file's queues_lock. */
+static struct dma_fence *vgpuvm_job_arm(struct vgpuvm_job *job)
+{
+	struct vgpuvm_queue *q = job->queue;
+	struct vgpuvm_job_result *r;
+
+	job->id = ++q->last_id;
+	r = &q->results[job->id % DRM_VGPUVM_JOB_HISTORY];
+	spin_lock(&q->results_lock);
+	r->id = job->id;
+	r->state = DRM_VGPUVM_JOB_PENDING;
+	r->error = 0;
+	r->fault_cmd = ~0u;
+	r->fault_addr = ~0ull;
+	spin_unlock(&q->results_lock);
+	drm_sched_job_arm(&job->base);
+	return dma_fence_get(&job->base.s_fence->finished);
+}
+
+/* The queue @id of this file; the caller holds queues_lock, which keeps it listed. */
+static struct vgpuvm_queue *vgpuvm_queue_find(struct vgpuvm_file *vfile, u32 id)
+{
+	lockdep_assert_held(&vfile->queues_lock);
+	return id ? xa_load(&vfile->queues, id) : NULL;
+}
+
+/* An asynchronous VM_BIND of checked ops (which the job takes over) on queue @queue_id of @vm. */
+static int vgpuvm_submit_bind(struct drm_file *file, struct vgpuvm_vm *vm, struct drm_vgpuvm_vm_bind *args,
+			      struct vgpuvm_checked_op *ops)
+{
+	struct vgpuvm_file *vfile = file->driver_priv;
+	struct drm_vgpuvm_sync *in = NULL, *out = NULL;
+	struct dma_resv *resv = drm_gpuvm_resv(&vm->base);
+	struct vgpuvm_out_sync *outs = NULL;
+	struct vgpuvm_queue *q;
+	struct vgpuvm_job *job;
+	struct dma_fence *fence;
+	u32 i;
+	int ret;
+
+	if (vm->design == VGPUVM_DESIGN_RESV)
+		return -EINVAL;
+	ret = vgpuvm_copy_syncs(args->in_syncs, args->num_in_syncs, &in);
+	if (!ret)
+		ret = vgpuvm_copy_syncs(args->out_syncs, args->num_out_syncs, &out);
+	if (ret)
+		goto free_syncs;
+	mutex_lock(&vfile->queues_lock);
+	q = vgpuvm_queue_find(vfile, args->queue_id);
+	if (!q || q->vm != vm) {
+		ret = q ? -EINVAL : -ENOENT;
+		goto unlock;
+	}
+	ret = vgpuvm_out_syncs_prepare(file, out, args->num_out_syncs, &outs);
+	if (ret)
+		goto unlock;
+	job = vgpuvm_job_create(q, file, in, args->num_in_syncs);
+	if (IS_ERR(job)) {
+		ret = PTR_ERR(job);
+		goto unlock;
+	}
+	job->res = kvcalloc(max_t(u32, args->count, 1), sizeof(*job->res), GFP_KERNEL);
+	if (!job->res) {
+		ret = -ENOMEM;
+		goto abort;
+	}
+	/* Counted now, so that an abort frees what was allocated; the ops stay the caller's until queued. */
+	job->num_ops = args->count;
+	for (i = 0; i < args->count; i++) {
+		ret = vgpuvm_op_res_alloc(vm, &ops[i], &job->res[i]);
+		if (ret)
+			goto abort;
+	}
+	/* Every job of the VM submitted so far must be done before this bind changes the VA space. */
+	ret = dma_resv_lock_interruptible(resv, NULL);
+	if (ret)
+		goto abort;
+	ret = drm_sched_job_add_resv_dependencies(&job->base, resv, DMA_RESV_USAGE_BOOKKEEP);
+	dma_resv_unlock(resv);
+	if (ret)
+		goto abort;
+	job->ops = ops;
+	fence = vgpuvm_job_arm(job);
+	args->job_id = job->id;
+	drm_sched_entity_push_job(&job->base);
+	vgpuvm_out_syncs_signal(outs, args->num_out_syncs, fence);
+	dma_fence_put(fence);
+	mutex_unlock(&vfile->queues_lock);
+	vgpuvm_out_syncs_release(outs, args->num_out_syncs);
+	kfree(in);
+	kfree(out);
+	return 0;
+abort:
+	vgpuvm_job_abort(job);
+unlock:
+	mutex_unlock(&vfile->queues_lock);
+	vgpuvm_out_syncs_release(outs, args->num_out_syncs);
+free_syncs:
+	kfree(in);
+	kfree(out);
+	return ret;
+}
+
+static int vgpuvm_check_cmd(const struct drm_vgpuvm_cmd *cmd)
+{
+	u64 end;
+
+	if (cmd->pad || cmd->op > DRM_VGPUVM_CMD_CHECKSUM)
+		return -EINVAL;
+	if (cmd->size == 0 || cmd->size > DRM_VGPUVM_CMD_MAX_SIZE)
+		return -EINVAL;
+	if (cmd->op != DRM_VGPUVM_CMD_FILL && cmd->value)
+		return -EINVAL;
+	if (cmd->op == DRM_VGPUVM_CMD_FILL && cmd->src)
+		return -EINVAL;
+	if (check_add_overflow(cmd->src, cmd->size, &end))
+		return -EINVAL;
+	if (check_add_overflow(cmd->dst, cmd->op == DRM_VGPUVM_CMD_CHECKSUM ? 8 : cmd->size, &end))
+		return -EINVAL;
+	return 0;
+}
+
+static int vgpuvm_ioctl_exec(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_vgpuvm_exec *args = data;
+	struct vgpuvm_file *vfile = file->driver_priv;
+	struct drm_vgpuvm_sync *in = NULL, *out = NULL;
+	struct drm_gpuvm_exec vm_exec = { .flags = DRM_EXEC_INTERRUPTIBLE_WAIT, .num_fences = 1 };
+	struct vgpuvm_out_sync *outs = NULL;
+	struct drm_vgpuvm_cmd *cmds;
+	struct vgpuvm_queue *q;
+	struct vgpuvm_job *job;
+	struct dma_fence *fence;
+	struct vgpuvm_vm *vm;
+	u64 largest = 8;
+	u32 i;
+	int ret;
+
+	args->failed_cmd = ~0u;
+	args->job_id = 0;
+	if (args->stride != sizeof(struct drm_vgpuvm_cmd) || args->count == 0 ||
+	    args->count > DRM_VGPUVM_EXEC_MAX_CMDS)
+		return -EINVAL;
+	cmds = memdup_array_user(u64_to_user_ptr(args->cmds), args->count, sizeof(*cmds));
+	if (IS_ERR(cmds))
+		return PTR_ERR(cmds);
+	for (i = 0; i < args->count; i++) {
+		ret = vgpuvm_check_cmd(&cmds[i]);
+		if (ret) {
+			args->failed_cmd = i;
+			kfree(cmds);
+			return ret;
+		}
+		largest = max(largest, cmds[i].size);
+	}
+	ret = vgpuvm_copy_syncs(args->in_syncs, args->num_in_syncs, &in);
+	if (!ret)
+		ret = vgpuvm_copy_syncs(args->out_syncs, args->num_out_syncs, &out);
+	if (ret)
+		goto free;
+
+	mutex_lock(&vfile->queues_lock);
+	q = vgpuvm_queue_find(vfile, args->queue_id);
+	if (!q) {
+		ret = -ENOENT;
+		goto unlock;
+	}
+	vm = q->vm;
+	ret = vgpuvm_out_syncs_prepare(file, out, args->num_out_syncs, &outs);
+	if (ret)
+		goto unlock;
+	job = vgpuvm_job_create(q, file, in, args->num_in_syncs);
+	if (IS_ERR(job)) {
+		ret = PTR_ERR(job);
+		goto unlock;
+	}
+	job->bounce = kvmalloc(largest, GFP_KERNEL);
+	if (!job->bounce) {
+		ret = -ENOMEM;
+		goto abort;
+	}
+	job->cmds = cmds;
+	job->num_cmds = args->count;
+	cmds = NULL;
+
+	/* Under the VM lock, so that a bind checking that the VM is idle cannot miss this job's fence. */
+	mutex_lock(&vm->lock);
+	if (vm->destroyed) {
+		ret = -ENOENT;
+		goto unlock_vm;
+	}
+	vm_exec.vm = &vm->base;
+	ret = drm_gpuvm_exec_lock(&vm_exec);
+	if (ret)
+		goto unlock_vm;
+	ret = drm_gpuvm_validate(&vm->base, &vm_exec.exec);
+	if (ret) {
+		drm_gpuvm_exec_unlock(&vm_exec);
+		goto unlock_vm;
+	}
+	fence = vgpuvm_job_arm(job);
+	drm_gpuvm_exec_resv_add_fence(&vm_exec, fence, DMA_RESV_USAGE_BOOKKEEP, DMA_RESV_USAGE_BOOKKEEP);
+	drm_gpuvm_exec_unlock(&vm_exec);
+	mutex_unlock(&vm->lock);
+	args->job_id = job->id;
+	drm_sched_entity_push_job(&job->base);
+	vgpuvm_out_syncs_signal(outs, args->num_out_syncs, fence);
+	dma_fence_put(fence);
+	mutex_unlock(&vfile->queues_lock);
+	ret = 0;
+	goto release;
+
+unlock_vm:
+	mutex_unlock(&vm->lock);
+abort:
+	vgpuvm_job_abort(job);
+unlock:
+	mutex_unlock(&vfile->queues_lock);
+release:
+	vgpuvm_out_syncs_release(outs, args->num_out_syncs);
+free:
+	kfree(in);
+	kfree(out);
+	kfree(cmds);
+	return ret;
+}
+
+static int vgpuvm_ioctl_job_query(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_vgpuvm_job_query *args = data;
+	struct vgpuvm_file *vfile = file->driver_priv;
+	struct vgpuvm_job_result *r;
+	struct vgpuvm_queue *q;
+	int ret = -ENOENT;
+
+	if (args->pad || args->pad2)
+		return -EINVAL;
+	mutex_lock(&vfile->queues_lock);
+	q = vgpuvm_queue_find(vfile, args->queue_id);
+	if (q && args->job_id) {
+		r = &q->results[args->job_id % DRM_VGPUVM_JOB_HISTORY];
+		spin_lock(&q->results_lock);
+		if (r->id == args->job_id) {
+			args->state = r->state;
+			args->error = r->error;
+			args->fault_cmd = r->fault_cmd;
+			args->fault_addr = r->fault_addr;
+			ret = 0;
+		}
+		spin_unlock(&q->results_lock);
+	}
+	mutex_unlock(&vfile->queues_lock);
+	return ret;
+}
+
 /* --- VM destruction -------------------------------------------------------------------------------------------- */
 
 /*
  * Unmaps every mapping, one exact-range UNMAP each, and marks the VM destroyed so a bind that raced with
- * the destruction fails with ENOENT. Waits are not interruptible: the file may be closing.
+ * the destruction fails with ENOENT. Waits are not interruptible: the file may be closing. The VM's queues
+ * are gone by then (drm_sched_fini lets no job run afterwards), so no job can touch the mappings: killed
+ * jobs whose fences still wait for their dependencies are not waited for.
  */
 static void vgpuvm_vm_teardown(struct vgpuvm_vm *vm)
 {
@@ -1354,6 +2284,7 @@ static int vgpuvm_ioctl_vm_destroy(struct drm_device *drm, void *data, struct dr
 	vm = xa_erase(&vfile->vms, args->vm_id);
 	if (!vm)
 		return -ENOENT;
+	vgpuvm_destroy_queues(vfile, vm);
 	vgpuvm_vm_teardown(vm);
 	drm_gpuvm_put(&vm->base);
 	return 0;
@@ -1368,6 +2299,8 @@ static int vgpuvm_open(struct drm_device *drm, struct drm_file *file)
 	if (!vfile)
 		return -ENOMEM;
 	xa_init_flags(&vfile->vms, XA_FLAGS_ALLOC1);
+	xa_init_flags(&vfile->queues, XA_FLAGS_ALLOC1);
+	mutex_init(&vfile->queues_lock);
 	file->driver_priv = vfile;
 	return 0;
 }
@@ -1378,6 +2311,10 @@ static void vgpuvm_postclose(struct drm_device *drm, struct drm_file *file)
 	struct vgpuvm_vm *vm;
 	unsigned long id;
 
+	/* Queues first: they hold their VMs, and their jobs must be done or killed before a VM goes. */
+	vgpuvm_destroy_queues(vfile, NULL);
+	xa_destroy(&vfile->queues);
+	mutex_destroy(&vfile->queues_lock);
 	xa_for_each(&vfile->vms, id, vm) {
 		xa_erase(&vfile->vms, id);
 		vgpuvm_vm_teardown(vm);
@@ -1399,6 +2336,10 @@ static const struct drm_ioctl_desc vgpuvm_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(VGPUVM_BO_EVICT, vgpuvm_ioctl_bo_evict, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VGPUVM_VM_VALIDATE, vgpuvm_ioctl_vm_validate, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VGPUVM_VM_RW, vgpuvm_ioctl_vm_rw, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPUVM_QUEUE_CREATE, vgpuvm_ioctl_queue_create, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPUVM_QUEUE_DESTROY, vgpuvm_ioctl_queue_destroy, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPUVM_EXEC, vgpuvm_ioctl_exec, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPUVM_JOB_QUERY, vgpuvm_ioctl_job_query, DRM_RENDER_ALLOW),
 };
 
 DEFINE_DRM_GEM_FOPS(vgpuvm_fops);
@@ -1457,6 +2398,8 @@ static int __init vgpuvm_init(void)
 static void __exit vgpuvm_exit(void)
 {
 	faux_device_destroy(vgpuvm_faux);
+	/* A killed job is freed from the scheduler's work once its dependencies signal: wait for the last. */
+	wait_var_event(&live_jobs, !atomic64_read(&live_jobs));
 	ida_destroy(&vm_ids);
 }
 

@@ -4,6 +4,13 @@
  * that a user-space model of GPUVM can be compared, op by op, with the real split/merge code, and whose
  * VM_RW reads and writes memory through the kernel's VA tree, as the GPU would see it.
  *
+ * It is also a small software GPU: a queue (QUEUE_CREATE) is a drm_sched scheduler with one entity on a
+ * VM; it runs asynchronous binds (VM_BIND with a queue) and jobs (EXEC) whose commands copy, fill and
+ * checksum memory through the VM's GPU virtual addresses, in submission order, after their in-syncs.
+ * Their out-syncs (binary or timeline syncobjs) get the job's scheduler fence, EXEC adds it to the
+ * reservations of the VM and of its external objects (BOOKKEEP), and every bind waits for those fences
+ * before it changes the VA space, so memory a job uses stays mapped until the job is done.
+ *
  * The device is a render node with DRIVER_SYNCOBJ and DRIVER_SYNCOBJ_TIMELINE (the core syncobj ioctls
  * work on it) and PRIME: its BOs export as dma-bufs, and a dma-buf of another driver (vgem, udmabuf)
  * imports as a vgpuvm BO that can be bound like any other, as an external object of the VM.
@@ -29,6 +36,10 @@
 #define DRM_VGPUVM_BO_EVICT		0x08
 #define DRM_VGPUVM_VM_VALIDATE		0x09
 #define DRM_VGPUVM_VM_RW		0x0a
+#define DRM_VGPUVM_QUEUE_CREATE		0x0b
+#define DRM_VGPUVM_QUEUE_DESTROY	0x0c
+#define DRM_VGPUVM_EXEC			0x0d
+#define DRM_VGPUVM_JOB_QUERY		0x0e
 
 /*
  * BO_CREATE: a shmem-backed GEM object of at least @size bytes (rounded up to whole pages).
@@ -117,11 +128,38 @@ struct drm_vgpuvm_bind_op {
 };
 
 /*
+ * A syncobj of this file that a queued job waits for (in-sync) or signals (out-sync). Binary: @point 0.
+ * DRM_VGPUVM_SYNC_TIMELINE: @point is a point on a timeline syncobj, at least 1 (an in-sync waits for it
+ * to be submitted and signalled; an out-sync adds it, with the job's fence, as drm_syncobj_add_point does).
+ */
+#define DRM_VGPUVM_SYNC_TIMELINE	(1u << 0)
+
+struct drm_vgpuvm_sync {
+	__u32 handle;
+	__u32 flags;		/* 0 or DRM_VGPUVM_SYNC_TIMELINE */
+	__u64 point;
+};
+
+#define DRM_VGPUVM_MAX_SYNCS	64
+
+/*
  * VM_BIND: runs @count ops in order. Every op is checked before any runs, so EINVAL (bad fields, zero
  * range, overflow, outside the VA space, touching the reserved node, beyond the BO, a BO private to
  * another VM, a BO of the other mode), ENOENT (unknown handle) and EFAULT change nothing; @failed_op then
- * names the op at fault. A later failure (ENOMEM, or EINTR while waiting for a lock) leaves ops [0, @done)
- * applied and the rest not; the one that failed changed nothing.
+ * names the op at fault.
+ *
+ * Synchronous (@queue_id 0, no syncs): it first waits (interruptibly) for every job fence in the VM's
+ * reservation, so no job of the VM runs while the VA space changes; then the ops run. A later failure
+ * (ENOMEM, or EINTR while waiting for a lock) leaves ops [0, @done) applied and the rest not; the one that
+ * failed changed nothing. QUERY_OPS then lists the ops GPUVM generated.
+ *
+ * Asynchronous (@queue_id a queue of the VM): the ops become a job on that queue, allocated and checked
+ * here, applied all together when the job runs: after the queue's earlier jobs, the in-syncs, and every
+ * job fence in the VM's reservation when the bind was submitted. Only immediate-mode VMs take them (the
+ * staged design must hold the BOs' reservations while GPUVM walks, which a job may not take): EINVAL on a
+ * staged VM. @done stays 0, @job_id names the job (JOB_QUERY), and the out-syncs get its fence. The job
+ * fails with ENOENT, applying nothing, if the VM was destroyed first. QUERY_OPS does not list its ops.
+ * With @queue_id 0 the sync counts must be 0.
  */
 struct drm_vgpuvm_vm_bind {
 	__u32 vm_id;
@@ -130,7 +168,12 @@ struct drm_vgpuvm_vm_bind {
 	__u32 stride;		/* sizeof(struct drm_vgpuvm_bind_op) */
 	__u32 done;		/* out: ops applied */
 	__u32 failed_op;	/* out: index of the op rejected by the checks, or ~0 */
-	__u32 pad;
+	__u32 queue_id;		/* 0: synchronous; else a queue (QUEUE_CREATE) of this VM */
+	__u32 num_in_syncs;	/* at most DRM_VGPUVM_MAX_SYNCS */
+	__u32 num_out_syncs;	/* at most DRM_VGPUVM_MAX_SYNCS */
+	__u64 in_syncs;		/* user pointer to struct drm_vgpuvm_sync */
+	__u64 out_syncs;	/* user pointer to struct drm_vgpuvm_sync */
+	__u64 job_id;		/* out: the job's id on its queue (asynchronous), else 0 */
 };
 
 #define DRM_VGPUVM_BIND_MAX_OPS	4096
@@ -206,6 +249,8 @@ struct drm_vgpuvm_stats {
 	__u64 bos;		/* GEM objects not yet freed */
 	__u64 vm_bos;		/* drm_gpuvm_bo instances not yet freed */
 	__u64 vas;		/* drm_gpuva instances not yet freed */
+	__u64 queues;		/* queues (drm_sched schedulers) not yet torn down */
+	__u64 jobs;		/* jobs (binds and EXECs) not yet freed by their scheduler */
 };
 
 /*
@@ -276,6 +321,99 @@ struct drm_vgpuvm_vm_rw {
 	__u64 fault_addr;	/* out: the first GPU address not backed by a BO (EFAULT), else ~0 */
 };
 
+/*
+ * QUEUE_CREATE: a queue on a VM of this file: a drm_sched scheduler with one entity, running that VM's
+ * asynchronous binds and EXEC jobs one at a time in submission order. It holds the VM: VM_DESTROY of the
+ * VM first destroys its queues. Queue ids are per file. @flags must be 0.
+ */
+struct drm_vgpuvm_queue_create {
+	__u32 vm_id;
+	__u32 flags;
+	__u32 queue_id;		/* out */
+	__u32 pad;
+};
+
+/*
+ * QUEUE_DESTROY: waits (up to about a second, as drm_sched_entity_flush does, and not at all when the
+ * process is being killed) for the queue's jobs, kills the ones left (their fences signal with an error),
+ * and frees the queue.
+ */
+struct drm_vgpuvm_queue_destroy {
+	__u32 queue_id;
+	__u32 pad;
+};
+
+/*
+ * The commands of an EXEC job, run in order through the VM's mappings at the time the job runs. Every
+ * byte a command reads or writes must lie in a mapping of a BO: an unmapped byte, the reserved node, or a
+ * sparse mapping makes the command fault, as a GPU page fault does: the job stops there, that command
+ * writes nothing, the commands before it stay done, and the job's fence (and so its out-syncs) signal
+ * with EFAULT; JOB_QUERY names the command and the address.
+ *
+ * COPY: [dst, dst + size) gets the bytes [src, src + size) held before the command (overlap is allowed).
+ * FILL: byte i of [dst, dst + size) gets byte (i % 8) of @value, little-endian; @src must be 0.
+ * CHECKSUM: the 64-bit FNV-1a hash of [src, src + size) (offset basis 0xcbf29ce484222325, prime
+ *   0x100000001b3) is written little-endian at [dst, dst + 8).
+ * @value must be 0 except for FILL; @size is 1 to DRM_VGPUVM_CMD_MAX_SIZE.
+ */
+#define DRM_VGPUVM_CMD_COPY		0
+#define DRM_VGPUVM_CMD_FILL		1
+#define DRM_VGPUVM_CMD_CHECKSUM		2
+
+#define DRM_VGPUVM_CMD_MAX_SIZE		(64u << 20)
+#define DRM_VGPUVM_EXEC_MAX_CMDS	256
+
+struct drm_vgpuvm_cmd {
+	__u32 op;		/* DRM_VGPUVM_CMD_* */
+	__u32 pad;
+	__u64 src;
+	__u64 dst;
+	__u64 size;
+	__u64 value;
+};
+
+/*
+ * EXEC: a job of @count commands on a queue. At submission the VM's reservation and every external
+ * object's are locked (drm_gpuvm_exec_lock), evicted BOs are validated (drm_gpuvm_validate), and the job's
+ * scheduler fence is added to all of them with BOOKKEEP usage (drm_gpuvm_exec_resv_add_fence); the
+ * out-syncs get the same fence. The job runs after the queue's earlier jobs and its in-syncs. EINVAL (a
+ * bad field; @failed_cmd names a bad command), ENOENT (no such queue, or a syncobj that is not there or
+ * has no fence), EFAULT: nothing was queued.
+ */
+struct drm_vgpuvm_exec {
+	__u32 queue_id;
+	__u32 count;		/* 1 to DRM_VGPUVM_EXEC_MAX_CMDS */
+	__u64 cmds;		/* user pointer to count struct drm_vgpuvm_cmd */
+	__u32 stride;		/* sizeof(struct drm_vgpuvm_cmd) */
+	__u32 failed_cmd;	/* out: index of the command rejected by the checks, or ~0 */
+	__u32 num_in_syncs;
+	__u32 num_out_syncs;
+	__u64 in_syncs;		/* user pointer to struct drm_vgpuvm_sync */
+	__u64 out_syncs;	/* user pointer to struct drm_vgpuvm_sync */
+	__u64 job_id;		/* out: the job's id on its queue: 1, 2, 3, ... in submission order */
+};
+
+/*
+ * JOB_QUERY: the state of one of the last DRM_VGPUVM_JOB_HISTORY jobs of a queue (binds and EXECs share
+ * the ids). ENOENT: no such queue, or a job id never handed out or already forgotten.
+ */
+#define DRM_VGPUVM_JOB_PENDING		0	/* not finished yet */
+#define DRM_VGPUVM_JOB_DONE		1	/* finished; @error tells how */
+
+#define DRM_VGPUVM_JOB_HISTORY		4096
+
+struct drm_vgpuvm_job_query {
+	__u32 queue_id;
+	__u32 pad;
+	__u64 job_id;
+	__u32 state;		/* out: DRM_VGPUVM_JOB_* */
+	__s32 error;		/* out: 0, or a negative errno: -EFAULT (a command faulted), -ENOENT (the VM
+				 * was gone), -ENOMEM, or the error it was killed or cancelled with */
+	__u32 fault_cmd;	/* out: the command that faulted, or ~0 */
+	__u32 pad2;
+	__u64 fault_addr;	/* out: the first GPU address it could not reach, or ~0 */
+};
+
 #define DRM_IOCTL_VGPUVM_BO_CREATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_BO_CREATE, struct drm_vgpuvm_bo_create)
 #define DRM_IOCTL_VGPUVM_BO_INFO	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_BO_INFO, struct drm_vgpuvm_bo_info)
 #define DRM_IOCTL_VGPUVM_VM_CREATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_VM_CREATE, struct drm_vgpuvm_vm_create)
@@ -287,5 +425,9 @@ struct drm_vgpuvm_vm_rw {
 #define DRM_IOCTL_VGPUVM_BO_EVICT	DRM_IOW(DRM_COMMAND_BASE + DRM_VGPUVM_BO_EVICT, struct drm_vgpuvm_bo_evict)
 #define DRM_IOCTL_VGPUVM_VM_VALIDATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_VM_VALIDATE, struct drm_vgpuvm_vm_validate)
 #define DRM_IOCTL_VGPUVM_VM_RW		DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_VM_RW, struct drm_vgpuvm_vm_rw)
+#define DRM_IOCTL_VGPUVM_QUEUE_CREATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_QUEUE_CREATE, struct drm_vgpuvm_queue_create)
+#define DRM_IOCTL_VGPUVM_QUEUE_DESTROY	DRM_IOW(DRM_COMMAND_BASE + DRM_VGPUVM_QUEUE_DESTROY, struct drm_vgpuvm_queue_destroy)
+#define DRM_IOCTL_VGPUVM_EXEC		DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_EXEC, struct drm_vgpuvm_exec)
+#define DRM_IOCTL_VGPUVM_JOB_QUERY	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPUVM_JOB_QUERY, struct drm_vgpuvm_job_query)
 
 #endif /* VGPUVM_DRM_H */
