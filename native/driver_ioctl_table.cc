@@ -125,11 +125,25 @@ const StructRule kAmdgpuGemCreate = Plain("union drm_amdgpu_gem_create", 32);
 // ---- vgpuvm (kmod/vgpuvm): VM_QUERY writes `capacity` records whose type `what` names; BO_QUERY writes
 // `capacity` pair records; VM_RW moves `size` bytes.
 const StructRule kVgpuvmBindOp = Plain("struct drm_vgpuvm_bind_op", 40);
+const StructRule kVgpuvmSync = Plain("struct drm_vgpuvm_sync", 16);
 const ArrayRule kVgpuvmVmBindArrays[] = {
     Strided("ops", 8, 4, 16, PointerKind::kArray, UserAccess::kRead, &kVgpuvmBindOp),
+    Packed("in_syncs", 40, 32, 4, PointerKind::kArray, UserAccess::kRead, &kVgpuvmSync),
+    Packed("out_syncs", 48, 36, 4, PointerKind::kArray, UserAccess::kRead, &kVgpuvmSync),
 };
-const StructRule kVgpuvmVmBind = {"struct drm_vgpuvm_vm_bind", 32, nullptr, 0, kVgpuvmVmBindArrays,
+const StructRule kVgpuvmVmBind = {"struct drm_vgpuvm_vm_bind", 64, nullptr, 0, kVgpuvmVmBindArrays,
                                   Count(kVgpuvmVmBindArrays), nullptr, 0};
+const StructRule kVgpuvmCmd = Plain("struct drm_vgpuvm_cmd", 40);
+const ArrayRule kVgpuvmExecArrays[] = {
+    Strided("cmds", 8, 4, 16, PointerKind::kArray, UserAccess::kRead, &kVgpuvmCmd),
+    Packed("in_syncs", 32, 24, 4, PointerKind::kArray, UserAccess::kRead, &kVgpuvmSync),
+    Packed("out_syncs", 40, 28, 4, PointerKind::kArray, UserAccess::kRead, &kVgpuvmSync),
+};
+const StructRule kVgpuvmExec = {"struct drm_vgpuvm_exec", 56, nullptr, 0, kVgpuvmExecArrays, Count(kVgpuvmExecArrays),
+                                nullptr, 0};
+const StructRule kVgpuvmQueueCreate = Plain("struct drm_vgpuvm_queue_create", 16);
+const StructRule kVgpuvmQueueDestroy = Plain("struct drm_vgpuvm_queue_destroy", 8);
+const StructRule kVgpuvmJobQuery = Plain("struct drm_vgpuvm_job_query", 40);
 const StructRule kVgpuvmVa = Plain("struct drm_vgpuvm_va", 40);
 const StructRule kVgpuvmOp = Plain("struct drm_vgpuvm_op", 128);
 const StructRule kVgpuvmPair = Plain("struct drm_vgpuvm_pair", 24);
@@ -147,7 +161,7 @@ const StructRule kVgpuvmVmQuery = {"struct drm_vgpuvm_vm_query", 24, nullptr, 0,
 const StructRule kVgpuvmBoCreate = Plain("struct drm_vgpuvm_bo_create", 24);
 const StructRule kVgpuvmVmCreate = Plain("struct drm_vgpuvm_vm_create", 40);
 const StructRule kVgpuvmVmDestroy = Plain("struct drm_vgpuvm_vm_destroy", 8);
-const StructRule kVgpuvmStats = Plain("struct drm_vgpuvm_stats", 32);
+const StructRule kVgpuvmStats = Plain("struct drm_vgpuvm_stats", 48);
 const ArrayRule kVgpuvmBoQueryArrays[] = {
     Packed("records", 8, 4, 4, PointerKind::kArray, UserAccess::kWrite, &kVgpuvmPair),
 };
@@ -190,13 +204,17 @@ const IoctlRule kRules[] = {
     {"vgpuvm", "DRM_IOCTL_VGPUVM_BO_CREATE", DriverRequest(kRW, 24, 0x00), &kVgpuvmBoCreate},
     {"vgpuvm", "DRM_IOCTL_VGPUVM_VM_CREATE", DriverRequest(kRW, 40, 0x02), &kVgpuvmVmCreate},
     {"vgpuvm", "DRM_IOCTL_VGPUVM_VM_DESTROY", DriverRequest(kWrite, 8, 0x03), &kVgpuvmVmDestroy},
-    {"vgpuvm", "DRM_IOCTL_VGPUVM_VM_BIND", DriverRequest(kRW, 32, 0x04), &kVgpuvmVmBind},
+    {"vgpuvm", "DRM_IOCTL_VGPUVM_VM_BIND", DriverRequest(kRW, 64, 0x04), &kVgpuvmVmBind},
     {"vgpuvm", "DRM_IOCTL_VGPUVM_VM_QUERY", DriverRequest(kRW, 24, 0x05), &kVgpuvmVmQuery},
-    {"vgpuvm", "DRM_IOCTL_VGPUVM_STATS", DriverRequest(kRead, 32, 0x06), &kVgpuvmStats},
+    {"vgpuvm", "DRM_IOCTL_VGPUVM_STATS", DriverRequest(kRead, 48, 0x06), &kVgpuvmStats},
     {"vgpuvm", "DRM_IOCTL_VGPUVM_BO_QUERY", DriverRequest(kRW, 40, 0x07), &kVgpuvmBoQuery},
     {"vgpuvm", "DRM_IOCTL_VGPUVM_BO_EVICT", DriverRequest(kWrite, 8, 0x08), &kVgpuvmBoEvict},
     {"vgpuvm", "DRM_IOCTL_VGPUVM_VM_VALIDATE", DriverRequest(kRW, 8, 0x09), &kVgpuvmVmValidate},
     {"vgpuvm", "DRM_IOCTL_VGPUVM_VM_RW", DriverRequest(kRW, 40, 0x0a), &kVgpuvmVmRw},
+    {"vgpuvm", "DRM_IOCTL_VGPUVM_QUEUE_CREATE", DriverRequest(kRW, 16, 0x0b), &kVgpuvmQueueCreate},
+    {"vgpuvm", "DRM_IOCTL_VGPUVM_QUEUE_DESTROY", DriverRequest(kWrite, 8, 0x0c), &kVgpuvmQueueDestroy},
+    {"vgpuvm", "DRM_IOCTL_VGPUVM_EXEC", DriverRequest(kRW, 56, 0x0d), &kVgpuvmExec},
+    {"vgpuvm", "DRM_IOCTL_VGPUVM_JOB_QUERY", DriverRequest(kRW, 40, 0x0e), &kVgpuvmJobQuery},
 };
 
 }  // namespace

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // vgpuvm (kmod/vgpuvm/vgpuvm_drm.h): the project's test-only DRM driver whose VM_BIND runs the kernel's own
 // drm_gpuvm and records the ops it generated. Calls to create BOs and VMs, bind map/unmap requests, and read
-// back the kernel's VA tree and op list, so our model can be compared with the kernel's, request by request.
+// back the kernel's VA tree and op list, so our model can be compared with the kernel's, request by request;
+// and calls of its software GPU: queues (drm_sched), asynchronous binds and EXEC jobs with syncobjs.
 // Only inside `drm-gpuvm vm --kernel sid --with-vgpuvm`; like every driver-private ioctl, each call checks
 // the driver name first.
 import type { GpuVaOp } from '../gpuvm/ops.js';
@@ -43,6 +44,16 @@ export const VGPUVM = {
   DRM_VGPUVM_RW_WRITE: 1 << 1,
   DRM_VGPUVM_RW_SPARSE_FAULT: 1 << 2,
   DRM_VGPUVM_RW_MAX_SIZE: 64 << 20,
+  DRM_VGPUVM_SYNC_TIMELINE: 1 << 0,
+  DRM_VGPUVM_MAX_SYNCS: 64,
+  DRM_VGPUVM_CMD_COPY: 0,
+  DRM_VGPUVM_CMD_FILL: 1,
+  DRM_VGPUVM_CMD_CHECKSUM: 2,
+  DRM_VGPUVM_CMD_MAX_SIZE: 64 << 20,
+  DRM_VGPUVM_EXEC_MAX_CMDS: 256,
+  DRM_VGPUVM_JOB_PENDING: 0,
+  DRM_VGPUVM_JOB_DONE: 1,
+  DRM_VGPUVM_JOB_HISTORY: 4096,
 } as const;
 
 /** struct drm_vgpuvm_bo_create. */
@@ -57,9 +68,12 @@ export const VGPUVM_VM_DESTROY = defineStruct('struct drm_vgpuvm_vm_destroy', 8,
 export const VGPUVM_BIND_OP = defineStruct('struct drm_vgpuvm_bind_op', 40, {
   op: 0, flags: 4, handle: 8, pad: 12, addr: [16, 'u64'], range: [24, 'u64'], bo_offset: [32, 'u64'],
 });
+/** struct drm_vgpuvm_sync. */
+export const VGPUVM_SYNC = defineStruct('struct drm_vgpuvm_sync', 16, { handle: 0, flags: 4, point: [8, 'u64'] });
 /** struct drm_vgpuvm_vm_bind. */
-export const VGPUVM_VM_BIND = defineStruct('struct drm_vgpuvm_vm_bind', 32, {
-  vm_id: 0, count: 4, ops: [8, 'u64'], stride: 16, done: 20, failed_op: 24, pad: 28,
+export const VGPUVM_VM_BIND = defineStruct('struct drm_vgpuvm_vm_bind', 64, {
+  vm_id: 0, count: 4, ops: [8, 'u64'], stride: 16, done: 20, failed_op: 24, queue_id: 28, num_in_syncs: 32, num_out_syncs: 36,
+  in_syncs: [40, 'u64'], out_syncs: [48, 'u64'], job_id: [56, 'u64'],
 });
 /** struct drm_vgpuvm_va. */
 export const VGPUVM_VA = defineStruct('struct drm_vgpuvm_va', 40, {
@@ -70,7 +84,9 @@ export const VGPUVM_OP = defineStruct('struct drm_vgpuvm_op', 128, { kind: 0, ke
 /** struct drm_vgpuvm_vm_query. */
 export const VGPUVM_VM_QUERY = defineStruct('struct drm_vgpuvm_vm_query', 24, { vm_id: 0, what: 4, capacity: 8, count: 12, records: [16, 'u64'] });
 /** struct drm_vgpuvm_stats. */
-export const VGPUVM_STATS = defineStruct('struct drm_vgpuvm_stats', 32, { vms: [0, 'u64'], bos: [8, 'u64'], vm_bos: [16, 'u64'], vas: [24, 'u64'] });
+export const VGPUVM_STATS = defineStruct('struct drm_vgpuvm_stats', 48, {
+  vms: [0, 'u64'], bos: [8, 'u64'], vm_bos: [16, 'u64'], vas: [24, 'u64'], queues: [32, 'u64'], jobs: [40, 'u64'],
+});
 /** struct drm_vgpuvm_pair. */
 export const VGPUVM_PAIR = defineStruct('struct drm_vgpuvm_pair', 24, { bo_id: [0, 'u64'], vm_id: 8, refcount: 12, vas: 16, flags: 20 });
 /** struct drm_vgpuvm_bo_query. */
@@ -84,6 +100,23 @@ export const VGPUVM_VM_VALIDATE = defineStruct('struct drm_vgpuvm_vm_validate', 
 /** struct drm_vgpuvm_vm_rw. */
 export const VGPUVM_VM_RW = defineStruct('struct drm_vgpuvm_vm_rw', 40, {
   vm_id: 0, flags: 4, addr: [8, 'u64'], data: [16, 'u64'], size: 24, pad: 28, fault_addr: [32, 'u64'],
+});
+/** struct drm_vgpuvm_queue_create. */
+export const VGPUVM_QUEUE_CREATE = defineStruct('struct drm_vgpuvm_queue_create', 16, { vm_id: 0, flags: 4, queue_id: 8, pad: 12 });
+/** struct drm_vgpuvm_queue_destroy. */
+export const VGPUVM_QUEUE_DESTROY = defineStruct('struct drm_vgpuvm_queue_destroy', 8, { queue_id: 0, pad: 4 });
+/** struct drm_vgpuvm_cmd. */
+export const VGPUVM_CMD = defineStruct('struct drm_vgpuvm_cmd', 40, {
+  op: 0, pad: 4, src: [8, 'u64'], dst: [16, 'u64'], size: [24, 'u64'], value: [32, 'u64'],
+});
+/** struct drm_vgpuvm_exec. */
+export const VGPUVM_EXEC = defineStruct('struct drm_vgpuvm_exec', 56, {
+  queue_id: 0, count: 4, cmds: [8, 'u64'], stride: 16, failed_cmd: 20, num_in_syncs: 24, num_out_syncs: 28,
+  in_syncs: [32, 'u64'], out_syncs: [40, 'u64'], job_id: [48, 'u64'],
+});
+/** struct drm_vgpuvm_job_query. */
+export const VGPUVM_JOB_QUERY = defineStruct('struct drm_vgpuvm_job_query', 40, {
+  queue_id: 0, pad: 4, job_id: [8, 'u64'], state: 16, error: [20, 's32'], fault_cmd: 24, pad2: 28, fault_addr: [32, 'u64'],
 });
 
 export const DRM_IOCTL_VGPUVM_BO_CREATE = driverIoctl('DRM_IOCTL_VGPUVM_BO_CREATE', 0x00, IOC_READ | IOC_WRITE, VGPUVM_BO_CREATE);
@@ -100,6 +133,14 @@ export const DRM_IOCTL_VGPUVM_BO_EVICT = driverIoctl('DRM_IOCTL_VGPUVM_BO_EVICT'
 export const DRM_IOCTL_VGPUVM_VM_VALIDATE = driverIoctl('DRM_IOCTL_VGPUVM_VM_VALIDATE', 0x09, IOC_READ | IOC_WRITE, VGPUVM_VM_VALIDATE);
 /** DRM_IOCTL_VGPUVM_VM_RW. */
 export const DRM_IOCTL_VGPUVM_VM_RW = driverIoctl('DRM_IOCTL_VGPUVM_VM_RW', 0x0a, IOC_READ | IOC_WRITE, VGPUVM_VM_RW);
+/** DRM_IOCTL_VGPUVM_QUEUE_CREATE. */
+export const DRM_IOCTL_VGPUVM_QUEUE_CREATE = driverIoctl('DRM_IOCTL_VGPUVM_QUEUE_CREATE', 0x0b, IOC_READ | IOC_WRITE, VGPUVM_QUEUE_CREATE);
+/** DRM_IOCTL_VGPUVM_QUEUE_DESTROY. */
+export const DRM_IOCTL_VGPUVM_QUEUE_DESTROY = driverIoctl('DRM_IOCTL_VGPUVM_QUEUE_DESTROY', 0x0c, IOC_WRITE, VGPUVM_QUEUE_DESTROY);
+/** DRM_IOCTL_VGPUVM_EXEC. */
+export const DRM_IOCTL_VGPUVM_EXEC = driverIoctl('DRM_IOCTL_VGPUVM_EXEC', 0x0d, IOC_READ | IOC_WRITE, VGPUVM_EXEC);
+/** DRM_IOCTL_VGPUVM_JOB_QUERY. */
+export const DRM_IOCTL_VGPUVM_JOB_QUERY = driverIoctl('DRM_IOCTL_VGPUVM_JOB_QUERY', 0x0e, IOC_READ | IOC_WRITE, VGPUVM_JOB_QUERY);
 
 /** Everything this backend takes from kmod/vgpuvm/vgpuvm_drm.h, for the ABI test (the header path is relative to kmod/vgpuvm). */
 export const VGPUVM_UAPI: DriverUapi = {
@@ -107,11 +148,13 @@ export const VGPUVM_UAPI: DriverUapi = {
   header: 'vgpuvm_drm.h',
   structs: [
     VGPUVM_BO_CREATE, VGPUVM_VM_CREATE, VGPUVM_VM_DESTROY, VGPUVM_BIND_OP, VGPUVM_VM_BIND, VGPUVM_VA, VGPUVM_OP, VGPUVM_VM_QUERY, VGPUVM_STATS,
-    VGPUVM_PAIR, VGPUVM_BO_QUERY, VGPUVM_BO_EVICT, VGPUVM_VM_VALIDATE, VGPUVM_VM_RW,
+    VGPUVM_PAIR, VGPUVM_BO_QUERY, VGPUVM_BO_EVICT, VGPUVM_VM_VALIDATE, VGPUVM_VM_RW, VGPUVM_SYNC, VGPUVM_QUEUE_CREATE,
+    VGPUVM_QUEUE_DESTROY, VGPUVM_CMD, VGPUVM_EXEC, VGPUVM_JOB_QUERY,
   ],
   ioctls: [
     DRM_IOCTL_VGPUVM_BO_CREATE, DRM_IOCTL_VGPUVM_VM_CREATE, DRM_IOCTL_VGPUVM_VM_DESTROY, DRM_IOCTL_VGPUVM_VM_BIND, DRM_IOCTL_VGPUVM_VM_QUERY,
     DRM_IOCTL_VGPUVM_STATS, DRM_IOCTL_VGPUVM_BO_QUERY, DRM_IOCTL_VGPUVM_BO_EVICT, DRM_IOCTL_VGPUVM_VM_VALIDATE, DRM_IOCTL_VGPUVM_VM_RW,
+    DRM_IOCTL_VGPUVM_QUEUE_CREATE, DRM_IOCTL_VGPUVM_QUEUE_DESTROY, DRM_IOCTL_VGPUVM_EXEC, DRM_IOCTL_VGPUVM_JOB_QUERY,
   ],
   constants: Object.fromEntries(Object.entries(VGPUVM)),
 };
@@ -192,8 +235,13 @@ export function vgpuvmVmDestroy(vmId: number): IoctlCall {
   return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_VM_DESTROY, encodeStruct(VGPUVM_VM_DESTROY, { vm_id: vmId }));
 }
 
-/** VM_BIND of `requests`, run in order by the kernel; outputs `done` and `failed_op`. */
-export function vgpuvmVmBind(vmId: number, requests: readonly VgpuvmBindRequest[]): IoctlCall {
+/**
+ * VM_BIND of `requests`, run in order by the kernel; outputs `done`, `failed_op` and (queued) `job_id`.
+ * Without `queue` it is synchronous; with it, the requests become a job on that queue (an immediate-mode VM
+ * only), run after the queue's earlier jobs, the `inSyncs` and the VM's jobs submitted so far, and the
+ * `outSyncs` get its fence.
+ */
+export function vgpuvmVmBind(vmId: number, requests: readonly VgpuvmBindRequest[], queue?: VgpuvmQueued): IoctlCall {
   if (requests.length === 0 || requests.length > VGPUVM.DRM_VGPUVM_BIND_MAX_OPS) {
     throw new RangeError(`vgpuvm VM_BIND takes 1 to ${VGPUVM.DRM_VGPUVM_BIND_MAX_OPS} requests, got ${requests.length}`);
   }
@@ -203,8 +251,133 @@ export function vgpuvmVmBind(vmId: number, requests: readonly VgpuvmBindRequest[
     if (req.bo === null) return { op: VGPUVM.DRM_VGPUVM_BIND_OP_MAP, flags: VGPUVM.DRM_VGPUVM_BIND_SPARSE, ...where };
     return { op: VGPUVM.DRM_VGPUVM_BIND_OP_MAP, handle: req.bo.handle, bo_offset: toU64(req.bo.offset, `requests[${i}].bo.offset`), ...where };
   }));
-  const arg = encodeStruct(VGPUVM_VM_BIND, { vm_id: vmId, count: requests.length, stride: VGPUVM_BIND_OP.size });
-  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_VM_BIND, arg, [ops], [{ buffer: 0, offset: VGPUVM_VM_BIND.fields['ops']!.offset, target: 1 }]);
+  const syncs = queue === undefined ? null : queuedSyncs(VGPUVM_VM_BIND, queue, 2);
+  const arg = encodeStruct(VGPUVM_VM_BIND, { vm_id: vmId, count: requests.length, stride: VGPUVM_BIND_OP.size, ...syncs?.fields });
+  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_VM_BIND, arg, [ops, ...(syncs?.buffers ?? [])],
+    [{ buffer: 0, offset: VGPUVM_VM_BIND.fields['ops']!.offset, target: 1 }, ...(syncs?.pointers ?? [])]);
+}
+
+/** A syncobj point a queued job waits for or signals: `point` 0n (or absent) is a binary syncobj. */
+export interface VgpuvmSync {
+  /** The syncobj's handle on the same DRM file. */
+  handle: number;
+  /** A timeline point, at least 1n; absent or 0n for a binary syncobj. */
+  point?: bigint;
+}
+
+/** Where a job goes and what it waits for and signals. */
+export interface VgpuvmQueued {
+  /** A queue of the VM, from vgpuvmQueueCreate. */
+  queueId: number;
+  /** Syncobjs (points) the job waits for; at most DRM_VGPUVM_MAX_SYNCS. */
+  inSyncs?: readonly VgpuvmSync[];
+  /** Syncobjs (points) that get the job's fence; at most DRM_VGPUVM_MAX_SYNCS. */
+  outSyncs?: readonly VgpuvmSync[];
+}
+
+function encodeSyncs(syncs: readonly VgpuvmSync[], name: string): Uint8Array {
+  if (!Array.isArray(syncs as unknown)) throw invalidArgType(name, 'Array', syncs);
+  if (syncs.length > VGPUVM.DRM_VGPUVM_MAX_SYNCS) throw outOfRange(`${name}.length`, `at most DRM_VGPUVM_MAX_SYNCS (${VGPUVM.DRM_VGPUVM_MAX_SYNCS})`, syncs.length);
+  return encodeArray(VGPUVM_SYNC, syncs.map((sync, i) => {
+    if (sync === null || typeof sync !== 'object') throw invalidArgType(`${name}[${i}]`, 'object', sync);
+    if (!Number.isInteger(sync.handle) || sync.handle < 1 || sync.handle > 0xffff_ffff) throw outOfRange(`${name}[${i}].handle`, 'a u32 syncobj handle', sync.handle);
+    const point = toU64(sync.point ?? 0n, `${name}[${i}].point`);
+    return { handle: sync.handle, flags: point === 0n ? 0 : VGPUVM.DRM_VGPUVM_SYNC_TIMELINE, point };
+  }));
+}
+
+/**
+ * The queue fields of a queued ioctl (`queue_id` and the sync counts) and its sync arrays, as buffers that
+ * follow the call's `first - 1` others, with the pointers to them.
+ */
+function queuedSyncs(struct: UapiStruct, queued: VgpuvmQueued, first: number): { fields: Record<string, number>; buffers: Uint8Array[]; pointers: { buffer: number; offset: number; target: number }[] } {
+  if (queued === null || typeof queued !== 'object') throw invalidArgType('queue', 'object', queued);
+  if (!Number.isInteger(queued.queueId) || queued.queueId < 1 || queued.queueId > 0x7fff_ffff) throw outOfRange('queue.queueId', 'a queue id from QUEUE_CREATE', queued.queueId);
+  const fields: Record<string, number> = { queue_id: queued.queueId };
+  const buffers: Uint8Array[] = [];
+  const pointers: { buffer: number; offset: number; target: number }[] = [];
+  for (const [key, field, count] of [['inSyncs', 'in_syncs', 'num_in_syncs'], ['outSyncs', 'out_syncs', 'num_out_syncs']] as const) {
+    const syncs = queued[key] ?? [];
+    const bytes = encodeSyncs(syncs, `queue.${key}`);
+    fields[count] = syncs.length;
+    if (syncs.length === 0) continue;
+    pointers.push({ buffer: 0, offset: struct.fields[field]!.offset, target: first + buffers.length });
+    buffers.push(bytes);
+  }
+  return { fields, buffers, pointers };
+}
+
+/** QUEUE_CREATE: a queue (a drm_sched scheduler) on VM `vmId`; outputs `queue_id`. */
+export function vgpuvmQueueCreate(vmId: number): IoctlCall {
+  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_QUEUE_CREATE, encodeStruct(VGPUVM_QUEUE_CREATE, { vm_id: vmId }));
+}
+
+/** QUEUE_DESTROY: waits briefly for the queue's jobs, kills the rest, frees the queue. */
+export function vgpuvmQueueDestroy(queueId: number): IoctlCall {
+  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_QUEUE_DESTROY, encodeStruct(VGPUVM_QUEUE_DESTROY, { queue_id: queueId }));
+}
+
+/** A command of an EXEC job, through the VM's GPU virtual addresses (vgpuvm_drm.h, DRM_VGPUVM_CMD_*). */
+export type VgpuvmCommand =
+  | { op: 'copy'; src: bigint; dst: bigint; size: bigint }
+  | { op: 'fill'; dst: bigint; size: bigint; value: bigint }
+  | { op: 'checksum'; src: bigint; size: bigint; dst: bigint };
+
+const COMMAND_OPS = { copy: VGPUVM.DRM_VGPUVM_CMD_COPY, fill: VGPUVM.DRM_VGPUVM_CMD_FILL, checksum: VGPUVM.DRM_VGPUVM_CMD_CHECKSUM } as const;
+
+/**
+ * EXEC of `commands` on `queued.queueId`, after its in-syncs; the out-syncs get the job's fence. Outputs
+ * `job_id` (or `failed_cmd`, the command the kernel refused).
+ */
+export function vgpuvmExec(commands: readonly VgpuvmCommand[], queued: VgpuvmQueued): IoctlCall {
+  if (!Array.isArray(commands as unknown)) throw invalidArgType('commands', 'Array', commands);
+  if (commands.length === 0 || commands.length > VGPUVM.DRM_VGPUVM_EXEC_MAX_CMDS) {
+    throw outOfRange('commands.length', `1 to DRM_VGPUVM_EXEC_MAX_CMDS (${VGPUVM.DRM_VGPUVM_EXEC_MAX_CMDS})`, commands.length);
+  }
+  const cmds = encodeArray(VGPUVM_CMD, commands.map((cmd, i) => {
+    if (cmd === null || typeof cmd !== 'object' || !Object.hasOwn(COMMAND_OPS, cmd.op)) throw invalidArgType(`commands[${i}]`, "a command with op 'copy', 'fill' or 'checksum'", cmd);
+    const size = toU64(cmd.size, `commands[${i}].size`);
+    if (size === 0n || size > BigInt(VGPUVM.DRM_VGPUVM_CMD_MAX_SIZE)) throw outOfRange(`commands[${i}].size`, `1 to DRM_VGPUVM_CMD_MAX_SIZE (${VGPUVM.DRM_VGPUVM_CMD_MAX_SIZE})`, cmd.size);
+    return {
+      op: COMMAND_OPS[cmd.op], size, dst: toU64(cmd.dst, `commands[${i}].dst`),
+      src: cmd.op === 'fill' ? 0n : toU64(cmd.src, `commands[${i}].src`),
+      value: cmd.op === 'fill' ? toU64(cmd.value, `commands[${i}].value`) : 0n,
+    };
+  }));
+  const syncs = queuedSyncs(VGPUVM_EXEC, queued, 2);
+  const arg = encodeStruct(VGPUVM_EXEC, { count: commands.length, stride: VGPUVM_CMD.size, ...syncs.fields });
+  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_EXEC, arg, [cmds, ...syncs.buffers],
+    [{ buffer: 0, offset: VGPUVM_EXEC.fields['cmds']!.offset, target: 1 }, ...syncs.pointers]);
+}
+
+/** How a queued job stands, as JOB_QUERY reports it. */
+export interface VgpuvmJob {
+  /** Whether the job has finished. */
+  done: boolean;
+  /** 0, or the negative errno it ended with: -EFAULT when a command faulted. */
+  error: number;
+  /** The index of the command that faulted, or null. */
+  faultCmd: number | null;
+  /** The first GPU address the faulting command could not reach, or null. */
+  faultAddr: bigint | null;
+}
+
+/** JOB_QUERY of job `jobId` on queue `queueId` (one of its last DRM_VGPUVM_JOB_HISTORY jobs). */
+export function vgpuvmJobQuery(queueId: number, jobId: bigint): IoctlCall {
+  return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_JOB_QUERY, encodeStruct(VGPUVM_JOB_QUERY, { queue_id: queueId, job_id: toU64(jobId, 'jobId') }));
+}
+
+/** What a completed JOB_QUERY returned. */
+export function decodeVgpuvmJob(call: IoctlCall): VgpuvmJob {
+  const field = (name: string): bigint => readField(VGPUVM_JOB_QUERY, call.buffers[0]!, name);
+  const faultCmd = Number(field('fault_cmd'));
+  const faultAddr = field('fault_addr');
+  return {
+    done: Number(field('state')) === VGPUVM.DRM_VGPUVM_JOB_DONE,
+    error: Number(field('error')),
+    faultCmd: faultCmd === 0xffff_ffff ? null : faultCmd,
+    faultAddr: faultAddr === 0xffff_ffff_ffff_ffffn ? null : faultAddr,
+  };
 }
 
 /** What VM_QUERY can list: the tree, the last bind's ops, or one of the VM's lists of pairs. */
@@ -329,7 +502,7 @@ export function decodeVgpuvmPairs(call: IoctlCall): VgpuvmPair[] {
   });
 }
 
-/** STATS: live VMs, BOs, vm_bos and mappings module-wide (outputs in buffers[0]). */
+/** STATS: live VMs, BOs, vm_bos, mappings, queues and jobs module-wide (outputs in buffers[0]). */
 export function vgpuvmStats(): IoctlCall {
   return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_STATS, new Uint8Array(VGPUVM_STATS.size));
 }

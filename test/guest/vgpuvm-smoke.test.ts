@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The vgpuvm module's own checks (kmod/vgpuvm/smoke.c): split/merge tables in both modes, rejected requests
 // that must change nothing, a seeded fuzz of the ioctls, concurrent binders in several processes on shared
-// BOs, and every VM, vm_bo, mapping and BO freed at the end; then the kernel log must hold no WARN, BUG
-// or oops.
-import { spawnSync } from 'node:child_process';
+// BOs, the software GPU (jobs, asynchronous binds, syncobjs, fence ordering, teardown with jobs in flight),
+// and every VM, vm_bo, mapping, BO, queue and job freed at the end; then the kernel log must hold no WARN,
+// BUG or oops, and the module unloads (and loads again for the suites after this one).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { findVgpuvm } from '../../lib/qemu/vgpuvm.js';
 import { kernelTrouble } from './kernel-log.js';
@@ -24,6 +26,26 @@ describe.skipIf(!setup.ready)('vgpuvm module', () => {
   }, 600_000);
 
   it('leaves no WARN, BUG or oops in the kernel log', () => {
+    expect(kernelTrouble()).toEqual([]);
+  });
+});
+
+// Unloading needs root and the VM runner's busybox; the runner keeps the module file in its module folder.
+const busybox = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p));
+const vgpuvmKo = '/tmp/drm-gpuvm-vm/modules/vgpuvm.ko';
+const canUnload = setup.ready && process.getuid?.() === 0 && busybox !== undefined && existsSync(vgpuvmKo);
+if (setup.ready && !canUnload) process.stderr.write(`vgpuvm unload: NOT RUN (skipped, not passed): needs root, busybox and ${vgpuvmKo} (drm-gpuvm vm provides them)\n`);
+
+describe.skipIf(!canUnload)('vgpuvm module unload', () => {
+  it('unloads after the smoke runs (no queue, job or object keeps it) and loads again', async () => {
+    const unloaded = spawnSync(busybox!, ['rmmod', 'vgpuvm'], { encoding: 'utf8' });
+    try {
+      expect(unloaded.stderr).toBe('');
+      expect(unloaded.status).toBe(0);
+    } finally {
+      if (unloaded.status === 0) execFileSync(busybox!, ['insmod', vgpuvmKo]);
+    }
+    expect((await findVgpuvm()).ready).toBe(true);
     expect(kernelTrouble()).toEqual([]);
   });
 });

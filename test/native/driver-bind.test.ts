@@ -13,7 +13,7 @@ import { NOUVEAU_UAPI, nouveauGemNew, nouveauVmBind, nouveauVmInit, type Nouveau
 import { PANTHOR_UAPI, panthorBoCreate, panthorVmBind, panthorVmCreate, panthorVmDestroy, type PanthorVm } from '../../lib/backends/panthor.js';
 import { MSM, MSM_PARAM, MSM_UAPI, DRM_IOCTL_MSM_SET_PARAM, msmBindQueueNew, msmEnableVmBind, msmGemNew, msmQueueClose, msmVmBind, type MsmVm } from '../../lib/backends/msm.js';
 import { AMDGPU_GEM_VA, AMDGPU_UAPI, DRM_IOCTL_AMDGPU_GEM_VA, amdgpuGemCreate } from '../../lib/backends/amdgpu.js';
-import { VGPUVM_UAPI, vgpuvmBoCreate, vgpuvmBoEvict, vgpuvmBoQuery, vgpuvmStats, vgpuvmVmRw, vgpuvmVmValidate, vgpuvmVmBind, vgpuvmVmCreate, vgpuvmVmDestroy, vgpuvmVmQuery } from '../../lib/backends/vgpuvm.js';
+import { VGPUVM_UAPI, vgpuvmBoCreate, vgpuvmBoEvict, vgpuvmBoQuery, vgpuvmStats, vgpuvmVmRw, vgpuvmVmValidate, vgpuvmVmBind, vgpuvmVmCreate, vgpuvmVmDestroy, vgpuvmVmQuery, vgpuvmQueueCreate, vgpuvmQueueDestroy, vgpuvmExec, vgpuvmJobQuery } from '../../lib/backends/vgpuvm.js';
 import { A, B, handleOf, map, unmap, va } from '../unit/backends/layout-bytes.js';
 
 interface DriverBindNative {
@@ -124,6 +124,11 @@ const validCalls: [string, () => IoctlCall][] = [
   ['DRM_IOCTL_VGPUVM_BO_EVICT', () => vgpuvmBoEvict(1, true)],
   ['DRM_IOCTL_VGPUVM_VM_VALIDATE', () => vgpuvmVmValidate(1)],
   ['DRM_IOCTL_VGPUVM_VM_RW', () => vgpuvmVmRw(1, 0x1000n, new Uint8Array(64), false)],
+  ['DRM_IOCTL_VGPUVM_QUEUE_CREATE', () => vgpuvmQueueCreate(1)],
+  ['DRM_IOCTL_VGPUVM_QUEUE_DESTROY', () => vgpuvmQueueDestroy(1)],
+  ['DRM_IOCTL_VGPUVM_EXEC', () => vgpuvmExec([{ op: 'fill', dst: 0x1000n, size: 8n, value: 1n }, { op: 'checksum', src: 0x1000n, size: 8n, dst: 0x2000n }],
+    { queueId: 1, inSyncs: [{ handle: 1 }], outSyncs: [{ handle: 2, point: 3n }] })],
+  ['DRM_IOCTL_VGPUVM_JOB_QUERY', () => vgpuvmJobQuery(1, 1n)],
 ];
 
 const run = (call: IoctlCall, buffers: readonly Uint8Array[] = call.buffers, pointers = call.pointers) => () =>
@@ -191,6 +196,10 @@ interface PointerField {
   readonly stride?: number;
 }
 
+function vgpuvmQueuedBind(): IoctlCall {
+  return vgpuvmVmBind(1, [{ op: 'unmap', addr: 0x4000n, range: 0x1000n }], { queueId: 1, inSyncs: [{ handle: 1 }, { handle: 2, point: 7n }], outSyncs: [{ handle: 3 }] });
+}
+
 const pointerFields: PointerField[] = [
   { label: 'xe vector_of_binds', make: () => xeVmBind(xeVm, twoOps(0))[0]!, buffer: 0, pointer: 24, count: 20 },
   { label: 'xe syncs', make: () => xeVmBind(xeVm, twoOps(0), syncs)[0]!, buffer: 0, pointer: 112, count: 108 },
@@ -207,6 +216,11 @@ const pointerFields: PointerField[] = [
   { label: 'amdgpu input_fence_syncobj_handles', make: amdgpuGemVaWaiting, buffer: 0, pointer: 56, count: 52 },
   { label: 'vgpuvm VM_BIND ops', make: () => validCalls.find(([n]) => n === 'DRM_IOCTL_VGPUVM_VM_BIND')![1](), buffer: 0, pointer: 8, count: 4, stride: 16 },
   { label: 'vgpuvm VM_QUERY records (written)', make: () => vgpuvmVmQuery(1, 'ops', 3), buffer: 0, pointer: 16, count: 8 },
+  { label: 'vgpuvm VM_BIND in_syncs', make: vgpuvmQueuedBind, buffer: 0, pointer: 40, count: 32 },
+  { label: 'vgpuvm VM_BIND out_syncs', make: vgpuvmQueuedBind, buffer: 0, pointer: 48, count: 36 },
+  { label: 'vgpuvm EXEC cmds', make: () => validCalls.find(([n]) => n === 'DRM_IOCTL_VGPUVM_EXEC')![1](), buffer: 0, pointer: 8, count: 4, stride: 16 },
+  { label: 'vgpuvm EXEC in_syncs', make: () => validCalls.find(([n]) => n === 'DRM_IOCTL_VGPUVM_EXEC')![1](), buffer: 0, pointer: 32, count: 24 },
+  { label: 'vgpuvm EXEC out_syncs', make: () => validCalls.find(([n]) => n === 'DRM_IOCTL_VGPUVM_EXEC')![1](), buffer: 0, pointer: 40, count: 28 },
 ];
 
 /** The call without the slot that fills `field`, plus that slot. */

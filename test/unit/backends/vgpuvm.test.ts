@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { BindRefusedError } from '../../../lib/backends/bind-refused-error.js';
 import { readField } from '../../../lib/backends/uapi-struct.js';
 import {
-  decodeVgpuvmOps, VGPUVM, VGPUVM_BIND_OP, VGPUVM_OP, VGPUVM_VM_BIND, VGPUVM_VM_QUERY, VGPUVM_VM_RW, vgpuvmVmBind, vgpuvmVmBindFromOps, vgpuvmVmQuery,
-  vgpuvmVmRw,
+  decodeVgpuvmJob, decodeVgpuvmOps, VGPUVM, VGPUVM_BIND_OP, VGPUVM_CMD, VGPUVM_EXEC, VGPUVM_JOB_QUERY, VGPUVM_OP, VGPUVM_SYNC, VGPUVM_VM_BIND,
+  VGPUVM_VM_QUERY, VGPUVM_VM_RW, vgpuvmExec, vgpuvmJobQuery, vgpuvmVmBind, vgpuvmVmBindFromOps, vgpuvmVmQuery, vgpuvmVmRw, type VgpuvmCommand,
 } from '../../../lib/backends/vgpuvm.js';
 import { GemObject } from '../../../lib/gpuvm/gem.js';
 import { GpuVm } from '../../../lib/gpuvm/gpuvm.js';
@@ -119,5 +119,69 @@ describe('vgpuvmVmRw', () => {
     ['a VM id of 2^32', () => vgpuvmVmRw(2 ** 32, 0n, new Uint8Array(1), false), 'ERR_OUT_OF_RANGE'],
   ])('refuses %s with a typed error', (_what, call, code) => {
     expect(call).toThrow(expect.objectContaining({ code }));
+  });
+});
+
+describe('queued vgpuvm calls (asynchronous VM_BIND, EXEC)', () => {
+  const fill: VgpuvmCommand = { op: 'fill', dst: 0x1000n, size: 16n, value: 0x0102n };
+
+  it('a queued VM_BIND carries the queue id and points at its sync arrays, binary and timeline', () => {
+    const call = vgpuvmVmBind(4, [{ op: 'unmap', addr: 0x1000n, range: 0x1000n }], { queueId: 9, inSyncs: [{ handle: 5 }, { handle: 6, point: 12n }], outSyncs: [{ handle: 7 }] });
+    const arg = call.buffers[0]!;
+    expect(['queue_id', 'num_in_syncs', 'num_out_syncs'].map((f) => readField(VGPUVM_VM_BIND, arg, f))).toEqual([9n, 2n, 1n]);
+    expect(call.pointers).toEqual([{ buffer: 0, offset: 8, target: 1 }, { buffer: 0, offset: 40, target: 2 }, { buffer: 0, offset: 48, target: 3 }]);
+    const sync = (buffer: number, i: number) => ['handle', 'flags', 'point'].map((f) => readField(VGPUVM_SYNC, call.buffers[buffer]!.subarray(i * 16, i * 16 + 16), f));
+    expect([sync(2, 0), sync(2, 1), sync(3, 0)]).toEqual([[5n, 0n, 0n], [6n, BigInt(VGPUVM.DRM_VGPUVM_SYNC_TIMELINE), 12n], [7n, 0n, 0n]]);
+  });
+
+  it('a synchronous VM_BIND leaves the queue fields zero', () => {
+    const arg = vgpuvmVmBind(4, [{ op: 'unmap', addr: 0x1000n, range: 0x1000n }]).buffers[0]!;
+    expect(['queue_id', 'num_in_syncs', 'num_out_syncs', 'in_syncs', 'out_syncs'].map((f) => readField(VGPUVM_VM_BIND, arg, f))).toEqual([0n, 0n, 0n, 0n, 0n]);
+  });
+
+  it('EXEC encodes each command; a fill has no src, copy and checksum no value', () => {
+    const call = vgpuvmExec([fill, { op: 'copy', src: 0x1000n, dst: 0x2000n, size: 8n }, { op: 'checksum', src: 0x2000n, size: 8n, dst: 0x3000n }], { queueId: 2 });
+    expect(['queue_id', 'count', 'stride', 'num_in_syncs', 'num_out_syncs'].map((f) => readField(VGPUVM_EXEC, call.buffers[0]!, f))).toEqual([2n, 3n, 40n, 0n, 0n]);
+    expect(call.pointers).toEqual([{ buffer: 0, offset: 8, target: 1 }]);
+    const cmd = (i: number) => ['op', 'src', 'dst', 'size', 'value'].map((f) => readField(VGPUVM_CMD, call.buffers[1]!.subarray(i * 40, i * 40 + 40), f));
+    expect([cmd(0), cmd(1), cmd(2)]).toEqual([[1n, 0n, 0x1000n, 16n, 0x102n], [0n, 0x1000n, 0x2000n, 8n, 0n], [2n, 0x2000n, 0x3000n, 8n, 0n]]);
+  });
+
+  it.each([
+    ['no commands', () => vgpuvmExec([], { queueId: 1 }), 'ERR_OUT_OF_RANGE'],
+    ['too many commands', () => vgpuvmExec(Array.from({ length: VGPUVM.DRM_VGPUVM_EXEC_MAX_CMDS + 1 }, () => fill), { queueId: 1 }), 'ERR_OUT_OF_RANGE'],
+    ['commands that are not an array', () => vgpuvmExec('fill' as never, { queueId: 1 }), 'ERR_INVALID_ARG_TYPE'],
+    ['an unknown op', () => vgpuvmExec([{ op: 'draw' } as never], { queueId: 1 }), 'ERR_INVALID_ARG_TYPE'],
+    ['a null command', () => vgpuvmExec([null as never], { queueId: 1 }), 'ERR_INVALID_ARG_TYPE'],
+    ['size 0', () => vgpuvmExec([{ ...fill, size: 0n }], { queueId: 1 }), 'ERR_OUT_OF_RANGE'],
+    ['a size past the limit', () => vgpuvmExec([{ ...fill, size: BigInt(VGPUVM.DRM_VGPUVM_CMD_MAX_SIZE) + 1n }], { queueId: 1 }), 'ERR_OUT_OF_RANGE'],
+    ['a negative address', () => vgpuvmExec([{ ...fill, dst: -1n }], { queueId: 1 }), 'ERR_OUT_OF_RANGE'],
+    ['a value past u64', () => vgpuvmExec([{ ...fill, value: 1n << 64n }], { queueId: 1 }), 'ERR_OUT_OF_RANGE'],
+    ['queue id 0', () => vgpuvmExec([fill], { queueId: 0 }), 'ERR_OUT_OF_RANGE'],
+    ['a null queue', () => vgpuvmExec([fill], null as never), 'ERR_INVALID_ARG_TYPE'],
+    ['a sync with handle 0', () => vgpuvmExec([fill], { queueId: 1, inSyncs: [{ handle: 0 }] }), 'ERR_OUT_OF_RANGE'],
+    ['a null sync', () => vgpuvmExec([fill], { queueId: 1, outSyncs: [null as never] }), 'ERR_INVALID_ARG_TYPE'],
+    ['a negative point', () => vgpuvmExec([fill], { queueId: 1, outSyncs: [{ handle: 1, point: -1n }] }), 'ERR_OUT_OF_RANGE'],
+    ['syncs that are not an array', () => vgpuvmExec([fill], { queueId: 1, inSyncs: 3 as never }), 'ERR_INVALID_ARG_TYPE'],
+    ['too many syncs', () => vgpuvmExec([fill], { queueId: 1, inSyncs: Array.from({ length: VGPUVM.DRM_VGPUVM_MAX_SYNCS + 1 }, () => ({ handle: 1 })) }), 'ERR_OUT_OF_RANGE'],
+    ['a queued bind with a bad queue', () => vgpuvmVmBind(1, [{ op: 'unmap', addr: 0n, range: 0x1000n }], { queueId: 1.5 }), 'ERR_OUT_OF_RANGE'],
+  ])('refuses %s with a typed error before any ioctl', (_what, call, code) => {
+    expect(call).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('decodes a JOB_QUERY: a done job with a fault, and a pending one with none', () => {
+    const call = vgpuvmJobQuery(3, 17n);
+    expect(['queue_id', 'job_id'].map((f) => readField(VGPUVM_JOB_QUERY, call.buffers[0]!, f))).toEqual([3n, 17n]);
+    const view = new DataView(call.buffers[0]!.buffer, call.buffers[0]!.byteOffset);
+    view.setUint32(16, 1, true);
+    view.setInt32(20, -14, true);
+    view.setUint32(24, 2, true);
+    view.setBigUint64(32, 0x4000n, true);
+    expect(decodeVgpuvmJob(call)).toEqual({ done: true, error: -14, faultCmd: 2, faultAddr: 0x4000n });
+    view.setUint32(16, 0, true);
+    view.setInt32(20, 0, true);
+    view.setUint32(24, 0xffff_ffff, true);
+    view.setBigUint64(32, 0xffff_ffff_ffff_ffffn, true);
+    expect(decodeVgpuvmJob(call)).toEqual({ done: false, error: 0, faultCmd: null, faultAddr: null });
   });
 });
