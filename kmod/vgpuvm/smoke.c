@@ -195,6 +195,8 @@ static void query_ops(int fd, uint32_t vm, char *out, size_t n)
 			len += snprintf(out + len, n - len, "%sMAP(%s)", i ? "; " : "", a);
 		else if (r->kind == DRM_VGPUVM_OP_UNMAP)
 			len += snprintf(out + len, n - len, "%sUNMAP(%s,%c)", i ? "; " : "", a, r->keep ? 'T' : 'F');
+		else if (r->kind == DRM_VGPUVM_OP_PREFETCH)
+			len += snprintf(out + len, n - len, "%sPREFETCH(%s)", i ? "; " : "", a);
 		else
 			len += snprintf(out + len, n - len, "%sREMAP(%s,%c; p=%s; n=%s)", i ? "; " : "", a,
 					r->keep ? 'T' : 'F', p, x);
@@ -232,6 +234,8 @@ struct sm_case {
 #define M(a, r, bo, o) { .op = DRM_VGPUVM_BIND_OP_MAP, .addr = (a), .range = (r), .handle = (bo) + 1, .bo_offset = (o) }
 #define SP(a, r) { .op = DRM_VGPUVM_BIND_OP_MAP, .flags = DRM_VGPUVM_BIND_SPARSE, .addr = (a), .range = (r) }
 #define U(a, r) { .op = DRM_VGPUVM_BIND_OP_UNMAP, .addr = (a), .range = (r) }
+#define PF(a, r) { .op = DRM_VGPUVM_BIND_OP_PREFETCH, .addr = (a), .range = (r) }
+#define MA(a, r) { .op = DRM_VGPUVM_BIND_OP_MADVISE, .addr = (a), .range = (r) }
 
 /* handle holds (BO index + 1) in the table; resolve() turns it into the real handle. Sparse offsets are the
  * kernel's own (it extrapolates them like a BO's), so they appear as computed. */
@@ -280,6 +284,16 @@ static const struct sm_case sm_cases[] = {
 	  "UNMAP([0x0,0x1000) A@0x0,F); UNMAP([0x2000,0x3000) B@0x0,F); UNMAP([0x3000,0x4000) C@0x0,F)" },
 	{ "U5", { M(0, 0x1000, A, 0) }, U(0x4000, 0x1000), "" },
 	{ "U6", { SP(0, 0x3000) }, U(0, 0x1000), "REMAP([0x0,0x3000) sparse@0x0,F; p=-; n=[0x1000,0x3000) sparse@0x1000)" },
+	{ "D1", { SP(0, 0x4000) }, MA(0x1000, 0x1000),
+	  "REMAP([0x0,0x4000) sparse@0x0,F; p=[0x0,0x1000) sparse@0x0; n=[0x2000,0x4000) sparse@0x2000); "
+	  "MAP([0x1000,0x2000) sparse@0x0)" },
+	{ "D2", { SP(0, 0x2000), SP(0x2000, 0x1000), SP(0x3000, 0x2000) }, MA(0x1000, 0x3000),
+	  "REMAP([0x0,0x2000) sparse@0x0,F; p=[0x0,0x1000) sparse@0x0; n=-); MAP([0x1000,0x2000) sparse@0x0); "
+	  "REMAP([0x3000,0x5000) sparse@0x0,F; p=-; n=[0x4000,0x5000) sparse@0x1000); MAP([0x3000,0x4000) sparse@0x0)" },
+	{ "D3", { M(0, 0x4000, A, 0) }, MA(0x1000, 0x1000), "" },
+	{ "P1", { M(0, 0x1000, A, 0), SP(0x2000, 0x1000) }, PF(0, 0x4000),
+	  "PREFETCH([0x0,0x1000) A@0x0); PREFETCH([0x2000,0x3000) sparse@0x0)" },
+	{ "P2", { M(0, 0x1000, A, 0) }, PF(0x2000, 0x1000), "" },
 };
 
 static struct drm_vgpuvm_bind_op resolve(struct drm_vgpuvm_bind_op op)
@@ -340,6 +354,15 @@ static void run_sm_cases(int fd, uint32_t flags)
 	query_ops(fd, vm, got, sizeof(got));
 	check(!strcmp(got, "MAP([0x10000,0x11000) B@0x0); UNMAP([0x10000,0x11000) B@0x0,F)"), "%s two-op ops: %s", mode, got);
 	vm_destroy(fd, vm);
+
+	/* Madvise leaves its ends as mapping boundaries, sparse, and a prefetch changes nothing. */
+	vm = vm_create(fd, 0, 0x100000, 0, 0, flags);
+	struct drm_vgpuvm_bind_op split[] = { SP(0, 0x4000), MA(0x1000, 0x2000), PF(0, 0x4000) };
+	check(bind(fd, vm, split, 3, NULL) == 0, "%s madvise then prefetch", mode);
+	query_tree(fd, vm, got, sizeof(got));
+	check(!strcmp(got, "[0x0,0x1000) sparse@0x0 [0x1000,0x3000) sparse@0x0 [0x3000,0x4000) sparse@0x3000"),
+	      "%s madvise tree: got %s", mode, got);
+	vm_destroy(fd, vm);
 }
 
 /* --- 2. rejected requests --------------------------------------------------------------------------------------- */
@@ -369,7 +392,12 @@ static void run_bad_cases(int fd, uint32_t flags)
 		{ "handle 0 without SPARSE", { .op = 0, .addr = 0x200000, .range = 0x1000 }, ENOENT },
 		{ "sparse with a handle", { .op = 0, .flags = 1, .handle = 1, .addr = 0x200000, .range = 0x1000 }, EINVAL },
 		{ "sparse with an offset", { .op = 0, .flags = 1, .bo_offset = 4096, .addr = 0x200000, .range = 0x1000 }, EINVAL },
-		{ "unknown op", { .op = 2, .addr = 0x200000, .range = 0x1000 }, EINVAL },
+		{ "unknown op", { .op = 4, .addr = 0x200000, .range = 0x1000 }, EINVAL },
+		{ "prefetch with a handle", { .op = 2, .handle = 1, .addr = 0x200000, .range = 0x1000 }, EINVAL },
+		{ "madvise with a flag", { .op = 3, .flags = 1, .addr = 0x200000, .range = 0x1000 }, EINVAL },
+		{ "zero-range prefetch", { .op = 2, .addr = 0x200000 }, EINVAL },
+		{ "madvise over the reserved node", { .op = 3, .addr = 0, .range = 0x200000 }, EINVAL },
+		{ "prefetch beyond the VA space", { .op = 2, .addr = 0xfffff000, .range = 0x2000 }, EINVAL },
 		{ "unknown flag", { .op = 0, .flags = 2, .addr = 0x200000, .range = 0x1000 }, EINVAL },
 		{ "non-zero pad", { .op = 1, .pad = 1, .addr = 0x200000, .range = 0x1000 }, EINVAL },
 		{ "unmap with flags", { .op = 1, .flags = 1, .addr = 0x200000, .range = 0x1000 }, EINVAL },
@@ -598,11 +626,16 @@ static void run_fuzz(int fd, unsigned long requests)
 
 			if (garbage) {
 				ops[i] = (struct drm_vgpuvm_bind_op){
-					.op = rnd() % 3, .flags = rnd() % 3, .handle = rnd() % 8, .pad = rnd() % 16 == 0,
+					.op = rnd() % 5, .flags = rnd() % 3, .handle = rnd() % 8, .pad = rnd() % 16 == 0,
 					.addr = pick_u64(), .range = pick_u64(), .bo_offset = pick_u64(),
 				};
 			} else if (rnd() % 3 == 0) {
 				ops[i] = unmap_op(addr, range);
+			} else if (rnd() % 8 == 0) {
+				ops[i] = (struct drm_vgpuvm_bind_op){
+					.op = rnd() % 2 ? DRM_VGPUVM_BIND_OP_PREFETCH : DRM_VGPUVM_BIND_OP_MADVISE,
+					.addr = addr, .range = range,
+				};
 			} else if (rnd() % 4 == 0) {
 				ops[i] = map_op(addr, range, S, 0);
 			} else {
@@ -1073,6 +1106,10 @@ static void run_exec_checks(int fd, uint32_t flags)
 		      "exec %s: the asynchronous bind mapped (error %d)", design, q.error);
 		query_ops(fd, vm, ops_after, sizeof(ops_after));
 		check(!strcmp(ops_before, ops_after), "exec %s: QUERY_OPS still shows the last synchronous bind", design);
+		struct drm_vgpuvm_bind_op listed[] = { PF(0x30000, 0x1000), MA(0x30000, 0x1000) };
+		for (unsigned int i = 0; i < 2; i++)
+			check(bind_async(fd, vm, queue, &listed[i], 1, NULL, NULL, NULL) == EINVAL,
+			      "exec %s: a queued %s is EINVAL", design, i ? "madvise" : "prefetch");
 		check(bind_async(fd, vm, queue + 100, &extra, 1, NULL, NULL, NULL) == ENOENT,
 		      "exec %s: an asynchronous bind on an unknown queue is ENOENT", design);
 		uint32_t other = vm_create(fd, 0, 0x100000, 0, 0, flags);

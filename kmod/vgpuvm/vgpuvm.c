@@ -306,13 +306,20 @@ static void vgpuvm_va_free(struct vgpuvm_va *va)
 }
 
 /*
- * What one bind op needs inside the split/merge walk, prepared before it: the mapping structures (a MAP
- * uses one, and at most two remaps, the first and the last VA visited, add a prev and a next piece), the
+ * The most mapping structures a MAP or UNMAP can need: a MAP uses one, and at most two remaps (the first
+ * and the last VA visited) add a prev and a next piece. An MADVISE can need one more: it splits at most two
+ * sparse mappings, each into a piece kept and a piece mapped again.
+ */
+#define VGPUVM_WALK_SPARES	3
+#define VGPUVM_SPARES		4
+
+/*
+ * What one bind op needs inside the split/merge walk, prepared before it: the mapping structures, the
  * vm_bo of the mapped BO and the VA flags of the new mapping.
  */
 struct vgpuvm_step_ctx {
 	struct vgpuvm_vm *vm;
-	struct vgpuvm_va *spare[3];
+	struct vgpuvm_va *spare[VGPUVM_SPARES];
 	struct drm_gpuvm_bo *vm_bo;
 	u32 map_flags;
 	/* Whether the ops go to the VM's op log (synchronous binds only). */
@@ -659,7 +666,8 @@ static int vgpuvm_check_op(struct vgpuvm_vm *vm, struct drm_file *file, struct v
 
 	if (req->pad)
 		return -EINVAL;
-	if (req->op == DRM_VGPUVM_BIND_OP_UNMAP) {
+	if (req->op == DRM_VGPUVM_BIND_OP_UNMAP || req->op == DRM_VGPUVM_BIND_OP_PREFETCH ||
+	    req->op == DRM_VGPUVM_BIND_OP_MADVISE) {
 		if (req->flags || req->handle || req->bo_offset)
 			return -EINVAL;
 	} else if (req->op == DRM_VGPUVM_BIND_OP_MAP) {
@@ -692,19 +700,12 @@ static int vgpuvm_check_op(struct vgpuvm_vm *vm, struct drm_file *file, struct v
 	return 0;
 }
 
-/*
- * Makes room in the op log for one more bind op: GPUVM emits one op per existing VA the request overlaps,
- * plus the MAP, so counting the overlapping VAs (the reserved node counts too, harmlessly) bounds it.
- */
-static int vgpuvm_reserve_log(struct vgpuvm_vm *vm, u64 addr, u64 range)
+/* Makes room in the op log for @count more ops. */
+static int vgpuvm_reserve_log_for(struct vgpuvm_vm *vm, u64 count)
 {
-	struct drm_gpuva *va;
-	u64 needed = 1;
+	u64 needed = vm->log_len + count;
 	struct drm_vgpuvm_op *log;
 
-	drm_gpuvm_for_each_va_range(va, &vm->base, addr, addr + range)
-		needed++;
-	needed += vm->log_len;
 	if (needed <= vm->log_capacity)
 		return 0;
 	if (needed > U32_MAX / 2)
@@ -722,13 +723,28 @@ static int vgpuvm_reserve_log(struct vgpuvm_vm *vm, u64 addr, u64 range)
 }
 
 /*
+ * Makes room in the op log for one more MAP or UNMAP: GPUVM emits one op per existing VA the request
+ * overlaps, plus the MAP, so counting the overlapping VAs (the reserved node counts too, harmlessly)
+ * bounds it.
+ */
+static int vgpuvm_reserve_log(struct vgpuvm_vm *vm, u64 addr, u64 range)
+{
+	struct drm_gpuva *va;
+	u64 needed = 1;
+
+	drm_gpuvm_for_each_va_range(va, &vm->base, addr, addr + range)
+		needed++;
+	return vgpuvm_reserve_log_for(vm, needed);
+}
+
+/*
  * What one bind op needs before GPUVM walks, allocated in process context: the mapping structures (a MAP
  * uses one, and at most two remaps, the first and the last VA visited, add a prev and a next piece) and, in
  * the immediate designs, the pair of the mapped BO (drm_gpuvm_bo_create; obtain_prealloc uses or drops it).
  * An asynchronous bind allocates these at submission, so that its job allocates nothing when it runs.
  */
 struct vgpuvm_op_res {
-	struct vgpuvm_va *spare[3];
+	struct vgpuvm_va *spare[VGPUVM_WALK_SPARES];
 	struct drm_gpuvm_bo *vm_bo;
 };
 
@@ -871,7 +887,7 @@ static int vgpuvm_apply_op(struct vgpuvm_vm *vm, const struct vgpuvm_checked_op 
 	int ret;
 
 	INIT_LIST_HEAD(&ctx.removed);
-	memcpy(ctx.spare, res->spare, sizeof(ctx.spare));
+	memcpy(ctx.spare, res->spare, sizeof(res->spare));
 	memset(res, 0, sizeof(*res));
 	if (is_map) {
 		map_req.map.va.addr = req->addr;
@@ -887,11 +903,82 @@ static int vgpuvm_apply_op(struct vgpuvm_vm *vm, const struct vgpuvm_checked_op 
 	return ret;
 }
 
+/*
+ * PREFETCH and MADVISE on a VM whose lock is held: GPUVM makes the whole op list first, then each op is
+ * applied by the steps a MAP's walk uses, and logged. Madvise touches only sparse mappings, so no BO and no
+ * BO lock is involved. Everything the list needs is allocated before any op applies: on failure nothing
+ * changed.
+ */
+static int vgpuvm_run_op_list(struct vgpuvm_vm *vm, const struct vgpuvm_checked_op *op)
+{
+	const struct drm_vgpuvm_bind_op *req = &op->req;
+	struct vgpuvm_step_ctx ctx = { .vm = vm, .map_flags = DRM_GPUVA_SPARSE, .record = true };
+	struct drm_gpuvm_map_req map_req = {};
+	struct drm_vgpuvm_op *rec;
+	struct drm_gpuva_ops *ops;
+	struct drm_gpuva_op *gop;
+	u32 count = 0, pieces = 0, i;
+	int ret;
+
+	INIT_LIST_HEAD(&ctx.removed);
+	if (req->op == DRM_VGPUVM_BIND_OP_PREFETCH) {
+		ops = drm_gpuvm_prefetch_ops_create(&vm->base, req->addr, req->range);
+	} else {
+		map_req.map.va.addr = req->addr;
+		map_req.map.va.range = req->range;
+		ops = drm_gpuvm_madvise_ops_create(&vm->base, &map_req);
+	}
+	if (IS_ERR(ops))
+		return PTR_ERR(ops);
+	drm_gpuva_for_each_op(gop, ops) {
+		count++;
+		if (gop->op == DRM_GPUVA_OP_MAP)
+			pieces++;
+		else if (gop->op == DRM_GPUVA_OP_REMAP)
+			pieces += !!gop->remap.prev + !!gop->remap.next;
+	}
+	ret = WARN_ON_ONCE(pieces > VGPUVM_SPARES) ? -EINVAL : vgpuvm_reserve_log_for(vm, count);
+	for (i = 0; !ret && i < pieces; i++) {
+		ctx.spare[i] = vgpuvm_va_alloc();
+		if (!ctx.spare[i])
+			ret = -ENOMEM;
+	}
+	if (ret)
+		goto out;
+	drm_gpuva_for_each_op(gop, ops) {
+		switch (gop->op) {
+		case DRM_GPUVA_OP_MAP:
+			ret = vgpuvm_step_map(gop, &ctx);
+			break;
+		case DRM_GPUVA_OP_REMAP:
+			ret = vgpuvm_step_remap(gop, &ctx);
+			break;
+		case DRM_GPUVA_OP_PREFETCH:
+			rec = vgpuvm_log_slot(&ctx, DRM_VGPUVM_OP_PREFETCH);
+			if (rec)
+				vgpuvm_record_va(&rec->va, gop->prefetch.va);
+			break;
+		default:
+			/* Neither generator emits UNMAP or driver ops. */
+			ret = WARN_ON_ONCE(1) ? -EINVAL : 0;
+		}
+		if (ret)
+			break;
+	}
+out:
+	vgpuvm_ctx_release(&ctx);
+	drm_gpuva_ops_free(&vm->base, ops);
+	return ret;
+}
+
 /* Runs one checked op on a VM whose lock is held, logging its ops. On failure nothing changed. */
 static int vgpuvm_run_op(struct vgpuvm_vm *vm, const struct vgpuvm_checked_op *op, bool interruptible)
 {
 	struct vgpuvm_op_res res = {};
 	int ret;
+
+	if (op->req.op == DRM_VGPUVM_BIND_OP_PREFETCH || op->req.op == DRM_VGPUVM_BIND_OP_MADVISE)
+		return vgpuvm_run_op_list(vm, op);
 
 	ret = vgpuvm_reserve_log(vm, op->req.addr, op->req.range);
 	if (ret)
@@ -942,6 +1029,10 @@ static int vgpuvm_ioctl_vm_bind(struct drm_device *drm, void *data, struct drm_f
 			break;
 		}
 		ret = vgpuvm_check_op(vm, file, &ops[i]);
+		/* A queued bind applies its ops as one walk each when its job runs: maps and unmaps only. */
+		if (!ret && args->queue_id && ops[i].req.op != DRM_VGPUVM_BIND_OP_MAP &&
+		    ops[i].req.op != DRM_VGPUVM_BIND_OP_UNMAP)
+			ret = -EINVAL;
 		if (ret)
 			break;
 	}

@@ -112,11 +112,19 @@ struct drm_vgpuvm_vm_destroy {
 
 #define DRM_VGPUVM_BIND_OP_MAP		0
 #define DRM_VGPUVM_BIND_OP_UNMAP	1
+#define DRM_VGPUVM_BIND_OP_PREFETCH	2
+#define DRM_VGPUVM_BIND_OP_MADVISE	3
 
 /* A MAP with no BO: a sparse (NULL) mapping; handle and bo_offset must be 0. */
 #define DRM_VGPUVM_BIND_SPARSE		(1u << 0)
 
-/* One bind request: drm_gpuvm_sm_map() for MAP, drm_gpuvm_sm_unmap() for UNMAP. */
+/*
+ * One bind request: drm_gpuvm_sm_map() for MAP, drm_gpuvm_sm_unmap() for UNMAP. PREFETCH and MADVISE go
+ * through GPUVM's list generators instead, and only in synchronous binds (EINVAL on a queue):
+ * drm_gpuvm_prefetch_ops_create() gives one PREFETCH op per mapping the range overlaps and changes nothing; drm_gpuvm_madvise_ops_create() splits the sparse
+ * mappings the range overlaps at its ends (REMAP and MAP ops; the new pieces stay sparse) and leaves
+ * mappings of BOs alone. Both take flags, handle and bo_offset 0, and their range is checked as a MAP's.
+ */
 struct drm_vgpuvm_bind_op {
 	__u32 op;		/* DRM_VGPUVM_BIND_OP_* */
 	__u32 flags;		/* DRM_VGPUVM_BIND_* (MAP only) */
@@ -193,11 +201,12 @@ struct drm_vgpuvm_va {
 #define DRM_VGPUVM_OP_MAP	1
 #define DRM_VGPUVM_OP_REMAP	2
 #define DRM_VGPUVM_OP_UNMAP	3
+#define DRM_VGPUVM_OP_PREFETCH	4
 
 /*
  * One op GPUVM generated, in generation order. MAP: @va is the new mapping. UNMAP: @va is the mapping
  * removed. REMAP: @va is the mapping removed, @prev and @next the pieces kept (range 0: absent). @keep is
- * the op's keep hint (UNMAP and REMAP).
+ * the op's keep hint (UNMAP and REMAP). PREFETCH: @va is the mapping to prefetch.
  */
 struct drm_vgpuvm_op {
 	__u32 kind;		/* DRM_VGPUVM_OP_* */

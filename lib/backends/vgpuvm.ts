@@ -6,7 +6,7 @@
 // Only inside `drm-gpuvm vm --kernel sid --with-vgpuvm`; like every driver-private ioctl, each call checks
 // the driver name first.
 import type { GpuVaOp } from '../gpuvm/ops.js';
-import { invalidArgType, outOfRange } from '../arg-errors.js';
+import { invalidArgType, invalidArgValue, outOfRange } from '../arg-errors.js';
 import { toU64 } from '../u64.js';
 import { BindRefusedError } from './bind-refused-error.js';
 import type { DriverUapi } from './driver-uapi.js';
@@ -24,12 +24,15 @@ export const VGPUVM = {
   DRM_VGPUVM_VM_CREATE_PUT_LOCKED: 1 << 1,
   DRM_VGPUVM_BIND_OP_MAP: 0,
   DRM_VGPUVM_BIND_OP_UNMAP: 1,
+  DRM_VGPUVM_BIND_OP_PREFETCH: 2,
+  DRM_VGPUVM_BIND_OP_MADVISE: 3,
   DRM_VGPUVM_BIND_SPARSE: 1 << 0,
   DRM_VGPUVM_BIND_MAX_OPS: 4096,
   DRM_VGPUVM_VA_SPARSE: 1 << 1,
   DRM_VGPUVM_OP_MAP: 1,
   DRM_VGPUVM_OP_REMAP: 2,
   DRM_VGPUVM_OP_UNMAP: 3,
+  DRM_VGPUVM_OP_PREFETCH: 4,
   DRM_VGPUVM_QUERY_TREE: 0,
   DRM_VGPUVM_QUERY_OPS: 1,
   DRM_VGPUVM_QUERY_EXTOBJ: 2,
@@ -159,10 +162,22 @@ export const VGPUVM_UAPI: DriverUapi = {
   constants: Object.fromEntries(Object.entries(VGPUVM)),
 };
 
-/** A map or unmap request as VM_BIND takes it; `bo` null (with a map) is a sparse mapping. */
+/**
+ * A request as VM_BIND takes it: a map (`bo` null is a sparse mapping), an unmap, or (synchronous binds
+ * only) a prefetch, which reports the mappings the range overlaps and changes nothing, or an madvise, which
+ * splits the sparse mappings at the range's ends (drm_gpuvm_prefetch_ops_create and
+ * drm_gpuvm_madvise_ops_create in the kernel).
+ */
 export type VgpuvmBindRequest =
   | { op: 'map'; addr: bigint; range: bigint; bo: { handle: number; offset: bigint } | null }
-  | { op: 'unmap'; addr: bigint; range: bigint };
+  | { op: 'unmap' | 'prefetch' | 'madvise'; addr: bigint; range: bigint };
+
+/** The requests that name only a range, with their DRM_VGPUVM_BIND_OP_* codes. */
+const RANGE_OPS: ReadonlyMap<unknown, number> = new Map([
+  ['unmap', VGPUVM.DRM_VGPUVM_BIND_OP_UNMAP],
+  ['prefetch', VGPUVM.DRM_VGPUVM_BIND_OP_PREFETCH],
+  ['madvise', VGPUVM.DRM_VGPUVM_BIND_OP_MADVISE],
+]);
 
 /** A mapping as the kernel's drm_gpuvm holds it; `boId` 0n is sparse. */
 export interface VgpuvmVa {
@@ -182,7 +197,8 @@ export interface VgpuvmVa {
 export type VgpuvmOp =
   | { kind: 'map'; va: VgpuvmVa }
   | { kind: 'unmap'; va: VgpuvmVa; keep: boolean }
-  | { kind: 'remap'; va: VgpuvmVa; keep: boolean; prev: VgpuvmVa | null; next: VgpuvmVa | null };
+  | { kind: 'remap'; va: VgpuvmVa; keep: boolean; prev: VgpuvmVa | null; next: VgpuvmVa | null }
+  | { kind: 'prefetch'; va: VgpuvmVa };
 
 /**
  * BO_CREATE of `size` bytes (rounded up to pages), private to VM `privateVmId` (sharing its reservation)
@@ -247,7 +263,9 @@ export function vgpuvmVmBind(vmId: number, requests: readonly VgpuvmBindRequest[
   }
   const ops = encodeArray(VGPUVM_BIND_OP, requests.map((req, i) => {
     const where = { addr: toU64(req.addr, `requests[${i}].addr`), range: toU64(req.range, `requests[${i}].range`) };
-    if (req.op === 'unmap') return { op: VGPUVM.DRM_VGPUVM_BIND_OP_UNMAP, ...where };
+    const rangeOp = RANGE_OPS.get(req.op);
+    if (rangeOp !== undefined) return { op: rangeOp, ...where };
+    if (req.op !== 'map') throw invalidArgValue(`requests[${i}].op`, req.op, "must be 'map', 'unmap', 'prefetch' or 'madvise'");
     if (req.bo === null) return { op: VGPUVM.DRM_VGPUVM_BIND_OP_MAP, flags: VGPUVM.DRM_VGPUVM_BIND_SPARSE, ...where };
     return { op: VGPUVM.DRM_VGPUVM_BIND_OP_MAP, handle: req.bo.handle, bo_offset: toU64(req.bo.offset, `requests[${i}].bo.offset`), ...where };
   }));
@@ -543,6 +561,8 @@ export function decodeVgpuvmOps(call: IoctlCall): VgpuvmOp[] {
       ops.push({ kind: 'map', va });
     } else if (kind === VGPUVM.DRM_VGPUVM_OP_UNMAP) {
       ops.push({ kind: 'unmap', va, keep });
+    } else if (kind === VGPUVM.DRM_VGPUVM_OP_PREFETCH) {
+      ops.push({ kind: 'prefetch', va });
     } else if (kind === VGPUVM.DRM_VGPUVM_OP_REMAP) {
       const piece = (name: string): VgpuvmVa | null => {
         const p = readVa(nested(VGPUVM_OP, bytes, name));

@@ -93,7 +93,9 @@ describe.skipIf(!setup.ready)('KernelVmBindBackend on the vgpuvm module (the ker
             ? { kind: op.kind, va: theirs(op.va) }
             : op.kind === 'unmap'
               ? { kind: op.kind, va: theirs(op.va), keep: op.keep }
-              : { kind: op.kind, va: theirs(op.va), keep: op.keep, prev: theirs(op.prev), next: theirs(op.next) }));
+              : op.kind === 'remap'
+                ? { kind: op.kind, va: theirs(op.va), keep: op.keep, prev: theirs(op.prev), next: theirs(op.next) }
+                : { kind: op.kind, va: theirs(op.va) }));
           expect(kernelOps).toEqual(ops.ops.map(modelOp));
           model.apply(ops);
           // The kernel never lists its reserved node; the model's tree holds it as a VA.

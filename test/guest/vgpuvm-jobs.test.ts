@@ -190,7 +190,9 @@ function runWorkload(node: string, design: VgpuvmDesign, seed: bigint, steps: nu
     }
   };
 
-  const bind = (requests: VgpuvmBindRequest[], async: boolean): void => {
+  // The workload binds with maps and unmaps only (prefetch and madvise are synchronous-only; vgpuvm-native).
+  type MapOrUnmap = Extract<VgpuvmBindRequest, { op: 'map' }> | { op: 'unmap'; addr: bigint; range: bigint };
+  const bind = (requests: MapOrUnmap[], async: boolean): void => {
     for (const req of requests) {
       const ops = req.op === 'unmap'
         ? model.vm.smUnmapOps(req.addr, req.range)

@@ -38,6 +38,19 @@ describe('vgpuvmVmBind', () => {
   it('refuses an address that is not a u64', () => {
     expect(() => vgpuvmVmBind(1, [{ op: 'unmap', addr: -1n, range: 0x1000n }])).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
   });
+
+  it('encodes prefetch and madvise as ops 2 and 3 with only their range', () => {
+    const ops = vgpuvmVmBind(2, [{ op: 'prefetch', addr: 0x1000n, range: 0x2000n }, { op: 'madvise', addr: 0x5000n, range: 0x1000n }]).buffers[1]!;
+    const fields = (i: number) => ['op', 'flags', 'handle', 'addr', 'range', 'bo_offset'].map((f) => readField(VGPUVM_BIND_OP, element(ops, i), f));
+    expect([VGPUVM.DRM_VGPUVM_BIND_OP_PREFETCH, VGPUVM.DRM_VGPUVM_BIND_OP_MADVISE]).toEqual([2, 3]);
+    expect(fields(0)).toEqual([2n, 0n, 0n, 0x1000n, 0x2000n, 0n]);
+    expect(fields(1)).toEqual([3n, 0n, 0n, 0x5000n, 0x1000n, 0n]);
+  });
+
+  it.each(['remap', 'MAP', '', 7, null, 'toString', '__proto__'])('refuses the op %j with a typed error', (op) => {
+    const request = { op, addr: 0n, range: 0x1000n } as unknown as Parameters<typeof vgpuvmVmBind>[1][number];
+    expect(() => vgpuvmVmBind(1, [request])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', name: 'TypeError' }));
+  });
 });
 
 describe('vgpuvmVmBindFromOps', () => {
@@ -75,6 +88,18 @@ describe('vgpuvmVmBindFromOps', () => {
 });
 
 describe('decodeVgpuvmOps', () => {
+  it('reads a PREFETCH record as the mapping it names', () => {
+    const call = vgpuvmVmQuery(1, 'ops', 1);
+    new DataView(call.buffers[0]!.buffer).setUint32(VGPUVM_VM_QUERY.fields['count']!.offset, 1, true);
+    const rec = new DataView(call.buffers[1]!.buffer);
+    const va = VGPUVM_OP.fields['va']!.offset;
+    rec.setUint32(0, VGPUVM.DRM_VGPUVM_OP_PREFETCH, true);
+    rec.setBigUint64(va, 0x2000n, true);
+    rec.setBigUint64(va + 8, 0x1000n, true);
+    rec.setUint32(va + 32, VGPUVM.DRM_VGPUVM_VA_SPARSE, true);
+    expect(decodeVgpuvmOps(call)).toEqual([{ kind: 'prefetch', va: { addr: 0x2000n, range: 0x1000n, offset: 0n, boId: 0n, flags: VGPUVM.DRM_VGPUVM_VA_SPARSE } }]);
+  });
+
   it('reads a remap without prev as prev null, and stops at the records that arrived', () => {
     const call = vgpuvmVmQuery(1, 'ops', 2);
     const arg = new DataView(call.buffers[0]!.buffer);
