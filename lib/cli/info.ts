@@ -38,7 +38,7 @@ function gpuText(answer: GpuAnswer, indent: string): string[] {
   const d = answer.gpu;
   return [
     `${indent}openGpu: ${d.backend} backend (${d.binds})`,
-    `${indent}  sparse: ${yesNo(d.sparse)} (${d.sparse.how}); CPU view of the VA space: ${yesNo(d.cpuVaAccess)}; BO CPU mapping: ${yesNo(d.boCpuMapping)}; bind fences as syncobjs: ${yesNo(d.bindSyncobjs)}; page sizes: ${d.pageSizes.join(', ')}`,
+    `${indent}  sparse: ${yesNo(d.sparse)} (${d.sparse.how}); CPU view of the VA space: ${yesNo(d.cpuVaAccess)}; BO CPU mapping: ${yesNo(d.boCpuMapping)}; bind fences as syncobjs: ${yesNo(d.bindSyncobjs)}; startJob fences: ${yesNo(d.jobs)}; GPU commands (vm.exec): ${yesNo(d.exec)}; page sizes: ${d.pageSizes.join(', ')}`,
     ...d.refused.map((r) => `${indent}  refuses ${r.what}: ${r.why}`),
   ];
 }

@@ -39,8 +39,10 @@ export interface GpuDescription {
   readonly privateBos: GpuFeature;
   /** importBo(fd) / bo.exportDmaBuf(). */
   readonly dmaBuf: GpuFeature;
-  /** gpu.startJob(bos): GPU work as a fence on the BOs. */
+  /** gpu.startJob(bos): GPU work as a fence on the BOs, which its caller signals. */
   readonly jobs: GpuFeature;
+  /** vm.exec(commands): jobs the device runs through the VM's GPU addresses, signalled by the device. */
+  readonly exec: GpuFeature;
   /** A bind's waitFor and outFence carried by the driver's bind ioctl as in- and out-syncobjs. */
   readonly bindSyncobjs: GpuFeature;
   /** Page sizes mappings may use, in bytes, smallest first (addresses, sizes and BO offsets are multiples of the first). */

@@ -7,6 +7,8 @@ import type { Buffer } from '../drm/device.js';
 import type { DmaBuf } from '../drm/dma-buf.js';
 import type { Mapping } from '../drm/mapping.js';
 import type { DmaResv } from '../fence/dma-resv.js';
+import type { LockGuard } from '../locks/guard.js';
+import type { ResvLock } from '../locks/resv.js';
 import { Bo } from '../vm/bo.js';
 import type { DeviceBoParts } from './driver-support.js';
 import type { DeviceVm } from './device-vm.js';
@@ -102,6 +104,17 @@ export class DeviceBo extends Bo {
     const dmaBuf = this.buffer.exportDmaBuf();
     this.#exports.add(dmaBuf);
     return dmaBuf;
+  }
+
+  /**
+   * drm_gpuvm_bo_gem_evict (see Bo.evict), in the device too where its driver has an ioctl for it
+   * (vgpuvm's BO_EVICT), so the kernel's evict lists follow the model's; the device is told first, so a
+   * refusal there changes nothing here.
+   */
+  override evict(guard: LockGuard<ResvLock>, evict = true): void {
+    guard.assertHolds(this.resv, `drm_gpuvm_bo_gem_evict of BO '${this.name}'`);
+    if (!this.#released) this.parts.evict?.(evict);
+    super.evict(guard, evict);
   }
 
   /** Drops the creator's reference; the device side goes once no VM maps the BO any more. */

@@ -3,6 +3,12 @@
 // through the backend the driver name chose. It maps only its Gpu's BOs, and closing it takes everything
 // down in the kernel's order: every mapping out of the model (the backend's unmaps, or none where the
 // device VM's destruction removes them all at once), the zombies cleaned up, then the device VM destroyed.
+// Where the driver runs jobs, vm.exec submits them as a driver's submission does.
+import { assertOptionsObject, invalidArgType } from '../arg-errors.js';
+import { checkFence, type Fence } from '../fence/fence.js';
+import { waitAll } from '../fence/wait-all.js';
+import { currentTask, runTask } from '../locks/task.js';
+import type { DrmExec } from '../locks/exec.js';
 import type { VmBoValidate } from '../vm/exec.js';
 import { Bo } from '../vm/bo.js';
 import type { VmBoPolicy } from '../vm/policy.js';
@@ -12,6 +18,7 @@ import type { U64Like } from '../u64.js';
 import { DeviceBo } from './device-bo.js';
 import type { DeviceVmParts } from './driver-support.js';
 import { GpuError } from './errors.js';
+import { ExecJob, type GpuCommand } from './exec-job.js';
 import type { Gpu } from './gpu.js';
 
 /** Options of {@link Gpu.createVm}. */
@@ -24,8 +31,23 @@ export interface DeviceVmOptions {
   start?: U64Like;
   /** Size of the VA space (u64). */
   range: U64Like;
-  /** ops->vm_bo_validate: makes an evicted pair's BO resident again; without it validate() is EOPNOTSUPP. */
+  /**
+   * ops->vm_bo_validate: makes an evicted pair's BO resident again; without it validate() is EOPNOTSUPP,
+   * except where the driver runs jobs (vgpuvm), whose kernel validates at every vm.exec: there the model's
+   * pairs are then taken off the evict list with it, and this callback, when given, runs for each too.
+   */
   validate?: VmBoValidate;
+}
+
+/** Options of {@link DeviceVm.exec}. */
+export interface ExecOptions {
+  /**
+   * The job starts once each of these fences has signalled: jobs of this Gpu are waited for by the kernel
+   * (in-syncs), any other fence here first. Ordering only: an error of one does not stop the job.
+   */
+  after?: readonly Fence[];
+  /** For messages. Default 'exec'. */
+  name?: string;
 }
 
 /** @internal How a Gpu makes a DeviceVm. */
@@ -51,7 +73,11 @@ export class DeviceVm extends Vm {
 
   /** @internal Made by Gpu.createVm. */
   constructor(init: DeviceVmInit) {
-    super({ name: init.name, policy: init.policy, start: init.start, range: init.range, backend: init.parts.backend, validate: init.validate });
+    // The kernel validates at every submission; the model must take its pairs off the evict list with it.
+    const validate = init.validate ?? (init.parts.submit === undefined ? undefined : () => {});
+    // Its VM_BIND waits for every job of the VM: the Vm waits first, so the thread never blocks on a job there.
+    const bindsWaitForJobs = init.parts.submit !== undefined;
+    super({ name: init.name, policy: init.policy, start: init.start, range: init.range, backend: init.parts.backend, validate, bindsWaitForJobs });
     this.gpu = init.gpu;
     this.parts = init.parts;
     this.vmId = init.parts.vmId;
@@ -64,6 +90,52 @@ export class DeviceVm extends Vm {
     const refusal = this.#refusal(bo);
     if (refusal !== null) return Promise.reject(refusal);
     return this.#thenReap(super.map({ ...req, bo }));
+  }
+
+  /**
+   * Runs `commands` on the device through this VM's GPU addresses, as a job (on vgpuvm: EXEC on a drm_sched
+   * queue of the VM; describe().exec says where there are jobs). As a driver's submission: it waits for the
+   * `after` fences that are not jobs of this Gpu, locks the VM's and its extobjs' reservations (execLock),
+   * validates evicted pairs, submits, and adds the job's fence to those reservations (BOOKKEEP), so that
+   * unmaps, evictions and close() wait for the job. The job's commands run in order, after this VM's earlier
+   * jobs; a command that touches an address no BO backs faults the job (its error: ERR_GPU_JOB_FAULT).
+   * The Gpu releases the job on close(), or close it once it is done.
+   */
+  async exec(commands: readonly GpuCommand[], options: ExecOptions = {}): Promise<ExecJob> {
+    assertOptionsObject(options);
+    const { after = [], name = 'exec' } = options;
+    if (!Array.isArray(after as unknown)) throw invalidArgType('options.after', 'Array', after);
+    const fences = after.map((fence, i) => checkFence(fence, `options.after[${i}]`));
+    if (typeof name !== 'string') throw invalidArgType('options.name', 'string', name);
+    if (this.#destroyed) throw this.#destroyedError();
+    this.checkOpen();
+    const submit = this.parts.submit;
+    if (submit === undefined) throw new GpuError('ERR_GPU_UNSUPPORTED', `exec in VM '${this.name}': ${this.gpu.describe().exec.how}`);
+    // Jobs of this device wait in the kernel; a closed one has no syncobj left to wait for there.
+    const inKernel = fences.filter((fence): fence is ExecJob => fence instanceof ExecJob && !fence.closed && fence.syncobj.device === this.gpu.device);
+    const here = fences.filter((fence) => !inKernel.includes(fence as ExecJob));
+    if (here.length > 0) await waitAll(here);
+    const locked = async (): Promise<ExecJob> => {
+      using exec = await this.execLock({ numFences: 1 });
+      // The model's half only: EXEC validates in the kernel itself.
+      await super.validate(exec);
+      if (this.#destroyed) throw this.#destroyedError();
+      const job = submit(commands, inKernel, name);
+      this.gpu.adoptJob(job);
+      this.addFence(job, { usage: 'bookkeep' });
+      return job;
+    };
+    // The reservations are held by the caller's lock task, or by one of the job's own.
+    return currentTask() !== null ? locked() : runTask(`${this.name}.exec`, locked);
+  }
+
+  /**
+   * drm_gpuvm_validate (see Vm.validate), in the device too where its driver has an ioctl for it (vgpuvm's
+   * VM_VALIDATE, which locks the VM and its extobjs itself), so the kernel's evict list follows the model's.
+   */
+  override async validate(exec: DrmExec): Promise<void> {
+    await super.validate(exec);
+    this.parts.validate?.();
   }
 
   /** Unmaps (see Vm.unmap); a closed BO whose last mapping goes here gives its device memory back. */

@@ -10,6 +10,7 @@ import type { GemObject } from '../gpuvm/gem.js';
 import type { VmBoPolicy } from '../vm/policy.js';
 import type { Fence } from '../fence/fence.js';
 import type { GpuDescription } from './description.js';
+import type { ExecJob, GpuCommand } from './exec-job.js';
 
 /** A unit of GPU work on some BOs, as a fence its code (or the device) signals. */
 export interface GpuJob extends Fence, Disposable {
@@ -42,6 +43,13 @@ export interface DeviceVmParts {
   discard(on: boolean): void;
   /** Destroys the device VM (after its mappings are gone from the model). */
   destroy(): void;
+  /**
+   * Submits `commands` as a job of the device VM that runs once every job of `after` (jobs of this device)
+   * is done; absent where the package issues no submit ioctl for the driver.
+   */
+  readonly submit?: (commands: readonly GpuCommand[], after: readonly ExecJob[], name: string) => ExecJob;
+  /** drm_gpuvm_validate of the device VM, where the driver has an ioctl for it (vgpuvm's VM_VALIDATE). */
+  readonly validate?: () => void;
 }
 
 /** A BO's device side: its buffer (memory and handle) and what a VA window maps, if the backend has windows. */
@@ -52,6 +60,8 @@ export interface DeviceBoParts {
   readonly cpuMappable: boolean;
   /** Releases the buffer and what came with it (the window must no longer map it). */
   release(): void;
+  /** Marks the BO's pairs evicted (or valid again) in the device too, where the driver has an ioctl for it. */
+  readonly evict?: (evict: boolean) => void;
 }
 
 /** One backend kind on one device. */

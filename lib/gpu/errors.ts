@@ -15,7 +15,9 @@ export type GpuErrorCode =
   /** close() while something the user holds still needs it (a request in flight, a reference held). */
   | 'ERR_GPU_BUSY'
   /** vm.read / vm.write of a GPU address no mapping covers (the kernel's VA tree said so); `address` names it. */
-  | 'ERR_GPU_VA_UNMAPPED';
+  | 'ERR_GPU_VA_UNMAPPED'
+  /** A job of vm.exec stopped at a command that touched an address no BO backs; `address` and `command` name them. */
+  | 'ERR_GPU_JOB_FAULT';
 
 /** A refused call of lib/gpu; nothing was changed unless the message says what close() released anyway. */
 export class GpuError extends Error {
@@ -23,11 +25,14 @@ export class GpuError extends Error {
   readonly code: GpuErrorCode;
   /** The GPU virtual address the error is about, when it is about one. */
   readonly address: bigint | undefined;
+  /** The index of the command a job faulted at (ERR_GPU_JOB_FAULT). */
+  readonly command: number | undefined;
 
-  constructor(code: GpuErrorCode, message: string, options?: ErrorOptions & { address?: bigint }) {
+  constructor(code: GpuErrorCode, message: string, options?: ErrorOptions & { address?: bigint; command?: number }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GpuError';
     this.code = code;
     this.address = options?.address;
+    this.command = options?.command;
   }
 }

@@ -16,6 +16,7 @@ import type { GpuDescription } from './description.js';
 import { DeviceBo, type DeviceBoOptions } from './device-bo.js';
 import { DeviceVm, type DeviceVmOptions } from './device-vm.js';
 import type { DriverSupport, GpuJob } from './driver-support.js';
+import type { ExecJob } from './exec-job.js';
 import { GpuError } from './errors.js';
 import { isInstance } from '../drm/resource.js';
 
@@ -96,6 +97,7 @@ export class Gpu implements Disposable {
   readonly #vms = new Set<DeviceVm>();
   readonly #bos = new Set<DeviceBo>();
   readonly #jobs = new Set<TrackedJob>();
+  readonly #execJobs = new Set<ExecJob>();
   #description: GpuDescription | null = null;
   #closed = false;
   #vmCount = 0;
@@ -199,9 +201,10 @@ export class Gpu implements Disposable {
     return this.#description;
   }
 
-  /** Open VMs and BOs whose device side is not released yet. */
+  /** Open VMs, BOs whose device side is not released yet, and jobs (startJob's and vm.exec's) not closed. */
   resources(): GpuResources {
-    return { vms: this.#vms.size, bos: this.#bos.size, jobs: this.#jobs.size };
+    for (const job of this.#execJobs) if (job.closed) this.#execJobs.delete(job);
+    return { vms: this.#vms.size, bos: this.#bos.size, jobs: this.#jobs.size + this.#execJobs.size };
   }
 
   /**
@@ -224,6 +227,9 @@ export class Gpu implements Disposable {
     }
     try {
       for (const job of [...this.#jobs]) job.close();
+      // The device VMs are gone, and the kernel ended their jobs with them.
+      for (const job of this.#execJobs) job.release();
+      this.#execJobs.clear();
       for (const bo of this.#bos) bo.release();
       this.#bos.clear();
       this.#support.close();
@@ -247,6 +253,11 @@ export class Gpu implements Disposable {
       this.#bos.delete(bo);
       bo.release();
     }
+  }
+
+  /** @internal A job vm.exec submitted: released on close() if its user has not closed it. */
+  adoptJob(job: ExecJob): void {
+    this.#execJobs.add(job);
   }
 
   /** @internal Called by a DeviceVm whose device VM is destroyed. */

@@ -12,6 +12,7 @@ import type { GpuVm } from '../gpuvm/gpuvm.js';
 import type { GpuVaOps } from '../gpuvm/ops.js';
 import type { GpuDescription, GpuFeature, GpuRefusal } from './description.js';
 import type { DeviceBoParts, DeviceVmParts, DriverSupport, GpuJob, VmRequest } from './driver-support.js';
+import type { ExecJob, GpuCommand } from './exec-job.js';
 import { GpuError } from './errors.js';
 
 /** A device VM the driver made: its id, its binder, and how it goes away. */
@@ -23,6 +24,10 @@ export interface KernelVmParts {
   readonly vaAccess?: GpuVaAccess;
   /** VM_DESTROY (or what stands for it); the kernel drops every mapping of the VM with it. */
   destroy(): void;
+  /** Jobs through the VM, where the driver has a submit ioctl this package issues (vgpuvm's EXEC). */
+  readonly submit?: (commands: readonly GpuCommand[], after: readonly ExecJob[], name: string) => ExecJob;
+  /** drm_gpuvm_validate in the kernel, where the driver has an ioctl for it (vgpuvm's VM_VALIDATE). */
+  readonly validate?: () => void;
 }
 
 /** What one kernel driver does its own way. */
@@ -36,6 +41,8 @@ export interface KernelDriver {
    * driver has VM-private BOs) is the VM to make it private to; its vmId is null for the file's one VM.
    */
   createBo(device: DrmDevice, size: bigint, privateVm: { readonly vmId: number | null } | null): { handle: number; size: bigint };
+  /** drm_gpuvm_bo_gem_evict in the kernel, where the driver has an ioctl for it (vgpuvm's BO_EVICT). */
+  readonly evictBo?: (device: DrmDevice, handle: number, evict: boolean) => void;
   /** The DRM file has one VM (nouveau, msm, amdgpu): one createVm per Gpu; with vmFirst, before any BO. */
   readonly oneVmPerFile: boolean;
   /** The VM must exist before the first BO (nouveau's VM_INIT, msm's EN_VM_BIND). */
@@ -46,6 +53,8 @@ export interface KernelDriver {
   readonly sparse: GpuFeature;
   /** Whether its VMs give vm.read / vm.write (KernelVmParts.vaAccess); absent: they refuse. */
   readonly cpuVaAccess?: GpuFeature;
+  /** Whether its VMs run jobs (KernelVmParts.submit, vm.exec), and how; absent: they do not. */
+  readonly exec?: GpuFeature;
   readonly refused: readonly GpuRefusal[];
 }
 
@@ -122,6 +131,8 @@ export class KernelSupport implements DriverSupport {
     return {
       backend,
       vmId: vm.vmId,
+      ...(vm.submit === undefined ? {} : { submit: vm.submit }),
+      ...(vm.validate === undefined ? {} : { validate: vm.validate }),
       discard: (on) => {
         backend.discarding = on;
       },
@@ -145,13 +156,13 @@ export class KernelSupport implements DriverSupport {
     this.#bos++;
     const buffer = this.device.adoptGemHandle(created.handle, created.size);
     // A VM-private BO of the kernel cannot be exported, so it has no dma-buf to map.
-    return { buffer, memory: null, cpuMappable: !kernelPrivate, release: () => buffer.close() };
+    return { buffer, memory: null, cpuMappable: !kernelPrivate, release: () => buffer.close(), ...this.#evictOf(buffer.handle) };
   }
 
   importBo(dmaBuf: DmaBuf): DeviceBoParts {
     try {
       const buffer = this.device.importDmaBuf(dmaBuf);
-      return { buffer, memory: null, cpuMappable: true, release: () => buffer.close() };
+      return { buffer, memory: null, cpuMappable: true, release: () => buffer.close(), ...this.#evictOf(buffer.handle) };
     } finally {
       // The GEM handle holds the import; the fd is not needed any more.
       dmaBuf.close();
@@ -159,7 +170,10 @@ export class KernelSupport implements DriverSupport {
   }
 
   startJob(): GpuJob {
-    throw new GpuError('ERR_GPU_UNSUPPORTED', `startJob: jobs on ${this.#driver.name} need its submit ioctl, which this package does not issue`);
+    const d = this.#driver;
+    throw new GpuError('ERR_GPU_UNSUPPORTED', d.exec?.supported === true
+      ? `startJob: a job on ${d.name} is GPU work, not a fence its caller signals: run commands with vm.exec`
+      : `startJob: jobs on ${d.name} need its submit ioctl, which this package does not issue`);
   }
 
   describe(): GpuDescription {
@@ -179,7 +193,10 @@ export class KernelSupport implements DriverSupport {
         ? { supported: true, how: 'made by the driver for the VM (they share its reservation in the kernel too)' }
         : { supported: true, how: `in the model only (the BO shares the VM's reservation): ${d.name}'s BO create has no VM` },
       dmaBuf: { supported: true, how: 'PRIME export and import' },
-      jobs: { supported: false, how: `${d.name}'s submit ioctl is not issued by this package` },
+      jobs: d.exec?.supported === true
+        ? { supported: false, how: `a job on ${d.name} is GPU work the device signals, not a fence code signals: vm.exec (describe().exec)` }
+        : { supported: false, how: `${d.name}'s submit ioctl is not issued by this package` },
+      exec: d.exec ?? { supported: false, how: `${d.name}'s submit ioctl is not issued by this package` },
       bindSyncobjs: entry?.syncobjs === true
         ? { supported: true, how: `${entry.bindIoctl} carries them: each in-fence read through a sync_file is imported into an in-syncobj (the VM has waited for it, so an aborted wait changes nothing), and a Syncobj of this device given as outFence is signalled by the bind` }
         : { supported: false, how: `${d.name}'s bind takes no syncobjs here: the VM waits for the in-fences and signals the out-fence itself` },
@@ -191,5 +208,10 @@ export class KernelSupport implements DriverSupport {
 
   close(): void {
     // Each VM's completion syncobj goes with its VM; the device fd is the Gpu's.
+  }
+
+  #evictOf(handle: number): Pick<DeviceBoParts, 'evict'> {
+    const evictBo = this.#driver.evictBo;
+    return evictBo === undefined ? {} : { evict: (evict) => evictBo(this.device, handle, evict) };
   }
 }

@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: MIT
 // vgpuvm, this project's test module: VM_CREATE in the VM's VmBo lifetime design (the policy), BO_CREATE
-// (VM-private where asked), binds the kernel's own drm_gpuvm runs, VM_DESTROY, and vm.read / vm.write
-// through VM_RW, which walks the kernel's tree to the BO pages as the GPU would.
+// (VM-private where asked), binds the kernel's own drm_gpuvm runs, VM_DESTROY, vm.read / vm.write through
+// VM_RW, which walks the kernel's tree to the BO pages as the GPU would, jobs (EXEC on a queue of the VM,
+// made at its first job) and eviction (BO_EVICT, VM_VALIDATE).
 import type { DrmDevice } from '../drm/drm-device.js';
 import { DrmError } from '../drm/errors.js';
 import { pageSize } from '../drm/page-size.js';
 import { type GpuVaAccess, vaAccessRange } from '../backends/backend.js';
 import { issueIoctlCall } from '../backends/ioctl-call.js';
-import { readVgpuvmField, VGPUVM, vgpuvmBinder, vgpuvmBoCreate, vgpuvmVmCreate, vgpuvmVmDestroy, vgpuvmVmRw } from '../backends/vgpuvm.js';
+import {
+  decodeVgpuvmJob, readVgpuvmField, VGPUVM, vgpuvmBinder, vgpuvmBoCreate, vgpuvmBoEvict, vgpuvmExec, vgpuvmJobQuery, vgpuvmQueueCreate,
+  vgpuvmVmCreate, vgpuvmVmDestroy, vgpuvmVmRw, vgpuvmVmValidate,
+} from '../backends/vgpuvm.js';
+import { Syncobj } from '../drm/syncobj.js';
+import { SyncFileFence } from '../drm/sync-file-fence.js';
 import { invalidArgType } from '../arg-errors.js';
 import { U64_MAX } from '../u64.js';
 import { GpuError } from './errors.js';
+import { ExecJob, type GpuCommand, type GpuJobFault } from './exec-job.js';
 import type { KernelDriver } from './kernel-support.js';
 
 const MAX_RW = BigInt(VGPUVM.DRM_VGPUVM_RW_MAX_SIZE);
@@ -56,6 +63,45 @@ function vgpuvmVaAccess(device: DrmDevice, vmId: number): GpuVaAccess {
   };
 }
 
+/**
+ * Jobs of VM `vmId`: EXEC on the VM's queue (a drm_sched scheduler in the module, made at the first job;
+ * VM_DESTROY ends it with the VM), with the jobs of `after` as in-syncs and a syncobj of the job's own as
+ * its out-sync, whose sync_file is the job's fence.
+ */
+function vgpuvmSubmit(device: DrmDevice, vmId: number): (commands: readonly GpuCommand[], after: readonly ExecJob[], name: string) => ExecJob {
+  let queueId: number | null = null;
+  return (commands, after, name) => {
+    if (queueId === null) {
+      const create = vgpuvmQueueCreate(vmId);
+      issueIoctlCall(device, create);
+      queueId = Number(readVgpuvmField(create, 'queue_id'));
+    }
+    const queue = queueId;
+    const syncobj = Syncobj.create(device);
+    try {
+      const call = vgpuvmExec(commands, { queueId: queue, inSyncs: after.map((job) => ({ handle: job.syncobj.handle })), outSyncs: [{ handle: syncobj.handle }] });
+      issueIoctlCall(device, call);
+      const jobId = readVgpuvmField(call, 'job_id');
+      const fault = (): GpuJobFault | null => {
+        const query = vgpuvmJobQuery(queue, jobId);
+        try {
+          issueIoctlCall(device, query);
+        } catch (error) {
+          // Only the last DRM_VGPUVM_JOB_HISTORY jobs of a queue are remembered, and none once the VM is gone.
+          if (error instanceof DrmError && error.code === 'ENOENT') return null;
+          throw error;
+        }
+        const job = decodeVgpuvmJob(query);
+        return job.faultCmd === null || job.faultAddr === null ? null : { command: job.faultCmd, address: job.faultAddr };
+      };
+      return new ExecJob({ name, syncobj, fence: new SyncFileFence(syncobj.exportSyncFile(), name), fault });
+    } catch (error) {
+      syncobj.close();
+      throw error;
+    }
+  };
+}
+
 /** The vgpuvm driver's side of a Gpu. */
 export const VGPUVM_DRIVER: KernelDriver = {
   name: 'vgpuvm',
@@ -67,6 +113,8 @@ export const VGPUVM_DRIVER: KernelDriver = {
       vmId,
       binder: vgpuvmBinder({ vmId, handleOf }),
       vaAccess: vgpuvmVaAccess(device, vmId),
+      submit: vgpuvmSubmit(device, vmId),
+      validate: () => void issueIoctlCall(device, vgpuvmVmValidate(vmId)),
       destroy: () => void issueIoctlCall(device, vgpuvmVmDestroy(vmId)),
     };
   },
@@ -74,6 +122,9 @@ export const VGPUVM_DRIVER: KernelDriver = {
     const create = vgpuvmBoCreate(size, privateVm?.vmId ?? 0);
     issueIoctlCall(device, create);
     return { handle: Number(readVgpuvmField(create, 'handle')), size: readVgpuvmField(create, 'size') };
+  },
+  evictBo(device, handle, evict) {
+    issueIoctlCall(device, vgpuvmBoEvict(handle, evict));
   },
   kernelPrivateBos: true,
   oneVmPerFile: false,
@@ -83,6 +134,11 @@ export const VGPUVM_DRIVER: KernelDriver = {
   },
   sparse: { supported: true, how: 'sparse MAP ops (the kernel\'s drm_gpuvm keeps them as BO-less VAs)' },
   cpuVaAccess: { supported: true, how: 'vm.read / vm.write through VM_RW: the kernel walks its drm_gpuvm tree to the BO pages, zeros where sparse' },
+  exec: {
+    supported: true,
+    how: 'vm.exec: EXEC on a drm_sched queue of the VM (fill, copy and checksum commands through its GPU addresses); the kernel locks the VM and its extobjs ' +
+      '(drm_gpuvm_exec_lock), validates evicted BOs and adds the job\'s fence to their reservations, and a command that touches an unmapped or sparse address faults the job',
+  },
   refused: [
     { what: 'more than 4096 bind requests in one op list', why: 'DRM_VGPUVM_BIND_MAX_OPS' },
   ],

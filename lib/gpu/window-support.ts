@@ -113,6 +113,7 @@ export class WindowSupport implements DriverSupport {
       jobs: software
         ? { supported: true, how: 'software fences, signalled by code (job.signal())' }
         : { supported: true, how: 'vgem fences attached to the BOs (the kernel adds them to their dma_resv), read back through a sync_file' },
+      exec: { supported: false, how: `${software ? 'the software device' : 'vgem'} has no GPU to run commands: gpu.startJob gives a fence on BOs that code signals` },
       bindSyncobjs: { supported: false, how: 'a bind is an mmap into the window, with no ioctl to carry syncs: the VM waits for the in-fences and signals the out-fence itself' },
       pageSizes: [pageSize()],
       verified: software ? 'host' : 'kernel-in-vm',

@@ -59,6 +59,12 @@ export interface VmOptions {
   backend?: GpuVmBackend;
   /** ops->vm_bo_validate: makes an evicted pair's BO resident again; without it validate() is EOPNOTSUPP. */
   validate?: VmBoValidate;
+  /**
+   * Every bind waits for the VM's BOOKKEEP fences, not only one that takes memory out of the VA space: for
+   * a backend whose bind ioctl itself waits for every job of the VM (vgpuvm), so that the wait happens here,
+   * without blocking the thread. Default false.
+   */
+  bindsWaitForJobs?: boolean;
 }
 
 /**
@@ -121,12 +127,15 @@ export class Vm implements Disposable {
   readonly #refs: VmReferences;
   readonly #requests: RequestEngine;
   readonly #exec: VmExecHelpers;
+  readonly #bindsWaitForJobs: boolean;
   #closed = false;
 
   constructor(options: VmOptions) {
     assertOptionsObject(options);
     if (!['resv', 'gpuva-lock', 'deferred'].includes(options.policy)) throw invalidArgValue('options.policy', options.policy, "must be one of 'resv', 'gpuva-lock' or 'deferred'");
     if (options.validate !== undefined && typeof options.validate !== 'function') throw invalidArgType('validate', 'function', options.validate);
+    if (options.bindsWaitForJobs !== undefined && typeof options.bindsWaitForJobs !== 'boolean') throw invalidArgType('options.bindsWaitForJobs', 'boolean', options.bindsWaitForJobs);
+    this.#bindsWaitForJobs = options.bindsWaitForJobs === true;
     this.name = options.name ?? 'vm';
     this.policy = options.policy;
     this.resvProtected = options.resvProtected === true;
@@ -275,7 +284,7 @@ export class Vm implements Disposable {
     const makeOps = (): GpuVaOps => this.gpuvm.smMapOps(mapReq);
     // Nothing to wait for and nothing to signal, the common case: the request runs now.
     if (fences === null && !this.resv.hasFences) return this.#requests.run('map', start, range, makeOps, true);
-    return gatedBind(this, fences, () => this.#overlapsMapping(start, range), () => this.#requests.run('map', start, range, makeOps, true, fences));
+    return gatedBind(this, fences, () => this.#waitsForJobs(start, range), () => this.#requests.run('map', start, range, makeOps, true, fences));
   }
 
   /** Unmaps `[addr, addr+range)`, splitting mappings that straddle its ends. */
@@ -295,12 +304,14 @@ export class Vm implements Disposable {
     }
     const makeOps = (): GpuVaOps => this.gpuvm.smUnmapOps(start, r);
     if (fences === null && !this.resv.hasFences) return this.#requests.run('unmap', start, r, makeOps, true);
-    return gatedBind(this, fences, () => this.#overlapsMapping(start, r), () => this.#requests.run('unmap', start, r, makeOps, true, fences));
+    return gatedBind(this, fences, () => this.#waitsForJobs(start, r), () => this.#requests.run('unmap', start, r, makeOps, true, fences));
   }
 
-  // Whether a bind on [start, start+range) takes memory out of the VA space: it overlaps a mapping. An
-  // invalid range overlaps nothing; the request refuses it once it runs.
-  #overlapsMapping(start: bigint, range: bigint): boolean {
+  // Whether a bind on [start, start+range) waits for the VM's BOOKKEEP fences: every bind does with
+  // bindsWaitForJobs, else one that takes memory out of the VA space, overlapping a mapping. An invalid
+  // range overlaps nothing; the request refuses it once it runs.
+  #waitsForJobs(start: bigint, range: bigint): boolean {
+    if (this.#bindsWaitForJobs) return true;
     try {
       return range > 0n && this.gpuvm.vaTree.firstOverlap(start, start + range) !== null;
     } catch {
@@ -322,7 +333,7 @@ export class Vm implements Disposable {
     } catch (err) {
       return Promise.reject(err);
     }
-    const removes = (): boolean => ops.ops.some((op) => op.type === 'unmap' || op.type === 'remap');
+    const removes = (): boolean => this.#bindsWaitForJobs || ops.ops.some((op) => op.type === 'unmap' || op.type === 'remap');
     const makeOps = (): GpuVaOps => {
       if (ops.vm !== this.gpuvm) throw new GpuVmStateError('ERR_GPUVM_WRONG_VM', `commit: the ops were generated for VM '${ops.vm.name}'`);
       if (ops.generation !== this.gpuvm.generation) {

@@ -17,6 +17,7 @@ import { Syncobj } from '../../lib/drm/syncobj.js';
 import { GemObject } from '../../lib/gpuvm/gem.js';
 import { GpuVm } from '../../lib/gpuvm/gpuvm.js';
 import { findVgpuvm } from '../../lib/qemu/vgpuvm.js';
+import { fnv1a } from '../support/fnv1a.js';
 
 const setup = await findVgpuvm();
 if (!setup.ready) process.stderr.write(`vgpuvm jobs: NOT RUN (skipped, not passed): ${setup.reason}\n`);
@@ -45,20 +46,6 @@ function rng(seed: bigint): (n: number) => number {
     state ^= state >> 27n;
     return Number(((state * 0x2545f4914f6cdd1dn) & 0xffff_ffff_ffff_ffffn) >> 33n) % n;
   };
-}
-
-/** 64-bit FNV-1a in two 32-bit halves (the prime is 2^40 + 0x1b3), as the module's CHECKSUM computes it. */
-function fnv1a(bytes: Uint8Array): bigint {
-  let lo = 0x84222325;
-  let hi = 0xcbf29ce4;
-  for (const byte of bytes) {
-    lo = (lo ^ byte) >>> 0;
-    const low = lo * 0x1b3;
-    const carry = Math.floor(low / 0x1_0000_0000);
-    hi = (hi * 0x1b3 + carry + ((lo << 8) >>> 0)) % 0x1_0000_0000;
-    lo = low % 0x1_0000_0000;
-  }
-  return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** The reference GPU: a GpuVm tree over BOs whose bytes it holds, running commands as vgpuvm_drm.h says. */

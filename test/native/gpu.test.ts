@@ -17,6 +17,17 @@ describe('openGpu on the software device', () => {
     expect(JSON.parse(JSON.stringify(d))).toEqual(d);
   });
 
+  it('has no GPU to run commands: vm.exec is refused (ERR_GPU_UNSUPPORTED, saying why) and nothing is held', async () => {
+    using gpu = open();
+    expect(gpu.describe()).toMatchObject({ jobs: { supported: true }, exec: { supported: false, how: expect.stringContaining('gpu.startJob') } });
+    using vm = gpu.createVm({ policy: 'deferred', range: 1n << 32n });
+    await expect(vm.exec([{ op: 'fill', dst: 0n, size: 8n, value: 1n }])).rejects.toMatchObject({ name: 'GpuError', code: 'ERR_GPU_UNSUPPORTED', message: expect.stringContaining('software device') });
+    // Argument checks come first, with typed errors, whatever the device.
+    await expect(vm.exec([], { name: 7 as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(vm.exec([], { after: {} as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(gpu.resources()).toMatchObject({ jobs: 0 });
+  });
+
   it('openGpu() with no DRM node usable here falls back to it (or opens a DRM node with a backend)', () => {
     using gpu = openGpu();
     expect(['va-window', 'vgpuvm-vm-bind', 'xe-vm-bind', 'nouveau-vm-bind', 'panthor-vm-bind', 'msm-vm-bind', 'amdgpu-vm-bind']).toContain(gpu.backend);

@@ -5,16 +5,20 @@
 // the kernel's VM_RW, so the bytes are what the kernel's own tree points at). Jobs are fences added to
 // the VM's reservations as BOOKKEEP: a request that would take memory out of the VA space first runs with
 // an aborted signal (it must change nothing), then runs for real while the pending jobs are signalled in a
-// random order, and must not finish before the last one. Run by test/native/gpu-property.test.ts (software
-// device) and test/guest/gpu.test.ts (vgem, vgpuvm).
+// random order, and must not finish before the last one. Where the device runs GPU commands (vgpuvm), exec
+// steps checksum a random range through vm.exec into a scratch page above the model's pages: the job must
+// fault at the first page no BO backs, or write the FNV-1a of the model's bytes. Run by
+// test/native/gpu-property.test.ts (software device) and test/guest/gpu.test.ts (vgem, vgpuvm).
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { GpuJob } from '../../lib/gpu/driver-support.js';
+import type { ExecJob } from '../../lib/gpu/exec-job.js';
 import type { Gpu } from '../../lib/gpu/gpu.js';
 import type { DeviceBo } from '../../lib/gpu/device-bo.js';
 import { runTask } from '../../lib/locks/task.js';
 import { mulberry32 } from '../../lib/mulberry32.js';
 import type { VmBoPolicy } from '../../lib/vm/policy.js';
+import { fnv1a } from './fnv1a.js';
 import { expectedPage } from './va-window-checks.js';
 import { PAGE, resourceCounts } from './gpu-scenarios.js';
 
@@ -30,6 +34,7 @@ export type GpuStep =
   | { kind: 'evict'; bo: number }
   | { kind: 'validate' }
   | { kind: 'job'; bo: number }
+  | { kind: 'exec'; first: number; count: number; inside: boolean }
   | { kind: 'signal'; pick: number };
 
 const page = fc.nat(PAGES - 1);
@@ -41,6 +46,7 @@ const stepArb: fc.Arbitrary<GpuStep> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('evict' as const), bo: fc.nat(BOS - 1) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'validate' as const }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('job' as const), bo: fc.nat(BOS - 1) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('exec' as const), first: page, count, inside: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('signal' as const), pick: fc.nat() }) },
 );
 
@@ -58,13 +64,18 @@ const UNMAPPED = expect.stringMatching(/^ERR_(VA_WINDOW|GPU_VA)_UNMAPPED$/);
 const DEVICE_REFUSALS = new Set(['ERR_VA_WINDOW_UNSAFE_MAPPING']);
 
 /** Runs one sequence on a fresh Gpu, checking after every step; what it counted, for the report. */
-export async function runGpuSequence(open: () => Gpu, policy: VmBoPolicy, steps: readonly GpuStep[]): Promise<{ waited: number; refused: number }> {
+export async function runGpuSequence(open: () => Gpu, policy: VmBoPolicy, steps: readonly GpuStep[]): Promise<{ waited: number; refused: number; execs: number; faults: number }> {
   const counts = resourceCounts();
-  const stats = { waited: 0, refused: 0 };
+  const stats = { waited: 0, refused: 0, execs: 0, faults: 0 };
   {
     using gpu = open();
     const validated: string[] = [];
-    using vm = gpu.createVm({ policy, range: BigInt(PAGES) * PAGE, validate: (vmBo) => void validated.push(vmBo.obj.name) });
+    const execs = gpu.describe().exec.supported;
+    const SCRATCH = BigInt(PAGES) * PAGE;
+    using vm = gpu.createVm({ policy, range: SCRATCH + (execs ? PAGE : 0n), validate: (vmBo) => void validated.push(vmBo.obj.name) });
+    // Where the exec steps write their checksums: outside the pages the model follows.
+    const scratch = execs ? gpu.createBo(PAGE, { name: 'scratch' }) : null;
+    if (scratch !== null) await vm.map({ addr: SCRATCH, range: PAGE, bo: scratch });
     const bos: DeviceBo[] = [];
     for (let b = 0; b < BOS; b++) {
       const bo = gpu.createBo(BigInt(BO_PAGES) * PAGE, { name: `bo${b}` });
@@ -87,6 +98,7 @@ export async function runGpuSequence(open: () => Gpu, policy: VmBoPolicy, steps:
       // The tree, page by page, against the model.
       const fromTree: PageState[] = new Array<PageState>(PAGES).fill(null);
       for (const va of vm.mappings()) {
+        if (va.addr >= SCRATCH) continue;
         const b = va.obj === null ? -1 : bos.findIndex((bo) => bo.gem === va.obj);
         for (let i = 0; i < Number(va.range / PAGE); i++) fromTree[Number(va.addr / PAGE) + i] = b < 0 ? 'sparse' : [b, Number(va.offset / PAGE) + i];
       }
@@ -104,7 +116,7 @@ export async function runGpuSequence(open: () => Gpu, policy: VmBoPolicy, steps:
       }
       // Pairs, refcounts and evicted marks.
       const vasOf = bos.map((bo) => vm.mappings().filter((va) => va.obj === bo.gem).length);
-      expect(vm.pairs().map((vmBo) => vmBo.obj.name).sort(), `${what}: pairs`).toEqual(bos.filter((_bo, b) => vasOf[b]! > 0).map((bo) => bo.name));
+      expect(vm.pairs().filter((vmBo) => vmBo.obj !== scratch?.gem).map((vmBo) => vmBo.obj.name).sort(), `${what}: pairs`).toEqual(bos.filter((_bo, b) => vasOf[b]! > 0).map((bo) => bo.name));
       bos.forEach((bo, b) => {
         const pair = bo.gem.gpuvaList.get(vm.gpuvm);
         expect({ bo: b, gem: bo.gem.refcount, vas: pair?.vaCount ?? 0, evicted: pair === undefined ? false : vm.isEvicted(pair) }, what)
@@ -185,6 +197,38 @@ export async function runGpuSequence(open: () => Gpu, policy: VmBoPolicy, steps:
           vm.addFence(job, { usage: 'bookkeep' });
         });
         pending.push(job);
+      } else if (step.kind === 'exec') {
+        if (!execs) continue;
+        // `inside`: from the next page a BO backs, and only as far as BOs back it, so such jobs do not fault.
+        let first = step.first;
+        if (step.inside) {
+          const backed = [...model.keys()].map((k) => (step.first + k) % PAGES).find((p) => Array.isArray(model[p]));
+          if (backed !== undefined) first = backed;
+        }
+        let n = Math.min(step.count, PAGES - first);
+        if (step.inside) {
+          const run = model.slice(first, first + n).findIndex((state) => !Array.isArray(state));
+          if (run > 0) n = run;
+        }
+        validated.length = 0;
+        const job: ExecJob = await vm.exec([{ op: 'checksum', src: BigInt(first) * PAGE, size: BigInt(n) * PAGE, dst: SCRATCH }], { name: `exec${i}` });
+        // The submission validated the evicted pairs, in the model (the callback) and in the kernel.
+        expect(validated.sort(), `${what}: validated`).toEqual([...evicted].sort().map((b) => `bo${b}`));
+        evicted.clear();
+        expect(await job.wait({ timeoutMs: 20_000 }), `${what}: the job ends`).toBe(true);
+        stats.execs++;
+        const states = model.slice(first, first + n);
+        const hole = states.findIndex((state) => !Array.isArray(state));
+        if (hole >= 0) {
+          stats.faults++;
+          expect(job.error, `${what}: fault`).toMatchObject({ code: 'ERR_GPU_JOB_FAULT', command: 0, address: BigInt(first + hole) * PAGE });
+        } else {
+          expect(job.error, `${what}: no fault`).toBeNull();
+          const bytes = Buffer.concat(states.map((state) => expectedPage((state as readonly [number, number])[0], (state as readonly [number, number])[1])));
+          const sum = new DataView((await vm.read(SCRATCH, 8n)).buffer).getBigUint64(0, true);
+          expect(sum, `${what}: checksum`).toBe(fnv1a(bytes));
+        }
+        job.close();
       } else {
         if (pending.length === 0) continue;
         pending.splice(step.pick % pending.length, 1)[0]!.signal();
@@ -196,19 +240,22 @@ export async function runGpuSequence(open: () => Gpu, policy: VmBoPolicy, steps:
     }
     for (const job of pending) job.signal();
     for (const bo of bos) bo.close();
+    scratch?.close();
   }
   expect(resourceCounts(), 'the sequence leaked fds or window bytes').toEqual(counts);
   return stats;
 }
 
 /** Runs `runs` random sequences of up to `steps` steps with `seed`; returns the totals. */
-export async function gpuProperty(open: () => Gpu, runs: number, steps: number, seed: number): Promise<{ sequences: number; waited: number; refused: number }> {
-  const total = { sequences: 0, waited: 0, refused: 0 };
+export async function gpuProperty(open: () => Gpu, runs: number, steps: number, seed: number): Promise<{ sequences: number; waited: number; refused: number; execs: number; faults: number }> {
+  const total = { sequences: 0, waited: 0, refused: 0, execs: 0, faults: 0 };
   await fc.assert(fc.asyncProperty(sequenceArb(steps), async ({ policy, steps: list }) => {
     const r = await runGpuSequence(open, policy, list);
     total.sequences++;
     total.waited += r.waited;
     total.refused += r.refused;
+    total.execs += r.execs;
+    total.faults += r.faults;
   }), { numRuns: runs, seed });
   return total;
 }

@@ -248,6 +248,29 @@ describe('binds wait for the jobs of the VM (its reservation\'s fences)', () => 
     expect(vm.mappings()[0]!.offset).toBe(P);
   });
 
+  it.each(VM_BO_POLICIES)('%s with bindsWaitForJobs: a map into free space and a commit of only maps wait for BOOKKEEP fences too', async (policy) => {
+    const vm = new Vm({ name: 'vm', policy, start: 0, range: 1n << 32n, bindsWaitForJobs: true });
+    const ext = new Bo(16n * P, { name: 'ext' });
+    const job = await submitJob(vm, 'bookkeep');
+    const bind = vm.map({ addr: 4n * P, range: P, bo: ext });
+    await tick();
+    expect(layout(vm)).toEqual([]);
+    job.signal();
+    await bind;
+    expect(layout(vm)).toEqual([[4n * P, P, 'ext']]);
+    const second = await submitJob(vm, 'bookkeep');
+    const commit = vm.commit(vm.gpuvm.smMapOps({ addr: 8n * P, range: P, obj: null, offset: 0n }));
+    await tick();
+    expect(layout(vm)).toEqual([[4n * P, P, 'ext']]);
+    second.signal();
+    await commit;
+    expect(layout(vm)).toEqual([[4n * P, P, 'ext'], [8n * P, P, null]]);
+  });
+
+  it('refuses a bindsWaitForJobs that is not a boolean', () => {
+    expect(() => new Vm({ policy: 'resv', start: 0, range: 1n << 32n, bindsWaitForJobs: 1 as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+  });
+
   it('every bind waits for the VM\'s KERNEL fences', async () => {
     const { vm, ext } = rig();
     const move = await submitJob(vm, 'kernel');
