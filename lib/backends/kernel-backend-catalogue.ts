@@ -58,7 +58,7 @@ const BACKENDS: Readonly<Record<string, KernelBackend>> = {
   vgpuvm: {
     driver: 'vgpuvm', header: 'kmod/vgpuvm/vgpuvm_drm.h (this project\'s test module)', since: '7.2 (Debian sid, built by drm-gpuvm vm --with-vgpuvm)',
     vm: 'VM_CREATE / VM_DESTROY, staged or immediate mode', boCreate: 'DRM_IOCTL_VGPUVM_BO_CREATE', bindIoctl: 'DRM_IOCTL_VGPUVM_VM_BIND',
-    batch: 'one-ioctl', syncobjs: false, sparse: 'sparse MAP ops', mapOverOccupied: 'gpuvm-split', verified: 'kernel-in-vm',
+    batch: 'one-ioctl', syncobjs: true, sparse: 'sparse MAP ops', mapOverOccupied: 'gpuvm-split', verified: 'kernel-in-vm',
   },
 };
 

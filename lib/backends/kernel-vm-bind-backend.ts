@@ -13,6 +13,7 @@
 import type { GpuVm } from '../gpuvm/gpuvm.js';
 import type { GpuVaOp, GpuVaOps } from '../gpuvm/ops.js';
 import type { DrmDevice } from '../drm/drm-device.js';
+import { DrmError } from '../drm/errors.js';
 import { SyncFile } from '../drm/sync-file.js';
 import { Syncobj } from '../drm/syncobj.js';
 import type { Fence } from '../fence/fence.js';
@@ -126,6 +127,9 @@ export class KernelVmBindBackend implements GpuVmBackend {
     if (fence === null) return;
     try {
       await fence.wait();
+      // A bind the kernel ran as a job and failed (its VM went away first) applied nothing: the commit fails.
+      const failed = fence.info().fences.find((f) => f.status === 'error');
+      if (failed !== undefined) throw new DrmError(-failed.error, 'fence', { path: `the ${binder.driver} bind's out-fence (${failed.driver} ${failed.timeline})` });
     } finally {
       fence.close();
     }

@@ -11,6 +11,7 @@ import { toU64 } from '../u64.js';
 import { BindRefusedError } from './bind-refused-error.js';
 import type { DriverUapi } from './driver-uapi.js';
 import { bindRequestsFromOps } from './bind-requests.js';
+import { normalizeSyncs } from './bind-syncs.js';
 import type { GemHandles } from './gem-handles.js';
 import { driverIoctl, ioctlCall, IOC_READ, IOC_WRITE, type IoctlCall } from './ioctl-call.js';
 import type { KernelBinder } from './kernel-vm-bind-backend.js';
@@ -425,6 +426,12 @@ export function vgpuvmVmQuery(vmId: number, what: VgpuvmQueryKind, capacity: num
 export interface VgpuvmVm extends GemHandles {
   /** The VM id from DRM_IOCTL_VGPUVM_VM_CREATE. */
   readonly vmId: number;
+  /**
+   * The VM's queue (QUEUE_CREATE), made when first asked for: a bind that carries syncs becomes a job on it.
+   * Only for an immediate-mode VM (the module refuses queued binds on a staged one); absent, binds are
+   * synchronous and carry no syncs.
+   */
+  readonly queue?: () => number;
 }
 
 /**
@@ -432,7 +439,7 @@ export interface VgpuvmVm extends GemHandles {
  * same ops (bind-requests.ts), in one ioctl, so the list is applied whole or not at all. An empty list
  * needs no ioctl.
  */
-export function vgpuvmVmBindFromOps(vm: VgpuvmVm, ops: Iterable<GpuVaOp>): IoctlCall[] {
+export function vgpuvmVmBindFromOps(vm: VgpuvmVm, ops: Iterable<GpuVaOp>, queue?: VgpuvmQueued): IoctlCall[] {
   const requests = bindRequestsFromOps(DRIVER, ops, vm);
   if (requests.length === 0) return [];
   if (requests.length > VGPUVM.DRM_VGPUVM_BIND_MAX_OPS) {
@@ -440,12 +447,23 @@ export function vgpuvmVmBindFromOps(vm: VgpuvmVm, ops: Iterable<GpuVaOp>): Ioctl
   }
   return [vgpuvmVmBind(vm.vmId, requests.map((req): VgpuvmBindRequest => (req.kind === 'unmap'
     ? { op: 'unmap', addr: req.addr, range: req.range }
-    : { op: 'map', addr: req.addr, range: req.range, bo: req.handle === null ? null : { handle: req.handle, offset: req.offset } })))];
+    : { op: 'map', addr: req.addr, range: req.range, bo: req.handle === null ? null : { handle: req.handle, offset: req.offset } })), queue)];
 }
 
-/** The binder for a vgpuvm VM: synchronous binds, no syncs (the driver has no queue). */
+/**
+ * The binder for a vgpuvm VM: synchronous binds; with the VM's `queue`, a bind that carries syncs is a job
+ * on it instead (waits as in-syncs, signals as out-syncs), as on xe and panthor.
+ */
 export function vgpuvmBinder(vm: VgpuvmVm): KernelBinder {
-  return { driver: DRIVER, completesAsync: false, syncobjs: false, calls: (ops) => vgpuvmVmBindFromOps(vm, ops) };
+  const queue = vm.queue;
+  return {
+    driver: DRIVER, completesAsync: false, syncobjs: queue !== undefined,
+    calls: (ops, syncs) => {
+      const { waits, signals } = normalizeSyncs(DRIVER, syncs);
+      if (queue === undefined || waits.length + signals.length === 0) return vgpuvmVmBindFromOps(vm, ops);
+      return vgpuvmVmBindFromOps(vm, ops, { queueId: queue(), inSyncs: waits, outSyncs: signals });
+    },
+  };
 }
 
 /** A (VM, BO) pair as the kernel's debug queries report it. */

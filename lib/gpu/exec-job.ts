@@ -5,6 +5,7 @@
 // one in the kernel (an in-sync) instead of in JavaScript. Once signalled with an error, the job asks the
 // kernel which command faulted and where.
 import type { Syncobj } from '../drm/syncobj.js';
+import type { SyncFile } from '../drm/sync-file.js';
 import type { SyncFileFence } from '../drm/sync-file-fence.js';
 import type { Fence } from '../fence/fence.js';
 import type { WaitOptions } from '../fence/wait-options.js';
@@ -81,6 +82,11 @@ export class ExecJob implements Fence, Disposable {
   /** Whether close() has run. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** The job's fence as a sync_file (while the job is open): what a bind's in-sync or another device waits on. */
+  get syncFile(): SyncFile {
+    return this.#init.fence.syncFile;
   }
 
   /** @internal The out-syncobj, for a later job of the same device to wait for in the kernel. */

@@ -53,6 +53,8 @@ export interface KernelDriver {
   readonly sparse: GpuFeature;
   /** Whether its VMs give vm.read / vm.write (KernelVmParts.vaAccess); absent: they refuse. */
   readonly cpuVaAccess?: GpuFeature;
+  /** How a bind's fences reach it, where that differs from what its catalogue entry says. */
+  readonly bindSyncobjs?: GpuFeature;
   /** Whether its VMs run jobs (KernelVmParts.submit, vm.exec), and how; absent: they do not. */
   readonly exec?: GpuFeature;
   readonly refused: readonly GpuRefusal[];
@@ -197,9 +199,9 @@ export class KernelSupport implements DriverSupport {
         ? { supported: false, how: `a job on ${d.name} is GPU work the device signals, not a fence code signals: vm.exec (describe().exec)` }
         : { supported: false, how: `${d.name}'s submit ioctl is not issued by this package` },
       exec: d.exec ?? { supported: false, how: `${d.name}'s submit ioctl is not issued by this package` },
-      bindSyncobjs: entry?.syncobjs === true
+      bindSyncobjs: d.bindSyncobjs ?? (entry?.syncobjs === true
         ? { supported: true, how: `${entry.bindIoctl} carries them: each in-fence read through a sync_file is imported into an in-syncobj (the VM has waited for it, so an aborted wait changes nothing), and a Syncobj of this device given as outFence is signalled by the bind` }
-        : { supported: false, how: `${d.name}'s bind takes no syncobjs here: the VM waits for the in-fences and signals the out-fence itself` },
+        : { supported: false, how: `${d.name}'s bind takes no syncobjs here: the VM waits for the in-fences and signals the out-fence itself` }),
       pageSizes: d.pageSizes,
       verified: entry?.verified ?? 'abi-and-translation-tests',
       refused: d.refused,

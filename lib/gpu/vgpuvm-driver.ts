@@ -64,19 +64,28 @@ function vgpuvmVaAccess(device: DrmDevice, vmId: number): GpuVaAccess {
 }
 
 /**
- * Jobs of VM `vmId`: EXEC on the VM's queue (a drm_sched scheduler in the module, made at the first job;
- * VM_DESTROY ends it with the VM), with the jobs of `after` as in-syncs and a syncobj of the job's own as
- * its out-sync, whose sync_file is the job's fence.
+ * The queue of VM `vmId` (a drm_sched scheduler in the module), made when first asked for; VM_DESTROY ends
+ * it with the VM. Its jobs and its queued binds run in submission order.
  */
-function vgpuvmSubmit(device: DrmDevice, vmId: number): (commands: readonly GpuCommand[], after: readonly ExecJob[], name: string) => ExecJob {
+function vgpuvmQueue(device: DrmDevice, vmId: number): () => number {
   let queueId: number | null = null;
-  return (commands, after, name) => {
+  return () => {
     if (queueId === null) {
       const create = vgpuvmQueueCreate(vmId);
       issueIoctlCall(device, create);
       queueId = Number(readVgpuvmField(create, 'queue_id'));
     }
-    const queue = queueId;
+    return queueId;
+  };
+}
+
+/**
+ * Jobs on the VM's queue: EXEC with the jobs of `after` as in-syncs and a syncobj of the job's own as its
+ * out-sync, whose sync_file is the job's fence.
+ */
+function vgpuvmSubmit(device: DrmDevice, queueOf: () => number): (commands: readonly GpuCommand[], after: readonly ExecJob[], name: string) => ExecJob {
+  return (commands, after, name) => {
+    const queue = queueOf();
     const syncobj = Syncobj.create(device);
     try {
       const call = vgpuvmExec(commands, { queueId: queue, inSyncs: after.map((job) => ({ handle: job.syncobj.handle })), outSyncs: [{ handle: syncobj.handle }] });
@@ -109,11 +118,13 @@ export const VGPUVM_DRIVER: KernelDriver = {
     const create = vgpuvmVmCreate({ start: request.start, range: request.range, design: request.policy });
     issueIoctlCall(device, create);
     const vmId = Number(readVgpuvmField(create, 'vm_id'));
+    const queue = vgpuvmQueue(device, vmId);
     return {
       vmId,
-      binder: vgpuvmBinder({ vmId, handleOf }),
+      // A bind with syncs is a job on the queue, which the module takes on immediate-mode VMs only.
+      binder: vgpuvmBinder(request.immediate ? { vmId, handleOf, queue } : { vmId, handleOf }),
       vaAccess: vgpuvmVaAccess(device, vmId),
-      submit: vgpuvmSubmit(device, vmId),
+      submit: vgpuvmSubmit(device, queue),
       validate: () => void issueIoctlCall(device, vgpuvmVmValidate(vmId)),
       destroy: () => void issueIoctlCall(device, vgpuvmVmDestroy(vmId)),
     };
@@ -138,6 +149,12 @@ export const VGPUVM_DRIVER: KernelDriver = {
     supported: true,
     how: 'vm.exec: EXEC on a drm_sched queue of the VM (fill, copy and checksum commands through its GPU addresses); the kernel locks the VM and its extobjs ' +
       '(drm_gpuvm_exec_lock), validates evicted BOs and adds the job\'s fence to their reservations, and a command that touches an unmapped or sparse address faults the job',
+  },
+  bindSyncobjs: {
+    supported: true,
+    how: 'on immediate-mode VMs (gpuva-lock, deferred), a bind whose in-fences the kernel can see (sync_files, vm.exec jobs) or whose outFence is a Syncobj ' +
+      'of this device is a job on the VM\'s queue, waiting on in-syncobjs and signalling out-syncobjs; a staged (resv) VM binds synchronously and the VM ' +
+      'waits for the in-fences and signals the out-fence itself',
   },
   refused: [
     { what: 'more than 4096 bind requests in one op list', why: 'DRM_VGPUVM_BIND_MAX_OPS' },

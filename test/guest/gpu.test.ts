@@ -7,8 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { issueIoctlCall } from '../../lib/backends/ioctl-call.js';
 import { backendFor } from '../../lib/backends/kernel-backend-catalogue.js';
-import { decodeVgpuvmPairs, readVgpuvmField, vgpuvmBoQuery, vgpuvmStats } from '../../lib/backends/vgpuvm.js';
+import { decodeVgpuvmOps, decodeVgpuvmPairs, readVgpuvmField, vgpuvmBoQuery, vgpuvmStats, vgpuvmVmQuery } from '../../lib/backends/vgpuvm.js';
 import { DrmDevice } from '../../lib/drm/drm-device.js';
+import { Syncobj } from '../../lib/drm/syncobj.js';
 import { SoftwareFence } from '../../lib/fence/software-fence.js';
 import type { DeviceVm } from '../../lib/gpu/device-vm.js';
 import type { ExecJob } from '../../lib/gpu/exec-job.js';
@@ -267,6 +268,34 @@ describe.skipIf(!vgpuvm.ready)('openGpu on vgpuvm', { timeout: 120_000 }, () => 
     expect(doneFirst).toBe(true);
     expect(await done(job)).toBeNull();
     vm.close();
+  }));
+
+  it('a bind with fences the kernel sees is a job on the VM\'s queue (immediate VMs); a staged VM binds synchronously', counted(async (o) => {
+    using gpu = o();
+    expect(gpu.describe().bindSyncobjs).toMatchObject({ supported: true, how: expect.stringContaining('immediate-mode') });
+    const device = gpu.device as DrmDevice;
+    for (const policy of ['deferred', 'gpuva-lock', 'resv'] as const) {
+      using vm = gpu.createVm({ policy, range: 1n << 32n, name: policy });
+      // The ops QUERY_OPS lists: those of the VM's last synchronous bind.
+      const lastSyncBind = () => {
+        const call = vgpuvmVmQuery(vm.vmId!, 'ops', 16);
+        issueIoctlCall(device, call);
+        return decodeVgpuvmOps(call).map((op) => [op.kind, op.va.addr]);
+      };
+      using bo = gpu.createBo(2n * s.PAGE);
+      await vm.map({ addr: 0x10000n, range: s.PAGE, bo });
+      expect(lastSyncBind(), policy).toEqual([['map', 0x10000n]]);
+      const job = await vm.exec([{ op: 'fill', dst: 0x10000n, size: 8n, value: 9n }], { name: 'writer' });
+      using out = Syncobj.create(device);
+      await vm.map({ addr: 0x20000n, range: s.PAGE, bo, offset: s.PAGE, waitFor: [job], outFence: out });
+      expect(job.signaled, policy).toBe(true);
+      expect(() => out.wait(), policy).not.toThrow();
+      // The kernel's tree has the mapping either way; only a synchronous bind shows in QUERY_OPS.
+      expect(await vm.read(0x20000n, 16n), policy).toEqual(new Uint8Array(16));
+      expect(lastSyncBind(), policy).toEqual(policy === 'resv' ? [['map', 0x20000n]] : [['map', 0x10000n]]);
+      expect(await done(job), policy).toBeNull();
+      vm.close();
+    }
   }));
 
   it('evicting a BO marks its pairs in the kernel too; the next job validates them there and in the model', counted(async (o) => {

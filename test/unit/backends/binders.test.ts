@@ -77,12 +77,34 @@ describe('amdgpu', () => {
   });
 });
 
+describe('the vgpuvm binder', () => {
+  it('with the VM\'s queue, a bind with syncs is a queued VM_BIND: queue_id, the waits as in-syncs, the signals as out-syncs', () => {
+    let made = 0;
+    const binder = vgpuvmBinder({ vmId: 3, handleOf, queue: () => (made++, 5) });
+    expect({ async: binder.completesAsync, syncobjs: binder.syncobjs }).toEqual({ async: false, syncobjs: true });
+    const [sync] = binder.calls(ops, {});
+    expect(made).toBe(0);
+    expect(sync!.buffers[0]!.subarray(28, 40)).toEqual(new Uint8Array(12));
+    const [call] = binder.calls(ops, syncs);
+    expect(made).toBe(1);
+    expect(call!.buffers[0]!.subarray(28, 40)).toEqual(bytes(12, [[0, 4, 5], [4, 4, 2], [8, 4, 2]]));
+    expect(call!.buffers.slice(2)).toEqual([array(16, [[[0, 4, 21]], [[0, 4, 23]]]), array(16, [[[0, 4, 22]], [[0, 4, 77]]])]);
+    expect(call!.pointers).toEqual([{ buffer: 0, offset: 8, target: 1 }, { buffer: 0, offset: 40, target: 2 }, { buffer: 0, offset: 48, target: 3 }]);
+  });
+
+  it('without a queue (a staged VM) it takes no syncobjs and binds synchronously', () => {
+    const binder = vgpuvmBinder({ vmId: 3, handleOf });
+    expect(binder.syncobjs).toBe(false);
+    expect(binder.calls(ops, syncs)[0]!.buffers[0]!.subarray(28, 40)).toEqual(new Uint8Array(12));
+  });
+});
+
 describe('every binder', () => {
   it('takes syncobjs exactly where the catalogue (drm-gpuvm info, gpu.describe()) says the driver does', () => {
     const binders = [
       xeBinder({ vmId: 1, patIndex: 0, rules, handleOf }), msmBinder({ queueId: 1, hasPrr: false, rules, handleOf }),
       panthorBinder({ vmId: 1, rules, handleOf }), nouveauBinder({ rules, kernel: { addr: 0xff_0000_0000n, size: 0x1000n }, handleOf }),
-      amdgpuBinder({ rules, handleOf }), vgpuvmBinder({ vmId: 1, handleOf }),
+      amdgpuBinder({ rules, handleOf }), vgpuvmBinder({ vmId: 1, handleOf, queue: () => 1 }),
     ];
     expect(binders.map((b) => [b.driver, b.syncobjs])).toEqual(binders.map((b) => [b.driver, backendFor(b.driver)!.syncobjs]));
   });
