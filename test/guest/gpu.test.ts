@@ -4,6 +4,8 @@
 // jobs on its drm_sched queues through vm.exec), the same checks as on the host's software device
 // (test/support/gpu-scenarios.ts), with fds, GEM handles and, on vgpuvm, the module's live VM and BO
 // counts equal before and after.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { issueIoctlCall } from '../../lib/backends/ioctl-call.js';
 import { backendFor } from '../../lib/backends/kernel-backend-catalogue.js';
@@ -297,6 +299,44 @@ describe.skipIf(!vgpuvm.ready)('openGpu on vgpuvm', { timeout: 120_000 }, () => 
       vm.close();
     }
   }));
+
+  // Each in a fresh process (test/support/exec-child.mjs): no earlier test can hide a crash.
+  const child = fileURLToPath(new URL('../support/exec-child.mjs', import.meta.url));
+  const runChild = (scenario: string) => spawnSync(process.execPath, [child, vgpuvm.ready ? vgpuvm.node : '', scenario], { encoding: 'utf8', timeout: 120_000 });
+  /** The module's live objects, queues and jobs too; a job killed with its file is freed once it has run. */
+  const liveAll = () => {
+    using device = DrmDevice.open(vgpuvm.ready ? vgpuvm.node : '');
+    const call = vgpuvmStats();
+    issueIoctlCall(device, call);
+    return Object.fromEntries(['vms', 'bos', 'vm_bos', 'vas', 'queues', 'jobs'].map((f) => [f, readVgpuvmField(call, f)]));
+  };
+  const settled = async (before: Record<string, bigint>): Promise<void> => {
+    const same = (now: Record<string, bigint>): boolean => Object.keys(before).every((k) => now[k] === before[k]);
+    for (let i = 0; i < 400 && !same(liveAll()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(liveAll()).toEqual(before);
+  };
+
+  it.each(['exit', 'worker'])('a %s with a job in flight and a wait pending on it: no crash, and nothing is left in the module', async (scenario) => {
+    const before = liveAll();
+    const run = runChild(scenario);
+    expect({ status: run.status, signal: run.signal, stderr: run.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
+    expect(run.stdout).toContain(scenario === 'exit' ? 'exiting with the job in flight' : 'the worker ended (0)');
+    await settled(before);
+  }, 150_000);
+
+  it('vm.exec with hostile arguments: typed errors (or the caller\'s own), nothing queued, no crash', async () => {
+    const before = liveAll();
+    const run = runChild('hostile');
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(JSON.parse(run.stdout.trim())).toEqual({
+      throwingGetter: 'RangeError: getter', throwingOptions: 'RangeError: options', proxyCommand: 'ok', proxyArray: 'ok',
+      revokedProxy: expect.stringMatching(/^TypeError: .*revoked/), tooMany: 'ERR_OUT_OF_RANGE', notArray: 'ERR_INVALID_ARG_TYPE',
+      stringSize: 'ERR_INVALID_ARG_TYPE', hugeDst: 'ERR_OUT_OF_RANGE', negativeValue: 'ERR_OUT_OF_RANGE', copyWithoutSrc: 'ERR_INVALID_ARG_TYPE',
+      afterNotFence: 'ERR_INVALID_ARG_TYPE', afterClosedJob: 'ok', afterForeignJob: 'ok', afterSignalledSoftware: 'ok', jobsHeld: 0,
+      closedVm: 'ERR_GPU_CLOSED', closedGpu: 'ERR_GPU_CLOSED',
+    });
+    await settled(before);
+  }, 150_000);
 
   it('evicting a BO marks its pairs in the kernel too; the next job validates them there and in the model', counted(async (o) => {
     using gpu = o();
