@@ -1264,6 +1264,51 @@ static void run_teardown_in_flight(const char *node, int vgem)
 }
 
 /*
+ * A process exits while its job runs: its queue is torn down with the job on the scheduler's pending list
+ * (drm_sched_fini frees it through cancel_job), and once it has run nothing is left.
+ */
+static void run_teardown_running(const char *node)
+{
+	struct drm_vgpuvm_stats s = { 0 };
+	int fd = open_vgpuvm(node);
+
+	check(xioctl(fd, DRM_IOCTL_VGPUVM_STATS, &s) == 0, "running: STATS");
+	uint64_t bos_before = s.bos;
+	pid_t child = fork();
+	if (child == 0) {
+		int cfd = (failed = 0, open_vgpuvm(node));
+		uint32_t vm = vm_create(cfd, 0, 0x10000000, 0, 0, DRM_VGPUVM_VM_CREATE_IMMEDIATE);
+		uint32_t queue = queue_create(cfd, vm);
+		struct drm_vgpuvm_bo_create c = { .size = DRM_VGPUVM_CMD_MAX_SIZE };
+		struct drm_vgpuvm_bind_op op = { .op = DRM_VGPUVM_BIND_OP_MAP, .addr = 0x1000000, .range = c.size };
+		struct drm_vgpuvm_cmd cmds[16];
+
+		if (xioctl(cfd, DRM_IOCTL_VGPUVM_BO_CREATE, &c) || (op.handle = c.handle, bind(cfd, vm, &op, 1, NULL)))
+			_exit(3);
+		for (int i = 0; i < 16; i++)
+			cmds[i] = cmd_fill(0x1000000, c.size, i);
+		/* A gigabyte of fills: still running when the process exits a moment later. */
+		if (exec_job(cfd, queue, cmds, 16, NULL, NULL, NULL))
+			_exit(4);
+		usleep(20000);
+		_exit(failed ? 5 : 0);
+	}
+	int status = 0;
+	check(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "running: the child exited while its job ran (status 0x%x)", status);
+	for (int tries = 0; tries < 1200; tries++) {
+		if (xioctl(fd, DRM_IOCTL_VGPUVM_STATS, &s) == 0 && !s.jobs && !s.queues && !s.vms && s.bos == bos_before)
+			break;
+		usleep(25000);
+	}
+	check(!s.jobs && !s.queues && !s.vms && !s.vm_bos && !s.vas && s.bos == bos_before,
+	      "running: nothing left once the job ran (jobs %llu queues %llu vms %llu bos %llu)",
+	      (unsigned long long)s.jobs, (unsigned long long)s.queues, (unsigned long long)s.vms,
+	      (unsigned long long)s.bos);
+	close(fd);
+}
+
+/*
  * Four processes share BOs through PRIME and run jobs and asynchronous binds on their own queues at once:
  * each fills its own stretch of the shared BOs through its VM and checks the bytes and the checksums.
  */
@@ -1396,6 +1441,7 @@ int main(int argc, char **argv)
 		run_fence_ordering(fd, vgem);
 		run_teardown_in_flight(node, vgem);
 	}
+	run_teardown_running(node);
 	run_concurrent_jobs(node, requests / 100 + 1);
 	close(fd);
 	fd = open_vgpuvm(node);

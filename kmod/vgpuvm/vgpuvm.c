@@ -1824,10 +1824,22 @@ static void vgpuvm_free_job(struct drm_sched_job *sched_job)
 	vgpuvm_job_free(job);
 }
 
+/*
+ * drm_sched_fini() calls this for each job still on the scheduler's pending list, then frees it with
+ * free_job; without the callback those jobs (and the queue and VM they hold) would leak. That happens when
+ * a queue is torn down with a job that ran but whose free_job work had not run yet: the file closed while
+ * the job was running, say. Such a job has run, and run_job signals its fence before it returns, so there
+ * is nothing left to signal.
+ */
+static void vgpuvm_cancel_job(struct drm_sched_job *sched_job)
+{
+}
+
 static const struct drm_sched_backend_ops vgpuvm_sched_ops = {
 	.run_job = vgpuvm_run_job,
 	.timedout_job = vgpuvm_timedout_job,
 	.free_job = vgpuvm_free_job,
+	.cancel_job = vgpuvm_cancel_job,
 };
 
 static int vgpuvm_ioctl_queue_create(struct drm_device *drm, void *data, struct drm_file *file)
