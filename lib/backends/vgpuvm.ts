@@ -345,15 +345,15 @@ export type VgpuvmCommand =
 const COMMAND_OPS = { copy: VGPUVM.DRM_VGPUVM_CMD_COPY, fill: VGPUVM.DRM_VGPUVM_CMD_FILL, checksum: VGPUVM.DRM_VGPUVM_CMD_CHECKSUM } as const;
 
 /**
- * EXEC of `commands` on `queued.queueId`, after its in-syncs; the out-syncs get the job's fence. Outputs
- * `job_id` (or `failed_cmd`, the command the kernel refused).
+ * The drm_vgpuvm_cmd array of `commands`, every one checked (typed errors; nothing is issued): what EXEC
+ * sends, and what a caller that must refuse bad commands before it takes locks checks first.
  */
-export function vgpuvmExec(commands: readonly VgpuvmCommand[], queued: VgpuvmQueued): IoctlCall {
+export function encodeVgpuvmCommands(commands: readonly VgpuvmCommand[]): Uint8Array {
   if (!Array.isArray(commands as unknown)) throw invalidArgType('commands', 'Array', commands);
   if (commands.length === 0 || commands.length > VGPUVM.DRM_VGPUVM_EXEC_MAX_CMDS) {
     throw outOfRange('commands.length', `1 to DRM_VGPUVM_EXEC_MAX_CMDS (${VGPUVM.DRM_VGPUVM_EXEC_MAX_CMDS})`, commands.length);
   }
-  const cmds = encodeArray(VGPUVM_CMD, commands.map((cmd, i) => {
+  return encodeArray(VGPUVM_CMD, commands.map((cmd, i) => {
     if (cmd === null || typeof cmd !== 'object' || !Object.hasOwn(COMMAND_OPS, cmd.op)) throw invalidArgType(`commands[${i}]`, "a command with op 'copy', 'fill' or 'checksum'", cmd);
     const size = toU64(cmd.size, `commands[${i}].size`);
     if (size === 0n || size > BigInt(VGPUVM.DRM_VGPUVM_CMD_MAX_SIZE)) throw outOfRange(`commands[${i}].size`, `1 to DRM_VGPUVM_CMD_MAX_SIZE (${VGPUVM.DRM_VGPUVM_CMD_MAX_SIZE})`, cmd.size);
@@ -363,6 +363,14 @@ export function vgpuvmExec(commands: readonly VgpuvmCommand[], queued: VgpuvmQue
       value: cmd.op === 'fill' ? toU64(cmd.value, `commands[${i}].value`) : 0n,
     };
   }));
+}
+
+/**
+ * EXEC of `commands` on `queued.queueId`, after its in-syncs; the out-syncs get the job's fence. Outputs
+ * `job_id` (or `failed_cmd`, the command the kernel refused).
+ */
+export function vgpuvmExec(commands: readonly VgpuvmCommand[], queued: VgpuvmQueued): IoctlCall {
+  const cmds = encodeVgpuvmCommands(commands);
   const syncs = queuedSyncs(VGPUVM_EXEC, queued, 2);
   const arg = encodeStruct(VGPUVM_EXEC, { count: commands.length, stride: VGPUVM_CMD.size, ...syncs.fields });
   return ioctlCall(DRIVER, DRM_IOCTL_VGPUVM_EXEC, arg, [cmds, ...syncs.buffers],

@@ -74,9 +74,9 @@ export class DeviceVm extends Vm {
   /** @internal Made by Gpu.createVm. */
   constructor(init: DeviceVmInit) {
     // The kernel validates at every submission; the model must take its pairs off the evict list with it.
-    const validate = init.validate ?? (init.parts.submit === undefined ? undefined : () => {});
+    const validate = init.validate ?? (init.parts.jobs === undefined ? undefined : () => {});
     // Its VM_BIND waits for every job of the VM: the Vm waits first, so the thread never blocks on a job there.
-    const bindsWaitForJobs = init.parts.submit !== undefined;
+    const bindsWaitForJobs = init.parts.jobs !== undefined;
     super({ name: init.name, policy: init.policy, start: init.start, range: init.range, backend: init.parts.backend, validate, bindsWaitForJobs });
     this.gpu = init.gpu;
     this.parts = init.parts;
@@ -109,8 +109,10 @@ export class DeviceVm extends Vm {
     if (typeof name !== 'string') throw invalidArgType('options.name', 'string', name);
     if (this.#destroyed) throw this.#destroyedError();
     this.checkOpen();
-    const submit = this.parts.submit;
-    if (submit === undefined) throw new GpuError('ERR_GPU_UNSUPPORTED', `exec in VM '${this.name}': ${this.gpu.describe().exec.how}`);
+    const jobs = this.parts.jobs;
+    if (jobs === undefined) throw new GpuError('ERR_GPU_UNSUPPORTED', `exec in VM '${this.name}': ${this.gpu.describe().exec.how}`);
+    // Bad commands are refused before anything waits or is locked (and so before validation changes a list).
+    jobs.check(commands);
     // Jobs of this device wait in the kernel; a closed one has no syncobj left to wait for there.
     const inKernel = fences.filter((fence): fence is ExecJob => fence instanceof ExecJob && !fence.closed && fence.syncobj.device === this.gpu.device);
     const here = fences.filter((fence) => !inKernel.includes(fence as ExecJob));
@@ -120,7 +122,7 @@ export class DeviceVm extends Vm {
       // The model's half only: EXEC validates in the kernel itself.
       await super.validate(exec);
       if (this.#destroyed) throw this.#destroyedError();
-      const job = submit(commands, inKernel, name);
+      const job = jobs.submit(commands, inKernel, name);
       this.gpu.adoptJob(job);
       this.addFence(job, { usage: 'bookkeep' });
       return job;

@@ -43,13 +43,18 @@ export interface DeviceVmParts {
   discard(on: boolean): void;
   /** Destroys the device VM (after its mappings are gone from the model). */
   destroy(): void;
-  /**
-   * Submits `commands` as a job of the device VM that runs once every job of `after` (jobs of this device)
-   * is done; absent where the package issues no submit ioctl for the driver.
-   */
-  readonly submit?: (commands: readonly GpuCommand[], after: readonly ExecJob[], name: string) => ExecJob;
+  /** Jobs of the device VM (vm.exec); absent where the package issues no submit ioctl for the driver. */
+  readonly jobs?: VmJobs;
   /** drm_gpuvm_validate of the device VM, where the driver has an ioctl for it (vgpuvm's VM_VALIDATE). */
   readonly validate?: () => void;
+}
+
+/** How a device VM runs jobs. */
+export interface VmJobs {
+  /** Refuses bad commands with typed errors, issuing nothing: vm.exec checks before it locks anything. */
+  check(commands: readonly GpuCommand[]): void;
+  /** Submits `commands` as a job that runs once every job of `after` (jobs of this device) is done. */
+  submit(commands: readonly GpuCommand[], after: readonly ExecJob[], name: string): ExecJob;
 }
 
 /** A BO's device side: its buffer (memory and handle) and what a VA window maps, if the backend has windows. */

@@ -11,8 +11,7 @@ import type { GemObject } from '../gpuvm/gem.js';
 import type { GpuVm } from '../gpuvm/gpuvm.js';
 import type { GpuVaOps } from '../gpuvm/ops.js';
 import type { GpuDescription, GpuFeature, GpuRefusal } from './description.js';
-import type { DeviceBoParts, DeviceVmParts, DriverSupport, GpuJob, VmRequest } from './driver-support.js';
-import type { ExecJob, GpuCommand } from './exec-job.js';
+import type { DeviceBoParts, DeviceVmParts, DriverSupport, GpuJob, VmJobs, VmRequest } from './driver-support.js';
 import { GpuError } from './errors.js';
 
 /** A device VM the driver made: its id, its binder, and how it goes away. */
@@ -25,7 +24,7 @@ export interface KernelVmParts {
   /** VM_DESTROY (or what stands for it); the kernel drops every mapping of the VM with it. */
   destroy(): void;
   /** Jobs through the VM, where the driver has a submit ioctl this package issues (vgpuvm's EXEC). */
-  readonly submit?: (commands: readonly GpuCommand[], after: readonly ExecJob[], name: string) => ExecJob;
+  readonly jobs?: VmJobs;
   /** drm_gpuvm_validate in the kernel, where the driver has an ioctl for it (vgpuvm's VM_VALIDATE). */
   readonly validate?: () => void;
 }
@@ -133,7 +132,7 @@ export class KernelSupport implements DriverSupport {
     return {
       backend,
       vmId: vm.vmId,
-      ...(vm.submit === undefined ? {} : { submit: vm.submit }),
+      ...(vm.jobs === undefined ? {} : { jobs: vm.jobs }),
       ...(vm.validate === undefined ? {} : { validate: vm.validate }),
       discard: (on) => {
         backend.discarding = on;

@@ -9,7 +9,7 @@ import { pageSize } from '../drm/page-size.js';
 import { type GpuVaAccess, vaAccessRange } from '../backends/backend.js';
 import { issueIoctlCall } from '../backends/ioctl-call.js';
 import {
-  decodeVgpuvmJob, readVgpuvmField, VGPUVM, vgpuvmBinder, vgpuvmBoCreate, vgpuvmBoEvict, vgpuvmExec, vgpuvmJobQuery, vgpuvmQueueCreate,
+  decodeVgpuvmJob, encodeVgpuvmCommands, readVgpuvmField, VGPUVM, vgpuvmBinder, vgpuvmBoCreate, vgpuvmBoEvict, vgpuvmExec, vgpuvmJobQuery, vgpuvmQueueCreate,
   vgpuvmVmCreate, vgpuvmVmDestroy, vgpuvmVmRw, vgpuvmVmValidate,
 } from '../backends/vgpuvm.js';
 import { Syncobj } from '../drm/syncobj.js';
@@ -18,6 +18,7 @@ import { invalidArgType } from '../arg-errors.js';
 import { U64_MAX } from '../u64.js';
 import { GpuError } from './errors.js';
 import { ExecJob, type GpuCommand, type GpuJobFault } from './exec-job.js';
+import type { VmJobs } from './driver-support.js';
 import type { KernelDriver } from './kernel-support.js';
 
 const MAX_RW = BigInt(VGPUVM.DRM_VGPUVM_RW_MAX_SIZE);
@@ -83,8 +84,8 @@ function vgpuvmQueue(device: DrmDevice, vmId: number): () => number {
  * Jobs on the VM's queue: EXEC with the jobs of `after` as in-syncs and a syncobj of the job's own as its
  * out-sync, whose sync_file is the job's fence.
  */
-function vgpuvmSubmit(device: DrmDevice, queueOf: () => number): (commands: readonly GpuCommand[], after: readonly ExecJob[], name: string) => ExecJob {
-  return (commands, after, name) => {
+function vgpuvmJobs(device: DrmDevice, queueOf: () => number): VmJobs {
+  const submit = (commands: readonly GpuCommand[], after: readonly ExecJob[], name: string): ExecJob => {
     const queue = queueOf();
     const syncobj = Syncobj.create(device);
     try {
@@ -109,6 +110,7 @@ function vgpuvmSubmit(device: DrmDevice, queueOf: () => number): (commands: read
       throw error;
     }
   };
+  return { check: (commands) => void encodeVgpuvmCommands(commands), submit };
 }
 
 /** The vgpuvm driver's side of a Gpu. */
@@ -124,7 +126,7 @@ export const VGPUVM_DRIVER: KernelDriver = {
       // A bind with syncs is a job on the queue, which the module takes on immediate-mode VMs only.
       binder: vgpuvmBinder(request.immediate ? { vmId, handleOf, queue } : { vmId, handleOf }),
       vaAccess: vgpuvmVaAccess(device, vmId),
-      submit: vgpuvmSubmit(device, queue),
+      jobs: vgpuvmJobs(device, queue),
       validate: () => void issueIoctlCall(device, vgpuvmVmValidate(vmId)),
       destroy: () => void issueIoctlCall(device, vgpuvmVmDestroy(vmId)),
     };

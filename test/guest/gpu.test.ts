@@ -355,6 +355,10 @@ describe.skipIf(!vgpuvm.ready)('openGpu on vgpuvm', { timeout: 120_000 }, () => 
       });
       expect(pairsOf(vm, bo.handle).map((p) => p.evicted), policy).toEqual([true]);
       expect(vm.evictList.entries().length, policy).toBe(1);
+      // A refused job validates nothing, here or in the kernel.
+      await expect(vm.exec([{ op: 'fill', dst: 0x10000n, size: 0n, value: 5n }])).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+      expect(vm.evictList.entries().length, policy).toBe(1);
+      expect(pairsOf(vm, bo.handle).map((p) => p.evicted), policy).toEqual([true]);
       expect(await done(await vm.exec([{ op: 'fill', dst: 0x10000n, size: 8n, value: 5n }]))).toBeNull();
       expect(pairsOf(vm, bo.handle).map((p) => p.evicted), policy).toEqual([false]);
       expect(vm.evictList.entries().length, policy).toBe(0);

@@ -4,7 +4,11 @@
 // each of the three VmBo lifetime designs. The model is this project's GpuVm for the tree plus the bytes of
 // every BO and a reference MMU that runs the same commands; after every settle point the kernel's tree, each
 // BO's pairs (refcount and mappings) and every mapped byte read back through VM_RW equal the model's, and
-// every job ended as the model says (done, or faulted at the command and address the model names).
+// every job ended as the model says (done, or faulted at the command and address the model names). A second
+// DRM file, as another process holds one, has a VM of its own in the same design over the same BOs (imported
+// through PRIME): it binds synchronously while the first file's jobs and queued binds run, closes its
+// handle of a BO now and then (its mappings keep the GEM) and imports it again, so the pairs of two VMs share
+// each GEM's list and last references drop from both files; its tree, pairs and bytes are compared too.
 import { describe, expect, it } from 'vitest';
 import { issueIoctlCall, type IoctlCall } from '../../lib/backends/ioctl-call.js';
 import {
@@ -13,6 +17,7 @@ import {
   type VgpuvmBindRequest, type VgpuvmCommand, type VgpuvmDesign,
 } from '../../lib/backends/vgpuvm.js';
 import { DrmDevice } from '../../lib/drm/drm-device.js';
+import type { GemBuffer } from '../../lib/drm/gem-buffer.js';
 import { Syncobj } from '../../lib/drm/syncobj.js';
 import { GemObject } from '../../lib/gpuvm/gem.js';
 import { GpuVm } from '../../lib/gpuvm/gpuvm.js';
@@ -109,7 +114,7 @@ interface PendingJob {
   expected: { cmd: number; addr: bigint } | null;
 }
 
-function runWorkload(node: string, design: VgpuvmDesign, seed: bigint, steps: number): { jobs: number; faults: number; queuedBinds: number; settles: number } {
+function runWorkload(node: string, design: VgpuvmDesign, seed: bigint, steps: number): { jobs: number; faults: number; queuedBinds: number; settles: number; peerBinds: number; peerDrops: number } {
   const random = rng(seed);
   using device = DrmDevice.open(node);
   const issue = (call: IoctlCall): IoctlCall => {
@@ -131,8 +136,27 @@ function runWorkload(node: string, design: VgpuvmDesign, seed: bigint, steps: nu
     ids.set(readVgpuvmField(call, 'bo_id'), obj);
     model.bytes.set(obj, new Uint8Array(Number(BO_PAGES * PAGE)));
   }
+  // The second file: its VM, its model, and its handles of the BOs (null once closed).
+  using peerDevice = DrmDevice.open(node);
+  const issuePeer = (call: IoctlCall): IoctlCall => {
+    issueIoctlCall(peerDevice, call);
+    return call;
+  };
+  const peer = new GpuVm({ name: 'peer', start: 0n, range: 1n << 32n });
+  const peerVmId = Number(readVgpuvmField(issuePeer(vgpuvmVmCreate({ start: 0n, range: 1n << 32n, design })), 'vm_id'));
+  const exported = bos.map((obj) => device.adoptGemHandle(handles.get(obj)!, BO_PAGES * PAGE));
+  const dmaBufs = exported.map((buffer) => buffer.exportDmaBuf());
+  const peerBuffers = new Map<GemObject, GemBuffer | null>();
+  const peerHandle = (obj: GemObject): number => {
+    let buffer = peerBuffers.get(obj) ?? null;
+    if (buffer === null) {
+      buffer = peerDevice.importDmaBuf(dmaBufs[bos.indexOf(obj)]!);
+      peerBuffers.set(obj, buffer);
+    }
+    return buffer.handle;
+  };
   const pending: PendingJob[] = [];
-  const stats = { jobs: 0, faults: 0, queuedBinds: 0, settles: 0 };
+  const stats = { jobs: 0, faults: 0, queuedBinds: 0, settles: 0, peerBinds: 0, peerDrops: 0 };
   let queued = false;
   // Mostly inside a BO mapping (so most jobs run), sometimes anywhere in the window (so some fault).
   const address = (): bigint => {
@@ -155,25 +179,29 @@ function runWorkload(node: string, design: VgpuvmDesign, seed: bigint, steps: nu
         : { done: true, error: -EFAULT, faultCmd: job.expected.cmd, faultAddr: job.expected.addr };
       expect(got, `${design} step ${step}: job ${job.jobId}`).toEqual(want);
     }
-    const count = Number(readVgpuvmField(issue(vgpuvmVmQuery(vmId, 'tree', 0)), 'count'));
-    const kernelTree = decodeVgpuvmTree(issue(vgpuvmVmQuery(vmId, 'tree', count)))
-      .map((va) => `${va.addr.toString(16)}+${va.range.toString(16)} ${va.boId === 0n ? 'sparse' : `${ids.get(va.boId)!.name}@${va.offset.toString(16)}`}`);
-    const modelVas = [...model.vm.vas()];
-    const modelTree = modelVas.map((va) => `${va.addr.toString(16)}+${va.range.toString(16)} ${va.obj === null ? 'sparse' : `${va.obj.name}@${va.offset.toString(16)}`}`);
-    expect(kernelTree, `${design} step ${step}: the tree`).toEqual(modelTree);
-    for (const obj of bos) {
-      const mapped = modelVas.filter((va) => va.obj === obj).length;
-      const pairs = decodeVgpuvmPairs(issue(vgpuvmBoQuery(handles.get(obj)!, 4))).filter((p) => p.vmId === vmId)
-        .map((p) => ({ refcount: p.refcount, vas: p.vas, extobj: p.extobj }));
-      expect(pairs, `${design} step ${step}: ${obj.name}'s pair`).toEqual(mapped === 0 ? [] : [{ refcount: mapped, vas: mapped, extobj: true }]);
-    }
-    expect(Number(readVgpuvmField(issue(vgpuvmVmQuery(vmId, 'zombies', 0)), 'count')), `${design} step ${step}: zombies`).toBe(0);
-    for (const va of modelVas) {
-      if (va.obj === null) continue;
-      const seen = new Uint8Array(Number(va.range));
-      issue(vgpuvmVmRw(vmId, va.addr, seen, false));
-      const want = model.bytes.get(va.obj)!.subarray(Number(va.offset), Number(va.offset + va.range));
-      expect(Buffer.from(seen).equals(want), `${design} step ${step}: the bytes at 0x${va.addr.toString(16)}`).toBe(true);
+    // Both files' VMs: the tree, each BO's pair in that VM (from the GEM's list, which holds both VMs'),
+    // no zombie left, and every mapped byte through that VM.
+    for (const [who, id, vm, on] of [['vm', vmId, model.vm, issue], ['peer vm', peerVmId, peer, issuePeer]] as const) {
+      const count = Number(readVgpuvmField(on(vgpuvmVmQuery(id, 'tree', 0)), 'count'));
+      const kernelTree = decodeVgpuvmTree(on(vgpuvmVmQuery(id, 'tree', count)))
+        .map((va) => `${va.addr.toString(16)}+${va.range.toString(16)} ${va.boId === 0n ? 'sparse' : `${ids.get(va.boId)!.name}@${va.offset.toString(16)}`}`);
+      const modelVas = [...vm.vas()];
+      const modelTree = modelVas.map((va) => `${va.addr.toString(16)}+${va.range.toString(16)} ${va.obj === null ? 'sparse' : `${va.obj.name}@${va.offset.toString(16)}`}`);
+      expect(kernelTree, `${design} step ${step}: the ${who}'s tree`).toEqual(modelTree);
+      for (const obj of bos) {
+        const mapped = modelVas.filter((va) => va.obj === obj).length;
+        const pairs = decodeVgpuvmPairs(issue(vgpuvmBoQuery(handles.get(obj)!, 4))).filter((p) => p.vmId === id)
+          .map((p) => ({ refcount: p.refcount, vas: p.vas, extobj: p.extobj }));
+        expect(pairs, `${design} step ${step}: ${obj.name}'s pair in the ${who}`).toEqual(mapped === 0 ? [] : [{ refcount: mapped, vas: mapped, extobj: true }]);
+      }
+      expect(Number(readVgpuvmField(on(vgpuvmVmQuery(id, 'zombies', 0)), 'count')), `${design} step ${step}: the ${who}'s zombies`).toBe(0);
+      for (const va of modelVas) {
+        if (va.obj === null) continue;
+        const seen = new Uint8Array(Number(va.range));
+        on(vgpuvmVmRw(id, va.addr, seen, false));
+        const want = model.bytes.get(va.obj)!.subarray(Number(va.offset), Number(va.offset + va.range));
+        expect(Buffer.from(seen).equals(want), `${design} step ${step}: the bytes at 0x${va.addr.toString(16)} in the ${who}`).toBe(true);
+      }
     }
   };
 
@@ -209,7 +237,7 @@ function runWorkload(node: string, design: VgpuvmDesign, seed: bigint, steps: nu
         bind([{ op: 'map', addr: pageAddress(), range, bo: sparse ? null : { handle: handles.get(obj)!, offset } }], design !== 'resv' && random(2) === 0);
       } else if (kind < 50) {
         bind([{ op: 'unmap', addr: pageAddress(), range: BigInt(1 + random(6)) * PAGE }], design !== 'resv' && random(2) === 0);
-      } else if (kind < 97) {
+      } else if (kind < 90) {
         const commands: VgpuvmCommand[] = Array.from({ length: 1 + random(3) }, (): VgpuvmCommand => {
           const size = BigInt(1 + random(random(4) === 0 ? 0x1800 : 0x200));
           const which = random(3);
@@ -223,15 +251,43 @@ function runWorkload(node: string, design: VgpuvmDesign, seed: bigint, steps: nu
         queued = true;
         stats.jobs++;
         if (expected !== null) stats.faults++;
-      } else {
+      } else if (kind < 93) {
         // Eviction is bookkeeping: the next EXEC validates the pair again (drm_gpuvm_validate).
         issue(vgpuvmBoEvict(handles.get(bos[random(BOS)]!)!, true));
+      } else if (kind < 99) {
+        // The second file binds synchronously, with its own handles, while this file's queue runs.
+        const obj = bos[random(BOS)]!;
+        const addr = pageAddress();
+        if (kind < 97) {
+          const range = BigInt(1 + random(8)) * PAGE;
+          const offset = BigInt(random(Number(BO_PAGES - range / PAGE) + 1)) * PAGE;
+          peer.apply(peer.smMapOps({ addr, range, obj, offset }));
+          issuePeer(vgpuvmVmBind(peerVmId, [{ op: 'map', addr, range, bo: { handle: peerHandle(obj), offset } }]));
+        } else {
+          const range = BigInt(1 + random(6)) * PAGE;
+          peer.apply(peer.smUnmapOps(addr, range));
+          issuePeer(vgpuvmVmBind(peerVmId, [{ op: 'unmap', addr, range }]));
+        }
+        stats.peerBinds++;
+      } else {
+        // The second file drops its handle of a BO: only its mappings keep its reference to the GEM now.
+        const obj = bos[random(BOS)]!;
+        const buffer = peerBuffers.get(obj) ?? null;
+        if (buffer !== null) {
+          buffer.close();
+          peerBuffers.set(obj, null);
+          stats.peerDrops++;
+        }
       }
       if (step <= STEPWISE || step % SETTLE_EVERY === 0 || step === steps) settle(step);
     }
   } finally {
     issue(vgpuvmQueueDestroy(queueId));
     issue(vgpuvmVmDestroy(vmId));
+    issuePeer(vgpuvmVmDestroy(peerVmId));
+    for (const buffer of peerBuffers.values()) buffer?.close();
+    for (const dmaBuf of dmaBufs) dmaBuf.close();
+    for (const buffer of exported) buffer.close();
   }
   return stats;
 }
@@ -248,12 +304,15 @@ describe.skipIf(!setup.ready)('vgpuvm software GPU against the model', () => {
 
   it.each<[VgpuvmDesign, bigint]>([['resv', 1n], ['gpuva-lock', 2n], ['deferred', 3n]])('%s: %i-seeded binds, jobs and evictions match the model at every settle point', (design, seed) => {
     const stats = runWorkload(node, design, seed, STEPS);
-    process.stderr.write(`vgpuvm jobs ${design}: ${STEPS} steps, ${stats.jobs} jobs (${stats.faults} faulted), ${stats.queuedBinds} queued binds, ${stats.settles} settle points\n`);
+    process.stderr.write(`vgpuvm jobs ${design}: ${STEPS} steps, ${stats.jobs} jobs (${stats.faults} faulted), ${stats.queuedBinds} queued binds, ` +
+      `${stats.peerBinds} binds and ${stats.peerDrops} handle drops of the second file, ${stats.settles} settle points\n`);
     // The workload must exercise what it claims: jobs, faults, and (immediate designs) queued binds.
     expect(stats.jobs).toBeGreaterThan(STEPS / 3);
     expect(stats.faults).toBeGreaterThan(0);
     expect(stats.faults).toBeLessThan(stats.jobs);
     if (design !== 'resv') expect(stats.queuedBinds).toBeGreaterThan(STEPS / 10);
+    expect(stats.peerBinds).toBeGreaterThan(STEPS / 50);
+    expect(stats.peerDrops).toBeGreaterThan(0);
   }, 3_600_000);
 
   it('leaves no VM, pair, mapping, queue or job behind', () => {
