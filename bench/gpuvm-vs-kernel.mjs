@@ -91,7 +91,7 @@ async function kernelSources() {
   mkdirSync(cache, { recursive: true });
   const work = mkdtempSync(join(cache, '.tmp-'));
   try {
-    const apt = new PrivateApt(join(work, 'apt'), suiteSources('sid'));
+    const apt = new PrivateApt(join(work, 'apt'), suiteSources('sid'), 'amd64'); // linux-source is Architecture: all
     await apt.update();
     // linux-source is a metapackage: the sources are in the linux-source-X.Y it depends on.
     const [meta] = await apt.download(['linux-source'], join(work, 'debs'));

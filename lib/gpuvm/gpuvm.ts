@@ -13,6 +13,7 @@ import {
 } from './ops.js';
 import { splitMergeMap, splitMergeUnmap, type CheckedMapRequest, type SplitMergeSink } from './split-merge.js';
 import { VaTree } from './va-tree.js';
+import { VaWalk } from './va-walk.js';
 import { VmBo } from './vm-bo.js';
 
 /** How to create a GpuVm (drm_gpuvm_init). */
@@ -87,6 +88,8 @@ export class GpuVm {
   readonly kernelAllocNode: GpuVa | null;
   /** @internal the address-ordered tree (the kernel's rb.tree and rb.list). */
   readonly vaTree: VaTree = new VaTree(this);
+  /** @internal the cursor op lists reuse: they run no callback mid-walk, so their walks never nest. */
+  readonly listWalk: VaWalk = new VaWalk(this.vaTree);
   /** @internal bumped by every insert and remove, so op lists can tell they went stale. */
   generation = 0;
   /** @internal the kernel's bo_defer: zombies waiting for deferredCleanup. */

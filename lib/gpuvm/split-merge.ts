@@ -66,12 +66,17 @@ function goOn(vm: GpuVm, sink: SplitMergeSink, walk: VaWalk, next: GpuVa | null)
   walk.moveTo(next);
 }
 
+// A step-mode sink runs callbacks mid-walk, which may start walks of their own: it gets a cursor of its own.
+function startWalk(vm: GpuVm, sink: SplitMergeSink, addr: bigint, end: bigint): VaWalk {
+  return (sink.steps ? new VaWalk(vm.vaTree) : vm.listWalk).start(addr, end);
+}
+
 /** __drm_gpuvm_sm_map: ops for a map request (madvise=false) or an madvise request (madvise=true). */
 export function splitMergeMap(vm: GpuVm, req: CheckedMapRequest, sink: SplitMergeSink, madvise: boolean): void {
   const { addr, range, obj, offset } = req;
   const reqEnd = addr + range;
   let needsMap = !madvise;
-  const walk = new VaWalk(vm.vaTree, addr, reqEnd);
+  const walk = startWalk(vm, sink, addr, reqEnd);
   for (let va = walk.va; va !== null; va = walk.va) {
     const vObj = va.obj;
     if (madvise && vObj !== null) {
@@ -133,7 +138,7 @@ export function splitMergeMap(vm: GpuVm, req: CheckedMapRequest, sink: SplitMerg
 /** __drm_gpuvm_sm_unmap: ops for unmapping [addr, addr+range); keep is always false. */
 export function splitMergeUnmap(vm: GpuVm, addr: bigint, range: bigint, sink: SplitMergeSink): void {
   const reqEnd = addr + range;
-  const walk = new VaWalk(vm.vaTree, addr, reqEnd);
+  const walk = startWalk(vm, sink, addr, reqEnd);
   for (let va = walk.va; va !== null; va = walk.va) {
     const atStart = walk.startVsAddr();
     const atEnd = walk.endVsEnd();

@@ -12,10 +12,12 @@
 // monotonic, so a double comparison is exact except between equal doubles, and those ties are settled
 // on the exact bigint. Each GpuVa points at its leaf, which gives O(1) membership and cheap neighbours.
 //
-// Leaves hold small integer ids of their VAs (an Int32Array), not the VAs: the tree's table maps an id to
-// its VA. Shifting a leaf on insert and remove is then a plain memmove of integers. Shifting an array of
-// objects (splice) paid a write barrier per moved pointer and allocated the array splice returns: about
-// 450 ns per remove + insert pair against 50 ns for the integers, measured on this machine.
+// Leaves hold small integer ids of their VAs, not the VAs: the tree's table maps an id to its VA. Shifting a
+// leaf on insert and remove is then a plain memmove of numbers. Shifting an array of objects (splice) paid
+// a write barrier per moved pointer and allocated the array splice returns: about 450 ns per remove +
+// insert pair against 50 ns for the numbers, measured on this machine. A leaf keeps each VA's start key,
+// end key and id side by side in one Float64Array, so a shift is one copyWithin (a call into the runtime,
+// about 30 ns here whatever it moves), not one per array.
 import type { GpuVa } from './gpuva.js';
 import type { GpuVm } from './gpuvm.js';
 import { U64_LIMIT } from '../u64.js';
@@ -27,18 +29,22 @@ const LEAF_MAX = 128;
 const LEAF_MIN = LEAF_MAX / 4;
 /** Most dropped leaves kept for reuse (a tree that shrinks for good does not hold on to more). */
 const SPARE_LEAVES = 8;
+/** Doubles per VA in a leaf's `slots`: start key, end key, id. @internal */
+export const STRIDE = 3;
+/** Offset of the end key in a VA's entry. @internal */
+export const END = 1;
+/** Offset of the id in a VA's entry. @internal */
+export const ID = 2;
 
 /** A run of VAs in address order. @internal */
 export class VaLeaf {
   /**
-   * Per VA, in `ids` order, a pair of doubles: at 2i the start address (the search key), at 2i+1 the end
-   * address as the double sum of the start's key and the range's. The end is exact while below 2^53, so
-   * the overlap test needs no look at the VA (a cache miss) nor a bigint sum (an allocation). Pairs put a
-   * VA's end in the cache line its key was just found in, and one shift moves both on insert and remove.
+   * Per VA, in address order, STRIDE doubles: at STRIDE*i the start address (the search key), at
+   * STRIDE*i+END the end address as the double sum of the start's key and the range's, at STRIDE*i+ID the
+   * VA's id (its index in `table`). The end is exact while below 2^53, so the overlap test needs no look at
+   * the VA (a cache miss) nor a bigint sum (an allocation). The first `count` entries are in use.
    */
-  readonly slots = new Float64Array(2 * LEAF_MAX);
-  /** The ids of the VAs in address order (indexes into `table`); the first `count` are in use. */
-  readonly ids = new Int32Array(LEAF_MAX);
+  readonly slots = new Float64Array(STRIDE * LEAF_MAX);
   /** How many VAs the leaf holds. */
   count = 0;
   /** Exact separator: every VA here starts at or after it (0n for the first leaf). */
@@ -63,7 +69,7 @@ export class VaLeaf {
 
 // The VA at index i of a leaf.
 function vaAt(leaf: VaLeaf, i: number): GpuVa {
-  return leaf.table[leaf.ids[i] as number] as GpuVa;
+  return leaf.table[leaf.slots[STRIDE * i + ID] as number] as GpuVa;
 }
 
 /** An ordered set of non-overlapping GpuVas. */
@@ -100,12 +106,22 @@ export class VaTree {
   foundLeaf: VaLeaf;
   /** @internal */
   foundIndex = 0;
+  // Where the last locateOverlap would insert its address (leaf, index, key), valid while `changes` (every
+  // insert and remove) still equals hintChanges. A map request into free space searches its address in the
+  // walk, then inserts it in apply: the second search is answered here. Likewise remove first looks for
+  // its VA at foundIndex, where an unmap request's walk found it, before it scans the leaf's ids.
+  private hintLeaf: VaLeaf;
+  private hintIndex = 0;
+  private hintKey = Number.NaN;
+  private hintChanges = -1;
+  private changes = 0;
 
   constructor(vm: GpuVm) {
     this.firstLeaf = new VaLeaf(vm, this.table, 0n);
     this.leafById = [this.firstLeaf];
     this.lastLeaf = this.firstLeaf;
     this.foundLeaf = this.firstLeaf;
+    this.hintLeaf = this.firstLeaf;
   }
 
   /** The first VA overlapping [addr, end), or null. `end` may be 2^64; an empty interval overlaps nothing. */
@@ -123,6 +139,12 @@ export class VaTree {
     if (endKey <= key && (endKey < EXACT_LIMIT || end <= addr)) return false;
     const leaf = this.leafFor(addr, key);
     const i = floorIndex(leaf, addr, key);
+    if (key < EXACT_LIMIT) {
+      this.hintLeaf = leaf;
+      this.hintIndex = i + 1;
+      this.hintKey = key;
+      this.hintChanges = this.changes;
+    }
     if (i >= 0) {
       if (reachesPast(leaf, i, addr, key)) return this.found(leaf, i);
     } else {
@@ -172,24 +194,28 @@ export class VaTree {
   insert(va: GpuVa): void {
     const addr = va.addr;
     const key = keyOf(addr);
-    let leaf = this.leafFor(addr, key);
-    if (leaf.count === LEAF_MAX) {
-      const right = this.split(leaf);
-      if (addr >= right.sep) leaf = right;
+    let leaf: VaLeaf;
+    let at: number;
+    if (key === this.hintKey && this.hintChanges === this.changes && this.hintLeaf.count < LEAF_MAX) {
+      leaf = this.hintLeaf;
+      at = this.hintIndex;
+    } else {
+      leaf = this.leafFor(addr, key);
+      if (leaf.count === LEAF_MAX) {
+        const right = this.split(leaf);
+        if (addr >= right.sep) leaf = right;
+      }
+      at = floorIndex(leaf, addr, key) + 1;
     }
-    const at = floorIndex(leaf, addr, key) + 1;
+    this.changes++;
     const count = leaf.count;
     const slots = leaf.slots;
-    const ids = leaf.ids;
-    if (at < count) {
-      slots.copyWithin(2 * at + 2, 2 * at, 2 * count);
-      ids.copyWithin(at + 1, at, count);
-    }
-    slots[2 * at] = key;
-    slots[2 * at + 1] = key + keyOf(va.range);
+    if (at < count) slots.copyWithin(STRIDE * (at + 1), STRIDE * at, STRIDE * count);
     const id = this.freeVaIds.length > 0 ? this.freeVaIds.pop() as number : this.table.length;
     this.table[id] = va;
-    ids[at] = id;
+    slots[STRIDE * at] = key;
+    slots[STRIDE * at + END] = key + keyOf(va.range);
+    slots[STRIDE * at + ID] = id;
     leaf.count = count + 1;
     va.treeId = id;
     va.leaf = leaf;
@@ -204,12 +230,11 @@ export class VaTree {
   /** Unlinks `va`, which must be in this tree. */
   remove(va: GpuVa): void {
     const leaf = va.leaf as VaLeaf;
-    const at = indexOf(leaf, va);
+    const found = this.foundIndex;
+    const at = leaf === this.foundLeaf && found < leaf.count && leaf.slots[STRIDE * found + ID] === va.treeId ? found : indexOf(leaf, va);
+    this.changes++;
     const count = leaf.count;
-    if (at < count - 1) {
-      leaf.slots.copyWithin(2 * at, 2 * at + 2, 2 * count);
-      leaf.ids.copyWithin(at, at + 1, count);
-    }
+    if (at < count - 1) leaf.slots.copyWithin(STRIDE * at, STRIDE * (at + 1), STRIDE * count);
     leaf.count = count - 1;
     this.table[va.treeId] = null;
     this.freeVaIds.push(va.treeId);
@@ -258,8 +283,7 @@ export class VaTree {
     const right = this.spareLeaves.pop() ?? new VaLeaf(leaf.vm, this.table, sep);
     right.sep = sep;
     right.dropped = false;
-    right.slots.set(leaf.slots.subarray(2 * half, 2 * count));
-    right.ids.set(leaf.ids.subarray(half, count));
+    right.slots.set(leaf.slots.subarray(STRIDE * half, STRIDE * count));
     right.count = count - half;
     leaf.count = half;
     for (let k = 0; k < right.count; k++) vaAt(right, k).leaf = right;
@@ -304,8 +328,7 @@ export class VaTree {
   private absorbNext(leaf: VaLeaf): void {
     const gone = leaf.next as VaLeaf;
     const base = leaf.count;
-    leaf.slots.set(gone.slots.subarray(0, 2 * gone.count), 2 * base);
-    leaf.ids.set(gone.ids.subarray(0, gone.count), base);
+    leaf.slots.set(gone.slots.subarray(0, STRIDE * gone.count), STRIDE * base);
     leaf.count = base + gone.count;
     for (let k = base; k < leaf.count; k++) vaAt(leaf, k).leaf = leaf;
     leaf.next = gone.next;
@@ -338,13 +361,13 @@ function lowerBound(keys: Float64Array, n: number, key: number): number {
   return lo;
 }
 
-// First index i in [0, n) whose pair's key, pairs[2i], is >= key (keys ascending).
-function lowerBoundOfPairs(pairs: Float64Array, n: number, key: number): number {
+// First index i in [0, n) whose entry's start key, slots[STRIDE*i], is >= key (keys ascending).
+function lowerBoundOfEntries(slots: Float64Array, n: number, key: number): number {
   let lo = 0;
   let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((pairs[2 * mid] as number) < key) lo = mid + 1;
+    if ((slots[STRIDE * mid] as number) < key) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -354,7 +377,7 @@ function lowerBoundOfPairs(pairs: Float64Array, n: number, key: number): number 
 // sum of two keys below 2^53 is exact (a sum at or past 2^53 cannot round below it), and then so is the
 // comparison (an addr of 2^53 or more is past that end either way); otherwise the exact bigint sum decides.
 function reachesPast(leaf: VaLeaf, i: number, addr: bigint, key: number): boolean {
-  const end = leaf.slots[2 * i + 1] as number;
+  const end = leaf.slots[STRIDE * i + END] as number;
   if (end < EXACT_LIMIT) return key < end;
   const va = vaAt(leaf, i);
   return addr < va.addr + va.range;
@@ -364,7 +387,7 @@ function reachesPast(leaf: VaLeaf, i: number, addr: bigint, key: number): boolea
 // equal values: a VA starting right at `end` (the usual neighbour) is told apart without loading it, a cache
 // miss; only equal rounded keys need the exact bigint.
 function startsBefore(leaf: VaLeaf, i: number, end: bigint, endKey: number): boolean {
-  const startKey = leaf.slots[2 * i] as number;
+  const startKey = leaf.slots[STRIDE * i] as number;
   if (startKey !== endKey || endKey < EXACT_LIMIT) return startKey < endKey;
   return vaAt(leaf, i).addr < end;
 }
@@ -377,18 +400,17 @@ function firstOf(leaf: VaLeaf | null): GpuVa | null {
 function floorIndex(leaf: VaLeaf, addr: bigint, key: number): number {
   const n = leaf.count;
   const slots = leaf.slots;
-  let lo = lowerBoundOfPairs(slots, n, key);
-  while (lo < n && (slots[2 * lo] as number) === key && (key < EXACT_LIMIT || vaAt(leaf, lo).addr <= addr)) lo++;
+  let lo = lowerBoundOfEntries(slots, n, key);
+  while (lo < n && (slots[STRIDE * lo] as number) === key && (key < EXACT_LIMIT || vaAt(leaf, lo).addr <= addr)) lo++;
   return lo - 1;
 }
 
-// Index of `va` in its leaf: the first entry whose double equals va's, then forward to its id.
 // Index of `va` in its leaf: a scan of the leaf's ids for va's. A binary search on va's key would first load
-// va's address, a bigint elsewhere in memory (a cache miss in a large tree); the ids are contiguous.
+// va's address, a bigint elsewhere in memory (a cache miss in a large tree); the ids are in the leaf.
 function indexOf(leaf: VaLeaf, va: GpuVa): number {
-  const ids = leaf.ids;
+  const slots = leaf.slots;
   const id = va.treeId;
   let i = 0;
-  while (ids[i] !== id) i++;
+  while (slots[STRIDE * i + ID] !== id) i++;
   return i;
 }

@@ -6,7 +6,7 @@
 // A request reaching 2^53 or past compares the bigints.
 import type { GpuVa } from './gpuva.js';
 import { EXACT_LIMIT, keyOf } from './u64-key.js';
-import type { VaLeaf, VaTree } from './va-tree.js';
+import { END, ID, STRIDE, type VaLeaf, type VaTree } from './va-tree.js';
 
 /** @internal */
 export class VaWalk {
@@ -14,25 +14,30 @@ export class VaWalk {
   va: GpuVa | null = null;
   private leaf: VaLeaf | null = null;
   private index = 0;
-  private readonly addrKey: number;
-  private readonly endKey: number;
-  private readonly exact: boolean;
+  private addr = 0n;
+  private end = 0n;
+  private addrKey = 0;
+  private endKey = 0;
+  private exact = true;
+
+  constructor(private readonly tree: VaTree) {}
 
   /** Starts at the first VA overlapping [addr, end); `end` is below 2^64 (a validated request). */
-  constructor(
-    private readonly tree: VaTree,
-    private readonly addr: bigint,
-    private readonly end: bigint,
-  ) {
+  start(addr: bigint, end: bigint): this {
+    this.addr = addr;
+    this.end = end;
     this.addrKey = keyOf(addr);
     this.endKey = keyOf(end);
     this.exact = this.endKey < EXACT_LIMIT;
+    const tree = this.tree;
     if (tree.locateOverlap(addr, this.addrKey, end, this.endKey)) this.settle(tree.foundLeaf, tree.foundIndex);
+    else this.settle(null, 0);
+    return this;
   }
 
   /** Negative, zero or positive as the current VA starts before, at or after the request's start. */
   startVsAddr(): number {
-    if (this.exact) return ((this.leaf as VaLeaf).slots[2 * this.index] as number) - this.addrKey;
+    if (this.exact) return ((this.leaf as VaLeaf).slots[STRIDE * this.index] as number) - this.addrKey;
     const start = (this.va as GpuVa).addr;
     return start < this.addr ? -1 : start === this.addr ? 0 : 1;
   }
@@ -42,7 +47,7 @@ export class VaWalk {
    * stored end key is exact below 2^53, and at or past it the VA's end is too, past the request's end.
    */
   endVsEnd(): number {
-    if (this.exact) return ((this.leaf as VaLeaf).slots[2 * this.index + 1] as number) - this.endKey;
+    if (this.exact) return ((this.leaf as VaLeaf).slots[STRIDE * this.index + END] as number) - this.endKey;
     const va = this.va as GpuVa;
     const end = va.addr + va.range;
     return end < this.end ? -1 : end === this.end ? 0 : 1;
@@ -52,9 +57,9 @@ export class VaWalk {
   peek(): GpuVa | null {
     const leaf = this.leaf as VaLeaf;
     const i = this.index + 1;
-    if (i < leaf.count) return leaf.table[leaf.ids[i] as number] as GpuVa;
+    if (i < leaf.count) return leaf.table[leaf.slots[STRIDE * i + ID] as number] as GpuVa;
     const next = leaf.next;
-    return next === null || next.count === 0 ? null : next.table[next.ids[0] as number] as GpuVa;
+    return next === null || next.count === 0 ? null : next.table[next.slots[ID] as number] as GpuVa;
   }
 
   /** Moves to the next VA (the walk ends past the request). */
@@ -74,8 +79,8 @@ export class VaWalk {
   // Makes index i of `leaf` current if a VA there starts before the request's end; else ends the walk.
   private settle(leaf: VaLeaf | null, i: number): void {
     if (leaf !== null && i < leaf.count) {
-      const va = leaf.table[leaf.ids[i] as number] as GpuVa;
-      if (this.exact ? (leaf.slots[2 * i] as number) < this.endKey : va.addr < this.end) {
+      const va = leaf.table[leaf.slots[STRIDE * i + ID] as number] as GpuVa;
+      if (this.exact ? (leaf.slots[STRIDE * i] as number) < this.endKey : va.addr < this.end) {
         this.leaf = leaf;
         this.index = i;
         this.va = va;
