@@ -12,6 +12,7 @@ import {
   GpuVaOps, OpMap, OpMapped, OpPrefetch, OpRemap, OpRemapped, OpUnmap, OpUnmapped, opsListKey, opTokenKey, type GpuVaOp,
 } from './ops.js';
 import { splitMergeMap, splitMergeUnmap, type CheckedMapRequest, type SplitMergeSink } from './split-merge.js';
+import { EXACT_LIMIT, keyOf } from './u64-key.js';
 import { VaTree } from './va-tree.js';
 import { VaWalk } from './va-walk.js';
 import { VmBo } from './vm-bo.js';
@@ -95,6 +96,11 @@ export class GpuVm {
   /** @internal the kernel's bo_defer: zombies waiting for deferredCleanup. */
   boDefer: VmBo[] = [];
   private readonly end: bigint;
+  // The keys of start and end, and of the reserved node's bounds (an empty interval at 0 when there is none).
+  private readonly startKey: number;
+  private readonly endKey: number;
+  private nodeStartKey = 0;
+  private nodeEndKey = 0;
   private readonly vmBoFreeCallback: ((vmBo: VmBo) => void) | undefined;
 
   /** drm_gpuvm_init. Throws GpuVmRequestError if the space or the reserved node is invalid. */
@@ -119,6 +125,8 @@ export class GpuVm {
     this.start = start;
     this.range = range;
     this.end = start + range;
+    this.startKey = keyOf(start);
+    this.endKey = keyOf(this.end);
     this.immediateMode = options.immediateMode === true;
     this.lockHooks = hooks;
     this.vmBoFreeCallback = options.vmBoFree;
@@ -128,6 +136,8 @@ export class GpuVm {
       if (reason !== null) throw new GpuVmRequestError(reason, `reserved node [0x${reserveOffset.toString(16)}, +0x${reserveRange.toString(16)}) is ${reason.replace('_', ' ')}`);
       const node = initGpuVa(new GpuVa(), reserveOffset, reserveRange, null, 0n);
       this.kernelAllocNode = node;
+      this.nodeStartKey = keyOf(reserveOffset);
+      this.nodeEndKey = keyOf(reserveOffset + reserveRange);
       this.insertNode(node);
     }
   }
@@ -636,6 +646,13 @@ export class GpuVm {
   }
 
   private rangeProblem(addr: bigint, range: bigint): GpuVmRequestReason | null {
+    // Below 2^53 the keys are the values, and an exact key compares with any u64's key as the values do
+    // (u64-key.ts), so the checks run on numbers: a bigint sum allocates and each comparison is a call.
+    const endKey = keyOf(addr) + keyOf(range);
+    if (endKey < EXACT_LIMIT) {
+      if (keyOf(addr) < this.startKey || endKey > this.endKey) return 'out_of_range';
+      return endKey > this.nodeStartKey && keyOf(addr) < this.nodeEndKey ? 'reserved' : null;
+    }
     const end = addr + range;
     if (end >= U64_LIMIT) return 'overflow';
     if (addr < this.start || end > this.end) return 'out_of_range';

@@ -253,7 +253,10 @@ export class TraceReplayer {
     }
     const counts = this.opCounts;
     for (const op of ops) {
-      if (op.type !== 'prefetch') counts[op.type]++;
+      // Named increments: `counts[op.type]++` went through the megamorphic keyed load and store builtins.
+      if (op.type === 'map') counts.map++;
+      else if (op.type === 'remap') counts.remap++;
+      else if (op.type === 'unmap') counts.unmap++;
       if (out !== null) out.push(formatOp(op));
     }
     this.vm.apply(ops);

@@ -174,3 +174,36 @@ describe('the tree against a sorted array (fast-check)', () => {
     }), { numRuns: 40 });
   }, 120_000); // about 1.5 s on an idle machine; the shared build machine can be 10x slower
 });
+
+describe('range checks on both sides of 2^53', () => {
+  // rangeValid decides on numbers while addr + range stays below 2^53 and on bigints past it; a VM, a
+  // reserved node and requests straddling 2^53 take both paths and must agree with the plain bigint rule.
+  const TOP = 1n << 53n;
+  const vms: { start: bigint; range: bigint; node: [bigint, bigint] | null }[] = [
+    { start: TOP - 16n, range: 32n, node: null },
+    { start: TOP - 16n, range: 32n, node: [TOP - 2n, 4n] },
+    { start: TOP - 16n, range: 32n, node: [TOP - 8n, 4n] },
+    { start: TOP, range: 16n, node: [TOP + 4n, 4n] },
+    { start: 0n, range: TOP + 8n, node: [TOP - 1n, 1n] },
+    { start: TOP - 40n, range: 40n, node: [TOP - 4n, 4n] },
+    { start: TOP - 64n, range: 32n, node: [TOP - 40n, 4n] },
+  ];
+  for (const { start, range, node } of vms) {
+    it(`VM [2^53${start - TOP >= 0n ? '+' : ''}${start - TOP}, +${range}) node ${node === null ? 'none' : `[2^53${node[0] - TOP >= 0n ? '+' : ''}${node[0] - TOP}, +${node[1]})`}`, () => {
+      const vm = new GpuVm({ start, range, reserveOffset: node?.[0] ?? 0n, reserveRange: node?.[1] ?? 0n });
+      const end = start + range;
+      // Every address within 24 of 2^53, of the VM's bounds and of the node's.
+      const near = new Set<bigint>();
+      for (const p of [TOP, start, end, ...(node === null ? [] : [node[0], node[0] + node[1]])]) {
+        for (let d = -24n; d <= 24n; d++) if (p + d >= 0n) near.add(p + d);
+      }
+      for (const a of near) {
+        for (let r = 0n; r <= 24n; r++) {
+          const e = a + r;
+          const expected = a >= start && e <= end && (node === null || !(a < node[0] + node[1] && node[0] < e));
+          expect(vm.rangeValid(a, r), `addr 2^53${a - TOP >= 0n ? '+' : ''}${a - TOP} range ${r}`).toBe(expected);
+        }
+      }
+    });
+  }
+});
