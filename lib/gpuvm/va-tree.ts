@@ -49,6 +49,8 @@ export class VaLeaf {
   count = 0;
   /** Exact separator: every VA here starts at or after it (0n for the first leaf). */
   sep: bigint;
+  /** keyOf(sep). */
+  sepKey: number;
   /** Neighbouring leaves, for walking in address order. */
   prev: VaLeaf | null = null;
   /** @see prev */
@@ -64,6 +66,7 @@ export class VaLeaf {
     sep: bigint,
   ) {
     this.sep = sep;
+    this.sepKey = keyOf(sep);
   }
 }
 
@@ -106,15 +109,14 @@ export class VaTree {
   foundLeaf: VaLeaf;
   /** @internal */
   foundIndex = 0;
-  // Where the last locateOverlap would insert its address (leaf, index, key), valid while `changes` (every
-  // insert and remove) still equals hintChanges. A map request into free space searches its address in the
-  // walk, then inserts it in apply: the second search is answered here. Likewise remove first looks for
-  // its VA at foundIndex, where an unmap request's walk found it, before it scans the leaf's ids.
+  // A guess at where the next insert goes: after the floor of the last search's address, or next to the
+  // last insert or remove. Insert checks the guess against the neighbouring keys (and separators) before
+  // it takes it, so a stale guess only costs the search it failed to save. Op lists are in address order:
+  // a map request searches its address in the walk and inserts it in apply, and a remap's piece goes where
+  // the VA it replaces was. Remove likewise first tries foundIndex (set by the search, and moved along by
+  // every insert and remove) before it scans the leaf's ids.
   private hintLeaf: VaLeaf;
   private hintIndex = 0;
-  private hintKey = Number.NaN;
-  private hintChanges = -1;
-  private changes = 0;
 
   constructor(vm: GpuVm) {
     this.firstLeaf = new VaLeaf(vm, this.table, 0n);
@@ -139,12 +141,8 @@ export class VaTree {
     if (endKey <= key && (endKey < EXACT_LIMIT || end <= addr)) return false;
     const leaf = this.leafFor(addr, key);
     const i = floorIndex(leaf, addr, key);
-    if (key < EXACT_LIMIT) {
-      this.hintLeaf = leaf;
-      this.hintIndex = i + 1;
-      this.hintKey = key;
-      this.hintChanges = this.changes;
-    }
+    this.hintLeaf = leaf;
+    this.hintIndex = i + 1;
     if (i >= 0) {
       if (reachesPast(leaf, i, addr, key)) return this.found(leaf, i);
     } else {
@@ -196,7 +194,7 @@ export class VaTree {
     const key = keyOf(addr);
     let leaf: VaLeaf;
     let at: number;
-    if (key === this.hintKey && this.hintChanges === this.changes && this.hintLeaf.count < LEAF_MAX) {
+    if (key < EXACT_LIMIT && fitsAt(this.hintLeaf, this.hintIndex, key)) {
       leaf = this.hintLeaf;
       at = this.hintIndex;
     } else {
@@ -207,7 +205,6 @@ export class VaTree {
       }
       at = floorIndex(leaf, addr, key) + 1;
     }
-    this.changes++;
     const count = leaf.count;
     const slots = leaf.slots;
     if (at < count) slots.copyWithin(STRIDE * (at + 1), STRIDE * at, STRIDE * count);
@@ -220,6 +217,10 @@ export class VaTree {
     va.treeId = id;
     va.leaf = leaf;
     this.size++;
+    this.hintLeaf = leaf;
+    this.hintIndex = at + 1;
+    this.foundLeaf = leaf;
+    this.foundIndex = at + 1;
   }
 
   /** @internal the index of `va` (in this tree) in its leaf. */
@@ -232,7 +233,6 @@ export class VaTree {
     const leaf = va.leaf as VaLeaf;
     const found = this.foundIndex;
     const at = leaf === this.foundLeaf && found < leaf.count && leaf.slots[STRIDE * found + ID] === va.treeId ? found : indexOf(leaf, va);
-    this.changes++;
     const count = leaf.count;
     if (at < count - 1) leaf.slots.copyWithin(STRIDE * at, STRIDE * (at + 1), STRIDE * count);
     leaf.count = count - 1;
@@ -241,6 +241,10 @@ export class VaTree {
     va.treeId = -1;
     va.leaf = null;
     this.size--;
+    this.hintLeaf = leaf;
+    this.hintIndex = at;
+    this.foundLeaf = leaf;
+    this.foundIndex = at;
     if (count - 1 < LEAF_MIN) this.rebalance(leaf);
   }
 
@@ -282,6 +286,7 @@ export class VaTree {
     const sep = vaAt(leaf, half).addr;
     const right = this.spareLeaves.pop() ?? new VaLeaf(leaf.vm, this.table, sep);
     right.sep = sep;
+    right.sepKey = keyOf(sep);
     right.dropped = false;
     right.slots.set(leaf.slots.subarray(STRIDE * half, STRIDE * count));
     right.count = count - half;
@@ -390,6 +395,19 @@ function startsBefore(leaf: VaLeaf, i: number, end: bigint, endKey: number): boo
   const startKey = leaf.slots[STRIDE * i] as number;
   if (startKey !== endKey || endKey < EXACT_LIMIT) return startKey < endKey;
   return vaAt(leaf, i).addr < end;
+}
+
+// Whether an exact `key` (below 2^53, of a VA overlapping nothing) goes at index `at` of `leaf`, where the
+// search would put it: the leaf is in the tree and has room, the entry before `at` (or the leaf's separator)
+// is below the key, and the entry at `at` (or the next leaf's separator) above it. Separators strictly
+// increase and bound their leaves' entries, so no other leaf can be the search's answer then.
+function fitsAt(leaf: VaLeaf, at: number, key: number): boolean {
+  const count = leaf.count;
+  if (leaf.dropped || count === LEAF_MAX || at > count) return false;
+  const slots = leaf.slots;
+  if (at === 0 ? leaf.sepKey > key : (slots[STRIDE * (at - 1)] as number) >= key) return false;
+  if (at < count) return key < (slots[STRIDE * at] as number);
+  return leaf.next === null || key < leaf.next.sepKey;
 }
 
 function firstOf(leaf: VaLeaf | null): GpuVa | null {

@@ -207,3 +207,26 @@ describe('range checks on both sides of 2^53', () => {
     });
   }
 });
+
+describe('inserts that follow removes at leaf boundaries', () => {
+  // Insert reuses the position of the last insert or remove when the neighbouring keys and separators allow
+  // it. For every fourth slot i: VA i is removed (at a leaf's start its separator stays where VA i began),
+  // VA i-1 is replaced by one reaching past i's start, and a map request at i's start splits it. The
+  // remap's right piece and the MAP start at or past that separator: they belong to the next leaf, not to
+  // the end of the leaf where the removed VA was, which is where the last remove left the guess.
+  it('keeps every VA findable and the tree in address order', () => {
+    const SLOT = 0x10000n;
+    const vm = vmWith(Array.from({ length: 3000 }, (_, i): [bigint, bigint] => [BigInt(i) * SLOT, 0x1000n]));
+    for (let i = 4; i < 3000; i += 4) {
+      const at = BigInt(i) * SLOT;
+      vm.remove(vm.find(at, 0x1000n) as GpuVa);
+      vm.remove(vm.find(at - SLOT, 0x1000n) as GpuVa);
+      vm.insert(new GpuVa({ addr: at - SLOT, range: SLOT + 0x1000n, obj: A }));
+      vm.apply(vm.smMapOps({ addr: at, range: 0x800n, obj: A, offset: 0n }));
+    }
+    const starts = [...vm.vas()].map((va) => va.addr);
+    expect(starts.length).toBe(vm.vaCount);
+    for (let k = 1; k < starts.length; k++) expect(starts[k]! > starts[k - 1]!, `VA ${k} at 0x${starts[k]!.toString(16)}`).toBe(true);
+    for (const va of vm.vas()) expect(vm.find(va.addr, va.range)).toBe(va);
+  });
+});
