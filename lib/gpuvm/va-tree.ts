@@ -105,7 +105,10 @@ export class VaTree {
   private lastHighKey = Infinity;
   private lastStamp = 0;
   private reshapes = 0;
-  /** @internal where the last locateOverlap that returned true found its VA: the leaf and the index in it. */
+  /**
+   * @internal where the last locateOverlap that returned true found its VA (the leaf and the index in it),
+   * read right after the search; inserts and removes move it on to the entry after the change.
+   */
   foundLeaf: VaLeaf;
   /** @internal */
   foundIndex = 0;
