@@ -648,10 +648,11 @@ export class GpuVm {
   private rangeProblem(addr: bigint, range: bigint): GpuVmRequestReason | null {
     // Below 2^53 the keys are the values, and an exact key compares with any u64's key as the values do
     // (u64-key.ts), so the checks run on numbers: a bigint sum allocates and each comparison is a call.
-    const endKey = keyOf(addr) + keyOf(range);
+    const addrKey = keyOf(addr);
+    const endKey = addrKey + keyOf(range);
     if (endKey < EXACT_LIMIT) {
-      if (keyOf(addr) < this.startKey || endKey > this.endKey) return 'out_of_range';
-      return endKey > this.nodeStartKey && keyOf(addr) < this.nodeEndKey ? 'reserved' : null;
+      if (addrKey < this.startKey || endKey > this.endKey) return 'out_of_range';
+      return endKey > this.nodeStartKey && addrKey < this.nodeEndKey ? 'reserved' : null;
     }
     const end = addr + range;
     if (end >= U64_LIMIT) return 'overflow';
