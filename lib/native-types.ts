@@ -49,6 +49,8 @@ export interface NativeRecords {
   windows: number;
   /** VA window views whose ArrayBuffer may still be reachable. */
   views: number;
+  /** Fds VA windows keep to map their sources from. */
+  windowSources: number;
   /** Fds made by the addon and not closed yet. */
   fds: number;
 }
@@ -114,7 +116,11 @@ export interface NativeBinding {
   memfdCreate(name: string, size: bigint | number): number;
 
   vaReserve(length: bigint | number): number;
-  vaMap(window: number, offset: bigint | number, fd: number, fileOffset: bigint | number, length: bigint | number, faultIn: boolean): void;
+  /** Checks `fd` once and keeps a duplicate of it to map from: a source id for vaMap. */
+  vaAddSource(window: number, fd: number): number;
+  /** Closes the window's fd of a source; false if the window or the source is not listed. */
+  vaRemoveSource(window: number, source: number): boolean;
+  vaMap(window: number, offset: bigint | number, source: number, fileOffset: bigint | number, length: bigint | number, faultIn: boolean): void;
   vaUnmap(window: number, offset: bigint | number, length: bigint | number): void;
   vaView(window: number, offset: bigint | number, length: bigint | number): ArrayBuffer;
   /** [offset, end, offset, end, ...]. */

@@ -72,6 +72,8 @@ void InitVaWindow(Napi::Env env, Napi::Object exports);
 void CloseAllWaits(AddonData& data);
 /** Closes every fd `data` still owns; only for environment teardown. */
 void CloseOwnedFds(AddonData& data);
+/** Sources (fds mapped from) all VA windows of `data` hold. */
+size_t WindowSources(const AddonData& data);
 /** Views of all VA windows of `data` whose ArrayBuffers may still be reachable. */
 size_t LiveViews(const AddonData& data);
 /** Gives back every VA window of `data`; only for environment teardown. */

@@ -38,7 +38,8 @@ void OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
 }
 
 // nativeRecords() -> how many native records this environment holds: live mappings, pending waits, VA
-// windows, tracked views and owned fds. For leak checks: each must come back to where it was.
+// windows, tracked views, the fds windows map from, and owned fds. For leak checks: each must come back to
+// where it was.
 Napi::Value NativeRecords(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonData& data = Data(env);
@@ -47,6 +48,7 @@ Napi::Value NativeRecords(const Napi::CallbackInfo& info) {
                           {"waits", count(data.waits.size())},
                           {"windows", count(data.va_windows.size())},
                           {"views", count(LiveViews(data))},
+                          {"windowSources", count(WindowSources(data))},
                           {"fds", count(data.owned_fds.size())}});
 }
 

@@ -122,7 +122,7 @@ Napi::Value LiveMappings(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void CheckMappable(Napi::Env env, int fd, uint64_t offset, uint64_t length) {
+uint64_t MappableSize(Napi::Env env, int fd) {
   struct stat st;
   if (fstat(fd, &st) != 0) throw SyscallError(env, errno, "fstat");
   if (S_ISREG(st.st_mode)) {
@@ -132,17 +132,23 @@ void CheckMappable(Napi::Env env, int fd, uint64_t offset, uint64_t length) {
                        "refusing to map a file that is not sealed against shrinking (F_SEAL_SHRINK): "
                        "truncating it would make reads through the mapping kill the process with SIGBUS");
     }
-    uint64_t size = static_cast<uint64_t>(st.st_size);
-    if (offset > size || length > size - offset) {
-      throw CodedRangeError(
-          env, "ERR_OUT_OF_RANGE",
-          "the range [offset, offset + length) must lie inside the file's " + std::to_string(size) + " bytes");
-    }
-    return;
+    return static_cast<uint64_t>(st.st_size);
   }
-  if (S_ISCHR(st.st_mode) && major(st.st_rdev) == uapi::kDrmMajor) return;
-  if (IsDmaBuf(fd)) return;
+  if (S_ISCHR(st.st_mode) && major(st.st_rdev) == uapi::kDrmMajor) return UINT64_MAX;
+  if (IsDmaBuf(fd)) return UINT64_MAX;
   throw CodedError(env, "ERR_DRM_UNSAFE_MAPPING", "only DRM nodes, dma-bufs and sealed memfds can be mapped");
+}
+
+void CheckInsideFile(Napi::Env env, uint64_t size, uint64_t offset, uint64_t length) {
+  if (offset > size || length > size - offset) {
+    throw CodedRangeError(
+        env, "ERR_OUT_OF_RANGE",
+        "the range [offset, offset + length) must lie inside the file's " + std::to_string(size) + " bytes");
+  }
+}
+
+void CheckMappable(Napi::Env env, int fd, uint64_t offset, uint64_t length) {
+  CheckInsideFile(env, MappableSize(env, fd), offset, length);
 }
 
 void ReleaseAllMappings(AddonData& data) {

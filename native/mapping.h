@@ -30,6 +30,16 @@ struct MappingRecord {
  */
 void CheckMappable(Napi::Env env, int fd, uint64_t offset, uint64_t length);
 
+/**
+ * Throws unless `fd` is a kind of file that can be mapped without that risk, and returns how far it may be
+ * mapped: a sealed memfd's size now (F_SEAL_SHRINK: it never gets smaller), UINT64_MAX for a DRM node or
+ * a dma-buf, whose own mmap refuses a range past the object.
+ */
+uint64_t MappableSize(Napi::Env env, int fd);
+
+/** Throws ERR_OUT_OF_RANGE unless [offset, offset + length) lies in a file of `size` bytes. */
+void CheckInsideFile(Napi::Env env, uint64_t size, uint64_t offset, uint64_t length);
+
 }  // namespace drm_gpuvm
 
 #endif  // DRM_GPUVM_NATIVE_MAPPING_H_

@@ -49,7 +49,10 @@
 namespace drm_gpuvm {
 namespace {
 
-uint64_t Page() { return static_cast<uint64_t>(sysconf(_SC_PAGESIZE)); }
+uint64_t Page() {
+  static const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  return page;
+}
 
 // Looked up after every argument is read, so a bad argument is reported as such whatever the id.
 VaWindow& FindWindow(Napi::Env env, uint32_t id) {
@@ -213,9 +216,15 @@ void DetachViews(napi_env env, VaWindow& window, uint64_t offset, uint64_t end) 
   }
 }
 
+void CloseSources(VaWindow& window) {
+  for (auto& entry : window.sources) close(entry.second.fd);
+  window.sources.clear();
+}
+
 void ReleaseWindow(napi_env env, VaWindow& window) {
   for (auto& entry : *window.views) DetachView(env, *entry.second);
   window.views->clear();
+  CloseSources(window);
   UnmapWindow(window);
   reserved_bytes -= window.length;
 }
@@ -259,18 +268,55 @@ Napi::Value VaReserve(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, id);
 }
 
-// vaMap(window, offset, fd, fileOffset, length, faultIn): maps the fd range read-write at window + offset.
-// The range must be a hole: mapping over a mapped range is refused (unmap it first). With `faultIn` every
-// page is faulted in before it returns (a page that cannot be is EFAULT, and the range a hole again).
+// vaAddSource(window, fd) -> source id: checks once that `fd` may be mapped (a sealed memfd, a DRM node
+// or a dma-buf) and keeps a duplicate of it, through which vaMap maps without checking the file again.
+Napi::Value VaAddSource(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t id = ArgU32(info, 0, "window");
+  int fd = ArgFd(info, 1, "fd");
+  VaWindow& window = FindWindow(env, id);
+  uint64_t size = MappableSize(env, fd);
+  window.sources.reserve(window.sources.size() + 1);
+  int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (own < 0) throw SyscallError(env, errno, "fcntl");
+  uint32_t source = window.next_source_id++;
+  if (window.next_source_id == 0) window.next_source_id = 1;
+  window.sources[source] = WindowSource{own, size};  // no allocation: reserved above
+  return Napi::Number::New(env, source);
+}
+
+// vaRemoveSource(window, source) -> whether it was listed: closes the window's fd of it. What is mapped
+// from it stays mapped (a mapping holds its own reference to the file).
+Napi::Value VaRemoveSource(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t id = ArgU32(info, 0, "window");
+  uint32_t source = ArgU32(info, 1, "source");
+  auto& windows = Data(env).va_windows;
+  auto window = windows.find(id);
+  if (window == windows.end()) return Napi::Boolean::New(env, false);
+  auto it = window->second->sources.find(source);
+  if (it == window->second->sources.end()) return Napi::Boolean::New(env, false);
+  close(it->second.fd);
+  window->second->sources.erase(it);
+  return Napi::Boolean::New(env, true);
+}
+
+// vaMap(window, offset, source, fileOffset, length, faultIn): maps the range of a source (vaAddSource)
+// read-write at window + offset. The range must be a hole: mapping over a mapped range is refused (unmap
+// it first). With `faultIn` every page is faulted in before it returns (a page that cannot be is EFAULT,
+// and the range a hole again).
 Napi::Value VaMap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t id = ArgU32(info, 0, "window");
   uint64_t offset = ArgU64(info, 1, "offset");
-  int fd = ArgFd(info, 2, "fd");
+  uint32_t source_id = ArgU32(info, 2, "source");
   uint64_t file_offset = ArgU64(info, 3, "fileOffset");
   uint64_t length = ArgU64(info, 4, "length");
   bool fault_in = ArgBool(info, 5, "faultIn");
   VaWindow& window = FindWindow(env, id);
+  auto source = window.sources.find(source_id);
+  if (source == window.sources.end())
+    throw CodedError(env, "ERR_DRM_NO_SUCH_SOURCE", "no such window source (removed?)");
   CheckRange(env, window, offset, length);
   if (file_offset % Page() != 0 || file_offset > static_cast<uint64_t>(INT64_MAX)) {
     throw CodedRangeError(env, "ERR_OUT_OF_RANGE", "the file offset must be a multiple of the page size below 2^63");
@@ -281,10 +327,11 @@ Napi::Value VaMap(const Napi::CallbackInfo& info) {
   bool busy = (next != window.mapped.end() && next->first < end) ||
               (next != window.mapped.begin() && std::prev(next)->second > offset);
   if (busy) throw CodedError(env, "ERR_DRM_VA_BUSY", "part of this window range is already mapped; unmap it first");
-  CheckMappable(env, fd, file_offset, length);
+  const WindowSource& from = source->second;
+  CheckInsideFile(env, from.size, file_offset, length);
   // Listed first, so that nothing can fail between the mmap and the record of it.
   auto listed = window.mapped.emplace(offset, end).first;
-  void* address = mmap(window.base + offset, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+  void* address = mmap(window.base + offset, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, from.fd,
                        static_cast<off_t>(file_offset));
   if (address == MAP_FAILED) {
     int err = errno;
@@ -305,9 +352,10 @@ Napi::Value VaMap(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// vaUnmap(window, offset, length): makes [offset, offset + length) a hole again, splitting mapped ranges
-// at its edges; views over any of it are detached once the memory under them is gone (no JS runs between),
-// so a refused unmap leaves them as they were.
+// vaUnmap(window, offset, length): makes [offset, offset + length) a hole again, cutting mapped ranges at
+// its edges; views over any of it are detached once the memory under them is gone (no JS runs between),
+// so a refused unmap leaves them as they were. Only the ranges the hole touches are edited, so an unmap
+// costs the same in a window of one mapping as in one of thousands.
 Napi::Value VaUnmap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t id = ArgU32(info, 0, "window");
@@ -317,16 +365,14 @@ Napi::Value VaUnmap(const Napi::CallbackInfo& info) {
   CheckRange(env, window, offset, length);
   uint64_t end = offset + length;
   CheckNotLost(env, window, offset, end);
-  // The new range list is built before anything changes: allocating it is the only step that can fail.
-  std::map<uint64_t, uint64_t> kept;
-  for (auto [start, stop] : window.mapped) {
-    if (!Overlaps(start, stop, offset, end)) {
-      kept[start] = stop;
-      continue;
-    }
-    if (start < offset) kept[start] = offset;
-    if (stop > end) kept[end] = stop;
-  }
+  // The touched ranges: from the first that ends past `offset` up to the first that starts at or past `end`.
+  auto first = window.mapped.upper_bound(offset);
+  if (first != window.mapped.begin() && std::prev(first)->second > offset) --first;
+  auto last = window.mapped.lower_bound(end);
+  // A range running past `end` keeps its tail as a new entry. It is made before anything changes, since
+  // allocating it is the only step that can fail; after the hole it moves into `mapped` without allocating.
+  std::map<uint64_t, uint64_t> tail;
+  if (first != last && std::prev(last)->second > end) tail.emplace(end, std::prev(last)->second);
   int err = 0;
   // A hole either way unless the failed mmap left the range intact or lost it.
   Retake retake = MakeHole(window, offset, length, err);
@@ -334,7 +380,12 @@ Napi::Value VaUnmap(const Napi::CallbackInfo& info) {
   if (retake == Retake::kIntact) throw SyscallError(env, err, "mmap");
   // The range is a hole now (or lost): nothing of it is mapped any more.
   DetachViews(env, window, offset, end);
-  window.mapped = std::move(kept);
+  if (first != last && first->first < offset) {
+    first->second = offset;  // a range starting before the hole keeps its head
+    ++first;
+  }
+  window.mapped.erase(first, last);
+  if (!tail.empty()) window.mapped.insert(tail.extract(tail.begin()));
   if (retake == Retake::kLost) throw LostError(env, err, offset, length);
   return env.Undefined();
 }
@@ -420,6 +471,12 @@ Napi::Value VaLimits(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+size_t WindowSources(const AddonData& data) {
+  size_t sources = 0;
+  for (const auto& entry : data.va_windows) sources += entry.second->sources.size();
+  return sources;
+}
+
 size_t LiveViews(const AddonData& data) {
   size_t views = 0;
   for (const auto& entry : data.va_windows) views += entry.second->views->size();
@@ -430,6 +487,7 @@ void ReleaseAllWindows(AddonData& data) {
   for (auto& entry : data.va_windows) {
     // Teardown: no JS can run any more; detaching is moot, the weak references go with the environment.
     entry.second->views->clear();
+    CloseSources(*entry.second);
     UnmapWindow(*entry.second);
     reserved_bytes -= entry.second->length;
   }
@@ -438,6 +496,8 @@ void ReleaseAllWindows(AddonData& data) {
 
 void InitVaWindow(Napi::Env env, Napi::Object exports) {
   Export<VaReserve>(env, exports, "vaReserve");
+  Export<VaAddSource>(env, exports, "vaAddSource");
+  Export<VaRemoveSource>(env, exports, "vaRemoveSource");
   Export<VaMap>(env, exports, "vaMap");
   Export<VaUnmap>(env, exports, "vaUnmap");
   Export<VaView>(env, exports, "vaView");

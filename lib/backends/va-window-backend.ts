@@ -56,10 +56,17 @@ export interface VaWindowBackendOptions {
   memoryOf?: (gem: GemObject) => WindowMemory | undefined;
 }
 
-// One change of the window, and how to take it back.
+// One change of the window, and how to take it back. A map step puts `length` bytes of `memory` from
+// `sourceOffset` at window offset `at`; undone by a hole there. An unmap step makes a hole of `length`
+// bytes at `at` in the mapping of `va`; undone by mapping all of `va` again (for a remap hole this also
+// replaces its pieces, which map the same pages), so no mapping starts mid-BO on devices that only map
+// from offset 0. Plain records run by the backend's methods: a commit makes no closures.
 interface Step {
-  run(): void;
-  undo(): void;
+  readonly va: GpuVa | null;
+  readonly memory: WindowMemory;
+  readonly at: bigint;
+  readonly length: bigint;
+  readonly sourceOffset: bigint;
 }
 
 function hex(value: bigint): string {
@@ -180,14 +187,11 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
       throw new VaWindowError('ERR_VA_WINDOW_WRONG_VM', `this window serves VM '${this.#vm.name}', not '${vm.name}'`);
     }
     const steps = this.#plan(ops);
-    const done: Step[] = [];
+    let done = 0;
     try {
-      for (const step of steps) {
-        step.run();
-        done.push(step);
-      }
+      for (; done < steps.length; done++) this.#run(steps[done]!);
     } catch (error) {
-      this.#rollBack(done, error);
+      this.#rollBack(steps, done, error);
       throw error;
     }
     this.#vm = vm;
@@ -257,7 +261,7 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
     const steps: Step[] = [];
     for (const op of ops) {
       if (op.type === 'map') {
-        if (op.obj !== null) steps.push(this.#mapStep(op, this.#checkPiece(op, true)));
+        if (op.obj !== null) steps.push({ va: null, memory: this.#checkPiece(op, true), at: op.addr - this.start, length: op.range, sourceOffset: op.offset });
       } else if (op.type === 'unmap') {
         const va = op.va;
         if (va.obj !== null) steps.push(this.#unmapStep(va, va.addr, va.range));
@@ -302,36 +306,36 @@ export class VaWindowBackend implements GpuVmBackend, Disposable {
     return memory;
   }
 
-  #mapStep(op: OpMap, memory: WindowMemory): Step {
-    const at = op.addr - this.start;
-    return {
-      run: () => this.#window.map(at, memory.source, { sourceOffset: op.offset, length: op.range }),
-      undo: () => this.#window.unmap(at, op.range),
-    };
-  }
-
-  // Unmaps [addr, addr + range) of `va`; undone by putting all of `va` back as one mapping (for a remap
-  // hole this also replaces its pieces, which map the same pages), so no mapping starts mid-BO on devices
-  // that only map from offset 0.
+  // Makes a hole of [addr, addr + range) in `va`'s mapping.
   #unmapStep(va: GpuVa, addr: bigint, range: bigint): Step {
     const memory = this.#lookup(va.obj!);
     if (memory === undefined) {
       throw new VaWindowError('ERR_VA_WINDOW_NO_MEMORY', `GEM '${va.obj!.name}' has no memory in this backend`, { address: va.addr });
     }
-    const at = va.addr - this.start;
-    return {
-      run: () => this.#window.unmap(addr - this.start, range),
-      undo: () => {
-        if (range !== va.range) this.#window.unmap(at, va.range);
-        this.#window.map(at, memory.source, { sourceOffset: va.offset, length: va.range });
-      },
-    };
+    return { va, memory, at: addr - this.start, length: range, sourceOffset: 0n };
   }
 
-  #rollBack(done: Step[], error: unknown): void {
-    for (let i = done.length - 1; i >= 0; i--) {
+  #run(step: Step): void {
+    if (step.va === null) this.#window.map(step.at, step.memory.source, { sourceOffset: step.sourceOffset, length: step.length });
+    else this.#window.unmap(step.at, step.length);
+  }
+
+  #undo(step: Step): void {
+    const va = step.va;
+    if (va === null) {
+      this.#window.unmap(step.at, step.length);
+      return;
+    }
+    const at = va.addr - this.start;
+    if (step.length !== va.range) this.#window.unmap(at, va.range);
+    this.#window.map(at, step.memory.source, { sourceOffset: va.offset, length: va.range });
+  }
+
+  // Undoes the first `done` steps, last first.
+  #rollBack(steps: Step[], done: number, error: unknown): void {
+    for (let i = done - 1; i >= 0; i--) {
       try {
-        done[i]!.undo();
+        this.#undo(steps[i]!);
       } catch (undoError) {
         this.#broken = new AggregateError([error, undoError], 'commit and rollback both failed');
         throw new VaWindowError('ERR_VA_WINDOW_BROKEN', `a commit failed (${(error as Error).message}) and undoing it failed too (${(undoError as Error).message})`, { cause: this.#broken });

@@ -53,6 +53,7 @@ export abstract class Resource implements Disposable {
   readonly #class: ResourceClass<Resource>;
   readonly #what: string;
   readonly #safety: SafetyCell | undefined;
+  #closeListeners: (() => void)[] | undefined;
 
   /**
    * @param what - how errors name this object ("DmaBuf fd 12").
@@ -91,6 +92,19 @@ export abstract class Resource implements Disposable {
     this.#closed = true;
     if (this.#safety !== undefined) this.#safety.release = undefined;
     this.release();
+    const listeners = this.#closeListeners;
+    this.#closeListeners = undefined;
+    if (listeners !== undefined) for (const listener of listeners) listener();
+  }
+
+  /**
+   * Calls `listener` once, after close() has released this object (not when it is collected unclosed).
+   * For what the package keeps per resource: a VA window's copy of a source's fd. `listener` must not throw.
+   * @internal
+   */
+  whenClosed(listener: () => void): void {
+    Resource.#assertReal(this);
+    (this.#closeListeners ??= []).push(listener);
   }
 
   // A method called on a Proxy of a resource (or on an object made from the prototype) gets that object as

@@ -9,7 +9,7 @@ import { toU64, type U64Like } from '../u64.js';
 import type { Buffer } from './device.js';
 import { DmaBuf } from './dma-buf.js';
 import { assertOptionsObject, invalidArgType, outOfRange } from '../arg-errors.js';
-import { callNative } from './errors.js';
+import { callNative, type CallSite, toDrmError } from './errors.js';
 import { GemBuffer } from './gem-buffer.js';
 import { isInstance, Resource } from './resource.js';
 import { SoftwareBuffer } from './software-device.js';
@@ -45,31 +45,63 @@ function honoursOffsets(check: () => void): boolean {
   }
 }
 
-// The fd and file offset through which `source` is mapped, with the checks its kind needs, and whether the
-// mapping must be faulted in whole when it is made.
-function resolveSource(source: WindowSource, sourceOffset: bigint): { fd: number; fileOffset: bigint; path: string; faultIn: boolean } {
-  if (isInstance(source, DmaBuf)) {
-    source.assertMappableAt(sourceOffset);
-    const faultIn = !honoursOffsets(() => source.assertMappableAt(BigInt(native().pageSize)));
-    return { fd: source.fd, fileOffset: sourceOffset, path: `dma-buf fd ${source.fd}`, faultIn };
-  }
-  if (isInstance(source, SoftwareBuffer)) return { fd: source.fd, fileOffset: sourceOffset, path: 'software', faultIn: false };
-  if (isInstance(source, GemBuffer)) {
-    const device = source.device;
-    device.assertUsable();
-    if (sourceOffset !== 0n) device.checkSubrangeMapping();
-    const faultIn = !honoursOffsets(() => device.checkSubrangeMapping());
-    const fake = callNative(device.callSite, () => native().mapDumb(device.fd, source.handle));
-    return { fd: device.fd, fileOffset: fake + sourceOffset, path: device.path, faultIn };
-  }
-  throw invalidArgType('source', ['GemBuffer', 'SoftwareBuffer', 'DmaBuf'], source);
+// Which of the kinds a window maps `source` is (null: none), told once per map.
+type SourceKind = 'software' | 'dma-buf' | 'gem';
+
+function sourceKind(source: unknown): SourceKind | null {
+  if (isInstance(source, SoftwareBuffer)) return 'software';
+  if (isInstance(source, DmaBuf)) return 'dma-buf';
+  if (isInstance(source, GemBuffer)) return 'gem';
+  return null;
 }
+
+// Where a window maps `source` from: the fd, the object that owns that fd (a GemBuffer is mapped through
+// its device's fd), and the file offset.
+interface ResolvedSource {
+  fd: number;
+  owner: Resource;
+  fileOffset: bigint;
+  path: string;
+  faultIn: boolean;
+}
+
+// The fd and file offset through which `source` (of kind `kind`) is mapped, with the checks its kind
+// needs, and whether the mapping must be faulted in whole when it is made.
+function resolveSource(source: WindowSource, kind: SourceKind, sourceOffset: bigint): ResolvedSource {
+  if (kind === 'software') {
+    const buffer = source as SoftwareBuffer;
+    return { fd: buffer.fd, owner: buffer, fileOffset: sourceOffset, path: 'software', faultIn: false };
+  }
+  if (kind === 'dma-buf') {
+    const dmaBuf = source as DmaBuf;
+    dmaBuf.assertMappableAt(sourceOffset);
+    const faultIn = !honoursOffsets(() => dmaBuf.assertMappableAt(BigInt(native().pageSize)));
+    return { fd: dmaBuf.fd, owner: dmaBuf, fileOffset: sourceOffset, path: `dma-buf fd ${dmaBuf.fd}`, faultIn };
+  }
+  const gem = source as GemBuffer;
+  const device = gem.device;
+  device.assertUsable();
+  if (sourceOffset !== 0n) device.checkSubrangeMapping();
+  const faultIn = !honoursOffsets(() => device.checkSubrangeMapping());
+  const fake = callNative(device.callSite, () => native().mapDumb(device.fd, gem.handle));
+  return { fd: device.fd, owner: device, fileOffset: fake + sourceOffset, path: device.path, faultIn };
+}
+
+const NO_SITE: CallSite = {};
+
+// Lets a window's copy of a source's fd go when the object owning the fd is collected unclosed.
+const sourcesOfCollected = new FinalizationRegistry<{ window: number; source: number }>(({ window, source }) => {
+  native().vaRemoveSource(window, source);
+});
 
 /** A reserved range of CPU address space that buffers are mapped into at fixed offsets. */
 export class VaWindow extends Resource {
   /** Size of the window in bytes. */
   readonly size: bigint;
   readonly #id: number;
+  // Source ids (native vaAddSource) by the object owning the fd. The addon checks an fd once and maps
+  // through its own copy of it, which goes when the owner closes or is collected, or with the window.
+  readonly #sources = new WeakMap<Resource, number>();
 
   private constructor(id: number, size: bigint) {
     super(`VaWindow ${id}`, () => native().vaRelease(id));
@@ -114,9 +146,8 @@ export class VaWindow extends Resource {
    */
   map(offset: U64Like, source: WindowSource, options: WindowMapOptions = {}): void {
     const at = toU64(offset, 'offset');
-    if (!(isInstance(source, DmaBuf) || isInstance(source, SoftwareBuffer) || isInstance(source, GemBuffer))) {
-      throw invalidArgType('source', 'an open GemBuffer, SoftwareBuffer or DmaBuf', source);
-    }
+    const kind = sourceKind(source);
+    if (kind === null) throw invalidArgType('source', 'an open GemBuffer, SoftwareBuffer or DmaBuf', source);
     assertOptionsObject(options);
     const sourceOffset = toU64(options.sourceOffset ?? 0, 'options.sourceOffset');
     const requested = options.length;
@@ -126,8 +157,26 @@ export class VaWindow extends Resource {
     // After the options: a getter among them may have closed this window or the source.
     this.assertOpen();
     if (source.closed) throw invalidArgType('source', 'an open GemBuffer, SoftwareBuffer or DmaBuf', source);
-    const { fd, fileOffset, path, faultIn } = resolveSource(source, sourceOffset);
-    callNative({ path }, () => native().vaMap(this.#id, at, fd, fileOffset, length, faultIn));
+    const resolved = resolveSource(source, kind, sourceOffset);
+    const sourceId = this.#sourceId(resolved);
+    // callNative's work without its closure: a map is on every bind's path.
+    try {
+      native().vaMap(this.#id, at, sourceId, resolved.fileOffset, length, resolved.faultIn);
+    } catch (error) {
+      throw toDrmError(error, { path: resolved.path });
+    }
+  }
+
+  // The id of the source behind `resolved`, added to the window the first time its owner is mapped.
+  #sourceId(resolved: ResolvedSource): number {
+    const known = this.#sources.get(resolved.owner);
+    if (known !== undefined) return known;
+    const window = this.#id;
+    const source = callNative({ path: resolved.path }, () => native().vaAddSource(window, resolved.fd));
+    this.#sources.set(resolved.owner, source);
+    resolved.owner.whenClosed(() => native().vaRemoveSource(window, source));
+    sourcesOfCollected.register(resolved.owner, { window, source });
+    return source;
   }
 
   /** Turns [offset, offset + length) back into a hole; views over any of it are detached. */
@@ -135,7 +184,11 @@ export class VaWindow extends Resource {
     this.assertOpen();
     const at = toU64(offset, 'offset');
     const bytes = toU64(length, 'length');
-    callNative({}, () => native().vaUnmap(this.#id, at, bytes));
+    try {
+      native().vaUnmap(this.#id, at, bytes);
+    } catch (error) {
+      throw toDrmError(error, NO_SITE);
+    }
   }
 
   /** An ArrayBuffer over [offset, offset + length), which must be mapped end to end (ERR_DRM_VA_HOLE). */

@@ -18,7 +18,7 @@ describe(`a failed VA window mmap on Linux ${release()}`, () => {
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout.trim().split('\n').at(-1)!)).toEqual({
       refused: 'EPERM', ranges: [[0, 1]], kept: { length: 4096, byte: 7 }, again: 7,
-      records: { mappings: 0, waits: 0, windows: 0, views: 0, fds: 0 },
+      records: { mappings: 0, waits: 0, windows: 0, views: 0, windowSources: 0, fds: 0 },
     });
   });
 });

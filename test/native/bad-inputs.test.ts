@@ -28,7 +28,12 @@ function fixtures() {
   const closedDmaBuf = buffer.exportDmaBuf();
   closedDmaBuf.close();
   const nullFd = native().open('/dev/null', true);
-  return { device, buffer, dmaBuf, closedDevice, closedBuffer, closedDmaBuf, nullFd };
+  // A raw window with one source added (the 8 KiB buffer) and one added and removed again.
+  const window = native().vaReserve(4n * 4096n);
+  const source = native().vaAddSource(window, buffer.fd);
+  const removedSource = native().vaAddSource(window, buffer.fd);
+  native().vaRemoveSource(window, removedSource);
+  return { device, buffer, dmaBuf, closedDevice, closedBuffer, closedDmaBuf, nullFd, window, source, removedSource };
 }
 
 const f = fixtures();
@@ -153,7 +158,8 @@ const signatures: Record<string, Kind[]> = {
   syncobjFdToHandle: ['fd', 'fd'], syncobjImportSyncFile: ['fd', 'u32', 'fd'],
   memfdCreate: ['string', 'u64'],
   udmabufCreate: ['fd', 'u64', 'u64'],
-  vaReserve: ['u64'], vaMap: ['u32', 'u64', 'fd', 'u64', 'u64'], vaUnmap: ['u32', 'u64', 'u64'],
+  vaReserve: ['u64'], vaAddSource: ['u32', 'fd'], vaRemoveSource: ['u32', 'u32'],
+  vaMap: ['u32', 'u64', 'u32', 'u64', 'u64', 'bool'], vaUnmap: ['u32', 'u64', 'u64'],
   vaView: ['u32', 'u64', 'u64'], vaMappedRanges: ['u32'], vaRelease: ['u32'], vaLimits: ['u64'],
   // lib/backends' generic driver ioctl (native/driver_bind.cc).
   driverIoctl: ['fd', 'string', 'string', 'u32', 'byteArrays', 'pointers'],
@@ -176,6 +182,13 @@ nativeCases.push(
   ['map past the end of a memfd', () => native().map(f.buffer.fd, 4096n, 8192n), RANGE],
   ['version of an fd that is not open', () => native().version(UNUSED_FD), 'EBADF'],
   ['vaView of a window that does not exist', () => native().vaView(0xfffffff0, 0, 4096), 'ERR_DRM_NO_SUCH_WINDOW'],
+  ['vaAddSource to a window that does not exist', () => native().vaAddSource(0xfffffff0, f.buffer.fd), 'ERR_DRM_NO_SUCH_WINDOW'],
+  ['vaAddSource of /dev/null', () => native().vaAddSource(f.window, f.nullFd), 'ERR_DRM_UNSAFE_MAPPING'],
+  ['vaAddSource of an fd that is not open', () => native().vaAddSource(f.window, UNUSED_FD), 'EBADF'],
+  ['vaMap of a source that was never added', () => native().vaMap(f.window, 0n, 0xfffffff0, 0n, 4096n, false), 'ERR_DRM_NO_SUCH_SOURCE'],
+  ['vaMap of a removed source', () => native().vaMap(f.window, 0n, f.removedSource, 0n, 4096n, false), 'ERR_DRM_NO_SUCH_SOURCE'],
+  ['vaMap past the end of a memfd source', () => native().vaMap(f.window, 0n, f.source, 4096n, 8192n, false), RANGE],
+  ['vaMap at an unaligned source offset', () => native().vaMap(f.window, 0n, f.source, 1n, 4096n, false), RANGE],
 );
 
 describe('the native addon refuses bad input with a coded error', () => {

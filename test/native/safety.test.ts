@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 const child = fileURLToPath(new URL('./fixtures/safety-child.mjs', import.meta.url));
 const sealedMemfd = fileURLToPath(new URL('./fixtures/sealed-memfd.py', import.meta.url));
-const NONE = { mappings: 0, waits: 0, windows: 0, views: 0, fds: 0 };
+const NONE = { mappings: 0, waits: 0, windows: 0, views: 0, windowSources: 0, fds: 0 };
 
 /** Runs one scenario of the child; `wrapper` (a command the child's command line is appended to) runs it. */
 function scenario(name: string, wrapper: string[] = []): Record<string, unknown> {

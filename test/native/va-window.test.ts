@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The VA window primitives over the software device: buffers placed at fixed offsets of a reserved
 // range, holes punched back, views across several buffers, and views detached before memory changes.
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SoftwareDevice, VaWindow } from '../../lib/index.js';
+import { mulberry32 } from '../../lib/mulberry32.js';
 import { native } from '../../lib/native.js';
 
 const PAGE = native().pageSize;
@@ -77,6 +81,97 @@ describe('VaWindow', () => {
     expect(window.mappedRanges()).toEqual([{ offset: 0n, end: P }, { offset: 2n * P, end: 3n * P }]);
     expect(new Uint8Array(window.view(2n * P, P))[0]).toBe(0x43);
     expect(() => window.view(0, 3n * P)).toThrow(expect.objectContaining({ code: 'ERR_DRM_VA_HOLE' }));
+  });
+
+  it('cuts only the ranges a hole touches: a tail, whole ranges, a head, and none', () => {
+    using device = new SoftwareDevice();
+    using window = VaWindow.reserve(16n * P);
+    const buffers = [1, 2, 3, 4, 5].map((byte) => filled(device, 2, byte));
+    try {
+      for (const [i, at] of [0n, 3n, 5n, 8n, 12n].entries()) window.map(at * P, buffers[i]!);
+      window.unmap(P, 8n * P);
+      expect(window.mappedRanges()).toEqual([
+        { offset: 0n, end: P },
+        { offset: 9n * P, end: 10n * P },
+        { offset: 12n * P, end: 14n * P },
+      ]);
+      expect(new Uint8Array(window.view(0, P))[0]).toBe(1);
+      expect(new Uint8Array(window.view(9n * P, P))[0]).toBe(4);
+      window.unmap(14n * P, 2n * P);
+      expect(window.mappedRanges()).toHaveLength(3);
+    } finally {
+      for (const buffer of buffers) buffer.close();
+    }
+  });
+
+  it('keeps the ranges a list model keeps over 400 seeded maps and unmaps', () => {
+    const PAGES = 32;
+    using device = new SoftwareDevice();
+    using window = VaWindow.reserve(BigInt(PAGES) * P);
+    using buffer = device.createBuffer(PAGES * PAGE);
+    // The model: mapped ranges in pages, rebuilt whole on every unmap (the plain rule the window keeps).
+    let model: [number, number][] = [];
+    const random = mulberry32(16);
+    for (let step = 0; step < 400; step++) {
+      const at = Math.floor(random() * PAGES);
+      const pages = 1 + Math.floor(random() * Math.min(6, PAGES - at));
+      if (random() < 0.5) {
+        if (model.some(([start, end]) => start < at + pages && at < end)) continue;
+        window.map(BigInt(at) * P, buffer, { sourceOffset: BigInt(at) * P, length: BigInt(pages) * P });
+        model = [...model, [at, at + pages] as [number, number]].sort((a, b) => a[0] - b[0]);
+      } else {
+        window.unmap(BigInt(at) * P, BigInt(pages) * P);
+        model = model.flatMap(([start, end]): [number, number][] => {
+          if (end <= at || start >= at + pages) return [[start, end]];
+          return [...(start < at ? [[start, at] as [number, number]] : []), ...(end > at + pages ? [[at + pages, end] as [number, number]] : [])];
+        });
+      }
+      expect(window.mappedRanges()).toEqual(model.map(([start, end]) => ({ offset: BigInt(start) * P, end: BigInt(end) * P })));
+    }
+  });
+
+  it('keeps one copy of a source\'s fd, and lets it go when the source closes: what is mapped stays', () => {
+    using device = new SoftwareDevice();
+    using window = VaWindow.reserve(8n * P);
+    const records = () => native().nativeRecords().windowSources;
+    const before = records();
+    const a = filled(device, 1, 0x0a);
+    using b = filled(device, 1, 0x0b);
+    window.map(0, a);
+    window.unmap(0, P);
+    window.map(P, a);
+    window.map(2n * P, b);
+    expect(records()).toBe(before + 2);
+    a.close();
+    expect(records()).toBe(before + 1);
+    expect(new Uint8Array(window.view(P, P))[0]).toBe(0x0a);
+    expect(() => window.map(3n * P, a)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    window.close();
+    expect(records()).toBe(before);
+  });
+
+  it('maps the file it checked when the source\'s fd number is closed behind its back and reused', () => {
+    using device = new SoftwareDevice();
+    using window = VaWindow.reserve(4n * P);
+    const buffer = filled(device, 1, 0x5a);
+    window.map(0, buffer);
+    window.unmap(0, P);
+    const number = buffer.fd;
+    closeSync(number);
+    const dir = mkdtempSync(join(tmpdir(), 'drm-gpuvm-window-'));
+    // An unsealed regular file: mapped, a truncation would make reads through it SIGBUS.
+    writeFileSync(join(dir, 'f'), Buffer.alloc(PAGE, 0xee));
+    const reused = openSync(join(dir, 'f'), 'r+');
+    try {
+      expect(reused).toBe(number);
+      window.map(0, buffer);
+      expect(new Uint8Array(window.view(0, P))[0]).toBe(0x5a);
+    } finally {
+      closeSync(reused);
+      rmSync(dir, { recursive: true });
+      // Its own close fails now: the number it held is gone.
+      expect(() => buffer.close()).toThrow();
+    }
   });
 
   it('detaches a view before the memory under it is unmapped', () => {
