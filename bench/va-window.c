@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The bare cost of what the VA window backend does per map+unmap request pair: one MAP_FIXED mmap of a
 // memfd range into a reserved PROT_NONE window, and one MAP_FIXED PROT_NONE anonymous mmap punching it
-// back into a hole. With CHECKED 1 it also makes the two checks lib/drm's window does before each map
+// back into a hole. The window has the layout of the bench's backend (2 * PAGES + 1 pages, the mapping at
+// page 1), so the kernel splits and merges the same areas on both sides. With CHECKED 1 it also makes the two checks lib/drm's window does before each map
 // (fstat, and F_GET_SEALS for F_SEAL_SHRINK), so the gap to the addon can be split into checks and JS.
 // Usage: va-window PAGES PAIRS CHECKED; prints the mean nanoseconds per pair.
 #define _GNU_SOURCE
@@ -26,7 +27,7 @@ int main(int argc, char **argv) {
   int memfd = memfd_create("va-window-bench", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (memfd < 0 || ftruncate(memfd, (off_t)length) != 0) return perror("memfd"), 1;
   if (fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0) return perror("seal"), 1;
-  char *window = mmap(NULL, 2 * length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  char *window = mmap(NULL, 2 * length + page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (window == MAP_FAILED) return perror("reserve"), 1;
   struct timespec start, end;
   clock_gettime(CLOCK_MONOTONIC, &start);
