@@ -53,7 +53,7 @@ export abstract class Resource implements Disposable {
   readonly #class: ResourceClass<Resource>;
   readonly #what: string;
   readonly #safety: SafetyCell | undefined;
-  #closeListeners: (() => void)[] | undefined;
+  #closeListeners: Set<() => void> | undefined;
 
   /**
    * @param what - how errors name this object ("DmaBuf fd 12").
@@ -91,20 +91,27 @@ export abstract class Resource implements Disposable {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#safety !== undefined) this.#safety.release = undefined;
-    this.release();
-    const listeners = this.#closeListeners;
-    this.#closeListeners = undefined;
-    if (listeners !== undefined) for (const listener of listeners) listener();
+    try {
+      this.release();
+    } finally {
+      // Also when releasing failed: this object is closed either way, and what others keep for it must go.
+      const listeners = this.#closeListeners;
+      this.#closeListeners = undefined;
+      if (listeners !== undefined) for (const listener of listeners) listener();
+    }
   }
 
   /**
-   * Calls `listener` once, after close() has released this object (not when it is collected unclosed).
-   * For what the package keeps per resource: a VA window's copy of a source's fd. `listener` must not throw.
+   * Calls `listener` once, when close() runs (not when this object is collected unclosed), and returns
+   * what stops that. For what the package keeps per resource: a VA window's copy of a source's fd.
+   * `listener` must not throw.
    * @internal
    */
-  whenClosed(listener: () => void): void {
+  whenClosed(listener: () => void): () => void {
     Resource.#assertReal(this);
-    (this.#closeListeners ??= []).push(listener);
+    const listeners = (this.#closeListeners ??= new Set());
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   // A method called on a Proxy of a resource (or on an object made from the prototype) gets that object as

@@ -89,10 +89,38 @@ function resolveSource(source: WindowSource, kind: SourceKind, sourceOffset: big
 
 const NO_SITE: CallSite = {};
 
+// What a window keeps per source: how to stop hearing of its owner (its close listener, its entry below).
+type SourceTracking = Map<number, () => void>;
+
 // Lets a window's copy of a source's fd go when the object owning the fd is collected unclosed.
-const sourcesOfCollected = new FinalizationRegistry<{ window: number; source: number }>(({ window, source }) => {
-  native().vaRemoveSource(window, source);
-});
+const sourcesOfCollected = new FinalizationRegistry<{ window: number; source: number; tracking: SourceTracking }>(
+  ({ window, source, tracking }) => {
+    tracking.delete(source);
+    native().vaRemoveSource(window, source);
+  },
+);
+
+function addSource(window: number, fd: number, path: string): number {
+  return callNative({ path }, () => native().vaAddSource(window, fd));
+}
+
+// Lets `window`'s copy of `source` go when `owner` closes or is collected, and keeps in `tracking` what
+// stops that. The callbacks are made here, where no variable they share a scope with holds the owner or
+// the window object: V8 keeps a function's scope alive for its closures, and one that held the owner would
+// keep it from ever being collected.
+function trackSource(owner: Resource, tracking: SourceTracking, window: number, source: number): void {
+  const token = {};
+  const stopListening = owner.whenClosed(() => {
+    tracking.delete(source);
+    sourcesOfCollected.unregister(token);
+    native().vaRemoveSource(window, source);
+  });
+  sourcesOfCollected.register(owner, { window, source, tracking }, token);
+  tracking.set(source, () => {
+    stopListening();
+    sourcesOfCollected.unregister(token);
+  });
+}
 
 /** A reserved range of CPU address space that buffers are mapped into at fixed offsets. */
 export class VaWindow extends Resource {
@@ -102,6 +130,8 @@ export class VaWindow extends Resource {
   // Source ids (native vaAddSource) by the object owning the fd. The addon checks an fd once and maps
   // through its own copy of it, which goes when the owner closes or is collected, or with the window.
   readonly #sources = new WeakMap<Resource, number>();
+  // The sources listed now, by id: what stops the window hearing of each owner once the window is closed.
+  readonly #tracking: SourceTracking = new Map();
 
   private constructor(id: number, size: bigint) {
     super(`VaWindow ${id}`, () => native().vaRelease(id));
@@ -171,11 +201,9 @@ export class VaWindow extends Resource {
   #sourceId(resolved: ResolvedSource): number {
     const known = this.#sources.get(resolved.owner);
     if (known !== undefined) return known;
-    const window = this.#id;
-    const source = callNative({ path: resolved.path }, () => native().vaAddSource(window, resolved.fd));
+    const source = addSource(this.#id, resolved.fd, resolved.path);
     this.#sources.set(resolved.owner, source);
-    resolved.owner.whenClosed(() => native().vaRemoveSource(window, source));
-    sourcesOfCollected.register(resolved.owner, { window, source });
+    trackSource(resolved.owner, this.#tracking, this.#id, source);
     return source;
   }
 
@@ -208,6 +236,9 @@ export class VaWindow extends Resource {
   }
 
   protected release(): void {
+    // Its sources' owners need not tell this window anything any more.
+    for (const stop of this.#tracking.values()) stop();
+    this.#tracking.clear();
     native().vaRelease(this.#id);
   }
 }
