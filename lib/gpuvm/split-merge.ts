@@ -87,20 +87,22 @@ export function splitMergeMap(vm: GpuVm, req: CheckedMapRequest, sink: SplitMerg
     const atEnd = walk.endVsEnd();
     // In every case the walk goes on only past a VA that ends before the request does.
     const next = atEnd < 0 && sink.steps ? walk.peek() : null;
-    const vAddr = va.addr;
-    const vOffset = va.offset;
+    // A VA's values are read only where a case needs them: each read makes a bigint (va-store.ts).
     let keep = vObj !== null;
     if (atStart === 0) {
-      keep = keep && vObj === obj && vOffset === offset;
+      keep = keep && vObj === obj && va.offset === offset;
       if (atEnd <= 0) {
         if (!madvise) sink.unmap(new OpUnmap(va, keep));
         if (atEnd === 0) break;
       } else {
-        sink.remap(new OpRemap(null, new OpMap(reqEnd, vAddr + va.range - reqEnd, vObj, u64(vOffset + range)), new OpUnmap(va, keep)));
+        // The VA starts at addr, so it ends at addr + its range.
+        sink.remap(new OpRemap(null, new OpMap(reqEnd, addr + va.range - reqEnd, vObj, u64(va.offset + range)), new OpUnmap(va, keep)));
         needsMap = true;
         break;
       }
     } else if (atStart < 0) {
+      const vAddr = va.addr;
+      const vOffset = va.offset;
       const left = addr - vAddr;
       keep = keep && vObj === obj && u64(vOffset + left) === offset;
       const prev = new OpMap(vAddr, left, vObj, vOffset);
@@ -116,13 +118,13 @@ export function splitMergeMap(vm: GpuVm, req: CheckedMapRequest, sink: SplitMerg
       }
       if (madvise) sink.map(new OpMap(addr, vAddr + va.range - addr, null, 0n));
     } else {
-      const into = vAddr - addr;
-      keep = keep && vObj === obj && vOffset === u64(offset + into);
+      keep = keep && vObj === obj && va.offset === u64(offset + (va.addr - addr));
       if (atEnd <= 0) {
         if (!madvise) sink.unmap(new OpUnmap(va, keep));
         if (atEnd === 0) break;
       } else {
-        sink.remap(new OpRemap(null, new OpMap(reqEnd, vAddr + va.range - reqEnd, vObj, u64(vOffset + (reqEnd - vAddr))), new OpUnmap(va, keep)));
+        const vAddr = va.addr;
+        sink.remap(new OpRemap(null, new OpMap(reqEnd, vAddr + va.range - reqEnd, vObj, u64(va.offset + (reqEnd - vAddr))), new OpUnmap(va, keep)));
         if (madvise) {
           sink.map(new OpMap(vAddr, reqEnd - vAddr, null, 0n));
           return;
@@ -145,8 +147,9 @@ export function splitMergeUnmap(vm: GpuVm, addr: bigint, range: bigint, sink: Sp
     const next = atEnd < 0 && sink.steps ? walk.peek() : null;
     if (atStart < 0 || atEnd > 0) {
       const vAddr = va.addr;
-      const prev = atStart < 0 ? new OpMap(vAddr, addr - vAddr, va.obj, va.offset) : null;
-      const after = atEnd > 0 ? new OpMap(reqEnd, vAddr + va.range - reqEnd, va.obj, u64(va.offset + (reqEnd - vAddr))) : null;
+      const vOffset = va.offset;
+      const prev = atStart < 0 ? new OpMap(vAddr, addr - vAddr, va.obj, vOffset) : null;
+      const after = atEnd > 0 ? new OpMap(reqEnd, vAddr + va.range - reqEnd, va.obj, u64(vOffset + (reqEnd - vAddr))) : null;
       sink.remap(new OpRemap(prev, after, new OpUnmap(va, false)));
     } else {
       sink.unmap(new OpUnmap(va, false));

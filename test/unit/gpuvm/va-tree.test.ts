@@ -230,3 +230,53 @@ describe('inserts that follow removes at leaf boundaries', () => {
     for (const va of vm.vas()) expect(vm.find(va.addr, va.range)).toBe(va);
   });
 });
+
+describe("a VA's values, in the tree's store and out of it", () => {
+  // A VA in a tree keeps its addr, range and offset in the tree's store by id (va-store.ts); removing it
+  // hands them back to the VA, and its id goes to the next insert.
+  it('a removed VA keeps its values after its id is reused, at u64 edges too', () => {
+    const vm = new GpuVm({ start: 0n, range: U64_MAX });
+    const top = new GemObject(U64_MAX, 'top');
+    const old = vm.apply(vm.smMapOps({ addr: U64_MAX - 0x2000n, range: 0x1000n, obj: top, offset: U64_MAX - 0x1000n })).inserted[0]!;
+    expect([old.addr, old.range, old.offset]).toEqual([U64_MAX - 0x2000n, 0x1000n, U64_MAX - 0x1000n]);
+    const { removed } = vm.apply(vm.smUnmapOps(U64_MAX - 0x2000n, 0x1000n));
+    expect(removed).toEqual([old]);
+    // The next VA takes the id the removed one freed.
+    const next = vm.apply(vm.smMapOps({ addr: (1n << 53n) + 1n, range: 3n, obj: top, offset: 7n })).inserted[0]!;
+    expect([old.addr, old.range, old.offset, old.end, old.inserted]).toEqual([U64_MAX - 0x2000n, 0x1000n, U64_MAX - 0x1000n, U64_MAX - 0x1000n, false]);
+    expect([next.addr, next.range, next.offset]).toEqual([(1n << 53n) + 1n, 3n, 7n]);
+    // Inserting the removed VA again stores its values once more.
+    vm.insert(old);
+    expect(vm.find(U64_MAX - 0x2000n, 0x1000n)).toBe(old);
+    expect(old.offset).toBe(U64_MAX - 0x1000n);
+  });
+
+  it('every VA reads back what it was given across several store pages, through removes and reinserts', () => {
+    const vm = new GpuVm({ start: 0n, range: 1n << 48n });
+    const count = 5000;
+    const want = (i: number): [bigint, bigint, bigint] => [BigInt(i) * 0x10000n + BigInt(i % 7), 0x100n + BigInt(i % 5), BigInt(i) * 3n];
+    const vas = Array.from({ length: count }, (_, i) => {
+      const [addr, range, offset] = want(i);
+      const va = new GpuVa({ addr, range, obj: A, offset });
+      vm.insert(va);
+      return va;
+    });
+    // Remove every third VA, then put them back in reverse order: ids come back in another order.
+    const gone = vas.filter((_, i) => i % 3 === 0);
+    for (const va of gone) vm.remove(va);
+    for (const va of gone.reverse()) vm.insert(va);
+    vas.forEach((va, i) => expect([va.addr, va.range, va.offset], `VA ${i}`).toEqual(want(i)));
+    expect([...vm.vas()]).toEqual(vas);
+  });
+
+  it('a spare VA passed to applyMap takes the op\'s values and keeps them once removed', () => {
+    const vm = new GpuVm({ start: 0n, range: 1n << 40n });
+    const spare = new GpuVa();
+    const [op] = vm.smMapOps({ addr: 0x5000n, range: 0x3000n, obj: A, offset: 0x2000n }).ops;
+    const { va } = vm.applyMap(op as never, spare);
+    expect(va).toBe(spare);
+    expect([spare.addr, spare.range, spare.offset, spare.inserted]).toEqual([0x5000n, 0x3000n, 0x2000n, true]);
+    vm.remove(spare);
+    expect([spare.addr, spare.range, spare.offset, spare.inserted]).toEqual([0x5000n, 0x3000n, 0x2000n, false]);
+  });
+});
