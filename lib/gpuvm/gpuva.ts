@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: MIT
 // One GPU VA mapping, the kernel's struct drm_gpuva. It carries its own links (to its tree leaf and in its
-// VmBo's list). Its u64 values live in its tree's store while it is in a tree (va-store.ts says why) and in
-// a VaValues of its own otherwise, so a live mapping costs one object, a slot in a leaf and one in the store.
+// VmBo's list), so a live mapping costs one object plus its u64 values and a slot in a leaf.
 import { toU64, type U64Like } from '../u64.js';
 import { invalidArgType, outOfRange } from '../arg-errors.js';
 import { GpuVmStateError } from './errors.js';
 import { GemObject } from './gem.js';
 import type { GpuVm } from './gpuvm.js';
 import type { VaLeaf } from './va-tree.js';
-import { VaValues } from './va-store.js';
 import { VmBo } from './vm-bo.js';
 
 /** DRM_GPUVA_INVALIDATED: the backing GEM was invalidated (drivers set it; GPUVM never reads it). */
@@ -18,22 +16,16 @@ export const GPUVA_SPARSE = 1 << 1;
 /** DRM_GPUVA_USERBITS: the first flag bit free for the user (bits 2..30 are the user's). */
 export const GPUVA_USERBITS = 1 << 2;
 
-const NO_VALUES = new VaValues(0n, 0n, 0n);
-
 /**
- * drm_gpuva_init_from_op: sets where `va`, which is in no tree, maps, for the model's own insert paths (the
- * values are read-only to users so that a VA in a tree cannot move under it). @internal
+ * drm_gpuva_init_from_op: sets where `va` maps, for the model's own insert paths (the fields are read-only
+ * to users so that a VA in a tree cannot move under it). @internal
  */
 export function initGpuVa(va: GpuVa, addr: bigint, range: bigint, obj: GemObject | null, offset: bigint): GpuVa {
-  (va as { obj: GemObject | null }).obj = obj;
-  va.own = new VaValues(addr, range, offset);
-  return va;
-}
-
-/** A VA of `obj` whose values a tree is about to store (VaTree.insertValues), so it needs none of its own. @internal */
-export function gpuVaFor(obj: GemObject | null): GpuVa {
-  const va = new GpuVa();
-  (va as { obj: GemObject | null }).obj = obj;
+  const fields = va as { addr: bigint; range: bigint; obj: GemObject | null; offset: bigint };
+  fields.addr = addr;
+  fields.range = range;
+  fields.obj = obj;
+  fields.offset = offset;
   return va;
 }
 
@@ -60,6 +52,12 @@ export class GpuVa {
   vmBo: VmBo | null = null;
   /** Backing GEM; null for a sparse mapping. Fixed while the VA is in a tree. */
   readonly obj: GemObject | null;
+  /** Offset into `obj`. For sparse pieces of a remap the kernel still computes it. */
+  readonly offset: bigint;
+  /** Start address. */
+  readonly addr: bigint;
+  /** Length; never 0 for an inserted VA. */
+  readonly range: bigint;
   /** GPUVA_INVALIDATED, GPUVA_SPARSE and user bits; GPUVM never changes them. */
   flags: number;
   /** @internal the tree leaf holding this VA; null while it is in no tree. */
@@ -70,15 +68,15 @@ export class GpuVa {
   boPrev: GpuVa | null = null;
   /** @internal */
   boNext: GpuVa | null = null;
-  /** @internal the VA's values while it is in no tree; null while its tree's store holds them. */
-  own: VaValues | null;
 
   /** Validates and copies `init`; nothing is inserted until a GpuVm takes it. */
   constructor(init?: GpuVaInit) {
     if (init === undefined) {
       this.obj = null;
+      this.offset = 0n;
+      this.addr = 0n;
+      this.range = 0n;
       this.flags = 0;
-      this.own = NO_VALUES;
       return;
     }
     if (typeof init !== 'object' || init === null) throw invalidArgType('init', 'object', init);
@@ -87,30 +85,11 @@ export class GpuVa {
     const flags = init.flags ?? 0;
     if (typeof flags !== 'number') throw invalidArgType('init.flags', 'number', flags);
     if (!Number.isInteger(flags) || flags < 0 || flags > 0x7fffffff) throw outOfRange('init.flags', 'an integer in [0, 2^31-1]', flags);
-    const addr = toU64(init.addr, 'addr');
-    const range = toU64(init.range, 'range');
-    const offset = toU64(init.offset ?? 0n, 'offset');
+    this.addr = toU64(init.addr, 'addr');
+    this.range = toU64(init.range, 'range');
+    this.offset = toU64(init.offset ?? 0n, 'offset');
     this.obj = obj;
     this.flags = flags;
-    this.own = new VaValues(addr, range, offset);
-  }
-
-  /** Start address. */
-  get addr(): bigint {
-    const own = this.own;
-    return own !== null ? own.addr : (this.leaf as VaLeaf).store.addrOf(this.treeId);
-  }
-
-  /** Length; never 0 for an inserted VA. */
-  get range(): bigint {
-    const own = this.own;
-    return own !== null ? own.range : (this.leaf as VaLeaf).store.rangeOf(this.treeId);
-  }
-
-  /** Offset into `obj`. For sparse pieces of a remap the kernel still computes it. */
-  get offset(): bigint {
-    const own = this.own;
-    return own !== null ? own.offset : (this.leaf as VaLeaf).store.offsetOf(this.treeId);
   }
 
   /** One past the last address (a bigint that may be 2^64 only for an uninserted VA). */

@@ -6,7 +6,7 @@ import { toU64, U64_LIMIT, type U64Like } from '../u64.js';
 import { assertOptionsObject, invalidArgType } from '../arg-errors.js';
 import { GpuVmRequestError, GpuVmStateError, type GpuVmRequestReason } from './errors.js';
 import { GemObject } from './gem.js';
-import { GpuVa, gpuVaFor, initGpuVa } from './gpuva.js';
+import { GpuVa, initGpuVa } from './gpuva.js';
 import { noLockHooks, type GpuVmLockHooks } from './lock-hooks.js';
 import {
   GpuVaOps, OpMap, OpMapped, OpPrefetch, OpRemap, OpRemapped, OpUnmap, OpUnmapped, opsListKey, opTokenKey, type GpuVaOp,
@@ -91,8 +91,6 @@ export class GpuVm {
   readonly vaTree: VaTree = new VaTree(this);
   /** @internal the cursor op lists reuse: they run no callback mid-walk, so their walks never nest. */
   readonly listWalk: VaWalk = new VaWalk(this.vaTree);
-  // The op generators' sink, reused like listWalk: a list-mode walk runs no caller code, so they never nest.
-  private readonly listSink = new OpListSink();
   /** @internal bumped by every insert and remove, so op lists can tell they went stale. */
   generation = 0;
   /** @internal the kernel's bo_defer: zombies waiting for deferredCleanup. */
@@ -282,7 +280,7 @@ export class GpuVm {
    */
   smMapOps(req: GpuVmMapRequest): GpuVaOps {
     const checked = this.checkMapRequest(req);
-    const sink = this.listSink.emptied();
+    const sink = new OpListSink();
     splitMergeMap(this, checked, sink, false);
     return new GpuVaOps(this, this.generation, sink.list());
   }
@@ -292,7 +290,7 @@ export class GpuVm {
     const a = toU64(addr, 'addr');
     const r = toU64(range, 'range');
     this.checkRequestRange(a, r, 'unmap');
-    const sink = this.listSink.emptied();
+    const sink = new OpListSink();
     splitMergeUnmap(this, a, r, sink);
     return new GpuVaOps(this, this.generation, sink.list());
   }
@@ -305,7 +303,7 @@ export class GpuVm {
     const a = toU64(addr, 'addr');
     const r = toU64(range, 'range');
     this.checkRequestRange(a, r, 'madvise');
-    const sink = this.listSink.emptied();
+    const sink = new OpListSink();
     splitMergeMap(this, { addr: a, range: r, obj: null, offset: 0n }, sink, true);
     return new GpuVaOps(this, this.generation, sink.list());
   }
@@ -464,7 +462,8 @@ export class GpuVm {
     let rem = 0;
     for (const op of list) {
       if (op.type === 'map') {
-        const va = this.insertOp(op);
+        const va = initFromOp(new GpuVa(), op);
+        this.insertNode(va);
         if (op.obj !== null) this.linkInternal(va, this.listedVmBo(op.obj));
         inserted[ins++] = va;
       } else if (op.type === 'remap') {
@@ -472,12 +471,14 @@ export class GpuVm {
         this.removeNode(old);
         removed[rem++] = old;
         if (op.prev !== null) {
-          const prev = this.insertOp(op.prev);
+          const prev = initFromOp(new GpuVa(), op.prev);
+          this.insertNode(prev);
           this.linkPiece(prev, old);
           inserted[ins++] = prev;
         }
         if (op.next !== null) {
-          const next = this.insertOp(op.next);
+          const next = initFromOp(new GpuVa(), op.next);
+          this.insertNode(next);
           this.linkPiece(next, old);
           inserted[ins++] = next;
         }
@@ -598,14 +599,6 @@ export class GpuVm {
   insertNode(va: GpuVa): void {
     this.vaTree.insert(va);
     this.generation++;
-  }
-
-  // A new VA for `op`, inserted: its values go straight to the tree's store.
-  private insertOp(op: OpMap): GpuVa {
-    const va = gpuVaFor(op.obj);
-    this.vaTree.insertValues(va, op.addr, op.range, op.offset);
-    this.generation++;
-    return va;
   }
 
   /** @internal */
@@ -764,7 +757,7 @@ function toU64Or2p64(value: unknown, name: string): bigint {
   return value === U64_LIMIT ? U64_LIMIT : toU64(value, name);
 }
 
-// Collects ops into a list, one walk at a time. Most requests make one op, so the list is an exact-size array made when the
+// Collects ops into a list. Most requests make one op, so the list is an exact-size array made when the
 // walk ends: an array grown by push starts with room for 17 (152 bytes for one op).
 class OpListSink implements SplitMergeSink {
   readonly steps = false;
@@ -783,19 +776,9 @@ class OpListSink implements SplitMergeSink {
     this.add(op);
   }
 
-  /** The sink with no ops, for a new walk (a walk that threw may have left some). */
-  emptied(): this {
-    this.first = null;
-    this.more = null;
-    return this;
-  }
-
   /** The ops in the order they came. */
   list(): GpuVaOp[] {
-    const list = this.more ?? (this.first === null ? [] : [this.first]);
-    this.first = null;
-    this.more = null;
-    return list;
+    return this.more ?? (this.first === null ? [] : [this.first]);
   }
 
   private add(op: GpuVaOp): void {

@@ -87,22 +87,20 @@ export function splitMergeMap(vm: GpuVm, req: CheckedMapRequest, sink: SplitMerg
     const atEnd = walk.endVsEnd();
     // In every case the walk goes on only past a VA that ends before the request does.
     const next = atEnd < 0 && sink.steps ? walk.peek() : null;
-    // A VA's values are read only where a case needs them: each read makes a bigint (va-store.ts).
+    const vAddr = va.addr;
+    const vOffset = va.offset;
     let keep = vObj !== null;
     if (atStart === 0) {
-      keep = keep && vObj === obj && va.offset === offset;
+      keep = keep && vObj === obj && vOffset === offset;
       if (atEnd <= 0) {
         if (!madvise) sink.unmap(new OpUnmap(va, keep));
         if (atEnd === 0) break;
       } else {
-        // The VA starts at addr, so it ends at addr + its range.
-        sink.remap(new OpRemap(null, new OpMap(reqEnd, addr + va.range - reqEnd, vObj, u64(va.offset + range)), new OpUnmap(va, keep)));
+        sink.remap(new OpRemap(null, new OpMap(reqEnd, vAddr + va.range - reqEnd, vObj, u64(vOffset + range)), new OpUnmap(va, keep)));
         needsMap = true;
         break;
       }
     } else if (atStart < 0) {
-      const vAddr = va.addr;
-      const vOffset = va.offset;
       const left = addr - vAddr;
       keep = keep && vObj === obj && u64(vOffset + left) === offset;
       const prev = new OpMap(vAddr, left, vObj, vOffset);
@@ -118,13 +116,13 @@ export function splitMergeMap(vm: GpuVm, req: CheckedMapRequest, sink: SplitMerg
       }
       if (madvise) sink.map(new OpMap(addr, vAddr + va.range - addr, null, 0n));
     } else {
-      keep = keep && vObj === obj && va.offset === u64(offset + (va.addr - addr));
+      const into = vAddr - addr;
+      keep = keep && vObj === obj && vOffset === u64(offset + into);
       if (atEnd <= 0) {
         if (!madvise) sink.unmap(new OpUnmap(va, keep));
         if (atEnd === 0) break;
       } else {
-        const vAddr = va.addr;
-        sink.remap(new OpRemap(null, new OpMap(reqEnd, vAddr + va.range - reqEnd, vObj, u64(va.offset + (reqEnd - vAddr))), new OpUnmap(va, keep)));
+        sink.remap(new OpRemap(null, new OpMap(reqEnd, vAddr + va.range - reqEnd, vObj, u64(vOffset + (reqEnd - vAddr))), new OpUnmap(va, keep)));
         if (madvise) {
           sink.map(new OpMap(vAddr, reqEnd - vAddr, null, 0n));
           return;
@@ -147,9 +145,8 @@ export function splitMergeUnmap(vm: GpuVm, addr: bigint, range: bigint, sink: Sp
     const next = atEnd < 0 && sink.steps ? walk.peek() : null;
     if (atStart < 0 || atEnd > 0) {
       const vAddr = va.addr;
-      const vOffset = va.offset;
-      const prev = atStart < 0 ? new OpMap(vAddr, addr - vAddr, va.obj, vOffset) : null;
-      const after = atEnd > 0 ? new OpMap(reqEnd, vAddr + va.range - reqEnd, va.obj, u64(vOffset + (reqEnd - vAddr))) : null;
+      const prev = atStart < 0 ? new OpMap(vAddr, addr - vAddr, va.obj, va.offset) : null;
+      const after = atEnd > 0 ? new OpMap(reqEnd, vAddr + va.range - reqEnd, va.obj, u64(va.offset + (reqEnd - vAddr))) : null;
       sink.remap(new OpRemap(prev, after, new OpUnmap(va, false)));
     } else {
       sink.unmap(new OpUnmap(va, false));

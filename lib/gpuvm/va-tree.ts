@@ -12,7 +12,7 @@
 // monotonic, so a double comparison is exact except between equal doubles, and those ties are settled
 // on the exact bigint. Each GpuVa points at its leaf, which gives O(1) membership and cheap neighbours.
 //
-// Leaves hold small integer ids of their VAs, not the VAs: the tree's store (va-store.ts) maps an id to its VA. Shifting a
+// Leaves hold small integer ids of their VAs, not the VAs: the tree's table maps an id to its VA. Shifting a
 // leaf on insert and remove is then a plain memmove of numbers. Shifting an array of objects (splice) paid
 // a write barrier per moved pointer and allocated the array splice returns: about 450 ns per remove +
 // insert pair against 50 ns for the numbers, measured on this machine. A leaf keeps each VA's start key,
@@ -22,7 +22,6 @@ import type { GpuVa } from './gpuva.js';
 import type { GpuVm } from './gpuvm.js';
 import { U64_LIMIT } from '../u64.js';
 import { EXACT_LIMIT, keyOf, TWO_POW_64 } from './u64-key.js';
-import { VaStore, type VaValues } from './va-store.js';
 
 /** Most VAs a leaf holds; a full leaf splits in two. */
 const LEAF_MAX = 128;
@@ -42,7 +41,7 @@ export class VaLeaf {
   /**
    * Per VA, in address order, STRIDE doubles: at STRIDE*i the start address (the search key), at
    * STRIDE*i+END the end address as the double sum of the start's key and the range's, at STRIDE*i+ID the
-   * VA's id (its index in the store). The end is exact while below 2^53, so the overlap test needs no look at
+   * VA's id (its index in `table`). The end is exact while below 2^53, so the overlap test needs no look at
    * the VA (a cache miss) nor a bigint sum (an allocation). The first `count` entries are in use.
    */
   readonly slots = new Float64Array(STRIDE * LEAF_MAX);
@@ -62,8 +61,8 @@ export class VaLeaf {
   constructor(
     /** The VM whose tree this leaf belongs to. */
     readonly vm: GpuVm,
-    /** The tree's VAs by id and their values, shared by all its leaves. */
-    readonly store: VaStore,
+    /** The tree's table of VAs by id, shared by all its leaves. */
+    readonly table: (GpuVa | null)[],
     sep: bigint,
   ) {
     this.sep = sep;
@@ -73,7 +72,7 @@ export class VaLeaf {
 
 // The VA at index i of a leaf.
 function vaAt(leaf: VaLeaf, i: number): GpuVa {
-  return leaf.store.table[leaf.slots[STRIDE * i + ID] as number] as GpuVa;
+  return leaf.table[leaf.slots[STRIDE * i + ID] as number] as GpuVa;
 }
 
 /** An ordered set of non-overlapping GpuVas. */
@@ -92,8 +91,9 @@ export class VaTree {
   // each, and in a tree of steady size splits and merges come in turn.
   private readonly spareLeaves: VaLeaf[] = [];
   private readonly firstLeaf: VaLeaf;
-  // The VAs by id (GpuVa.treeId) and their values.
-  private readonly store = new VaStore();
+  // The VAs by id (GpuVa.treeId); a removed VA's slot is null until its id is reused.
+  private readonly table: (GpuVa | null)[] = [];
+  private readonly freeVaIds: number[] = [];
   // The leaf the last search landed in. A map request looks up its address twice (the walk's first
   // overlap, then the insert), and the second lookup is answered here without the top-level search.
   private lastLeaf: VaLeaf;
@@ -122,7 +122,7 @@ export class VaTree {
   private hintIndex = 0;
 
   constructor(vm: GpuVm) {
-    this.firstLeaf = new VaLeaf(vm, this.store, 0n);
+    this.firstLeaf = new VaLeaf(vm, this.table, 0n);
     this.leafById = [this.firstLeaf];
     this.lastLeaf = this.firstLeaf;
     this.foundLeaf = this.firstLeaf;
@@ -191,17 +191,9 @@ export class VaTree {
     return before === null || before.count === 0 ? null : vaAt(before, before.count - 1);
   }
 
-  /** Links `va`, which is in no tree, in by its address. The caller has checked that it overlaps nothing. */
+  /** Links `va` in by its address. The caller has checked that it overlaps nothing. */
   insert(va: GpuVa): void {
-    const own = va.own as VaValues;
-    this.insertValues(va, own.addr, own.range, own.offset);
-  }
-
-  /**
-   * Links `va` (in no tree) in as the mapping [addr, addr+range) at `offset`, which the store keeps from now
-   * on: va's own values are dropped. The caller has checked that the range is valid and overlaps nothing.
-   */
-  insertValues(va: GpuVa, addr: bigint, range: bigint, offset: bigint): void {
+    const addr = va.addr;
     const key = keyOf(addr);
     let leaf: VaLeaf;
     let at: number;
@@ -219,14 +211,14 @@ export class VaTree {
     const count = leaf.count;
     const slots = leaf.slots;
     if (at < count) slots.copyWithin(STRIDE * (at + 1), STRIDE * at, STRIDE * count);
-    const id = this.store.add(va, addr, range, offset);
+    const id = this.freeVaIds.length > 0 ? this.freeVaIds.pop() as number : this.table.length;
+    this.table[id] = va;
     slots[STRIDE * at] = key;
-    slots[STRIDE * at + END] = key + keyOf(range);
+    slots[STRIDE * at + END] = key + keyOf(va.range);
     slots[STRIDE * at + ID] = id;
     leaf.count = count + 1;
     va.treeId = id;
     va.leaf = leaf;
-    va.own = null;
     this.size++;
     this.hintLeaf = leaf;
     this.hintIndex = at + 1;
@@ -239,7 +231,7 @@ export class VaTree {
     return indexOf(va.leaf as VaLeaf, va);
   }
 
-  /** Unlinks `va`, which must be in this tree; it takes its values back from the store. */
+  /** Unlinks `va`, which must be in this tree. */
   remove(va: GpuVa): void {
     const leaf = va.leaf as VaLeaf;
     const found = this.foundIndex;
@@ -247,7 +239,8 @@ export class VaTree {
     const count = leaf.count;
     if (at < count - 1) leaf.slots.copyWithin(STRIDE * at, STRIDE * (at + 1), STRIDE * count);
     leaf.count = count - 1;
-    va.own = this.store.release(va.treeId);
+    this.table[va.treeId] = null;
+    this.freeVaIds.push(va.treeId);
     va.treeId = -1;
     va.leaf = null;
     this.size--;
@@ -294,7 +287,7 @@ export class VaTree {
     const half = LEAF_MAX >>> 1;
     const count = leaf.count;
     const sep = vaAt(leaf, half).addr;
-    const right = this.spareLeaves.pop() ?? new VaLeaf(leaf.vm, this.store, sep);
+    const right = this.spareLeaves.pop() ?? new VaLeaf(leaf.vm, this.table, sep);
     right.sep = sep;
     right.sepKey = keyOf(sep);
     right.dropped = false;

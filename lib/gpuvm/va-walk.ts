@@ -57,9 +57,9 @@ export class VaWalk {
   peek(): GpuVa | null {
     const leaf = this.leaf as VaLeaf;
     const i = this.index + 1;
-    if (i < leaf.count) return leaf.store.table[leaf.slots[STRIDE * i + ID] as number] as GpuVa;
+    if (i < leaf.count) return leaf.table[leaf.slots[STRIDE * i + ID] as number] as GpuVa;
     const next = leaf.next;
-    return next === null || next.count === 0 ? null : next.store.table[next.slots[ID] as number] as GpuVa;
+    return next === null || next.count === 0 ? null : next.table[next.slots[ID] as number] as GpuVa;
   }
 
   /** Moves to the next VA (the walk ends past the request). */
@@ -79,7 +79,7 @@ export class VaWalk {
   // Makes index i of `leaf` current if a VA there starts before the request's end; else ends the walk.
   private settle(leaf: VaLeaf | null, i: number): void {
     if (leaf !== null && i < leaf.count) {
-      const va = leaf.store.table[leaf.slots[STRIDE * i + ID] as number] as GpuVa;
+      const va = leaf.table[leaf.slots[STRIDE * i + ID] as number] as GpuVa;
       if (this.exact ? (leaf.slots[STRIDE * i] as number) < this.endKey : va.addr < this.end) {
         this.leaf = leaf;
         this.index = i;

@@ -231,9 +231,9 @@ describe('inserts that follow removes at leaf boundaries', () => {
   });
 });
 
-describe("a VA's values, in the tree's store and out of it", () => {
-  // A VA in a tree keeps its addr, range and offset in the tree's store by id (va-store.ts); removing it
-  // hands them back to the VA, and its id goes to the next insert.
+describe("a VA's values, in the tree and out of it", () => {
+  // A removed VA's id in the tree goes to the next insert; nothing of the VA may go with it (the tree has
+  // kept per-id data beside its VAs, and a change that moves a VA's values there must hand them back).
   it('a removed VA keeps its values after its id is reused, at u64 edges too', () => {
     const vm = new GpuVm({ start: 0n, range: U64_MAX });
     const top = new GemObject(U64_MAX, 'top');
@@ -251,7 +251,7 @@ describe("a VA's values, in the tree's store and out of it", () => {
     expect(old.offset).toBe(U64_MAX - 0x1000n);
   });
 
-  it('every VA reads back what it was given across several store pages, through removes and reinserts', () => {
+  it('every VA reads back what it was given across many ids, through removes and reinserts', () => {
     const vm = new GpuVm({ start: 0n, range: 1n << 48n });
     const count = 5000;
     const want = (i: number): [bigint, bigint, bigint] => [BigInt(i) * 0x10000n + BigInt(i % 7), 0x100n + BigInt(i % 5), BigInt(i) * 3n];
