@@ -82,7 +82,7 @@ export class DmaBuf extends Resource {
 
   /** @internal Takes ownership of `fd`. Use DmaBuf.fromFd for an fd you keep. */
   constructor(fd: number, size: bigint, kind: 'dma-buf' | 'memfd', site: CallSite, subrangeCheck?: SubrangeCheck) {
-    super(`DmaBuf fd ${fd}`, () => native().close(fd));
+    super(() => native().close(fd));
     this.fd = fd;
     this.size = size;
     this.kind = kind;
@@ -203,6 +203,10 @@ export class DmaBuf extends Resource {
   /** Live mappings of this fd (each one unmapped by close()). */
   get mappingCount(): number {
     return this.#mappings.size;
+  }
+
+  protected describe(): string {
+    return `DmaBuf fd ${this.fd}`;
   }
 
   protected release(): void {

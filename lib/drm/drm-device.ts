@@ -74,7 +74,7 @@ export class DrmDevice extends Resource implements Device {
   // so a refused path never leaves a finalizer that would close the fd number again later (by then
   // possibly another file of this process).
   private constructor(path: string, fd: number, minor: number, version: DriverVersion) {
-    super(`DrmDevice ${path}`, () => native().close(fd));
+    super(() => native().close(fd));
     this.path = path;
     this.fd = fd;
     this.nodeType = nodeTypeOf(minor);
@@ -259,6 +259,10 @@ export class DrmDevice extends Resource implements Device {
       if (!this.closed) native().gemClose(fd, handle);
     };
     return new GemBuffer(this, handle, size, pitch, release);
+  }
+
+  protected describe(): string {
+    return `DrmDevice ${this.path}`;
   }
 
   protected release(): void {

@@ -32,7 +32,7 @@ export class GemBuffer extends Resource implements Buffer {
 
   /** @internal Made by DrmDevice; `release` drops this buffer's count on the handle. */
   constructor(device: DrmDevice, handle: number, size: bigint, pitch: number, release: () => void) {
-    super(`GemBuffer ${handle} of ${device.path}`, release);
+    super(release);
     this.device = device;
     this.handle = handle;
     this.size = size;
@@ -69,6 +69,10 @@ export class GemBuffer extends Resource implements Buffer {
   /** Live mappings of this buffer. */
   get mappingCount(): number {
     return this.#mappings.size;
+  }
+
+  protected describe(): string {
+    return `GemBuffer ${this.handle} of ${this.device.path}`;
   }
 
   protected release(): void {

@@ -8,18 +8,13 @@
 import { invalidThis } from '../arg-errors.js';
 import { useAfterClose } from './errors.js';
 
-// What the registry holds for one object: its release, cleared by close() so that the finalizer then
-// does nothing. close() clears the cell instead of calling unregister(): registering with an unregister
-// token and unregistering cost about 1.6x a plain registration per object (measured on Node 20), and a
-// create/close loop pays that on every buffer (bench/native-ioctl.mjs, public API column).
-interface SafetyCell {
-  release: (() => void) | undefined;
-}
-
-const safetyNet = new FinalizationRegistry<SafetyCell>((cell) => {
-  const release = cell.release;
-  if (release === undefined) return;
-  cell.release = undefined;
+// The safety net holds each open object's release and calls it if the object is collected unclosed.
+// close() unregisters the object (it is its own unregister token), so a release runs once either way.
+// Leaving the registration in place is cheaper at the call, but every closed object then leaves a weak
+// cell for the garbage collector to clear and a cleanup callback to run: with the two ioctls stubbed out, a
+// CREATE_DUMB + GEM_CLOSE pair through the public API took 1.9-2.2 us of JS that way against 1.2-1.4 us
+// unregistering, GC 48% of the samples against 15% (bench/api-js-overhead.mjs).
+const safetyNet = new FinalizationRegistry<() => void>((release) => {
   try {
     release();
   } catch {
@@ -51,26 +46,21 @@ export function isInstance<T extends Resource>(value: unknown, type: ResourceCla
 export abstract class Resource implements Disposable {
   #closed = false;
   readonly #class: ResourceClass<Resource>;
-  readonly #what: string;
-  readonly #safety: SafetyCell | undefined;
+  readonly #registered: boolean;
   #closeListeners: Set<() => void> | undefined;
 
-  /**
-   * @param what - how errors name this object ("DmaBuf fd 12").
-   * @param safetyRelease - frees the native resource if this object is collected unclosed; it must not
-   *   refer to `this`.
-   */
   static {
     constructedBy = (value) => (#class in value ? value.#class : undefined);
   }
 
-  protected constructor(what: string, safetyRelease?: () => void) {
+  /**
+   * @param safetyRelease - frees the native resource if this object is collected unclosed; it must not
+   *   refer to `this`.
+   */
+  protected constructor(safetyRelease?: () => void) {
     this.#class = new.target;
-    this.#what = what;
-    if (safetyRelease !== undefined) {
-      this.#safety = { release: safetyRelease };
-      safetyNet.register(this, this.#safety);
-    }
+    this.#registered = safetyRelease !== undefined;
+    if (safetyRelease !== undefined) safetyNet.register(this, safetyRelease, this);
   }
 
   /** Whether close() has run. */
@@ -82,7 +72,7 @@ export abstract class Resource implements Disposable {
   /** Throws ERR_INVALID_THIS for a receiver the constructor did not make, ERR_USE_AFTER_CLOSE once closed. */
   protected assertOpen(): void {
     Resource.#assertReal(this);
-    if (this.#closed) throw useAfterClose(this.#what);
+    if (this.#closed) throw useAfterClose(this.describe());
   }
 
   /** Releases the native resource; later calls do nothing. */
@@ -90,7 +80,7 @@ export abstract class Resource implements Disposable {
     Resource.#assertReal(this);
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#safety !== undefined) this.#safety.release = undefined;
+    if (this.#registered) safetyNet.unregister(this);
     try {
       this.release();
     } finally {
@@ -119,6 +109,12 @@ export abstract class Resource implements Disposable {
   static #assertReal(self: object): void {
     if (!(#class in self)) throw invalidThis();
   }
+
+  /**
+   * How errors name this object ("DmaBuf fd 12"). Built only for an error: a name made per object cost a
+   * tenth of a create/close pair's JS (bench/api-js-overhead.mjs).
+   */
+  protected abstract describe(): string;
 
   /** Frees what this object owns; called once, by close(). */
   protected abstract release(): void;

@@ -22,7 +22,7 @@ export class SoftwareDevice extends Resource implements Device {
   #nextHandle = 1;
 
   constructor() {
-    super('SoftwareDevice');
+    super();
   }
 
   /** A zeroed buffer of `size` bytes rounded up to whole pages. */
@@ -48,6 +48,10 @@ export class SoftwareDevice extends Resource implements Device {
     return new SoftwareBuffer(this, this.#nextHandle++, fd, dmaBuf.size);
   }
 
+  protected describe(): string {
+    return 'SoftwareDevice';
+  }
+
   protected release(): void {
     // Buffers own their memfds; like a DRM file, closing the device leaves their mappings intact.
   }
@@ -64,7 +68,7 @@ export class SoftwareBuffer extends Resource implements Buffer {
 
   /** @internal Made by SoftwareDevice. */
   constructor(device: SoftwareDevice, handle: number, fd: number, size: bigint) {
-    super(`SoftwareBuffer ${handle}`, () => native().close(fd));
+    super(() => native().close(fd));
     this.device = device;
     this.handle = handle;
     this.fd = fd;
@@ -88,6 +92,10 @@ export class SoftwareBuffer extends Resource implements Buffer {
   /** Live mappings of this buffer. */
   get mappingCount(): number {
     return this.#mappings.size;
+  }
+
+  protected describe(): string {
+    return `SoftwareBuffer ${this.handle}`;
   }
 
   protected release(): void {

@@ -58,7 +58,7 @@ export class SyncFile extends Resource {
 
   /** @internal Takes ownership of `fd`. Use SyncFile.fromFd for an fd you keep. */
   constructor(fd: number) {
-    super(`SyncFile fd ${fd}`, () => native().close(fd));
+    super(() => native().close(fd));
     this.fd = fd;
   }
 
@@ -93,6 +93,10 @@ export class SyncFile extends Resource {
     this.assertOpen();
     if (other.closed) throw invalidArgValue('other', other, 'is closed');
     return new SyncFile(callNative({}, () => native().syncFileMerge(this.fd, other.fd, name)));
+  }
+
+  protected describe(): string {
+    return `SyncFile fd ${this.fd}`;
   }
 
   protected release(): void {

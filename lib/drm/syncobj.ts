@@ -26,7 +26,7 @@ export class Syncobj extends Resource {
 
   private constructor(device: DrmDevice, handle: number) {
     const fd = device.fd;
-    super(`Syncobj ${handle} of ${device.path}`, () => {
+    super(() => {
       if (!device.closed) native().syncobjDestroy(fd, handle);
     });
     this.device = device;
@@ -98,6 +98,10 @@ export class Syncobj extends Resource {
   #check(): void {
     this.assertOpen();
     this.device.assertUsable();
+  }
+
+  protected describe(): string {
+    return `Syncobj ${this.handle} of ${this.device.path}`;
   }
 
   protected release(): void {

@@ -134,7 +134,7 @@ export class VaWindow extends Resource {
   readonly #tracking: SourceTracking = new Map();
 
   private constructor(id: number, size: bigint) {
-    super(`VaWindow ${id}`, () => native().vaRelease(id));
+    super(() => native().vaRelease(id));
     this.#id = id;
     this.size = size;
   }
@@ -233,6 +233,10 @@ export class VaWindow extends Resource {
     const flat = native().vaMappedRanges(this.#id);
     // Array.from defines each element: no setter JS may have put on Array.prototype runs.
     return Array.from({ length: flat.length / 2 }, (_, i) => ({ offset: flat[2 * i]!, end: flat[2 * i + 1]! }));
+  }
+
+  protected describe(): string {
+    return `VaWindow ${this.#id}`;
   }
 
   protected release(): void {

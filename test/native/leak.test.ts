@@ -62,8 +62,11 @@ describe('leak checks: 100,000 cycles of create/map/view/export/import, in a chi
     const { start, samples, end } = JSON.parse(run.stdout) as { start: Sample; samples: Sample[]; end: Sample };
     expect(end.fds).toBe(start.fds);
     expect(end.records).toEqual(start.records);
-    // After the first 20,000 cycles (the heap's working size), RSS grows no further than noise.
-    const settled = samples.slice(1).map((s) => s.rssMiB);
+    // Once the heap has grown to its working size, RSS grows no further than noise. How many cycles that
+    // takes depends on the garbage each leaves: 20,000 while closed objects left their finalizer cells to
+    // the collector, 30,000 since close() unregisters them (RSS reaches the same plateau, later). Samples
+    // are taken every 10,000 cycles; the check starts after 40,000 and still spans 60,000.
+    const settled = samples.slice(3).map((s) => s.rssMiB);
     expect(Math.max(...settled) - settled[0]!).toBeLessThan(16);
   }, 240_000);
 });

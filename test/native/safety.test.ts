@@ -33,6 +33,12 @@ describe('opening a path that is not a DRM node (was: a finalizer closed the fd 
   });
 });
 
+describe('resources closed and then collected (close() unregisters their finalizers)', () => {
+  it('release nothing again: every fd the program opened after them is still open', () => {
+    expect(scenario('closed-then-collected')).toEqual({ badFds: 0, records: NONE });
+  });
+});
+
 describe('VA window views collected while mapped (was: untyped "Invalid argument", live views over holes, leaked window)', () => {
   it('changes nothing a window tracks: unmaps succeed and detach, close succeeds, dropped views cost no record', () => {
     const seen = scenario('va-view-gc');
