@@ -110,10 +110,9 @@ export abstract class Resource implements Disposable {
     if (!(#class in self)) throw invalidThis();
   }
 
-  /**
-   * How errors name this object ("DmaBuf fd 12"). Built only for an error: a name made per object cost a
-   * tenth of a create/close pair's JS (bench/api-js-overhead.mjs).
-   */
+  // Built only when an error needs it: a name made for every object cost a tenth of a create/close pair's
+  // JavaScript (bench/api-js-overhead.mjs).
+  /** How errors name this object ("DmaBuf fd 12"). */
   protected abstract describe(): string;
 
   /** Frees what this object owns; called once, by close(). */
