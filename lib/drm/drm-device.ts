@@ -9,7 +9,7 @@ import { toU64, toUnsigned, type U64Like } from '../u64.js';
 import type { Device } from './device.js';
 import { DmaBuf } from './dma-buf.js';
 import { assertOptionsObject, invalidArgType, invalidArgValue, outOfRange } from '../arg-errors.js';
-import { callNative, type CallSite, unsafeMapping, useAfterClose } from './errors.js';
+import { callNative, type CallSite, toDrmError, unsafeMapping, useAfterClose } from './errors.js';
 import { GemBuffer } from './gem-buffer.js';
 import { isInstance, Resource } from './resource.js';
 import { type DrmSetVersion, toSetVersionRequest } from './set-version.js';
@@ -126,7 +126,12 @@ export class DrmDevice extends Resource implements Device {
   getCap(capability: U64Like): bigint {
     this.assertOpen();
     const cap = toU64(capability, 'capability');
-    return callNative(this.callSite, () => native().getCap(this.fd, cap));
+    // callNative's work without its closure, as on the other per-call paths below.
+    try {
+      return native().getCap(this.fd, cap);
+    } catch (error) {
+      throw toDrmError(error, this.callSite);
+    }
   }
 
   /** DRM_IOCTL_SET_CLIENT_CAP (see DrmClientCap); card nodes of KMS drivers only. */
@@ -146,7 +151,12 @@ export class DrmDevice extends Resource implements Device {
     // After the options: a getter among them may have closed this device.
     this.assertOpen();
     const created = this.#createdDumb;
-    const size = callNative(this.callSite, () => native().createDumb(this.fd, width, height, bpp, created));
+    let size: bigint;
+    try {
+      size = native().createDumb(this.fd, width, height, bpp, created);
+    } catch (error) {
+      throw toDrmError(error, this.callSite);
+    }
     return this.#adopt(created[0], size, created[1]);
   }
 
