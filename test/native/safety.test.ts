@@ -34,7 +34,7 @@ describe('opening a path that is not a DRM node (was: a finalizer closed the fd 
 });
 
 describe('resources closed and then collected (close() unregisters their finalizers)', () => {
-  it('release nothing again: every fd the program opened after them is still open', () => {
+  it('release nothing again: every dma-buf opened after them still has its fd and maps', () => {
     expect(scenario('closed-then-collected')).toEqual({ badFds: 0, records: NONE });
   });
 });
