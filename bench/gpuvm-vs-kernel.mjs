@@ -18,6 +18,8 @@
 //     [--rounds 5] [--requests 3000000] [--rows steady-10k,steady-100k,steady-1m,random] [--refresh]
 // --cases: the directory of NAME.trace / NAME.out pairs (default test/fixtures/trace-cases).
 // --refresh: fetch linux-source again even if a copy is cached.
+// --write-random FILE [--random-requests N]: only write the random workload's trace (N requests, default
+//   200,000; the first requests are the same for every N) to FILE and stop, for profiling it elsewhere.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,8 +51,14 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '3000000' },
     rows: { type: 'string', default: 'steady-10k,steady-100k,steady-1m,random' },
     refresh: { type: 'boolean', default: false },
+    'write-random': { type: 'string' },
+    'random-requests': { type: 'string', default: '200000' },
   },
 });
+if (values['write-random'] !== undefined) {
+  writeRandomTrace(values['write-random'], 1, Number(values['random-requests']));
+  process.exit(0);
+}
 const rounds = Number(values.rounds);
 const steadyRequests = Number(values.requests);
 
